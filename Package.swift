@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+//
+// swiftmlp: a multilayer perceptron with a Swift numeric core and a C ABI.
+//
+// Products
+//   swiftmlp  (dynamic) -> libswiftmlp.so, the C ABI declared in include/swiftmlp.h
+//   SwiftMLP            -> the Swift API, `import SwiftMLP`
+//
+// The .so that `swift build -c release` produces is the shipped one: it has a
+// SONAME, exports only swiftmlp_* (linker version script) and links the Swift
+// runtime statically, so it loads on machines without a Swift toolchain.
+import Foundation
+import PackageDescription
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let soname = "libswiftmlp.so.0"
+
+let package = Package(
+    name: "swiftmlp",
+    products: [
+        .library(name: "swiftmlp", type: .dynamic, targets: ["CSwiftMLP"]),
+        .library(name: "SwiftMLP", targets: ["SwiftMLP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // include/swiftmlp.h as a Clang module, so `@c @implementation` checks
+        // every exported Swift function against the hand-written header.
+        .systemLibrary(name: "CSwiftMLPABI", path: "Sources/CSwiftMLPABI"),
+        // Thread-local error message storage (C11 _Thread_local).
+        .target(name: "CSwiftMLPSupport", path: "Sources/CSwiftMLPSupport"),
+        // The numeric core and Swift API.
+        .target(name: "SwiftMLP",
+                dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        // The C ABI: thin shims over SwiftMLP.
+        .target(name: "CSwiftMLP",
+                dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport"],
+                exclude: ["exports.map"],
+                swiftSettings: [.enableExperimentalFeature("CImplementation")],
+                linkerSettings: [.unsafeFlags([
+                    "-static-stdlib", "-use-ld=lld",
+                    "-Xlinker", "-soname", "-Xlinker", soname,
+                    "-Xlinker", "--version-script=\(root)/Sources/CSwiftMLP/exports.map",
+                ])]),
+        .testTarget(name: "SwiftMLPTests", dependencies: ["SwiftMLP"]),
+    ]
+)

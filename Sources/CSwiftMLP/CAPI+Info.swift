@@ -1,0 +1,35 @@
+// Library information: versions, status strings, the thread's last message.
+import CSwiftMLPABI
+import CSwiftMLPSupport
+
+@c @implementation
+public func swiftmlp_version_number() -> UInt32 {
+    UInt32(SWIFTMLP_VERSION_MAJOR * 10000 + SWIFTMLP_VERSION_MINOR * 100 + SWIFTMLP_VERSION_PATCH)
+}
+
+@c @implementation
+public func swiftmlp_version_string() -> UnsafePointer<CChar>? {
+    cString("0.1.0")
+}
+
+@c @implementation
+public func swiftmlp_status_string(_ status: swiftmlp_status) -> UnsafePointer<CChar>? {
+    switch status {
+    case SWIFTMLP_OK: return cString("ok")
+    case SWIFTMLP_ERR_NULL_POINTER: return cString("null pointer")
+    case SWIFTMLP_ERR_INVALID_ARGUMENT: return cString("invalid argument")
+    case SWIFTMLP_ERR_BUFFER_SIZE: return cString("buffer size mismatch")
+    case SWIFTMLP_ERR_DTYPE: return cString("element type mismatch")
+    case SWIFTMLP_ERR_STATE: return cString("call out of order")
+    case SWIFTMLP_ERR_TOO_LARGE: return cString("too large")
+    case SWIFTMLP_ERR_OUT_OF_MEMORY: return cString("out of memory")
+    case SWIFTMLP_ERR_LAYER_INDEX: return cString("layer index out of range")
+    case SWIFTMLP_ERR_NON_FINITE: return cString("non-finite value")
+    default: return cString("unknown status")
+    }
+}
+
+@c @implementation
+public func swiftmlp_last_error() -> UnsafePointer<CChar>? {
+    smlp_error_get()
+}

@@ -1,0 +1,78 @@
+// Reading and writing parameters and gradients, flat and per layer.
+import CSwiftMLPABI
+import SwiftMLP
+
+@c @implementation
+public func swiftmlp_get_params(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_get_params") { () throws(MLPError) in
+        let network = try network(net)
+        let out = try required(out, "out")
+        try network.copyParameters(try elementType(dtype), into: out, capacity: elementCount(out_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_set_params(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ values: UnsafeRawPointer?, _ in_len: Int
+) -> swiftmlp_status {
+    run("swiftmlp_set_params") { () throws(MLPError) in
+        let network = try network(net)
+        let values = try required(values, "in")
+        try network.setParameters(try elementType(dtype), from: values, count: elementCount(in_len))
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_grads(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_get_grads") { () throws(MLPError) in
+        let network = try network(net)
+        let out = try required(out, "out")
+        try network.copyGradients(try elementType(dtype), into: out, capacity: elementCount(out_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_layer(
+    _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
+    _ w: UnsafeMutableRawPointer?, _ w_cap: Int, _ b: UnsafeMutableRawPointer?, _ b_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_get_layer") { () throws(MLPError) in
+        let network = try network(net)
+        let w = try required(w, "w"), b = try required(b, "b")
+        try network.copyLayer(layer, try elementType(dtype), gradients: false,
+                              weights: w, weightsCapacity: elementCount(w_cap),
+                              biases: b, biasesCapacity: elementCount(b_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_layer_grads(
+    _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
+    _ dw: UnsafeMutableRawPointer?, _ dw_cap: Int, _ db: UnsafeMutableRawPointer?, _ db_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_get_layer_grads") { () throws(MLPError) in
+        let network = try network(net)
+        let dw = try required(dw, "dw"), db = try required(db, "db")
+        try network.copyLayer(layer, try elementType(dtype), gradients: true,
+                              weights: dw, weightsCapacity: elementCount(dw_cap),
+                              biases: db, biasesCapacity: elementCount(db_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_set_layer(
+    _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
+    _ w: UnsafeRawPointer?, _ w_len: Int, _ b: UnsafeRawPointer?, _ b_len: Int
+) -> swiftmlp_status {
+    run("swiftmlp_set_layer") { () throws(MLPError) in
+        let network = try network(net)
+        let w = try required(w, "w"), b = try required(b, "b")
+        try network.setLayer(layer, try elementType(dtype),
+                             weights: w, weightsCount: elementCount(w_len),
+                             biases: b, biasesCount: elementCount(b_len))
+    }
+}

@@ -1,0 +1,57 @@
+// Shape and type queries.
+import CSwiftMLPABI
+import SwiftMLP
+
+@c @implementation
+public func swiftmlp_get_dtype(_ net: OpaquePointer?, _ dtype: UnsafeMutablePointer<swiftmlp_dtype>?) -> swiftmlp_status {
+    run("swiftmlp_get_dtype") { () throws(MLPError) in
+        let network = try network(net)
+        try required(dtype, "dtype").pointee = swiftmlp_dtype(rawValue: numericCast(network.dtype.rawValue))
+    }
+}
+
+@c @implementation
+public func swiftmlp_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_layer_count") { () throws(MLPError) in
+        let network = try network(net)
+        try required(n_layers, "n_layers").pointee = network.layout.layerCount
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePointer<Int>?, _ sizes_cap: Int) -> swiftmlp_status {
+    run("swiftmlp_get_sizes") { () throws(MLPError) in
+        let network = try network(net)
+        let out = try required(sizes, "sizes")
+        let list = network.layout.sizes
+        guard elementCount(sizes_cap) >= list.count else {
+            throw MLPError(.bufferSize, "sizes capacity \(sizes_cap) is less than the \(list.count) layer sizes")
+        }
+        for (i, n) in list.enumerated() { out[i] = n }
+    }
+}
+
+@c @implementation
+public func swiftmlp_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_param_count") { () throws(MLPError) in
+        let network = try network(net)
+        try required(count, "count").pointee = network.layout.parameterCount
+    }
+}
+
+@c @implementation
+public func swiftmlp_layer_offsets(
+    _ net: OpaquePointer?, _ layer: Int,
+    _ w_offset: UnsafeMutablePointer<Int>?, _ b_offset: UnsafeMutablePointer<Int>?
+) -> swiftmlp_status {
+    run("swiftmlp_layer_offsets") { () throws(MLPError) in
+        let network = try network(net)
+        let w = try required(w_offset, "w_offset"), b = try required(b_offset, "b_offset")
+        let layout = network.layout
+        guard layer >= 0 && layer < layout.layerCount else {
+            throw MLPError(.layerIndex, "layer index \(UInt(bitPattern: layer)) out of range: the network has \(layout.layerCount) weight layer(s)")
+        }
+        w.pointee = layout.weightOffsets[layer]
+        b.pointee = layout.biasOffsets[layer]
+    }
+}

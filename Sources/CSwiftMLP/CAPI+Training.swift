@@ -1,0 +1,38 @@
+// forward, backward, step.
+import CSwiftMLPABI
+import SwiftMLP
+
+@c @implementation
+public func swiftmlp_forward(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ batch: Int,
+    _ y: UnsafeMutableRawPointer?, _ y_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_forward") { () throws(MLPError) in
+        let network = try network(net)
+        let x = try required(x, "x"), y = try required(y, "y")
+        try network.forward(try elementType(dtype), x: x, count: elementCount(x_len), batch: batch,
+                            y: y, capacity: elementCount(y_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_backward(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ loss: UnsafeMutablePointer<Double>?
+) -> swiftmlp_status {
+    run("swiftmlp_backward") { () throws(MLPError) in
+        let network = try network(net)
+        let y = try required(y, "y")
+        let value = try network.backward(try elementType(dtype), y: y, count: elementCount(y_len), batch: batch)
+        loss?.pointee = value
+    }
+}
+
+@c @implementation
+public func swiftmlp_step(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_status {
+    run("swiftmlp_step") { () throws(MLPError) in
+        try network(net).step(learningRate: lr)
+    }
+}

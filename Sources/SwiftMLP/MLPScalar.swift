@@ -1,0 +1,56 @@
+import COpenBLAS
+import RealModule
+
+/// The element types a network can hold: `Float` and `Double`, each with
+/// its BLAS matrix product.
+public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
+    /// The run-time tag of this type.
+    static var dtype: DType { get }
+
+    /// Row-major C = alpha * op(A) @ op(B) + beta * C, with op(A) of shape
+    /// (m, k) and op(B) of shape (k, n); `transA`/`transB` select op = transpose.
+    /// Dimensions are within `Limits`, so they fit BLAS's 32-bit integers.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+@inline(__always)
+private func blasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+@inline(__always)
+private func blasInt(_ v: Int) -> blasint { blasint(truncatingIfNeeded: v) }
+
+extension Float: MLPScalar {
+    public static var dtype: DType { .float32 }
+
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
+                    blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
+                    b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+}
+
+extension Double: MLPScalar {
+    public static var dtype: DType { .float64 }
+
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
+                    blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
+                    b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+}
