@@ -69,7 +69,7 @@ extern "C" {
 /* ---- Versions -------------------------------------------------------- */
 
 #define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 1
+#define SWIFTMLP_VERSION_MINOR 2
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -102,7 +102,8 @@ typedef enum swiftmlp_status {
     SWIFTMLP_ERR_TOO_LARGE = 6,         /**< sizes overflow or exceed a SWIFTMLP_MAX_* limit */
     SWIFTMLP_ERR_OUT_OF_MEMORY = 7,     /**< an allocation failed */
     SWIFTMLP_ERR_LAYER_INDEX = 8,       /**< layer index >= number of weight layers */
-    SWIFTMLP_ERR_NON_FINITE = 9         /**< an input value is NaN or infinite */
+    SWIFTMLP_ERR_NON_FINITE = 9,        /**< an input value is NaN or infinite, or a step would make a parameter so */
+    SWIFTMLP_ERR_CANCELLED = 10         /**< swiftmlp_fit was cancelled by its progress callback */
 } swiftmlp_status;
 
 /** Element types. The values are pinned. */
@@ -110,6 +111,159 @@ typedef enum swiftmlp_dtype {
     SWIFTMLP_FLOAT32 = 1,  /**< C float  (IEEE-754 binary32) */
     SWIFTMLP_FLOAT64 = 2   /**< C double (IEEE-754 binary64) */
 } swiftmlp_dtype;
+
+/** Activations, one per weight layer. The values are pinned. */
+typedef enum swiftmlp_activation {
+    SWIFTMLP_SIGMOID = 0,     /**< g = 1/(1+exp(-f)); the slides, the default */
+    SWIFTMLP_TANH = 1,        /**< g = tanh(f) */
+    SWIFTMLP_RELU = 2,        /**< g = max(f, 0); dg/df = 0 at f = 0 */
+    SWIFTMLP_LEAKY_RELU = 3,  /**< g = f for f > 0, else slope*f (swiftmlp_config.leaky_slope) */
+    SWIFTMLP_IDENTITY = 4,    /**< g = f */
+    SWIFTMLP_SOFTMAX = 5      /**< g_j = exp(f_j)/sum_k exp(f_k) per row; output layer only */
+} swiftmlp_activation;
+
+/**
+ * Losses. The values are pinned. B = batch, N = output size, g = outputs,
+ * f = output pre-activations (logits), y = targets.
+ * - SWIFTMLP_LOSS_MSE: L = 1/(B*N) sum (g - y)^2 — the slides, the default.
+ *   PyTorch: nn.MSELoss(reduction='mean')(g, y).
+ * - SWIFTMLP_LOSS_BCE: L = 1/(B*N) sum -(y log g + (1-y) log(1-g)), evaluated
+ *   from the logits as max(f,0) - f*y + log(1 + exp(-|f|)); needs a sigmoid
+ *   output layer; dL/df = (g - y)/(B*N).
+ *   PyTorch: nn.BCEWithLogitsLoss(reduction='mean')(f, y).
+ * - SWIFTMLP_LOSS_CROSS_ENTROPY: L = 1/B sum_rows -sum_j y_j log softmax(f)_j,
+ *   log softmax = f - logsumexp(f); needs a softmax output layer; targets are
+ *   one-hot or probability rows (swiftmlp_backward) or class indices
+ *   (swiftmlp_backward_labels); dL/df = (g * sum_j y_j - y)/B.
+ *   PyTorch: nn.CrossEntropyLoss(reduction='mean')(f, y or labels).
+ * Both fused losses stay finite for logits of any finite size (1e4 included).
+ * Their dL/dg_L, readable through swiftmlp_get_quantity, is the plain
+ * formula and is infinite or NaN where g saturates to exactly 0 or 1.
+ */
+typedef enum swiftmlp_loss {
+    SWIFTMLP_LOSS_MSE = 0,
+    SWIFTMLP_LOSS_BCE = 1,
+    SWIFTMLP_LOSS_CROSS_ENTROPY = 2
+} swiftmlp_loss;
+
+/**
+ * Parameter initialisation. The values are pinned. All draw
+ * u = (next() >> 11) * 2^-53 from one SplitMix64 seeded with the seed, layer
+ * by layer, W row-major then b:
+ * - SWIFTMLP_INIT_UNIFORM: W and b = (2u - 1)/sqrt(N_in) (PyTorch nn.Linear's default; the default).
+ * - SWIFTMLP_INIT_GLOROT:  W = (2u - 1)*sqrt(6/(N_in + N_out)), b = 0 (no draws).
+ * - SWIFTMLP_INIT_HE:      W = (2u - 1)*sqrt(6/N_in), b = 0 (no draws).
+ */
+typedef enum swiftmlp_init {
+    SWIFTMLP_INIT_UNIFORM = 0,
+    SWIFTMLP_INIT_GLOROT = 1,
+    SWIFTMLP_INIT_HE = 2
+} swiftmlp_init;
+
+/**
+ * Optimizers. The values are pinned. Per parameter p with gradient dp,
+ * t = optimizer steps taken including this one:
+ * - SGD:   d = dp + weight_decay*p; with momentum > 0: buf = momentum*buf + d,
+ *          d = nesterov ? d + momentum*buf : buf; then p -= lr*d.  (torch.optim.SGD)
+ * - ADAM:  d = dp + weight_decay*p; m = b1*m + (1-b1)*d; v = b2*v + (1-b2)*d^2;
+ *          p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps).     (torch.optim.Adam)
+ * - ADAMW: p *= 1 - lr*weight_decay, then ADAM with d = dp.       (torch.optim.AdamW)
+ */
+typedef enum swiftmlp_optimizer_kind {
+    SWIFTMLP_OPT_SGD = 0,
+    SWIFTMLP_OPT_ADAM = 1,
+    SWIFTMLP_OPT_ADAMW = 2
+} swiftmlp_optimizer_kind;
+
+/** The slides' per-layer quantities of the last batch (swiftmlp_get_quantity). Pinned. */
+typedef enum swiftmlp_quantity {
+    SWIFTMLP_Q_F = 0,      /**< pre-activations f^(l), layers 1..L */
+    SWIFTMLP_Q_G = 1,      /**< activations g^(l), layers 0..L (g^(0) = x) */
+    SWIFTMLP_Q_DL_DF = 2,  /**< dL/df^(l), layers 1..L */
+    SWIFTMLP_Q_DL_DG = 3   /**< dL/dg^(l), layers 1..L */
+} swiftmlp_quantity;
+
+/**
+ * Everything fixed at creation (swiftmlp_create_with_config). Fill it with
+ * swiftmlp_config_default first, then set fields: struct_size lets later
+ * versions of the library tell which version of this struct a caller has.
+ */
+typedef struct swiftmlp_config {
+    size_t struct_size;                      /**< sizeof(swiftmlp_config) */
+    const size_t *sizes;                     /**< [N0, ..., NL], borrowed during the call */
+    size_t n_sizes;
+    swiftmlp_dtype dtype;                    /**< default SWIFTMLP_FLOAT64 */
+    uint64_t seed;                           /**< default 0 */
+    const swiftmlp_activation *activations;  /**< 1 entry (every layer) or L entries; NULL = sigmoid everywhere */
+    size_t n_activations;
+    double leaky_slope;                      /**< default 0.01; finite */
+    swiftmlp_loss loss;                      /**< default SWIFTMLP_LOSS_MSE */
+    swiftmlp_init init;                      /**< default SWIFTMLP_INIT_UNIFORM */
+} swiftmlp_config;
+
+/** An optimizer and its hyperparameters (see swiftmlp_optimizer_kind). */
+typedef struct swiftmlp_optimizer {
+    size_t struct_size;            /**< sizeof(swiftmlp_optimizer) */
+    swiftmlp_optimizer_kind kind;
+    double lr;                     /**< finite, > 0 */
+    double momentum;               /**< SGD: 0 <= momentum < 1 */
+    int nesterov;                  /**< SGD: non-zero for Nesterov momentum (needs momentum > 0) */
+    double beta1, beta2;           /**< Adam/AdamW: each in (0, 1) */
+    double eps;                    /**< Adam/AdamW: finite, > 0 */
+    double weight_decay;           /**< finite, >= 0: L2 (SGD, Adam) or decoupled (AdamW) */
+} swiftmlp_optimizer;
+
+/** What swiftmlp_fit reports to its callback (valid during the call only). */
+typedef struct swiftmlp_progress {
+    size_t epoch, epochs;          /**< 0-based epoch, and the total asked for */
+    size_t batch, n_batches;       /**< 0-based batch; batch == n_batches at an epoch's end */
+    double batch_loss;             /**< loss of the batch just trained (NaN at an epoch's end) */
+    double train_loss;             /**< mean training loss of the epoch so far */
+    double val_loss;               /**< at an epoch's end with validation data, else NaN */
+    int epoch_end;                 /**< non-zero at the end of an epoch */
+} swiftmlp_progress;
+
+/** Return non-zero to cancel the fit (it then returns SWIFTMLP_ERR_CANCELLED). */
+typedef int (*swiftmlp_progress_fn)(const swiftmlp_progress *progress, void *user_data);
+
+/** Options of swiftmlp_fit; fill with swiftmlp_fit_options_default first. */
+typedef struct swiftmlp_fit_options {
+    size_t struct_size;            /**< sizeof(swiftmlp_fit_options) */
+    size_t epochs;                 /**< >= 1; default 1 */
+    size_t batch_size;             /**< >= 1; default 32; larger than the data = the whole data */
+    int shuffle;                   /**< default 1: reshuffle rows every epoch (see swiftmlp_fit) */
+    const void *val_x;             /**< validation inputs (val_rows, N0), or NULL for none */
+    size_t val_x_len;
+    const void *val_y;             /**< validation targets (val_rows, NL), dense */
+    size_t val_y_len;
+    size_t val_rows;
+    size_t patience;               /**< early stopping after this many epochs without improvement; 0 = off (default) */
+    double min_delta;              /**< improvement threshold, finite >= 0; default 0 */
+    int restore_best;              /**< default 1: with early stopping, end with the best epoch's parameters */
+    swiftmlp_progress_fn progress; /**< may be NULL */
+    void *user_data;               /**< passed to progress */
+    int report_batches;            /**< default 1: call progress after every batch; 0: at epoch ends only */
+} swiftmlp_fit_options;
+
+/** What swiftmlp_fit did. */
+typedef struct swiftmlp_fit_result {
+    size_t epochs_run;             /**< completed epochs */
+    size_t best_epoch;             /**< 0-based epoch with the best monitored loss (valid if epochs_run > 0) */
+    double best_loss;              /**< that loss (validation loss if given, else training loss) */
+    double final_train_loss;       /**< last completed epoch's training loss, NaN if none */
+    double final_val_loss;         /**< last completed epoch's validation loss, NaN if none */
+    int stopped_early;             /**< early stopping ended the fit */
+    int cancelled;                 /**< the callback cancelled the fit */
+    int restored_best;             /**< parameters were reset to the best epoch's */
+} swiftmlp_fit_result;
+
+/** The outcome of swiftmlp_gradient_check: the worst parameter. */
+typedef struct swiftmlp_gradcheck {
+    double max_rel_error;  /**< max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-6 * max_k |a_k|) */
+    size_t index;          /**< flat parameter index of that parameter */
+    double analytic;       /**< a_i, from backward (in float64) */
+    double numeric;        /**< n_i = (L(p + h) - L(p - h)) / (2h) */
+} swiftmlp_gradcheck;
 
 /* ---- Library information -------------------------------------------- */
 
@@ -160,6 +314,9 @@ const char *swiftmlp_last_error(void);
  * @param seed     initialisation seed.
  * @param out      out: receives the new handle; set to NULL on failure.
  *                 The caller owns the handle and releases it with swiftmlp_free.
+ * The network is the slides': sigmoid on every layer, MSE loss. For other
+ * activations, losses or initialisations use swiftmlp_create_with_config.
+ *
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (sizes or out NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (n_sizes < 2, a size of 0, unknown dtype);
@@ -169,6 +326,28 @@ const char *swiftmlp_last_error(void);
  */
 swiftmlp_status swiftmlp_create(const size_t *sizes, size_t n_sizes, swiftmlp_dtype dtype,
                                 uint64_t seed, swiftmlp_net **out);
+
+/**
+ * Fill a swiftmlp_config with the defaults (struct_size set, no sizes,
+ * float64, seed 0, sigmoid everywhere, slope 0.01, MSE, uniform init).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (config NULL). Thread-safe.
+ */
+swiftmlp_status swiftmlp_config_default(swiftmlp_config *config);
+
+/**
+ * Create a network from a configuration (see swiftmlp_config and
+ * swiftmlp_create, whose rules for sizes, dtype and seed apply).
+ *
+ * @param config  in: borrowed during the call.
+ * @param out     out: the new handle, NULL on failure; free with swiftmlp_free.
+ * @return as swiftmlp_create, plus SWIFTMLP_ERR_INVALID_ARGUMENT for:
+ *         struct_size != sizeof(swiftmlp_config); n_activations not 1 or L
+ *         (with activations non-NULL); an unknown activation, loss or init
+ *         value; softmax on a hidden layer; BCE without a sigmoid output or
+ *         cross-entropy without a softmax output; a non-finite leaky_slope.
+ * Thread-safe.
+ */
+swiftmlp_status swiftmlp_create_with_config(const swiftmlp_config *config, swiftmlp_net **out);
 
 /**
  * Release a network and all its memory. swiftmlp_free(NULL) does nothing.
@@ -243,7 +422,185 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  */
 swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
 
+/**
+ * Backward pass with class-index targets, for cross-entropy networks: the
+ * same as swiftmlp_backward with one-hot rows, without building them.
+ *
+ * @param labels      in: batch entries, each 0 <= label < NL.
+ * @param labels_len  must equal batch.
+ * @param batch       must equal the batch of the last swiftmlp_forward.
+ * @param loss        out (may be NULL).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or labels NULL);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, a label out of range, the
+ *         loss is not cross-entropy); SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_STATE (as swiftmlp_backward).
+ * Allocates nothing. On failure gradients are untouched.
+ */
+swiftmlp_status swiftmlp_backward_labels(swiftmlp_net *net, const int64_t *labels, size_t labels_len,
+                                         size_t batch, double *loss);
+
+/**
+ * Fill a swiftmlp_optimizer with the defaults of a kind: SGD lr 0.01, no
+ * momentum; Adam lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay; AdamW
+ * the same with weight decay 0.01.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (unknown kind).
+ * Thread-safe.
+ */
+swiftmlp_status swiftmlp_optimizer_default(swiftmlp_optimizer_kind kind, swiftmlp_optimizer *optimizer);
+
+/**
+ * Configure the optimizer that swiftmlp_optimizer_step and swiftmlp_fit
+ * apply, with fresh state (t = 0, zero moments/momentum). Allocates the
+ * state here (up to 2 parameter-sized buffers), never in a step.
+ *
+ * @param optimizer  in: copied.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (struct_size != sizeof(swiftmlp_optimizer),
+ *             unknown kind, a hyperparameter outside its documented domain);
+ *         SWIFTMLP_ERR_OUT_OF_MEMORY. On failure the previous optimizer is kept.
+ */
+swiftmlp_status swiftmlp_set_optimizer(swiftmlp_net *net, const swiftmlp_optimizer *optimizer);
+
+/**
+ * Read the configured optimizer back.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ */
+swiftmlp_status swiftmlp_get_optimizer(const swiftmlp_net *net, swiftmlp_optimizer *optimizer);
+
+/**
+ * Zero the optimizer's state and step count, keeping its hyperparameters.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ */
+swiftmlp_status swiftmlp_reset_optimizer(swiftmlp_net *net);
+
+/**
+ * The number of optimizer steps since the optimizer was set or reset (t).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ */
+swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t *steps);
+
+/**
+ * One step of the configured optimizer with the last backward's gradients;
+ * t advances by one. Invalidates the forward cache. Allocates nothing.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER;
+ *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward yet);
+ *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
+ *             infinite: refused, parameters and optimizer state unchanged).
+ */
+swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
+
+/**
+ * Fill swiftmlp_fit_options with the defaults (see its fields).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER. Thread-safe.
+ */
+swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
+
+/**
+ * Train on a data set with the configured optimizer: per epoch, the rows are
+ * reshuffled (if options->shuffle) by Fisher-Yates with the network's own
+ * shuffle generator (SplitMix64 seeded with seed + 0x6A09E667F3BCC909,
+ * j = next() % (i+1); it advances across fits, so the same seed and the
+ * same calls give the same batches), cut into batches of batch_size rows (the
+ * last one holds the remainder), and each batch gets forward, backward,
+ * optimizer step. After each epoch the validation loss is computed (without
+ * touching the training state) and early stopping is applied.
+ *
+ * @param x, x_len  inputs (rows, N0); x_len must equal rows*N0.
+ * @param y, y_len  dense targets (rows, NL); y_len must equal rows*NL. For
+ *                  cross-entropy: one-hot or probability rows.
+ * @param rows      >= 1.
+ * @param options   in: borrowed during the call (NULL = defaults).
+ * @param result    out (may be NULL): filled on SWIFTMLP_OK and SWIFTMLP_ERR_CANCELLED.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_CANCELLED (the callback returned non-zero;
+ *             the network holds the parameters after the last completed step);
+ *         SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
+ *             epochs 0, batch_size 0, bad min_delta, struct_size mismatch, unknown dtype);
+ *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE
+ *             (data holds NaN/inf: nothing changed; or a step would make a
+ *             parameter non-finite: training stopped at the last good step);
+ *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Allocates its buffers once at the start. The callback must not call
+ * functions of the same network.
+ */
+swiftmlp_status swiftmlp_fit(swiftmlp_net *net, swiftmlp_dtype dtype,
+                             const void *x, size_t x_len, const void *y, size_t y_len, size_t rows,
+                             const swiftmlp_fit_options *options, swiftmlp_fit_result *result);
+
+/**
+ * Outputs g_L for rows inputs, in chunks of at most 256 rows through a
+ * separate inference buffer: the training cache (what backward and
+ * swiftmlp_get_quantity see), gradients and optimizer state are untouched.
+ * @param x_len  must equal rows*N0.   @param y_cap  must be >= rows*NL.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
+ *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
+ *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ */
+swiftmlp_status swiftmlp_predict(swiftmlp_net *net, swiftmlp_dtype dtype,
+                                 const void *x, size_t x_len, size_t rows, void *y, size_t y_cap);
+
+/**
+ * The loss of rows inputs and dense targets, computed like swiftmlp_predict
+ * (training state untouched).
+ * @return as swiftmlp_predict; loss must not be NULL.
+ */
+swiftmlp_status swiftmlp_evaluate(swiftmlp_net *net, swiftmlp_dtype dtype,
+                                  const void *x, size_t x_len, const void *y, size_t y_len,
+                                  size_t rows, double *loss);
+
+/**
+ * Compare the analytic gradients of the current parameters on the batch
+ * (x, y) with central finite differences, in float64 whatever the network's
+ * type: the check runs on a float64 copy and leaves this network exactly as
+ * it was. Costs two forward passes per parameter.
+ *
+ * @param h    difference step, finite and > 0 (1e-5 suits most networks).
+ * @param out  out: the worst parameter (see swiftmlp_gradcheck).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, bad h,
+ *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
+ *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ */
+swiftmlp_status swiftmlp_gradient_check(swiftmlp_net *net, swiftmlp_dtype dtype,
+                                        const void *x, size_t x_len, const void *y, size_t y_len,
+                                        size_t batch, double h, swiftmlp_gradcheck *out);
+
+/* ---- The slides' quantities -------------------------------------------- */
+
+/**
+ * The number of rows of the last training batch (what swiftmlp_get_quantity returns).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (no forward yet).
+ */
+swiftmlp_status swiftmlp_cached_rows(const swiftmlp_net *net, size_t *rows);
+
+/**
+ * Copy one of the slides' quantities of the last training batch: f^(l),
+ * g^(l), dL/df^(l) or dL/dg^(l), shape (rows, N_l) row-major. Layer l counts
+ * as on the slides: 0 is the input (only g, = x), L the output. f and g are
+ * there after a forward; dL/df and dL/dg after a backward following it.
+ * They stay readable after a step or parameter write, until the next forward.
+ *
+ * @param out, out_cap  receives rows*N_l elements.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
+ *         (unknown quantity or dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX (l > L,
+ *         or l = 0 with a quantity other than g); SWIFTMLP_ERR_STATE; SWIFTMLP_ERR_BUFFER_SIZE.
+ */
+swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity quantity, size_t layer,
+                                      swiftmlp_dtype dtype, void *out, size_t out_cap);
+
 /* ---- Shape and type -------------------------------------------------- */
+
+/**
+ * The activation of every weight layer (L entries).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BUFFER_SIZE (cap < L).
+ */
+swiftmlp_status swiftmlp_get_activations(const swiftmlp_net *net, swiftmlp_activation *activations,
+                                         size_t activations_cap);
+
+/**
+ * The configuration the network was created with (sizes and activations
+ * point into the network and stay valid until swiftmlp_free; n_activations = L).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ */
+swiftmlp_status swiftmlp_get_config(const swiftmlp_net *net, swiftmlp_config *config);
+
 
 /**
  * The element type of the network.

@@ -9,7 +9,7 @@ public func swiftmlp_version_number() -> UInt32 {
 
 @c @implementation
 public func swiftmlp_version_string() -> UnsafePointer<CChar>? {
-    cString("0.1.0")
+    cString("0.2.0")
 }
 
 @c @implementation
@@ -25,6 +25,7 @@ public func swiftmlp_status_string(_ status: swiftmlp_status) -> UnsafePointer<C
     case SWIFTMLP_ERR_OUT_OF_MEMORY: return cString("out of memory")
     case SWIFTMLP_ERR_LAYER_INDEX: return cString("layer index out of range")
     case SWIFTMLP_ERR_NON_FINITE: return cString("non-finite value")
+    case SWIFTMLP_ERR_CANCELLED: return cString("cancelled")
     default: return cString("unknown status")
     }
 }

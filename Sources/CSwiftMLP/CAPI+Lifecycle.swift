@@ -17,12 +17,58 @@ public func swiftmlp_create(
         }
         let list = Array(UnsafeBufferPointer(start: sizes, count: n_sizes))
         let net = try DynamicNetwork(sizes: list, dtype: type, seed: seed)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(net).toOpaque())
+        out.pointee = OpaquePointer(Unmanaged.passRetained(NetworkHandle(net)).toOpaque())
     }
 }
 
 @c @implementation
 public func swiftmlp_free(_ net: OpaquePointer?) {
     guard let net else { return }
-    Unmanaged<DynamicNetwork>.fromOpaque(UnsafeRawPointer(net)).release()
+    Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(net)).release()
+}
+
+@c @implementation
+public func swiftmlp_config_default(_ config: UnsafeMutablePointer<swiftmlp_config>?) -> swiftmlp_status {
+    run("swiftmlp_config_default") { () throws(MLPError) in
+        let config = try required(config, "config")
+        var c = swiftmlp_config()
+        c.struct_size = MemoryLayout<swiftmlp_config>.size
+        c.dtype = SWIFTMLP_FLOAT64
+        c.leaky_slope = 0.01
+        c.loss = SWIFTMLP_LOSS_MSE
+        c.`init` = SWIFTMLP_INIT_UNIFORM
+        config.pointee = c
+    }
+}
+
+@c @implementation
+public func swiftmlp_create_with_config(
+    _ config: UnsafePointer<swiftmlp_config>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> swiftmlp_status {
+    out?.pointee = nil
+    return run("swiftmlp_create_with_config") { () throws(MLPError) in
+        let out = try required(out, "out")
+        let c = try required(config, "config").pointee
+        try checkStructSize(c.struct_size, MemoryLayout<swiftmlp_config>.size, "swiftmlp_config")
+        let sizes = try required(c.sizes, "config->sizes")
+        guard c.n_sizes >= 0 && c.n_sizes <= Limits.maxSizes else {
+            throw MLPError(.tooLarge, "n_sizes \(UInt(bitPattern: c.n_sizes)) exceeds the limit of \(Limits.maxSizes)")
+        }
+        let type = try elementType(c.dtype)
+        var acts: [Activation] = [.sigmoid]
+        if let list = c.activations {
+            guard c.n_activations >= 1 && c.n_activations <= Limits.maxSizes else {
+                throw MLPError(.invalidArgument, "n_activations \(UInt(bitPattern: c.n_activations)) must be 1 or the number of weight layers")
+            }
+            acts = []
+            for i in 0..<c.n_activations { acts.append(try cEnum(list[i].rawValue, "activation")) }
+        }
+        let configuration = NetworkConfiguration(
+            sizes: Array(UnsafeBufferPointer(start: sizes, count: c.n_sizes)),
+            activations: acts, leakySlope: c.leaky_slope,
+            loss: try cEnum(c.loss.rawValue, "loss"), initialization: try cEnum(c.`init`.rawValue, "init"),
+            seed: c.seed)
+        let net = try DynamicNetwork(configuration: configuration, dtype: type)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(NetworkHandle(net)).toOpaque())
+    }
 }

@@ -55,3 +55,38 @@ public func swiftmlp_layer_offsets(
         b.pointee = layout.biasOffsets[layer]
     }
 }
+
+@c @implementation
+public func swiftmlp_get_activations(
+    _ net: OpaquePointer?, _ activations: UnsafeMutablePointer<swiftmlp_activation>?, _ activations_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_get_activations") { () throws(MLPError) in
+        let h = try handle(net)
+        let out = try required(activations, "activations")
+        guard elementCount(activations_cap) >= h.activations.count else {
+            throw MLPError(.bufferSize, "activations capacity \(activations_cap) is less than the \(h.activations.count) weight layers")
+        }
+        for (i, a) in h.activations.enumerated() { out[i] = a }
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_config(_ net: OpaquePointer?, _ config: UnsafeMutablePointer<swiftmlp_config>?) -> swiftmlp_status {
+    run("swiftmlp_get_config") { () throws(MLPError) in
+        let h = try handle(net)
+        let out = try required(config, "config")
+        let c = h.network.configuration
+        var r = swiftmlp_config()
+        r.struct_size = MemoryLayout<swiftmlp_config>.size
+        r.sizes = UnsafePointer(h.sizes.baseAddress)
+        r.n_sizes = h.sizes.count
+        r.dtype = swiftmlp_dtype(rawValue: numericCast(h.network.dtype.rawValue))
+        r.seed = c.seed
+        r.activations = UnsafePointer(h.activations.baseAddress)
+        r.n_activations = h.activations.count
+        r.leaky_slope = c.leakySlope
+        r.loss = swiftmlp_loss(rawValue: numericCast(c.loss.rawValue))
+        r.`init` = swiftmlp_init(rawValue: numericCast(c.initialization.rawValue))
+        out.pointee = r
+    }
+}

@@ -36,3 +36,16 @@ public func swiftmlp_step(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_statu
         try network(net).step(learningRate: lr)
     }
 }
+
+@c @implementation
+public func swiftmlp_backward_labels(
+    _ net: OpaquePointer?, _ labels: UnsafePointer<Int64>?, _ labels_len: Int, _ batch: Int,
+    _ loss: UnsafeMutablePointer<Double>?
+) -> swiftmlp_status {
+    run("swiftmlp_backward_labels") { () throws(MLPError) in
+        let network = try network(net)
+        let labels = try required(labels, "labels")
+        let value = try network.backward(labels: UnsafeBufferPointer(start: labels, count: elementCount(labels_len)), batch: batch)
+        loss?.pointee = value
+    }
+}

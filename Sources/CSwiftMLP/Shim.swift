@@ -25,11 +25,34 @@ func record(_ function: StaticString, _ error: MLPError) {
     text.withCString { smlp_error_set($0, text.utf8.count) }
 }
 
-/// The network behind a handle, or `.nullPointer` for NULL.
+/// The handle object behind a `swiftmlp_net *`, or `.nullPointer` for NULL.
 @inline(__always)
-func network(_ handle: OpaquePointer?) throws(MLPError) -> DynamicNetwork {
-    guard let handle else { throw MLPError(.nullPointer, "net is NULL") }
-    return Unmanaged<DynamicNetwork>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+func handle(_ pointer: OpaquePointer?) throws(MLPError) -> NetworkHandle {
+    guard let pointer else { throw MLPError(.nullPointer, "net is NULL") }
+    return Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+/// The network behind a `swiftmlp_net *`, or `.nullPointer` for NULL.
+@inline(__always)
+func network(_ pointer: OpaquePointer?) throws(MLPError) -> DynamicNetwork {
+    try handle(pointer).network
+}
+
+/// A C enum value as one of SwiftMLP's enums, or `.invalidArgument` naming it.
+@inline(__always)
+func cEnum<E: RawRepresentable>(_ raw: UInt32, _ what: StaticString) throws(MLPError) -> E where E.RawValue == Int32 {
+    guard let value = E(rawValue: Int32(truncatingIfNeeded: raw)) else {
+        throw MLPError(.invalidArgument, "unknown \(what) value \(raw)")
+    }
+    return value
+}
+
+/// Checks a versioned struct's struct_size field.
+@inline(__always)
+func checkStructSize(_ size: Int, _ expected: Int, _ name: StaticString) throws(MLPError) {
+    guard size == expected else {
+        throw MLPError(.invalidArgument, "\(name).struct_size is \(size), expected \(expected): fill it with its _default function (header and library versions differ?)")
+    }
 }
 
 /// Unwraps a required pointer argument, or throws `.nullPointer` naming it.

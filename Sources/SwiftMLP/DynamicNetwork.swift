@@ -10,10 +10,28 @@ public final class DynamicNetwork {
 
     let storage: Storage
 
-    public init(sizes: [Int], dtype: DType, seed: UInt64) throws(MLPError) {
+    public convenience init(sizes: [Int], dtype: DType, seed: UInt64) throws(MLPError) {
+        try self.init(configuration: NetworkConfiguration(sizes: sizes, seed: seed), dtype: dtype)
+    }
+
+    public init(configuration: NetworkConfiguration, dtype: DType) throws(MLPError) {
         switch dtype {
-        case .float32: storage = .float32(try Network<Float>(sizes: sizes, seed: seed))
-        case .float64: storage = .float64(try Network<Double>(sizes: sizes, seed: seed))
+        case .float32: storage = .float32(try Network<Float>(configuration: configuration))
+        case .float64: storage = .float64(try Network<Double>(configuration: configuration))
+        }
+    }
+
+    public var configuration: NetworkConfiguration {
+        switch storage {
+        case .float32(let n): return n.configuration
+        case .float64(let n): return n.configuration
+        }
+    }
+
+    public var activations: [Activation] {
+        switch storage {
+        case .float32(let n): return n.activations
+        case .float64(let n): return n.activations
         }
     }
 
@@ -52,10 +70,131 @@ public final class DynamicNetwork {
         }
     }
 
+    package func backward(labels: UnsafeBufferPointer<Int64>, batch: Int) throws(MLPError) -> Double {
+        switch storage {
+        case .float32(let n): return try n.backward(labels: labels, batch: batch)
+        case .float64(let n): return try n.backward(labels: labels, batch: batch)
+        }
+    }
+
     public func step(learningRate: Double) throws(MLPError) {
         switch storage {
         case .float32(let n): try n.step(learningRate: learningRate)
         case .float64(let n): try n.step(learningRate: learningRate)
+        }
+    }
+
+    // MARK: optimizer
+
+    public var optimizer: Optimizer? {
+        switch storage {
+        case .float32(let n): return n.currentOptimizer
+        case .float64(let n): return n.currentOptimizer
+        }
+    }
+
+    public var optimizerStepCount: Int {
+        switch storage {
+        case .float32(let n): return n.optimizerStepCount
+        case .float64(let n): return n.optimizerStepCount
+        }
+    }
+
+    public func setOptimizer(_ opt: Optimizer) throws(MLPError) {
+        switch storage {
+        case .float32(let n): try n.setOptimizer(opt)
+        case .float64(let n): try n.setOptimizer(opt)
+        }
+    }
+
+    public func resetOptimizer() throws(MLPError) {
+        switch storage {
+        case .float32(let n): try n.resetOptimizer()
+        case .float64(let n): try n.resetOptimizer()
+        }
+    }
+
+    public func optimizerStep() throws(MLPError) {
+        switch storage {
+        case .float32(let n): try n.optimizerStep()
+        case .float64(let n): try n.optimizerStep()
+        }
+    }
+
+    // MARK: data sets
+
+    /// Raw (base, count) views of a data set's inputs and targets.
+    package struct RawData {
+        public var x: UnsafeRawPointer
+        public var xCount: Int
+        public var y: UnsafeRawPointer
+        public var yCount: Int
+        public var rows: Int
+        public init(x: UnsafeRawPointer, xCount: Int, y: UnsafeRawPointer, yCount: Int, rows: Int) {
+            self.x = x; self.xCount = xCount; self.y = y; self.yCount = yCount; self.rows = rows
+        }
+    }
+
+    package func fit(
+        _ dtype: DType, data: RawData, validation: RawData?, options: FitOptions,
+        progress: (FitProgress) -> Bool
+    ) throws(MLPError) -> FitHistory {
+        try check(dtype, "the data buffers")
+        switch storage {
+        case .float32(let n):
+            return try n.fit(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows,
+                             validation: validation.map { (typed($0.x, $0.xCount), typed($0.y, $0.yCount), $0.rows) },
+                             options: options, progress: progress)
+        case .float64(let n):
+            return try n.fit(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows,
+                             validation: validation.map { (typed($0.x, $0.xCount), typed($0.y, $0.yCount), $0.rows) },
+                             options: options, progress: progress)
+        }
+    }
+
+    package func predict(
+        _ dtype: DType, x: UnsafeRawPointer, count: Int, rows: Int, y: UnsafeMutableRawPointer, capacity: Int
+    ) throws(MLPError) {
+        try check(dtype, "x and y")
+        switch storage {
+        case .float32(let n): try n.predict(typed(x, count), rows: rows, into: typed(y, capacity))
+        case .float64(let n): try n.predict(typed(x, count), rows: rows, into: typed(y, capacity))
+        }
+    }
+
+    package func evaluate(_ dtype: DType, data: RawData) throws(MLPError) -> Double {
+        try check(dtype, "x and y")
+        switch storage {
+        case .float32(let n): return try n.loss(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows)
+        case .float64(let n): return try n.loss(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows)
+        }
+    }
+
+    package func gradientCheck(_ dtype: DType, data: RawData, h: Double) throws(MLPError) -> GradientCheckResult {
+        try check(dtype, "x and y")
+        switch storage {
+        case .float32(let n): return try n.gradientCheck(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), batch: data.rows, h: h)
+        case .float64(let n): return try n.gradientCheck(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), batch: data.rows, h: h)
+        }
+    }
+
+    // MARK: inspection
+
+    /// Rows of the last training batch, if any.
+    public var cachedRows: Int? {
+        switch storage {
+        case .float32(let n): return n.lastBatch
+        case .float64(let n): return n.lastBatch
+        }
+    }
+
+    package func copyQuantity(
+        _ q: Quantity, layer: Int, _ dtype: DType, into out: UnsafeMutableRawPointer, capacity: Int
+    ) throws(MLPError) {
+        try check(dtype, "the output buffer")
+        switch storage {
+        case .float32(let n): _ = try n.copyQuantity(q, layer: layer, into: typed(out, capacity))
+        case .float64(let n): _ = try n.copyQuantity(q, layer: layer, into: typed(out, capacity))
         }
     }
 

@@ -12,6 +12,7 @@ public struct MLPError: Error, Equatable, Sendable, CustomStringConvertible {
         case outOfMemory = 7
         case layerIndex = 8
         case nonFinite = 9
+        case cancelled = 10
     }
 
     public let code: Code

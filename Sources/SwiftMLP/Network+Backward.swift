@@ -1,29 +1,88 @@
 extension Network {
-    /// Backward pass for the batch of the last forward: overwrites every
-    /// gradient and returns the loss L = mean((g_L - y)^2). Allocates nothing.
-    /// On failure gradients are untouched.
+    /// Backward pass for the batch of the last forward with dense targets y
+    /// (B, NL): overwrites every gradient and returns the loss. Allocates
+    /// nothing. On failure gradients are untouched.
     package func backward(_ y: UnsafeBufferPointer<Scalar>, batch: Int) throws(MLPError) -> Double {
+        try checkBackward(batch: batch)
+        let yBase = try checkTargets(y, rows: batch)
+        return trainingBackward(y: yBase, batch: batch)
+    }
+
+    /// Backward pass with class-index targets (cross-entropy only), one label
+    /// per row, 0 <= label < NL.
+    package func backward(labels: UnsafeBufferPointer<Int64>, batch: Int) throws(MLPError) -> Double {
+        try checkBackward(batch: batch)
+        let base = try checkLabels(labels, rows: batch)
+        let cache = self.cache.unsafelyUnwrapped, L = layout.layerCount
+        let loss = Kernels.crossEntropyLabelsBackward(dg: cache.dg(L), df: cache.df(L), f: cache.f(L), g: cache.g(L),
+                                                      labels: base, rows: batch, cols: layout.outputSize)
+        backpropagate(batch: batch)
+        return loss
+    }
+
+    /// Backward pass with targets as a flat row-major array (B * NL elements).
+    public func backward(_ y: [Scalar], batch: Int) throws(MLPError) -> Double {
+        try y.withUnsafeBufferPointer { (yb) throws(MLPError) in try backward(yb, batch: batch) }
+    }
+
+    /// Backward pass with class indices (cross-entropy networks).
+    public func backward(labels: [Int64], batch: Int) throws(MLPError) -> Double {
+        try labels.withUnsafeBufferPointer { (lb) throws(MLPError) in try backward(labels: lb, batch: batch) }
+    }
+
+    func checkBackward(batch: Int) throws(MLPError) {
         try layout.check(batch: batch)
-        guard let cached = forwardBatch else {
+        guard forwardValid, let cached = lastBatch else {
             throw MLPError(.state, "backward needs a forward first (none since creation or since the parameters last changed)")
         }
         guard batch == cached else {
             throw MLPError(.state, "backward batch \(batch) differs from the last forward's batch \(cached)")
         }
-        let nL = layout.outputSize, L = layout.layerCount
-        guard y.count == batch * nL else {
-            throw MLPError(.bufferSize, "y has \(y.count) elements; batch \(batch) x output size \(nL) needs \(batch * nL)")
+    }
+
+    /// Validates dense targets: length and finiteness.
+    func checkTargets(_ y: UnsafeBufferPointer<Scalar>, rows: Int) throws(MLPError) -> UnsafePointer<Scalar> {
+        let nL = layout.outputSize
+        guard y.count == rows * nL else {
+            throw MLPError(.bufferSize, "y has \(y.count) elements; \(rows) row(s) x output size \(nL) needs \(rows * nL)")
         }
-        guard let yBase = y.baseAddress else { throw MLPError(.nullPointer, "y is NULL") }
-        guard Kernels.allFinite(yBase, count: batch * nL) else {
+        guard let base = y.baseAddress else { throw MLPError(.nullPointer, "y is NULL") }
+        guard Kernels.allFinite(base, count: rows * nL) else {
             throw MLPError(.nonFinite, "y holds a NaN or infinite value")
         }
-        let cache = self.cache.unsafelyUnwrapped
+        return base
+    }
 
-        // dL/dg_L = 2/(B*NL) (g_L - y) and dL/df_L = dL/dg_L * g_L (1 - g_L), one pass.
-        let loss = Kernels.mseSigmoidBackward(dg: cache.dg(L), df: cache.df(L),
-                                              g: cache.g(L), y: yBase, count: batch * nL)
-        for l in stride(from: L - 1, through: 0, by: -1) {
+    /// Validates class-index targets: cross-entropy loss, count, range.
+    func checkLabels(_ labels: UnsafeBufferPointer<Int64>, rows: Int) throws(MLPError) -> UnsafePointer<Int64> {
+        guard configuration.loss == .crossEntropy else {
+            throw MLPError(.invalidArgument, "class-index targets need the cross-entropy loss; this network uses \(configuration.loss)")
+        }
+        guard labels.count == rows else {
+            throw MLPError(.bufferSize, "got \(labels.count) labels for a batch of \(rows)")
+        }
+        guard let base = labels.baseAddress else { throw MLPError(.nullPointer, "labels is NULL") }
+        let classes = Int64(layout.outputSize)
+        for i in 0..<rows where base[i] < 0 || base[i] >= classes {
+            throw MLPError(.invalidArgument, "label \(base[i]) at row \(i) is outside 0..<\(classes)")
+        }
+        return base
+    }
+
+    /// The training backward on validated dense targets.
+    func trainingBackward(y: UnsafePointer<Scalar>, batch: Int) -> Double {
+        let cache = self.cache.unsafelyUnwrapped, L = layout.layerCount
+        let loss = Kernels.lossBackward(configuration.loss, output: activations[L - 1], slope: slope,
+                                        dg: cache.dg(L), df: cache.df(L), f: cache.f(L), g: cache.g(L),
+                                        y: y, rows: batch, cols: layout.outputSize)
+        backpropagate(batch: batch)
+        return loss
+    }
+
+    /// From dL/df_L down: dW, db for every layer and dL/dg, dL/df below.
+    func backpropagate(batch: Int) {
+        let cache = self.cache.unsafelyUnwrapped
+        for l in stride(from: layout.layerCount - 1, through: 0, by: -1) {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let df = cache.df(l + 1)
             // dW (nOut, nIn) = df^T (nOut, B) @ g_prev (B, nIn)
@@ -37,15 +96,11 @@ extension Network {
                 Scalar.gemm(transA: false, transB: false, m: batch, n: nIn, k: nOut,
                             alpha: 1, a: df, lda: nOut, b: params.base + layout.weightOffsets[l], ldb: nIn,
                             beta: 0, c: cache.dg(l), ldc: nIn)
-                Kernels.sigmoidBackward(df: cache.df(l), dg: cache.dg(l), g: cache.g(l), count: batch * nIn)
+                Kernels.activationBackward(activations[l - 1], slope: slope, df: cache.df(l), dg: cache.dg(l),
+                                           f: cache.f(l), g: cache.g(l), rows: batch, cols: nIn)
             }
         }
         hasGradients = true
-        return loss
-    }
-
-    /// Backward pass with targets as a flat row-major array (B * NL elements).
-    public func backward(_ y: [Scalar], batch: Int) throws(MLPError) -> Double {
-        try y.withUnsafeBufferPointer { (yb) throws(MLPError) in try backward(yb, batch: batch) }
+        backwardDone = true
     }
 }

@@ -5,38 +5,15 @@ extension Network {
     package func forward(
         _ x: UnsafeBufferPointer<Scalar>, batch: Int, into y: UnsafeMutableBufferPointer<Scalar>
     ) throws(MLPError) {
-        try layout.check(batch: batch)
-        let n0 = layout.inputSize, nL = layout.outputSize
-        guard x.count == batch * n0 else {
-            throw MLPError(.bufferSize, "x has \(x.count) elements; batch \(batch) x input size \(n0) needs \(batch * n0)")
-        }
+        let xBase = try checkInput(x, rows: batch)
+        let nL = layout.outputSize
         guard y.count >= batch * nL else {
             throw MLPError(.bufferSize, "y has capacity \(y.count); batch \(batch) x output size \(nL) needs \(batch * nL)")
         }
-        guard let xBase = x.baseAddress, let yBase = y.baseAddress else {
-            throw MLPError(.nullPointer, "x or y is NULL")
-        }
-        guard Kernels.allFinite(xBase, count: batch * n0) else {
-            throw MLPError(.nonFinite, "x holds a NaN or infinite value")
-        }
+        guard let yBase = y.baseAddress else { throw MLPError(.nullPointer, "y is NULL") }
         try reserveCache(batch: batch)
-        let cache = self.cache.unsafelyUnwrapped
-
-        cache.g(0).update(from: xBase, count: batch * n0)
-        for l in 0..<layout.layerCount {
-            let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
-            let f = cache.f(l + 1), g = cache.g(l + 1)
-            // f = g_prev (B, nIn) @ W^T (nIn, nOut)
-            Scalar.gemm(transA: false, transB: true, m: batch, n: nOut, k: nIn,
-                        alpha: 1, a: cache.g(l), lda: nIn,
-                        b: params.base + layout.weightOffsets[l], ldb: nIn,
-                        beta: 0, c: f, ldc: nOut)
-            // f += b; g = sigmoid(f)
-            Kernels.biasSigmoidForward(f: f, g: g, bias: params.base + layout.biasOffsets[l],
-                                       rows: batch, cols: nOut)
-        }
-        yBase.update(from: cache.g(layout.layerCount), count: batch * nL)
-        forwardBatch = batch
+        trainingForward(xBase, batch: batch)
+        yBase.update(from: cache.unsafelyUnwrapped.g(layout.layerCount), count: batch * nL)
     }
 
     /// Forward pass of a batch given as a flat row-major array (B * N0
@@ -50,5 +27,44 @@ extension Network {
             }
         }
         return y
+    }
+
+    /// Validates a batch of inputs: row count, length, finiteness.
+    func checkInput(_ x: UnsafeBufferPointer<Scalar>, rows: Int) throws(MLPError) -> UnsafePointer<Scalar> {
+        try layout.check(batch: rows)
+        let n0 = layout.inputSize
+        guard x.count == rows * n0 else {
+            throw MLPError(.bufferSize, "x has \(x.count) elements; \(rows) row(s) x input size \(n0) needs \(rows * n0)")
+        }
+        guard let base = x.baseAddress else { throw MLPError(.nullPointer, "x is NULL") }
+        guard Kernels.allFinite(base, count: rows * n0) else {
+            throw MLPError(.nonFinite, "x holds a NaN or infinite value")
+        }
+        return base
+    }
+
+    /// The training forward on validated input; the cache holds `batch` rows.
+    func trainingForward(_ x: UnsafePointer<Scalar>, batch: Int) {
+        let cache = self.cache.unsafelyUnwrapped
+        propagate(x, rows: batch, through: cache)
+        lastBatch = batch
+        forwardValid = true
+        backwardDone = false
+    }
+
+    /// x -> g_L through `cache` (training or inference), layer by layer:
+    /// f = g_prev @ W^T (BLAS), then f += b and g = act(f) in one pass.
+    func propagate(_ x: UnsafePointer<Scalar>, rows: Int, through cache: ActivationCache<Scalar>) {
+        cache.g(0).update(from: x, count: rows * layout.inputSize)
+        for l in 0..<layout.layerCount {
+            let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
+            let f = cache.f(l + 1)
+            Scalar.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn,
+                        alpha: 1, a: cache.g(l), lda: nIn,
+                        b: params.base + layout.weightOffsets[l], ldb: nIn,
+                        beta: 0, c: f, ldc: nOut)
+            Kernels.biasActivationForward(activations[l], slope: slope, f: f, g: cache.g(l + 1),
+                                          bias: params.base + layout.biasOffsets[l], rows: rows, cols: nOut)
+        }
     }
 }

@@ -1,15 +1,75 @@
 extension Network {
     /// One plain SGD step with the gradients of the last backward:
-    /// W -= lr dL/dW, b -= lr dL/db. Invalidates the forward cache, so the
-    /// next backward needs a forward on the new parameters. Allocates nothing.
+    /// W -= lr dL/dW, b -= lr dL/db (the slides; ignores any configured
+    /// optimizer). A step that would make a parameter non-finite is refused
+    /// with `.nonFinite` and changes nothing. Invalidates the forward cache.
+    /// Allocates nothing.
     public func step(learningRate lr: Double) throws(MLPError) {
         guard lr.isFinite && lr >= 0 else {
             throw MLPError(.invalidArgument, "learning rate \(lr) must be finite and >= 0")
         }
-        guard hasGradients else {
-            throw MLPError(.state, "step needs gradients: call backward first")
+        try requireGradientsForStep()
+        let n = layout.parameterCount, rate = Scalar(lr)
+        guard Kernels.sgdStep(params: params.base, grads: grads.base, count: n, lr: rate, commit: false) else {
+            throw MLPError(.nonFinite, "this step would make a parameter non-finite; parameters are unchanged")
         }
-        Kernels.sgdStep(params: params.base, grads: grads.base, count: layout.parameterCount, lr: Scalar(lr))
-        forwardBatch = nil
+        _ = Kernels.sgdStep(params: params.base, grads: grads.base, count: n, lr: rate, commit: true)
+        parametersChanged()
+    }
+
+    /// The configured optimizer, if any.
+    public var currentOptimizer: Optimizer? { optimizer }
+    /// Number of optimizer steps taken since the optimizer was set or reset.
+    public var optimizerStepCount: Int { optimizerSteps }
+
+    /// Configures the optimizer that `optimizerStep()` (and `fit`) apply, with
+    /// fresh state (t = 0, zero moments). Allocates its state buffers here.
+    /// On failure the previous optimizer and its state are kept.
+    public func setOptimizer(_ opt: Optimizer) throws(MLPError) {
+        try opt.validate()
+        var fresh: [AlignedBuffer<Scalar>] = []
+        for _ in 0..<opt.stateBufferCount {
+            do {
+                fresh.append(try AlignedBuffer<Scalar>(count: layout.parameterCount))
+            } catch {
+                for b in fresh { b.deallocate() }
+                throw error
+            }
+        }
+        for b in optimizerState { b.deallocate() }
+        optimizerState = fresh
+        optimizer = opt
+        optimizerSteps = 0
+    }
+
+    /// Zeroes the optimizer's state and step count; keeps its hyperparameters.
+    public func resetOptimizer() throws(MLPError) {
+        guard optimizer != nil else { throw MLPError(.state, "no optimizer is set") }
+        for b in optimizerState { b.base.update(repeating: 0, count: b.count) }
+        optimizerSteps = 0
+    }
+
+    /// One step of the configured optimizer with the last backward's gradients.
+    /// Refused with `.nonFinite` (changing nothing, state included) if it
+    /// would make a parameter non-finite. Invalidates the forward cache.
+    public func optimizerStep() throws(MLPError) {
+        guard let opt = optimizer else {
+            throw MLPError(.state, "no optimizer is set: call setOptimizer first")
+        }
+        try requireGradientsForStep()
+        let t = optimizerSteps + 1
+        let s1 = optimizerState.first?.base, s2 = optimizerState.count > 1 ? optimizerState[1].base : nil
+        guard Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
+                                    count: layout.parameterCount, commit: false) else {
+            throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter non-finite; parameters and optimizer state are unchanged")
+        }
+        _ = Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
+                                  count: layout.parameterCount, commit: true)
+        optimizerSteps = t
+        parametersChanged()
+    }
+
+    private func requireGradientsForStep() throws(MLPError) {
+        guard hasGradients else { throw MLPError(.state, "step needs gradients: call backward first") }
     }
 }

@@ -24,7 +24,7 @@ extension Network {
             throw MLPError(.nonFinite, "parameters hold a NaN or infinite value; nothing was written")
         }
         params.base.update(from: base, count: n)
-        forwardBatch = nil
+        parametersChanged()
     }
 
     /// Copies W_layer (N_out x N_in row-major) and b_layer (N_out).
@@ -64,7 +64,7 @@ extension Network {
         }
         (params.base + layout.weightOffsets[layer]).update(from: w, count: nW)
         (params.base + layout.biasOffsets[layer]).update(from: b, count: nB)
-        forwardBatch = nil
+        parametersChanged()
     }
 
     // MARK: array access (Swift API)

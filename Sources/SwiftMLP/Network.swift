@@ -1,28 +1,51 @@
-/// A multilayer perceptron with sigmoid layers and a mean-squared-error
-/// loss, exactly as the lecture slides, over a batch-first row-major batch.
+/// A multilayer perceptron over batch-first row-major batches: per layer
+/// f = g_prev @ W^T + b, g = act(f), then a loss. With the default
+/// configuration (sigmoid layers, MSE, uniform ±1/sqrt(fan_in)) it is exactly
+/// the lecture slides' network.
 ///
 /// Parameters live in one contiguous buffer (see `Layout`), gradients in a
-/// second one with the same layout, activations of the last batch in an
-/// `ActivationCache`. After the first call with a batch size, `forward`,
-/// `backward` and `step` allocate nothing.
+/// second one with the same layout, the last training batch's f, g, dL/df,
+/// dL/dg in an `ActivationCache`. After the first call with a batch size,
+/// `forward`, `backward` and the optimizer steps allocate nothing.
 ///
 /// A network is not safe to use from two threads at once; separate networks
 /// are independent.
 public final class Network<Scalar: MLPScalar> {
+    public let configuration: NetworkConfiguration
     public let layout: Layout
+    /// One activation per weight layer.
+    public let activations: [Activation]
+    let slope: Scalar
     let params: AlignedBuffer<Scalar>
     let grads: AlignedBuffer<Scalar>
+
+    /// The training batch: x, f, g, dL/df, dL/dg of the last forward/backward.
     var cache: ActivationCache<Scalar>?
-    /// The batch of the last forward on the current parameters, if any.
-    var forwardBatch: Int?
+    /// Scratch for `predict` and validation, so they never touch `cache`.
+    var inferenceCache: ActivationCache<Scalar>?
+    /// Rows held in `cache` by the last forward, if any.
+    var lastBatch: Int?
+    /// True while `cache` holds a forward of the current parameters.
+    var forwardValid = false
+    /// True when `cache` holds dL/df, dL/dg for its forward.
+    var backwardDone = false
     /// True once a backward has filled `grads`.
     var hasGradients = false
 
-    /// Creates a network with layer sizes [N0, ..., NL], parameters drawn
-    /// uniformly from [-1/sqrt(N_in), 1/sqrt(N_in)) by `SplitMix64(seed:)`,
-    /// layer by layer, W row-major then b (see swiftmlp.h).
-    public init(sizes: [Int], seed: UInt64) throws(MLPError) {
-        let layout = try Layout(sizes: sizes)
+    var optimizer: Optimizer?
+    var optimizerState: [AlignedBuffer<Scalar>] = []
+    var optimizerSteps = 0
+    /// Shuffles `fit`'s batches: SplitMix64 seeded with seed &+ 0x6A09E667F3BCC909.
+    var shuffleGenerator: SplitMix64
+
+    /// Creates the slides' network: sigmoid layers, MSE, uniform ±1/sqrt(fan_in).
+    public convenience init(sizes: [Int], seed: UInt64) throws(MLPError) {
+        try self.init(configuration: NetworkConfiguration(sizes: sizes, seed: seed))
+    }
+
+    public init(configuration: NetworkConfiguration) throws(MLPError) {
+        let layout = try Layout(sizes: configuration.sizes)
+        let activations = try configuration.resolvedActivations(layerCount: layout.layerCount)
         let params = try AlignedBuffer<Scalar>(count: layout.parameterCount)
         let grads: AlignedBuffer<Scalar>
         do {
@@ -31,16 +54,27 @@ public final class Network<Scalar: MLPScalar> {
             params.deallocate()
             throw error
         }
+        self.configuration = configuration
         self.layout = layout
+        self.activations = activations
+        self.slope = Scalar(configuration.leakySlope)
         self.params = params
         self.grads = grads
-        initializeParameters(seed: seed)
+        self.shuffleGenerator = SplitMix64(seed: configuration.seed &+ 0x6A09_E667_F3BC_C909)
+        var rng = SplitMix64(seed: configuration.seed)
+        for l in 0..<layout.layerCount {
+            configuration.initialization.fill(
+                weights: params.base + layout.weightOffsets[l], biases: params.base + layout.biasOffsets[l],
+                fanIn: layout.sizes[l], fanOut: layout.sizes[l + 1], rng: &rng)
+        }
     }
 
     deinit {
         params.deallocate()
         grads.deallocate()
         cache?.deallocate()
+        inferenceCache?.deallocate()
+        for buffer in optimizerState { buffer.deallocate() }
     }
 
     /// [N0, ..., NL].
@@ -51,29 +85,42 @@ public final class Network<Scalar: MLPScalar> {
     public var parameterCount: Int { layout.parameterCount }
     /// The run-time element type.
     public var dtype: DType { Scalar.dtype }
+    public var loss: Loss { configuration.loss }
     /// The batch size of the last forward on the current parameters, if any.
-    public var cachedBatch: Int? { forwardBatch }
+    public var cachedBatch: Int? { forwardValid ? lastBatch : nil }
 
-    private func initializeParameters(seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
-        for l in 0..<layout.layerCount {
-            let nIn = layout.sizes[l]
-            let nOut = layout.sizes[l + 1]
-            let root = Double(nIn).squareRoot()
-            let start = layout.weightOffsets[l]
-            for i in start..<(start + nOut * nIn + nOut) {
-                params.base[i] = Scalar((2 * rng.nextUnitDouble() - 1) / root)
-            }
-        }
+    /// Called after every change of the parameters: the cached forward no
+    /// longer belongs to them, so backward needs a new forward.
+    func parametersChanged() {
+        forwardValid = false
     }
 
-    /// Makes sure the cache holds `batch` rows; allocates only when it is
-    /// larger than every batch before. On failure the old cache is kept.
+    /// Makes sure the training cache holds `batch` rows; allocates only when
+    /// it is larger than every batch before. On failure the old cache is kept.
     func reserveCache(batch: Int) throws(MLPError) {
         if let cache, cache.capacity >= batch { return }
         let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
         cache?.deallocate()
         cache = fresh
-        forwardBatch = nil
+        lastBatch = nil
+        forwardValid = false
+        backwardDone = false
+    }
+
+    /// The same for the inference cache.
+    func reserveInferenceCache(batch: Int) throws(MLPError) -> ActivationCache<Scalar> {
+        if let inferenceCache, inferenceCache.capacity >= batch { return inferenceCache }
+        let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
+        inferenceCache?.deallocate()
+        inferenceCache = fresh
+        return fresh
+    }
+
+    /// A copy with the same configuration and parameters in another element
+    /// type (optimizer state and caches are not copied).
+    public func converted<Other: MLPScalar>(to: Other.Type) throws(MLPError) -> Network<Other> {
+        let other = try Network<Other>(configuration: configuration)
+        for i in 0..<layout.parameterCount { other.params.base[i] = Other(params.base[i]) }
+        return other
     }
 }

@@ -32,7 +32,7 @@ import Testing
         let dg = [1.0, 1.0]
         var df = [Double](repeating: .nan, count: 2)
         df.withUnsafeMutableBufferPointer { d in
-            Kernels.sigmoidBackward(df: d.baseAddress!, dg: dg, g: &g, count: 2)
+            Kernels.activationBackward(.sigmoid, slope: 0, df: d.baseAddress!, dg: dg, f: g, g: &g, rows: 1, cols: 2)
         }
         #expect(df == [0, 0])
     }
@@ -76,9 +76,9 @@ import Testing
         let y: [Double] = data.uniform(n, 0, 1)
         var dg = [Double](repeating: 0, count: n), df = dg
         let loss = Kernels.mseSigmoidBackward(dg: &dg, df: &df, g: g, y: y, count: n)
-        #expect(abs(loss - Kernels.mseForward(g: g, y: y, count: n)) <= 1e-16)
+        #expect(abs(loss - Kernels.lossForward(.mse, f: g, g: g, y: y, rows: 3, cols: 4)) <= 1e-16)
         var df2 = [Double](repeating: 0, count: n)
-        Kernels.sigmoidBackward(df: &df2, dg: dg, g: g, count: n)
+        Kernels.activationBackward(.sigmoid, slope: 0, df: &df2, dg: dg, f: g, g: g, rows: 3, cols: 4)
         #expect(df == df2)
         for i in 0..<n { #expect(dg[i] == 2 / Double(n) * (g[i] - y[i])) }
     }

@@ -1,0 +1,121 @@
+// Whole-data-set calls: fit, predict, evaluate, gradient check.
+import CSwiftMLPABI
+import SwiftMLP
+
+@c @implementation
+public func swiftmlp_fit_options_default(_ options: UnsafeMutablePointer<swiftmlp_fit_options>?) -> swiftmlp_status {
+    run("swiftmlp_fit_options_default") { () throws(MLPError) in
+        let out = try required(options, "options")
+        var o = swiftmlp_fit_options()
+        o.struct_size = MemoryLayout<swiftmlp_fit_options>.size
+        o.epochs = 1
+        o.batch_size = 32
+        o.shuffle = 1
+        o.restore_best = 1
+        o.report_batches = 1
+        out.pointee = o
+    }
+}
+
+/// Raw data views from C (base, length) pairs; rows as given.
+private func rawData(
+    _ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
+    _ xName: StaticString, _ yName: StaticString
+) throws(MLPError) -> DynamicNetwork.RawData {
+    DynamicNetwork.RawData(x: try required(x, xName), xCount: elementCount(xLen),
+                           y: try required(y, yName), yCount: elementCount(yLen), rows: rows)
+}
+
+@c @implementation
+public func swiftmlp_fit(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
+    _ options: UnsafePointer<swiftmlp_fit_options>?, _ result: UnsafeMutablePointer<swiftmlp_fit_result>?
+) -> swiftmlp_status {
+    run("swiftmlp_fit") { () throws(MLPError) in
+        let network = try network(net)
+        let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
+        var o = swiftmlp_fit_options()
+        if let options {
+            o = options.pointee
+            try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
+        } else {
+            _ = swiftmlp_fit_options_default(&o)
+        }
+        var validation: DynamicNetwork.RawData? = nil
+        if o.val_x != nil || o.val_y != nil {
+            validation = try rawData(o.val_x, o.val_x_len, o.val_y, o.val_y_len, o.val_rows,
+                                     "options->val_x", "options->val_y")
+        }
+        let fitOptions = FitOptions(epochs: o.epochs, batchSize: o.batch_size, shuffle: o.shuffle != 0,
+                                    patience: o.patience, minDelta: o.min_delta, restoreBest: o.restore_best != 0)
+        let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
+        let history = try network.fit(try elementType(dtype), data: data, validation: validation, options: fitOptions) { p in
+            guard let callback, everyBatch || p.epochEnd else { return true }
+            var report = swiftmlp_progress(
+                epoch: p.epoch, epochs: p.epochs, batch: p.batch, n_batches: p.batchCount,
+                batch_loss: p.batchLoss, train_loss: p.trainLoss, val_loss: p.validationLoss,
+                epoch_end: p.epochEnd ? 1 : 0)
+            return callback(&report, user) == 0
+        }
+        if let result {
+            var r = swiftmlp_fit_result()
+            r.epochs_run = history.trainLoss.count
+            r.best_epoch = max(history.bestEpoch, 0)
+            let monitored = history.validationLoss.isEmpty ? history.trainLoss : history.validationLoss
+            r.best_loss = history.bestEpoch >= 0 ? monitored[history.bestEpoch] : .nan
+            r.final_train_loss = history.trainLoss.last ?? .nan
+            r.final_val_loss = history.validationLoss.last ?? .nan
+            r.stopped_early = history.stoppedEarly ? 1 : 0
+            r.cancelled = history.cancelled ? 1 : 0
+            r.restored_best = history.restoredBest ? 1 : 0
+            result.pointee = r
+        }
+        if history.cancelled {
+            throw MLPError(.cancelled, "cancelled by the progress callback after \(history.trainLoss.count) complete epoch(s)")
+        }
+    }
+}
+
+@c @implementation
+public func swiftmlp_predict(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int
+) -> swiftmlp_status {
+    run("swiftmlp_predict") { () throws(MLPError) in
+        let network = try network(net)
+        let x = try required(x, "x"), y = try required(y, "y")
+        try network.predict(try elementType(dtype), x: x, count: elementCount(x_len), rows: rows,
+                            y: y, capacity: elementCount(y_cap))
+    }
+}
+
+@c @implementation
+public func swiftmlp_evaluate(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
+    _ loss: UnsafeMutablePointer<Double>?
+) -> swiftmlp_status {
+    run("swiftmlp_evaluate") { () throws(MLPError) in
+        let network = try network(net)
+        let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
+        let out = try required(loss, "loss")
+        out.pointee = try network.evaluate(try elementType(dtype), data: data)
+    }
+}
+
+@c @implementation
+public func swiftmlp_gradient_check(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ h: Double, _ out: UnsafeMutablePointer<swiftmlp_gradcheck>?
+) -> swiftmlp_status {
+    run("swiftmlp_gradient_check") { () throws(MLPError) in
+        let network = try network(net)
+        let data = try rawData(x, x_len, y, y_len, batch, "x", "y")
+        let out = try required(out, "out")
+        let r = try network.gradientCheck(try elementType(dtype), data: data, h: h)
+        out.pointee = swiftmlp_gradcheck(max_rel_error: r.maxRelativeError, index: r.index,
+                                         analytic: r.analytic, numeric: r.numeric)
+    }
+}

@@ -1,0 +1,77 @@
+// Optimizers: configuration, state, steps.
+import CSwiftMLPABI
+import SwiftMLP
+
+extension swiftmlp_optimizer {
+    init(_ opt: Optimizer) {
+        self.init()
+        struct_size = MemoryLayout<swiftmlp_optimizer>.size
+        kind = swiftmlp_optimizer_kind(rawValue: numericCast(opt.kind.rawValue))
+        lr = opt.learningRate
+        momentum = opt.momentum
+        nesterov = opt.nesterov ? 1 : 0
+        beta1 = opt.beta1
+        beta2 = opt.beta2
+        eps = opt.epsilon
+        weight_decay = opt.weightDecay
+    }
+}
+
+@c @implementation
+public func swiftmlp_optimizer_default(
+    _ kind: swiftmlp_optimizer_kind, _ optimizer: UnsafeMutablePointer<swiftmlp_optimizer>?
+) -> swiftmlp_status {
+    run("swiftmlp_optimizer_default") { () throws(MLPError) in
+        let out = try required(optimizer, "optimizer")
+        let k: Optimizer.Kind = try cEnum(kind.rawValue, "optimizer kind")
+        switch k {
+        case .sgd: out.pointee = swiftmlp_optimizer(.sgd(learningRate: 0.01))
+        case .adam: out.pointee = swiftmlp_optimizer(.adam())
+        case .adamW: out.pointee = swiftmlp_optimizer(.adamW())
+        }
+    }
+}
+
+@c @implementation
+public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
+    run("swiftmlp_set_optimizer") { () throws(MLPError) in
+        let network = try network(net)
+        let o = try required(optimizer, "optimizer").pointee
+        try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
+        try network.setOptimizer(Optimizer(
+            kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
+            nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay))
+    }
+}
+
+@c @implementation
+public func swiftmlp_get_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafeMutablePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
+    run("swiftmlp_get_optimizer") { () throws(MLPError) in
+        let network = try network(net)
+        let out = try required(optimizer, "optimizer")
+        guard let opt = network.optimizer else { throw MLPError(.state, "no optimizer is set") }
+        out.pointee = swiftmlp_optimizer(opt)
+    }
+}
+
+@c @implementation
+public func swiftmlp_reset_optimizer(_ net: OpaquePointer?) -> swiftmlp_status {
+    run("swiftmlp_reset_optimizer") { () throws(MLPError) in
+        try network(net).resetOptimizer()
+    }
+}
+
+@c @implementation
+public func swiftmlp_optimizer_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
+    run("swiftmlp_optimizer_step_count") { () throws(MLPError) in
+        let network = try network(net)
+        try required(steps, "steps").pointee = UInt64(network.optimizerStepCount)
+    }
+}
+
+@c @implementation
+public func swiftmlp_optimizer_step(_ net: OpaquePointer?) -> swiftmlp_status {
+    run("swiftmlp_optimizer_step") { () throws(MLPError) in
+        try network(net).optimizerStep()
+    }
+}

@@ -1,0 +1,26 @@
+/// The activation of a layer. Raw values equal the C ABI's `swiftmlp_activation`.
+public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// g = 1 / (1 + exp(-f)) — the slides' choice and the default.
+    case sigmoid = 0
+    /// g = tanh(f).
+    case tanh = 1
+    /// g = max(f, 0).
+    case relu = 2
+    /// g = f for f > 0, slope * f otherwise.
+    case leakyReLU = 3
+    /// g = f.
+    case identity = 4
+    /// g_j = exp(f_j) / sum_k exp(f_k) over each row; output layer only.
+    case softmax = 5
+
+    public var description: String {
+        switch self {
+        case .sigmoid: return "sigmoid"
+        case .tanh: return "tanh"
+        case .relu: return "relu"
+        case .leakyReLU: return "leaky_relu"
+        case .identity: return "identity"
+        case .softmax: return "softmax"
+        }
+    }
+}

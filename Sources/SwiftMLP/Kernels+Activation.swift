@@ -1,0 +1,65 @@
+import RealModule
+
+extension Kernels {
+    /// Forward: f (B, N) += b (N) broadcast over the batch; g = act(f).
+    /// One pass over f, which already holds g_prev @ W^T from BLAS.
+    static func biasActivationForward<T: MLPScalar>(
+        _ act: Activation, slope: T,
+        f: UnsafeMutablePointer<T>, g: UnsafeMutablePointer<T>,
+        bias: UnsafePointer<T>, rows: Int, cols: Int
+    ) {
+        for r in 0..<rows {
+            let fr = f + r * cols, gr = g + r * cols
+            switch act {
+            case .sigmoid:
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoid(v) }
+            case .tanh:
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
+            case .relu:
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : 0 }
+            case .leakyReLU:
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : slope * v }
+            case .identity:
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v }
+            case .softmax:
+                // g = exp(f - max f) / sum exp(f - max f), per row: never overflows.
+                var m = -T.infinity
+                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; m = Swift.max(m, v) }
+                var s: T = 0
+                for c in 0..<cols { let e = T.exp(fr[c] - m); gr[c] = e; s += e }
+                for c in 0..<cols { gr[c] = gr[c] / s }
+            }
+        }
+    }
+
+    /// Backward: dL/df (B, N) from dL/dg and the forward's f and g.
+    /// sigmoid: dg g (1 - g); tanh: dg (1 - g^2); relu: f > 0 ? dg : 0;
+    /// leaky: f > 0 ? dg : slope dg; identity: dg;
+    /// softmax: g_j (dg_j - sum_k dg_k g_k) per row.
+    static func activationBackward<T: MLPScalar>(
+        _ act: Activation, slope: T,
+        df: UnsafeMutablePointer<T>, dg: UnsafePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, rows: Int, cols: Int
+    ) {
+        let count = rows * cols
+        switch act {
+        case .sigmoid:
+            for i in 0..<count { let gi = g[i]; df[i] = dg[i] * gi * (1 - gi) }
+        case .tanh:
+            for i in 0..<count { let gi = g[i]; df[i] = dg[i] * (1 - gi * gi) }
+        case .relu:
+            for i in 0..<count { df[i] = f[i] > 0 ? dg[i] : 0 }
+        case .leakyReLU:
+            for i in 0..<count { df[i] = f[i] > 0 ? dg[i] : slope * dg[i] }
+        case .identity:
+            for i in 0..<count { df[i] = dg[i] }
+        case .softmax:
+            for r in 0..<rows {
+                let o = r * cols
+                var s: T = 0
+                for c in 0..<cols { s += dg[o + c] * g[o + c] }
+                for c in 0..<cols { df[o + c] = g[o + c] * (dg[o + c] - s) }
+            }
+        }
+    }
+}

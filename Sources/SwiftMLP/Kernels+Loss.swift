@@ -1,0 +1,153 @@
+import RealModule
+
+extension Kernels {
+    /// Forward of the loss alone (validation, prediction): L from the output
+    /// logits f, outputs g and dense targets y, each (B, N). See `Loss`.
+    static func lossForward<T: MLPScalar>(
+        _ loss: Loss, f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, cols: Int
+    ) -> Double {
+        let count = rows * cols
+        var sum = 0.0
+        switch loss {
+        case .mse:
+            for i in 0..<count { let d = Double(g[i] - y[i]); sum += d * d }
+            return sum / Double(count)
+        case .binaryCrossEntropy:
+            for i in 0..<count { sum += Double(bceTerm(f[i], y[i])) }
+            return sum / Double(count)
+        case .crossEntropy:
+            for r in 0..<rows {
+                let o = r * cols
+                let lse = logSumExp(f + o, cols)
+                for c in 0..<cols { sum += Double(y[o + c] * (lse - f[o + c])) }
+            }
+            return sum / Double(rows)
+        }
+    }
+
+    /// Backward of the loss at the output layer: writes dL/dg_L and dL/df_L
+    /// and returns L. Sigmoid+BCE and softmax+cross-entropy use the fused
+    /// stable dL/df (g - y scaled); their dL/dg is the plain formula, which is
+    /// infinite (or NaN) where g saturates to exactly 0 or 1.
+    static func lossBackward<T: MLPScalar>(
+        _ loss: Loss, output act: Activation, slope: T,
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, cols: Int
+    ) -> Double {
+        let count = rows * cols
+        switch loss {
+        case .mse:
+            if act == .sigmoid { return mseSigmoidBackward(dg: dg, df: df, g: g, y: y, count: count) }
+            // dL/dg = 2/(B N) (g - y), then the activation's backward.
+            let scale = T(2) / T(count)
+            var sum = 0.0
+            for i in 0..<count {
+                let d = g[i] - y[i]
+                let wide = Double(d)
+                sum += wide * wide
+                dg[i] = scale * d
+            }
+            activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
+            return sum / Double(count)
+        case .binaryCrossEntropy:
+            // dL/df = (g - y) / (B N); dL/dg = dL/df / (g (1 - g)).
+            let scale = 1 / T(count)
+            var sum = 0.0
+            for i in 0..<count {
+                let gi = g[i]
+                let d = scale * (gi - y[i])
+                df[i] = d
+                dg[i] = d / (gi * (1 - gi))
+                sum += Double(bceTerm(f[i], y[i]))
+            }
+            return sum / Double(count)
+        case .crossEntropy:
+            // dL/df_j = (g_j sum_k y_k - y_j) / B; dL/dg_j = -y_j / (B g_j).
+            let scale = 1 / T(rows)
+            var sum = 0.0
+            for r in 0..<rows {
+                let o = r * cols
+                let lse = logSumExp(f + o, cols)
+                var ySum: T = 0
+                for c in 0..<cols { ySum += y[o + c] }
+                for c in 0..<cols {
+                    let yc = y[o + c]
+                    sum += Double(yc * (lse - f[o + c]))
+                    df[o + c] = scale * (g[o + c] * ySum - yc)
+                    dg[o + c] = -scale * yc / g[o + c]
+                }
+            }
+            return sum / Double(rows)
+        }
+    }
+
+    /// Softmax cross-entropy with class-index targets (0 <= label < N, checked
+    /// by the caller): the same as one-hot rows, without building them.
+    static func crossEntropyLabelsBackward<T: MLPScalar>(
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, labels: UnsafePointer<Int64>, rows: Int, cols: Int
+    ) -> Double {
+        let scale = 1 / T(rows)
+        var sum = 0.0
+        for r in 0..<rows {
+            let o = r * cols, k = Int(labels[r])
+            sum += Double(logSumExp(f + o, cols) - f[o + k])
+            for c in 0..<cols {
+                df[o + c] = scale * g[o + c]
+                dg[o + c] = 0
+            }
+            df[o + k] = scale * (g[o + k] - 1)
+            dg[o + k] = -scale / g[o + k]
+        }
+        return sum / Double(rows)
+    }
+
+    /// The loss alone for class-index targets.
+    static func crossEntropyLabelsForward<T: MLPScalar>(
+        f: UnsafePointer<T>, labels: UnsafePointer<Int64>, rows: Int, cols: Int
+    ) -> Double {
+        var sum = 0.0
+        for r in 0..<rows {
+            let o = r * cols
+            sum += Double(logSumExp(f + o, cols) - f[o + Int(labels[r])])
+        }
+        return sum / Double(rows)
+    }
+
+    /// MSE fused with the sigmoid's backward, one pass (the slides' network):
+    /// dg = 2/count (g - y), df = dg g (1 - g). Returns the loss.
+    static func mseSigmoidBackward<T: MLPScalar>(
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        g: UnsafePointer<T>, y: UnsafePointer<T>, count: Int
+    ) -> Double {
+        let scale = T(2) / T(count)
+        var sum = 0.0
+        for i in 0..<count {
+            let gi = g[i]
+            let d = gi - y[i]
+            let wide = Double(d)
+            sum += wide * wide
+            let dgi = scale * d
+            dg[i] = dgi
+            df[i] = dgi * gi * (1 - gi)
+        }
+        return sum / Double(count)
+    }
+
+    /// One element of binary cross-entropy from the logit:
+    /// max(f, 0) - f y + log(1 + exp(-|f|)); finite for every finite f.
+    @inline(__always)
+    static func bceTerm<T: MLPScalar>(_ f: T, _ y: T) -> T {
+        Swift.max(f, 0) - f * y + T.log(onePlus: T.exp(-Swift.abs(f)))
+    }
+
+    /// log(sum_j exp(x_j)) = m + log(sum_j exp(x_j - m)), m = max x.
+    @inline(__always)
+    static func logSumExp<T: MLPScalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+        var m = -T.infinity
+        for i in 0..<n { m = Swift.max(m, x[i]) }
+        var s: T = 0
+        for i in 0..<n { s += T.exp(x[i] - m) }
+        return m + T.log(s)
+    }
+}

@@ -1,0 +1,70 @@
+import RealModule
+
+extension Kernels {
+    /// Plain SGD, p -= lr dp, in two modes: `commit: false` only checks that
+    /// every new value would be finite; `commit: true` writes them. Returns
+    /// whether every new value is finite.
+    static func sgdStep<T: MLPScalar>(
+        params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>, count: Int, lr: T, commit: Bool
+    ) -> Bool {
+        var acc: T = 0
+        if commit {
+            for i in 0..<count { params[i] -= lr * grads[i] }
+        } else {
+            for i in 0..<count { let p = params[i] - lr * grads[i]; acc += p - p }
+        }
+        return acc == 0
+    }
+
+    /// One step of `opt` (formulas in `Optimizer`), t >= 1 the step number.
+    /// `s1`, `s2` are the state buffers (SGD momentum: s1 = buf; Adam: s1 = m,
+    /// s2 = v). With `commit: false` nothing is written and the result tells
+    /// whether every new parameter would be finite.
+    static func optimizerStep<T: MLPScalar>(
+        _ opt: Optimizer, t: Int,
+        params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>,
+        s1: UnsafeMutablePointer<T>?, s2: UnsafeMutablePointer<T>?,
+        count: Int, commit: Bool
+    ) -> Bool {
+        let lr = T(opt.learningRate), wd = T(opt.weightDecay)
+        var acc: T = 0
+        switch opt.kind {
+        case .sgd:
+            let mu = T(opt.momentum)
+            if let buf = s1 {
+                for i in 0..<count {
+                    let d = grads[i] + wd * params[i]
+                    let b = mu * buf[i] + d
+                    let step = opt.nesterov ? d + mu * b : b
+                    let p = params[i] - lr * step
+                    if commit { buf[i] = b; params[i] = p } else { acc += p - p }
+                }
+            } else {
+                for i in 0..<count {
+                    let p = params[i] - lr * (grads[i] + wd * params[i])
+                    if commit { params[i] = p } else { acc += p - p }
+                }
+            }
+        case .adam, .adamW:
+            let m = s1.unsafelyUnwrapped, v = s2.unsafelyUnwrapped
+            let b1 = T(opt.beta1), b2 = T(opt.beta2), eps = T(opt.epsilon)
+            let bc1 = T(1 - Double.pow(opt.beta1, t)), bc2 = T(1 - Double.pow(opt.beta2, t))
+            let decoupled = opt.kind == .adamW
+            for i in 0..<count {
+                var p = params[i]
+                let d: T
+                if decoupled {
+                    p = p * (1 - lr * wd)
+                    d = grads[i]
+                } else {
+                    d = grads[i] + wd * p
+                }
+                let mi = b1 * m[i] + (1 - b1) * d
+                let vi = b2 * v[i] + (1 - b2) * d * d
+                p = p - lr * (mi / bc1) / ((vi / bc2).squareRoot() + eps)
+                if commit { m[i] = mi; v[i] = vi; params[i] = p } else { acc += p - p }
+            }
+        }
+        return acc == 0
+    }
+}

@@ -1,0 +1,140 @@
+extension Network {
+    /// Trains on `rows` inputs x (rows, N0) and dense targets y (rows, NL)
+    /// with the configured optimizer; see `FitOptions`. `progress` is called
+    /// after every batch and at every epoch's end; returning false cancels
+    /// after the step in progress, leaving a consistent network (history says
+    /// `cancelled`). Buffers are allocated once at the start; the steps
+    /// allocate nothing. On a validation failure nothing changes. A step that
+    /// would make a parameter non-finite stops training with `.nonFinite`;
+    /// the network then holds the parameters of the last good step.
+    package func fit(
+        x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, rows: Int,
+        validation: (x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, rows: Int)?,
+        options: FitOptions, progress: (FitProgress) -> Bool
+    ) throws(MLPError) -> FitHistory {
+        try options.validate()
+        guard optimizer != nil else { throw MLPError(.state, "fit needs an optimizer: call setOptimizer first") }
+        guard rows != 0 else { throw MLPError(.invalidArgument, "fit needs at least 1 row of data") }
+        guard rows > 0 else { throw MLPError(.tooLarge, "\(UInt(bitPattern: rows)) rows are too many") }
+        let n0 = layout.inputSize, nL = layout.outputSize
+        let xBase = try checkRows(x, rows: rows, width: n0, name: "x")
+        let yBase = try checkRows(y, rows: rows, width: nL, name: "y")
+        var val: (x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, rows: Int)? = nil
+        if let validation {
+            guard validation.rows > 0 else { throw MLPError(.invalidArgument, "validation data needs at least 1 row") }
+            val = (try checkRows(validation.x, rows: validation.rows, width: n0, name: "validation x"),
+                   try checkRows(validation.y, rows: validation.rows, width: nL, name: "validation y"),
+                   validation.rows)
+        }
+        let batchSize = Swift.min(options.batchSize, rows)
+        try layout.check(batch: batchSize)
+
+        // Everything fit needs, allocated once.
+        let order = try AlignedBuffer<Int>(count: rows)
+        defer { order.deallocate() }
+        let xb = try AlignedBuffer<Scalar>(count: batchSize * n0)
+        defer { xb.deallocate() }
+        let yb = try AlignedBuffer<Scalar>(count: batchSize * nL)
+        defer { yb.deallocate() }
+        let keepBest = options.patience > 0 && options.restoreBest
+        let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
+        defer { best.deallocate() }
+        try reserveCache(batch: batchSize)
+        if val != nil { _ = try reserveInferenceCache(batch: Swift.min(val!.rows, Self.inferenceChunk)) }
+
+        for i in 0..<rows { order.base[i] = i }
+        let batchCount = (rows + batchSize - 1) / batchSize
+        var history = FitHistory()
+        var bestLoss = Double.infinity, wait = 0
+
+        for epoch in 0..<options.epochs {
+            if options.shuffle {
+                // Fisher-Yates with the network's shuffle generator.
+                var i = rows - 1
+                while i > 0 {
+                    let j = Int(shuffleGenerator.next() % UInt64(i + 1))
+                    let t = order.base[i]; order.base[i] = order.base[j]; order.base[j] = t
+                    i -= 1
+                }
+            }
+            var sum = 0.0, seen = 0
+            for b in 0..<batchCount {
+                let start = b * batchSize, m = Swift.min(batchSize, rows - start)
+                for r in 0..<m {
+                    let src = order.base[start + r]
+                    (xb.base + r * n0).update(from: xBase + src * n0, count: n0)
+                    (yb.base + r * nL).update(from: yBase + src * nL, count: nL)
+                }
+                trainingForward(xb.base, batch: m)
+                let loss = trainingBackward(y: yb.base, batch: m)
+                do {
+                    try optimizerStep()
+                } catch {
+                    throw MLPError(error.code, "epoch \(epoch) batch \(b): \(error.message)")
+                }
+                sum += loss * Double(m)
+                seen += m
+                let report = FitProgress(epoch: epoch, epochs: options.epochs, batch: b, batchCount: batchCount,
+                                         batchLoss: loss, trainLoss: sum / Double(seen),
+                                         validationLoss: .nan, epochEnd: false)
+                if !progress(report) {
+                    history.cancelled = true
+                    return history
+                }
+            }
+            let trainLoss = sum / Double(rows)
+            history.trainLoss.append(trainLoss)
+            var monitored = trainLoss, valLoss = Double.nan
+            if let val {
+                valLoss = try evaluate(x: val.x, y: val.y, rows: val.rows)
+                history.validationLoss.append(valLoss)
+                monitored = valLoss
+            }
+            if monitored < bestLoss - options.minDelta || history.bestEpoch < 0 {
+                bestLoss = monitored
+                history.bestEpoch = epoch
+                wait = 0
+                if keepBest { best.base.update(from: params.base, count: layout.parameterCount) }
+            } else {
+                wait += 1
+            }
+            let report = FitProgress(epoch: epoch, epochs: options.epochs, batch: batchCount, batchCount: batchCount,
+                                     batchLoss: .nan, trainLoss: trainLoss, validationLoss: valLoss, epochEnd: true)
+            if !progress(report) {
+                history.cancelled = true
+                return history
+            }
+            if options.patience > 0 && wait >= options.patience {
+                history.stoppedEarly = true
+                break
+            }
+        }
+        if keepBest && history.bestEpoch != history.trainLoss.count - 1 {
+            params.base.update(from: best.base, count: layout.parameterCount)
+            parametersChanged()
+            history.restoredBest = true
+        }
+        return history
+    }
+
+    /// `fit` on flat row-major arrays.
+    public func fit(
+        x: [Scalar], y: [Scalar], rows: Int,
+        validation: (x: [Scalar], y: [Scalar], rows: Int)? = nil,
+        options: FitOptions, progress: (FitProgress) -> Bool = { _ in true }
+    ) throws(MLPError) -> FitHistory {
+        try x.withUnsafeBufferPointer { (xp) throws(MLPError) in
+            try y.withUnsafeBufferPointer { (yp) throws(MLPError) in
+                guard let validation else {
+                    return try fit(x: xp, y: yp, rows: rows, validation: nil, options: options, progress: progress)
+                }
+                return try validation.x.withUnsafeBufferPointer { (vx) throws(MLPError) in
+                    try validation.y.withUnsafeBufferPointer { (vy) throws(MLPError) in
+                        try fit(x: xp, y: yp, rows: rows, validation: (vx, vy, validation.rows),
+                                options: options, progress: progress)
+                    }
+                }
+            }
+        }
+    }
+}

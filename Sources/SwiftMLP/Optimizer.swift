@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An optimizer and its hyperparameters. Formulas, per parameter p with
+/// gradient dp (t counts optimizer steps, from 1):
+///
+/// SGD:   d = dp + weightDecay p;  with momentum: buf = momentum buf + d,
+///        d = nesterov ? d + momentum buf : buf;  p -= lr d.
+///        (PyTorch optim.SGD with dampening 0.)
+/// Adam:  d = dp + weightDecay p;  m = b1 m + (1-b1) d;  v = b2 v + (1-b2) d^2;
+///        p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+/// AdamW: p *= 1 - lr weightDecay, then Adam with d = dp.
+public struct Optimizer: Sendable, Equatable {
+    /// Raw values equal the C ABI's `swiftmlp_optimizer_kind`.
+    public enum Kind: Int32, Sendable, CaseIterable, CustomStringConvertible {
+        case sgd = 0
+        case adam = 1
+        case adamW = 2
+
+        public var description: String {
+            switch self {
+            case .sgd: return "sgd"
+            case .adam: return "adam"
+            case .adamW: return "adamw"
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var learningRate: Double
+    public var momentum: Double
+    public var nesterov: Bool
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
+
+    public init(
+        kind: Kind, learningRate: Double, momentum: Double = 0, nesterov: Bool = false,
+        beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0
+    ) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public static func sgd(learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) -> Optimizer {
+        Optimizer(kind: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+    }
+
+    public static func adam(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                            epsilon: Double = 1e-8, weightDecay: Double = 0) -> Optimizer {
+        Optimizer(kind: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    public static func adamW(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+                             epsilon: Double = 1e-8, weightDecay: Double = 0.01) -> Optimizer {
+        Optimizer(kind: .adamW, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    /// Throws `.invalidArgument` naming the first hyperparameter out of its domain.
+    public func validate() throws(MLPError) {
+        guard learningRate.isFinite && learningRate > 0 else {
+            throw MLPError(.invalidArgument, "learning rate \(learningRate) must be finite and > 0")
+        }
+        guard weightDecay.isFinite && weightDecay >= 0 else {
+            throw MLPError(.invalidArgument, "weight decay \(weightDecay) must be finite and >= 0")
+        }
+        switch kind {
+        case .sgd:
+            guard momentum >= 0 && momentum < 1 else {
+                throw MLPError(.invalidArgument, "momentum \(momentum) must be in [0, 1)")
+            }
+            guard !nesterov || momentum > 0 else {
+                throw MLPError(.invalidArgument, "Nesterov momentum needs momentum > 0")
+            }
+        case .adam, .adamW:
+            guard beta1 > 0 && beta1 < 1 else { throw MLPError(.invalidArgument, "beta1 \(beta1) must be in (0, 1)") }
+            guard beta2 > 0 && beta2 < 1 else { throw MLPError(.invalidArgument, "beta2 \(beta2) must be in (0, 1)") }
+            guard epsilon.isFinite && epsilon > 0 else {
+                throw MLPError(.invalidArgument, "epsilon \(epsilon) must be finite and > 0")
+            }
+        }
+    }
+
+    /// Number of state buffers (each one parameter-sized) this optimizer keeps.
+    var stateBufferCount: Int {
+        switch kind {
+        case .sgd: return momentum > 0 ? 1 : 0
+        case .adam, .adamW: return 2
+        }
+    }
+}

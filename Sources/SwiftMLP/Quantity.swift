@@ -1,0 +1,21 @@
+/// The slides' per-layer quantities of the last batch, for inspection.
+/// Raw values equal the C ABI's `swiftmlp_quantity`.
+public enum Quantity: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Pre-activations f^(l) = g^(l-1) W^T + b, layers 1...L.
+    case f = 0
+    /// Activations g^(l) = act(f^(l)), layers 0...L (g^(0) = x).
+    case g = 1
+    /// dL/df^(l), layers 1...L, after a backward.
+    case dLdf = 2
+    /// dL/dg^(l), layers 1...L, after a backward.
+    case dLdg = 3
+
+    public var description: String {
+        switch self {
+        case .f: return "f"
+        case .g: return "g"
+        case .dLdf: return "dL/df"
+        case .dLdg: return "dL/dg"
+        }
+    }
+}
