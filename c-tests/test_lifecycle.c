@@ -356,6 +356,7 @@ static void test_status_string_describes_every_status(void **state)
         SWIFTMLP_ERR_BUFFER_SIZE, SWIFTMLP_ERR_DTYPE,     SWIFTMLP_ERR_STATE,
         SWIFTMLP_ERR_TOO_LARGE, SWIFTMLP_ERR_OUT_OF_MEMORY, SWIFTMLP_ERR_LAYER_INDEX,
         SWIFTMLP_ERR_NON_FINITE,
+        SWIFTMLP_ERR_CANCELLED,
     };
     const size_t n = ARRAY_LEN(all);
     /* The values are pinned by the header. */
@@ -378,7 +379,7 @@ static void test_status_string_describes_every_status(void **state)
 static void test_status_string_of_unknown_code_is_unknown_status(void **state)
 {
     (void)state;
-    const int unknown[] = {10, 11, 100, -1, 0x7fffffff};
+    const int unknown[] = {11, 12, 100, -1, 0x7fffffff};
     for (size_t i = 0; i < ARRAY_LEN(unknown); i++) {
         const char *text = swiftmlp_status_string((swiftmlp_status)unknown[i]);
         assert_non_null(text);
