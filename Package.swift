@@ -20,6 +20,7 @@ let package = Package(
     products: [
         .library(name: "swiftmlp", type: .dynamic, targets: ["CSwiftMLP"]),
         .library(name: "SwiftMLP", targets: ["SwiftMLP"]),
+        .executable(name: "swiftmlp-dump-params", targets: ["swiftmlp-dump-params"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -46,6 +47,8 @@ let package = Package(
                     "-Xlinker", "-soname", "-Xlinker", soname,
                     "-Xlinker", "--version-script=\(root)/Sources/CSwiftMLP/exports.map",
                 ])]),
+        // Prints a new network's parameter bytes (cross-language seeding test).
+        .executableTarget(name: "swiftmlp-dump-params", dependencies: ["SwiftMLP"]),
         .testTarget(name: "SwiftMLPTests", dependencies: ["SwiftMLP"]),
     ]
 )
