@@ -1,0 +1,41 @@
+"""swiftmlp: Python bindings for libswiftmlp, a multilayer perceptron whose
+numeric core is written in Swift (C ABI: include/swiftmlp.h).
+
+    >>> import numpy as np, swiftmlp
+    >>> with swiftmlp.MLP([2, 4, 1], dtype="float64", seed=0) as net:
+    ...     y = net.forward(np.zeros((3, 2)))          # (3, 1)
+    ...     loss = net.backward(np.ones((3, 1)))       # float
+    ...     net.step(lr=0.5)
+
+The shared library is looked up in $SWIFTMLP_LIBRARY, then the package
+directory, then the repository's build trees (build/, .build/release/); see
+swiftmlp._lib for details.
+"""
+
+from ._errors import (BufferSizeError, DTypeError, InvalidArgumentError, LayerIndexError,
+                      NonFiniteError, NullPointerError, OutOfMemoryError, StateError,
+                      SwiftMLPError, TooLargeError)
+from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
+                   MAX_SIZES, library_path, status_string, version, version_number)
+from .mlp import MLP
+
+#: Version of these Python bindings (equal to the C ABI version they target).
+__version__ = "0.1.0"
+
+# Aliases with the C names of the limits.
+SWIFTMLP_MAX_SIZES = MAX_SIZES
+SWIFTMLP_MAX_LAYER_SIZE = MAX_LAYER_SIZE
+SWIFTMLP_MAX_PARAMS = MAX_PARAMS
+SWIFTMLP_MAX_BATCH_ELEMENTS = MAX_BATCH_ELEMENTS
+
+__all__ = [
+    "MLP",
+    "version", "version_number", "status_string", "library_path", "__version__",
+    "EXPECTED_VERSION_NUMBER",
+    "MAX_SIZES", "MAX_LAYER_SIZE", "MAX_PARAMS", "MAX_BATCH_ELEMENTS",
+    "SWIFTMLP_MAX_SIZES", "SWIFTMLP_MAX_LAYER_SIZE", "SWIFTMLP_MAX_PARAMS",
+    "SWIFTMLP_MAX_BATCH_ELEMENTS",
+    "SwiftMLPError", "NullPointerError", "InvalidArgumentError", "BufferSizeError",
+    "DTypeError", "StateError", "TooLargeError", "OutOfMemoryError", "LayerIndexError",
+    "NonFiniteError",
+]

@@ -1,0 +1,143 @@
+"""Exceptions of the swiftmlp bindings: one class per swiftmlp_status.
+
+Every error the bindings raise on purpose is a :class:`SwiftMLPError`.  Each
+status of the C ABI has its own subclass, and the same class is raised whether
+the problem was caught by the Python wrapper before calling the library (for
+example a wrong array shape) or reported by the library itself.  The classes
+also derive from the matching built-in exception (``ValueError``,
+``IndexError``, ``MemoryError``, ...) so that generic ``except`` clauses work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SwiftMLPError",
+    "NullPointerError",
+    "InvalidArgumentError",
+    "BufferSizeError",
+    "DTypeError",
+    "StateError",
+    "TooLargeError",
+    "OutOfMemoryError",
+    "LayerIndexError",
+    "NonFiniteError",
+    "error_for_status",
+]
+
+# The pinned status values of include/swiftmlp.h (enum swiftmlp_status).
+OK = 0
+ERR_NULL_POINTER = 1
+ERR_INVALID_ARGUMENT = 2
+ERR_BUFFER_SIZE = 3
+ERR_DTYPE = 4
+ERR_STATE = 5
+ERR_TOO_LARGE = 6
+ERR_OUT_OF_MEMORY = 7
+ERR_LAYER_INDEX = 8
+ERR_NON_FINITE = 9
+
+
+class SwiftMLPError(Exception):
+    """Base class of every swiftmlp error.
+
+    Attributes:
+        status:  the swiftmlp_status code (int) this error corresponds to.
+        message: the detailed message (the library's swiftmlp_last_error()
+                 text when the library reported the error).
+        status_text: the short swiftmlp_status_string() text ("invalid argument").
+        function: the C function that failed, or None when the Python wrapper
+                 rejected the input before calling the library.
+    """
+
+    status: int = -1
+    status_text: str = "unknown status"
+
+    def __init__(self, message: str = "", status: int | None = None,
+                 status_text: str | None = None, function: str | None = None):
+        if status is not None:
+            self.status = int(status)
+        if status_text is not None:
+            self.status_text = status_text
+        self.message = message
+        self.function = function
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = self.message or self.status_text
+        # The library's messages usually start with the function name already.
+        where = f"{self.function}: " if self.function and not text.startswith(self.function) else ""
+        return f"{where}{text} [status {self.status}: {self.status_text}]"
+
+
+class NullPointerError(SwiftMLPError):
+    """SWIFTMLP_ERR_NULL_POINTER: a required pointer was NULL (a wrapper bug)."""
+    status = ERR_NULL_POINTER
+    status_text = "null pointer"
+
+
+class InvalidArgumentError(SwiftMLPError, ValueError):
+    """SWIFTMLP_ERR_INVALID_ARGUMENT: a value is out of its domain
+    (a size of 0, an empty batch, a bad learning rate, an unknown dtype, ...)."""
+    status = ERR_INVALID_ARGUMENT
+    status_text = "invalid argument"
+
+
+class BufferSizeError(SwiftMLPError, ValueError):
+    """SWIFTMLP_ERR_BUFFER_SIZE: an array does not have the shape the call needs."""
+    status = ERR_BUFFER_SIZE
+    status_text = "buffer size"
+
+
+class DTypeError(SwiftMLPError, TypeError):
+    """SWIFTMLP_ERR_DTYPE: an array's element type cannot be used with the network."""
+    status = ERR_DTYPE
+    status_text = "dtype mismatch"
+
+
+class StateError(SwiftMLPError, RuntimeError):
+    """SWIFTMLP_ERR_STATE: wrong call order (backward without a matching forward,
+    gradients before any backward, ...) or use of a closed network."""
+    status = ERR_STATE
+    status_text = "invalid state"
+
+
+class TooLargeError(SwiftMLPError, ValueError):
+    """SWIFTMLP_ERR_TOO_LARGE: sizes overflow or exceed a SWIFTMLP_MAX_* limit."""
+    status = ERR_TOO_LARGE
+    status_text = "too large"
+
+
+class OutOfMemoryError(SwiftMLPError, MemoryError):
+    """SWIFTMLP_ERR_OUT_OF_MEMORY: an allocation inside the library failed."""
+    status = ERR_OUT_OF_MEMORY
+    status_text = "out of memory"
+
+
+class LayerIndexError(SwiftMLPError, IndexError):
+    """SWIFTMLP_ERR_LAYER_INDEX: a weight-layer index is out of range."""
+    status = ERR_LAYER_INDEX
+    status_text = "layer index out of range"
+
+
+class NonFiniteError(SwiftMLPError, ValueError):
+    """SWIFTMLP_ERR_NON_FINITE: an input value is NaN or infinite."""
+    status = ERR_NON_FINITE
+    status_text = "non-finite value"
+
+
+_BY_STATUS = {
+    cls.status: cls
+    for cls in (NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
+                StateError, TooLargeError, OutOfMemoryError, LayerIndexError,
+                NonFiniteError)
+}
+
+
+def error_for_status(status: int, message: str = "", status_text: str | None = None,
+                     function: str | None = None) -> SwiftMLPError:
+    """Build (not raise) the exception for a non-zero status code.
+
+    Unknown codes give a plain :class:`SwiftMLPError` carrying the code.
+    """
+    cls = _BY_STATUS.get(int(status), SwiftMLPError)
+    return cls(message, status=int(status), status_text=status_text, function=function)

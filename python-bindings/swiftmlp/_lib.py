@@ -1,0 +1,231 @@
+"""Locating and loading libswiftmlp, and the ctypes declarations of its C ABI.
+
+Search order (the first library that loads AND has the expected version wins):
+
+1. ``$SWIFTMLP_LIBRARY`` -- an explicit path to the shared library.  When this
+   variable is set it is the ONLY candidate: a library the user named
+   explicitly is never silently replaced by another one found elsewhere.
+2. the package directory: ``swiftmlp/libswiftmlp.so*`` (for wheels / installs
+   that ship the library next to the Python files).
+3. the repository's build trees, relative to this file's checkout:
+   ``.build/release/libswiftmlp.so`` (SwiftPM, ``swift build -c release
+   --product swiftmlp``), then ``build/lib/libswiftmlp.so`` (CMake's copy).
+4. the dynamic loader's own search (``libswiftmlp.so.0``: LD_LIBRARY_PATH,
+   ldconfig cache), for a system-wide install.
+
+If nothing loads, an ImportError lists every path tried and why each failed.
+
+Every function of include/swiftmlp.h is declared here with explicit argtypes
+and restype; every status-returning function gets an errcheck that turns a
+non-zero status into the matching :mod:`swiftmlp._errors` exception carrying
+the status code, swiftmlp_status_string() and swiftmlp_last_error().
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+from ctypes import (POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64,
+                    c_void_p)
+
+from . import _errors
+
+# ---- Constants mirrored from include/swiftmlp.h ------------------------------
+
+VERSION_MAJOR = 0
+VERSION_MINOR = 1
+VERSION_PATCH = 0
+#: The ABI version this wrapper was written against (SWIFTMLP_VERSION_NUMBER).
+EXPECTED_VERSION_NUMBER = VERSION_MAJOR * 10000 + VERSION_MINOR * 100 + VERSION_PATCH
+
+MAX_SIZES = 1025
+MAX_LAYER_SIZE = 16777216
+MAX_PARAMS = 268435456
+MAX_BATCH_ELEMENTS = 268435456
+
+FLOAT32 = 1
+FLOAT64 = 2
+
+SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
+
+ENV_VAR = "SWIFTMLP_LIBRARY"
+_SONAME = "libswiftmlp.so.0"
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# python-bindings/swiftmlp -> python-bindings -> repository root
+_REPO_ROOT = os.path.dirname(os.path.dirname(_PACKAGE_DIR))
+
+
+def candidate_paths() -> list[tuple[str, str]]:
+    """The (origin, path) pairs the loader tries, in order."""
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        return [(f"${ENV_VAR}", explicit)]
+    found: list[tuple[str, str]] = []
+    in_package = sorted(glob.glob(os.path.join(_PACKAGE_DIR, "libswiftmlp.so*")))
+    if in_package:
+        found.extend(("package directory", p) for p in in_package)
+    else:
+        found.append(("package directory", os.path.join(_PACKAGE_DIR, "libswiftmlp.so*")))
+    # SwiftPM's build first: CMake only copies it, so it is never older.
+    found.append(("SwiftPM build tree",
+                  os.path.join(_REPO_ROOT, ".build", "release", "libswiftmlp.so")))
+    found.append(("CMake build tree", os.path.join(_REPO_ROOT, "build", "lib", "libswiftmlp.so")))
+    found.append(("dynamic loader search", _SONAME))
+    return found
+
+
+# ---- Declarations ------------------------------------------------------------
+
+class _Status(c_int):
+    """Marker type: a swiftmlp_status return value (checked by errcheck)."""
+
+
+def _make_errcheck(lib):
+    status_string = lib.swiftmlp_status_string
+    last_error = lib.swiftmlp_last_error
+
+    def errcheck(result, func, args):
+        # `result` is an int (c_int restype).  swiftmlp_last_error() is
+        # thread-local and we are still on the calling thread, right after the
+        # call, so it describes exactly this failure.
+        status = int(result)
+        if status == _errors.OK:
+            return args
+        message = (last_error() or b"").decode("utf-8", "replace")
+        text = (status_string(status) or b"").decode("utf-8", "replace")
+        raise _errors.error_for_status(status, message, text, func.__name__)
+
+    return errcheck
+
+
+# name: (restype, argtypes); restype _Status means "c_int + errcheck".
+_SIGNATURES = {
+    # ---- Library information
+    "swiftmlp_version_number": (c_uint, []),
+    "swiftmlp_version_string": (c_char_p, []),
+    "swiftmlp_status_string": (c_char_p, [c_int]),
+    "swiftmlp_last_error": (c_char_p, []),
+    # ---- Lifecycle
+    "swiftmlp_create": (_Status, [POINTER(c_size_t), c_size_t, c_int, c_uint64,
+                                  POINTER(c_void_p)]),
+    "swiftmlp_free": (None, [c_void_p]),
+    # ---- Training
+    "swiftmlp_forward": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_size_t,
+                                   c_void_p, c_size_t]),
+    "swiftmlp_backward": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_size_t,
+                                    POINTER(c_double)]),
+    "swiftmlp_step": (_Status, [c_void_p, c_double]),
+    # ---- Shape and type
+    "swiftmlp_get_dtype": (_Status, [c_void_p, POINTER(c_int)]),
+    "swiftmlp_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_sizes": (_Status, [c_void_p, POINTER(c_size_t), c_size_t]),
+    "swiftmlp_param_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_layer_offsets": (_Status, [c_void_p, c_size_t, POINTER(c_size_t),
+                                         POINTER(c_size_t)]),
+    # ---- Parameters and gradients
+    "swiftmlp_get_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
+    "swiftmlp_set_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
+    "swiftmlp_get_grads": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
+    "swiftmlp_get_layer": (_Status, [c_void_p, c_size_t, c_int, c_void_p, c_size_t,
+                                     c_void_p, c_size_t]),
+    "swiftmlp_set_layer": (_Status, [c_void_p, c_size_t, c_int, c_void_p, c_size_t,
+                                     c_void_p, c_size_t]),
+    "swiftmlp_get_layer_grads": (_Status, [c_void_p, c_size_t, c_int, c_void_p,
+                                           c_size_t, c_void_p, c_size_t]),
+}
+
+
+def _declare(lib) -> None:
+    """Set argtypes/restype (and errcheck) on every function of the header.
+
+    Raises AttributeError naming the first missing symbol.
+    """
+    for name in ("swiftmlp_status_string", "swiftmlp_last_error"):
+        restype, argtypes = _SIGNATURES[name]
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    errcheck = _make_errcheck(lib)
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        if restype is _Status:
+            fn.restype = c_int
+            fn.errcheck = errcheck
+        else:
+            fn.restype = restype
+
+
+def _version_text(number: int) -> str:
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+def _check_version(lib, path: str) -> None:
+    got = int(lib.swiftmlp_version_number())
+    # 0.x: major and minor must match (a minor bump may change the ABI);
+    # any patch release of the same major.minor is accepted.
+    if got // 100 != EXPECTED_VERSION_NUMBER // 100:
+        raise ImportError(
+            f"swiftmlp: version mismatch: the library at {path} is version "
+            f"{_version_text(got)} (swiftmlp_version_number() = {got}), but these "
+            f"Python bindings were written for {_version_text(EXPECTED_VERSION_NUMBER)} "
+            f"(= {EXPECTED_VERSION_NUMBER}); rebuild the library or use matching bindings"
+        )
+
+
+def load_library():
+    """Find, load, declare and version-check libswiftmlp. Returns (CDLL, path)."""
+    failures: list[str] = []
+    for origin, path in candidate_paths():
+        is_name_only = os.sep not in path
+        if not is_name_only and not os.path.exists(path):
+            failures.append(f"  {path} ({origin}): no such file")
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as exc:
+            failures.append(f"  {path} ({origin}): cannot be loaded: {exc}")
+            continue
+        try:
+            _declare(lib)
+        except AttributeError as exc:
+            failures.append(f"  {path} ({origin}): not a usable libswiftmlp "
+                            f"(missing symbol: {exc})")
+            continue
+        _check_version(lib, path)  # a mismatch is a hard error, not "try the next"
+        return lib, path
+    explicit = os.environ.get(ENV_VAR)
+    hint = (f"${ENV_VAR} is set, so no other location was searched; fix or unset it."
+            if explicit else
+            f"Build it with `swift build -c release --product swiftmlp` in the repository "
+            f"root, or set ${ENV_VAR} to the path of libswiftmlp.so.")
+    raise ImportError("swiftmlp: could not load libswiftmlp. Tried:\n"
+                      + "\n".join(failures) + "\n" + hint)
+
+
+lib, library_path = load_library()
+
+
+def raise_error(cls: type, message: str) -> None:
+    """Raise a wrapper-detected error of class `cls` with the library's status text."""
+    text = (lib.swiftmlp_status_string(cls.status) or b"").decode("utf-8", "replace")
+    raise cls(message, status=cls.status, status_text=text or None)
+
+
+def status_string(status: int) -> str:
+    """swiftmlp_status_string(status): a short static description of a status code."""
+    status = int(status)
+    if not -(2 ** 31) <= status < 2 ** 31:
+        return "unknown status"
+    return lib.swiftmlp_status_string(status).decode("utf-8", "replace")
+
+
+def version() -> str:
+    """The loaded library's version string, e.g. "0.1.0"."""
+    return lib.swiftmlp_version_string().decode("utf-8", "replace")
+
+
+def version_number() -> int:
+    """The loaded library's MAJOR*10000 + MINOR*100 + PATCH."""
+    return int(lib.swiftmlp_version_number())

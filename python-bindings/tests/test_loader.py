@@ -1,0 +1,126 @@
+"""The library loader, each case in a fresh interpreter (a subprocess) so the
+swiftmlp module loaded by the other tests is not disturbed."""
+
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import swiftmlp
+
+BINDINGS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE_DIR = os.path.join(BINDINGS_DIR, "swiftmlp")
+
+
+def run_python(code: str, path_entry: str, env_update: dict, remove=("SWIFTMLP_LIBRARY",)):
+    env = {k: v for k, v in os.environ.items() if k not in remove}
+    env.update(env_update)
+    env["PYTHONPATH"] = path_entry
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+IMPORT_AND_PRINT_ERROR = """
+    try:
+        import swiftmlp
+    except ImportError as exc:
+        print("IMPORT-ERROR")
+        print(exc)
+    else:
+        print("LOADED", swiftmlp.library_path)
+"""
+
+
+def test_nonexistent_explicit_path_lists_it_and_does_not_fall_back(tmp_path):
+    missing = str(tmp_path / "no" / "such" / "libswiftmlp.so")
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": missing})
+    assert proc.returncode == 0, proc.stderr
+    assert "IMPORT-ERROR" in proc.stdout
+    assert missing in proc.stdout
+    assert "no such file" in proc.stdout
+    assert "SWIFTMLP_LIBRARY" in proc.stdout
+
+
+def test_every_tried_path_is_listed_when_nothing_is_found(tmp_path):
+    # A copy of the package outside the repository (and without a library in
+    # it): no build tree next to it, so every candidate fails.
+    copy_root = tmp_path / "elsewhere" / "python-bindings"
+    shutil.copytree(PACKAGE_DIR, copy_root / "swiftmlp",
+                    ignore=shutil.ignore_patterns("__pycache__", "libswiftmlp.so*"))
+    repo_root = tmp_path / "elsewhere"
+    proc = run_python(IMPORT_AND_PRINT_ERROR, str(copy_root), {"LD_LIBRARY_PATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "IMPORT-ERROR" in out, out
+    expected = [
+        os.path.join(str(copy_root / "swiftmlp"), "libswiftmlp.so*"),
+        os.path.join(str(repo_root), ".build", "release", "libswiftmlp.so"),
+        os.path.join(str(repo_root), "build", "lib", "libswiftmlp.so"),
+        "libswiftmlp.so.0",
+    ]
+    positions = [out.find(p) for p in expected]
+    assert all(p >= 0 for p in positions), (expected, out)
+    assert positions == sorted(positions), "paths are listed in search order"
+    assert "swift build -c release" in out
+
+
+def test_explicit_path_to_the_real_library_is_used(tmp_path):
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR,
+                      {"SWIFTMLP_LIBRARY": swiftmlp.library_path})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"LOADED {swiftmlp.library_path}"
+
+
+def test_library_in_package_directory_is_found(tmp_path):
+    copy_root = tmp_path / "pkg"
+    shutil.copytree(PACKAGE_DIR, copy_root / "swiftmlp",
+                    ignore=shutil.ignore_patterns("__pycache__", "libswiftmlp.so*"))
+    target = copy_root / "swiftmlp" / "libswiftmlp.so"
+    shutil.copy(os.path.realpath(swiftmlp.library_path), target)
+    proc = run_python(IMPORT_AND_PRINT_ERROR, str(copy_root), {})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"LOADED {target}"
+
+
+def test_a_file_that_is_not_a_library_is_reported(tmp_path):
+    bogus = tmp_path / "libswiftmlp.so"
+    bogus.write_text("not an ELF file")
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(bogus)})
+    assert "IMPORT-ERROR" in proc.stdout
+    assert str(bogus) in proc.stdout and "cannot be loaded" in proc.stdout
+
+
+def test_version_mismatch_is_a_clear_error(tmp_path):
+    # A fake library with every symbol, reporting version 0.2.0.
+    names = ["swiftmlp_create", "swiftmlp_free", "swiftmlp_forward", "swiftmlp_backward",
+             "swiftmlp_step", "swiftmlp_get_dtype", "swiftmlp_layer_count",
+             "swiftmlp_get_sizes", "swiftmlp_param_count", "swiftmlp_layer_offsets",
+             "swiftmlp_get_params", "swiftmlp_set_params", "swiftmlp_get_grads",
+             "swiftmlp_get_layer", "swiftmlp_set_layer", "swiftmlp_get_layer_grads"]
+    src = tmp_path / "fake.c"
+    src.write_text(
+        "unsigned swiftmlp_version_number(void) { return 200; }\n"
+        'const char *swiftmlp_version_string(void) { return "0.2.0"; }\n'
+        'const char *swiftmlp_status_string(int s) { return "x"; }\n'
+        'const char *swiftmlp_last_error(void) { return ""; }\n'
+        + "".join(f"int {n}(void) {{ return 0; }}\n" for n in names))
+    lib = tmp_path / "libfake.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
+    assert "IMPORT-ERROR" in proc.stdout
+    assert "version mismatch" in proc.stdout
+    assert "0.2.0" in proc.stdout and "0.1.0" in proc.stdout
+
+
+def test_library_missing_a_symbol_is_reported(tmp_path):
+    src = tmp_path / "partial.c"
+    src.write_text("unsigned swiftmlp_version_number(void) { return 100; }\n")
+    lib = tmp_path / "libpartial.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
+    assert "IMPORT-ERROR" in proc.stdout
+    assert "missing symbol" in proc.stdout

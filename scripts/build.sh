@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds libswiftmlp.so (SwiftPM, release), the C tests and examples (CMake
+# into build/). Run from anywhere; paths are relative to the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product swiftmlp
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what swiftmlp needs to build and test, only where it is missing:
+# Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
+# header check) and Python packages (numpy, pytest, scikit-learn).
+# Sourced or run by scripts/test.sh and scripts/demo.sh.
+set -euo pipefail
+
+apt_packages=(cmake ninja-build libcmocka-dev libopenblas-dev pkg-config)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing Debian packages: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+py_missing=()
+python3 -c "import numpy" 2>/dev/null || py_missing+=(numpy)
+python3 -c "import pytest" 2>/dev/null || py_missing+=(pytest)
+python3 -c "import sklearn" 2>/dev/null || py_missing+=(scikit-learn)
+if [ ${#py_missing[@]} -gt 0 ]; then
+    echo "deps: installing Python packages: ${py_missing[*]}"
+    python3 -m pip install -q "${py_missing[@]}"
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds everything and runs all three test suites: Swift (swift test),
+# C (cmocka via ctest) and Python (pytest). Installs missing dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh
+
+echo "== Swift tests (swift test)"
+swift test
+
+echo "== C tests (cmocka via ctest)"
+ctest --test-dir build --output-on-failure
+
+echo "== Python tests (pytest)"
+python3 -m pytest python-bindings/tests -q
