@@ -48,9 +48,22 @@
  * - Layer indices are 0-based weight-layer indices, 0 <= layer < L.
  * - The library never prints, never exits and never aborts on bad input.
  * - Threads: separate networks are fully independent and may be used from
- *   different threads at the same time; the library has no global mutable
- *   state (the error message is thread-local).  One network must not be
- *   used by two threads at the same time without the caller's own locking.
+ *   different threads at the same time (the error message is thread-local;
+ *   the only shared state is the set of live handles, behind a lock).
+ *   On ONE network, calls that only read it (get_*, predict, evaluate,
+ *   gradient_check, save_*, cached_rows, optimizer_step_count) may run on
+ *   any number of threads at once, each with its own scratch; a call that
+ *   changes it (forward, backward, backward_labels, step, optimizer_step,
+ *   set_optimizer, reset_optimizer, set_params, set_layer, fit) returns
+ *   SWIFTMLP_ERR_BUSY, changing nothing, if any other call on that network is
+ *   running, and a reading call returns SWIFTMLP_ERR_BUSY while a changing
+ *   one runs.  Calls never block and never race.  (forward caches the batch
+ *   for backward, so it counts as changing: use predict for concurrent
+ *   inference.)
+ * - Handles: a pointer that is not a live network (already freed, or never
+ *   returned by swiftmlp_create, swiftmlp_create_with_config or swiftmlp_load_file/_buffer) is detected by every
+ *   function without reading its memory and gives SWIFTMLP_ERR_BAD_HANDLE;
+ *   swiftmlp_free of such a pointer (a double free) does nothing.
  * - Gradients are OVERWRITTEN by each backward (they do not accumulate).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
@@ -69,7 +82,7 @@ extern "C" {
 /* ---- Versions -------------------------------------------------------- */
 
 #define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 2
+#define SWIFTMLP_VERSION_MINOR 3
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -103,7 +116,11 @@ typedef enum swiftmlp_status {
     SWIFTMLP_ERR_OUT_OF_MEMORY = 7,     /**< an allocation failed */
     SWIFTMLP_ERR_LAYER_INDEX = 8,       /**< layer index >= number of weight layers */
     SWIFTMLP_ERR_NON_FINITE = 9,        /**< an input value is NaN or infinite, or a step would make a parameter so */
-    SWIFTMLP_ERR_CANCELLED = 10         /**< swiftmlp_fit was cancelled by its progress callback */
+    SWIFTMLP_ERR_CANCELLED = 10,        /**< swiftmlp_fit was cancelled by its progress callback */
+    SWIFTMLP_ERR_FORMAT = 11,           /**< a model file or buffer is malformed or of an unsupported version */
+    SWIFTMLP_ERR_IO = 12,               /**< reading or writing a file failed */
+    SWIFTMLP_ERR_BUSY = 13,             /**< another thread is using the network in a conflicting way */
+    SWIFTMLP_ERR_BAD_HANDLE = 14        /**< net is not a live network (already freed, or not from swiftmlp) */
 } swiftmlp_status;
 
 /** Element types. The values are pinned. */
@@ -584,6 +601,100 @@ swiftmlp_status swiftmlp_cached_rows(const swiftmlp_net *net, size_t *rows);
  */
 swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity quantity, size_t layer,
                                       swiftmlp_dtype dtype, void *out, size_t out_cap);
+
+/* ---- Saving and loading ---------------------------------------------- */
+
+/**
+ * Model files are safetensors files (https://github.com/huggingface/safetensors):
+ * an 8-byte little-endian header length n, n bytes of JSON (padded with spaces
+ * to a multiple of 8), then the raw little-endian row-major tensors.
+ *
+ * Tensors: "layers.<l>.weight" (N_out, N_in) and "layers.<l>.bias" (N_out,) for
+ * l = 0..L-1, dtype "F32" or "F64" (the network's). safetensors.numpy.load_file
+ * reads them with the slides' shapes; a PyTorch nn.Sequential of Linear and
+ * activation modules loads them after renaming "layers.<l>." to "<2l>.".
+ * With SWIFTMLP_SAVE_OPTIMIZER_STATE also "optimizer.momentum" (SGD with
+ * momentum) or "optimizer.m" and "optimizer.v" (Adam, AdamW), each (P,) in the
+ * flat parameter layout.
+ *
+ * "__metadata__" (strings): format "swiftmlp", format_version "1", dtype
+ * ("float32"/"float64"), sizes ("2,4,1"), activations ("sigmoid,sigmoid"),
+ * leaky_slope, loss ("mse", "binary_cross_entropy", "cross_entropy"), init
+ * ("uniform", "glorot", "he"), seed, shuffle_state; with an optimizer set:
+ * optimizer ("sgd", "adam", "adamw"), optimizer_lr, optimizer_momentum,
+ * optimizer_nesterov ("0"/"1"), optimizer_beta1, optimizer_beta2,
+ * optimizer_eps, optimizer_weight_decay; with its state: optimizer_steps.
+ * Real numbers are written in shortest round-trip form, so save -> load ->
+ * continue training is bit-identical to training on.
+ *
+ * Loading validates everything before trusting it: header length (at most
+ * 16 MiB, inside the file), strict UTF-8 JSON nested at most 16 deep with no
+ * duplicate keys, the metadata (known format, version, dtype, sizes within the
+ * limits, activation/loss/init/optimizer names, finite numbers, a valid
+ * architecture and optimizer), exactly the tensors the architecture needs with
+ * its dtype and shapes, offsets that tile the data section from 0 with no gap,
+ * overlap or trailing byte, and every value finite. Any failure is
+ * SWIFTMLP_ERR_FORMAT with a message naming the problem.
+ */
+
+/** Flags of the save functions (a bitwise OR). The values are pinned. */
+typedef enum swiftmlp_save_flags {
+    SWIFTMLP_SAVE_DEFAULT = 0,
+    SWIFTMLP_SAVE_OPTIMIZER_STATE = 1  /**< also save the optimizer's moments/momentum and step count */
+} swiftmlp_save_flags;
+
+/**
+ * The size in bytes of the model file the network saves to with these flags
+ * (the first call of the two-call pattern; see swiftmlp_save_buffer).
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUSY.
+ */
+swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, uint32_t flags, size_t *size);
+
+/**
+ * Write the model file into a caller buffer.
+ * @param buf      out: receives swiftmlp_save_size() bytes.
+ * @param buf_cap  capacity of buf in bytes.
+ * @param written  out (may be NULL): bytes written; on SWIFTMLP_ERR_BUFFER_SIZE, the size needed.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUFFER_SIZE (nothing written);
+ *         SWIFTMLP_ERR_BUSY.
+ */
+swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, void *buf, size_t buf_cap,
+                                     size_t *written);
+
+/**
+ * Save the model to a file, atomically: the bytes go to a temporary file in the
+ * same directory, which is flushed (fsync) and renamed over path (then the
+ * directory is fsynced). On any failure the temporary file is removed and
+ * whatever was at path is untouched. A path that exists and is not a regular
+ * file (a directory, a device such as /dev/full) is refused.
+ * @param path  NUL-terminated file name.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);
+ *         SWIFTMLP_ERR_IO (with the reason: missing directory, permission, disk full...);
+ *         SWIFTMLP_ERR_BUSY.
+ */
+swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, const char *path, uint32_t flags);
+
+/**
+ * Create a network from a model file held in memory (see above for what is
+ * validated). The buffer is only read during the call.
+ * @param out  out: the new handle, NULL on failure; free with swiftmlp_free.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_FORMAT;
+ *         SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Thread-safe.
+ */
+swiftmlp_status swiftmlp_load_buffer(const void *buf, size_t buf_len, swiftmlp_net **out);
+
+/**
+ * Create a network from a model file.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_IO (missing,
+ *         unreadable, a directory, not a regular file); SWIFTMLP_ERR_FORMAT;
+ *         SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Thread-safe.
+ */
+swiftmlp_status swiftmlp_load_file(const char *path, swiftmlp_net **out);
 
 /* ---- Shape and type -------------------------------------------------- */
 

@@ -32,8 +32,8 @@ public func swiftmlp_fit(
     _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
     _ options: UnsafePointer<swiftmlp_fit_options>?, _ result: UnsafeMutablePointer<swiftmlp_fit_result>?
 ) -> swiftmlp_status {
-    run("swiftmlp_fit") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_fit", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
         var o = swiftmlp_fit_options()
         if let options {
@@ -82,8 +82,8 @@ public func swiftmlp_predict(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
     _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_predict") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_predict", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let x = try required(x, "x"), y = try required(y, "y")
         try network.predict(try elementType(dtype), x: x, count: elementCount(x_len), rows: rows,
                             y: y, capacity: elementCount(y_cap))
@@ -96,8 +96,8 @@ public func swiftmlp_evaluate(
     _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
-    run("swiftmlp_evaluate") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_evaluate", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
         let out = try required(loss, "loss")
         out.pointee = try network.evaluate(try elementType(dtype), data: data)
@@ -108,13 +108,13 @@ public func swiftmlp_evaluate(
 public func swiftmlp_gradient_check(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
     _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
-    _ h: Double, _ out: UnsafeMutablePointer<swiftmlp_gradcheck>?
+    _ differenceStep: Double, _ out: UnsafeMutablePointer<swiftmlp_gradcheck>?
 ) -> swiftmlp_status {
-    run("swiftmlp_gradient_check") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_gradient_check", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let data = try rawData(x, x_len, y, y_len, batch, "x", "y")
         let out = try required(out, "out")
-        let r = try network.gradientCheck(try elementType(dtype), data: data, h: h)
+        let r = try network.gradientCheck(try elementType(dtype), data: data, h: differenceStep)
         out.pointee = swiftmlp_gradcheck(max_rel_error: r.maxRelativeError, index: r.index,
                                          analytic: r.analytic, numeric: r.numeric)
     }

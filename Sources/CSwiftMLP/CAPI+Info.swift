@@ -9,7 +9,7 @@ public func swiftmlp_version_number() -> UInt32 {
 
 @c @implementation
 public func swiftmlp_version_string() -> UnsafePointer<CChar>? {
-    cString("0.2.0")
+    cString("0.3.0")
 }
 
 @c @implementation
@@ -26,6 +26,10 @@ public func swiftmlp_status_string(_ status: swiftmlp_status) -> UnsafePointer<C
     case SWIFTMLP_ERR_LAYER_INDEX: return cString("layer index out of range")
     case SWIFTMLP_ERR_NON_FINITE: return cString("non-finite value")
     case SWIFTMLP_ERR_CANCELLED: return cString("cancelled")
+    case SWIFTMLP_ERR_FORMAT: return cString("malformed model")
+    case SWIFTMLP_ERR_IO: return cString("i/o error")
+    case SWIFTMLP_ERR_BUSY: return cString("network busy")
+    case SWIFTMLP_ERR_BAD_HANDLE: return cString("bad handle")
     default: return cString("unknown status")
     }
 }

@@ -4,8 +4,8 @@ import SwiftMLP
 
 @c @implementation
 public func swiftmlp_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_cached_rows") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_cached_rows", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(rows, "rows")
         guard let n = network.cachedRows else { throw MLPError(.state, "no batch yet: call forward first") }
         out.pointee = n
@@ -17,8 +17,8 @@ public func swiftmlp_get_quantity(
     _ net: OpaquePointer?, _ quantity: swiftmlp_quantity, _ layer: Int, _ dtype: swiftmlp_dtype,
     _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_quantity") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_quantity", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(out, "out")
         let q: Quantity = try cEnum(quantity.rawValue, "quantity")
         try network.copyQuantity(q, layer: layer, try elementType(dtype), into: out, capacity: elementCount(out_cap))

@@ -17,14 +17,14 @@ public func swiftmlp_create(
         }
         let list = Array(UnsafeBufferPointer(start: sizes, count: n_sizes))
         let net = try DynamicNetwork(sizes: list, dtype: type, seed: seed)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(NetworkHandle(net)).toOpaque())
+        out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
 }
 
 @c @implementation
 public func swiftmlp_free(_ net: OpaquePointer?) {
     guard let net else { return }
-    Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(net)).release()
+    NetworkHandle.free(net)
 }
 
 @c @implementation
@@ -69,6 +69,6 @@ public func swiftmlp_create_with_config(
             loss: try cEnum(c.loss.rawValue, "loss"), initialization: try cEnum(c.`init`.rawValue, "init"),
             seed: c.seed)
         let net = try DynamicNetwork(configuration: configuration, dtype: type)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(NetworkHandle(net)).toOpaque())
+        out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
 }

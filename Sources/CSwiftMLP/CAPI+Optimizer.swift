@@ -34,8 +34,8 @@ public func swiftmlp_optimizer_default(
 
 @c @implementation
 public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
-    run("swiftmlp_set_optimizer") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_set_optimizer", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let o = try required(optimizer, "optimizer").pointee
         try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
         try network.setOptimizer(Optimizer(
@@ -46,8 +46,8 @@ public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePoi
 
 @c @implementation
 public func swiftmlp_get_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafeMutablePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
-    run("swiftmlp_get_optimizer") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_optimizer", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(optimizer, "optimizer")
         guard let opt = network.optimizer else { throw MLPError(.state, "no optimizer is set") }
         out.pointee = swiftmlp_optimizer(opt)
@@ -56,22 +56,24 @@ public func swiftmlp_get_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafeMut
 
 @c @implementation
 public func swiftmlp_reset_optimizer(_ net: OpaquePointer?) -> swiftmlp_status {
-    run("swiftmlp_reset_optimizer") { () throws(MLPError) in
-        try network(net).resetOptimizer()
+    run("swiftmlp_reset_optimizer", net, .write) { (h) throws(MLPError) in
+        let network = h.network
+        try network.resetOptimizer()
     }
 }
 
 @c @implementation
 public func swiftmlp_optimizer_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
-    run("swiftmlp_optimizer_step_count") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_optimizer_step_count", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         try required(steps, "steps").pointee = UInt64(network.optimizerStepCount)
     }
 }
 
 @c @implementation
 public func swiftmlp_optimizer_step(_ net: OpaquePointer?) -> swiftmlp_status {
-    run("swiftmlp_optimizer_step") { () throws(MLPError) in
-        try network(net).optimizerStep()
+    run("swiftmlp_optimizer_step", net, .write) { (h) throws(MLPError) in
+        let network = h.network
+        try network.optimizerStep()
     }
 }

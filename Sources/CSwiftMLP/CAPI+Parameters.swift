@@ -6,8 +6,8 @@ import SwiftMLP
 public func swiftmlp_get_params(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_params") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_params", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(out, "out")
         try network.copyParameters(try elementType(dtype), into: out, capacity: elementCount(out_cap))
     }
@@ -17,8 +17,8 @@ public func swiftmlp_get_params(
 public func swiftmlp_set_params(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ values: UnsafeRawPointer?, _ in_len: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_set_params") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_set_params", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let values = try required(values, "in")
         try network.setParameters(try elementType(dtype), from: values, count: elementCount(in_len))
     }
@@ -28,8 +28,8 @@ public func swiftmlp_set_params(
 public func swiftmlp_get_grads(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_grads") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_grads", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(out, "out")
         try network.copyGradients(try elementType(dtype), into: out, capacity: elementCount(out_cap))
     }
@@ -40,8 +40,8 @@ public func swiftmlp_get_layer(
     _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
     _ w: UnsafeMutableRawPointer?, _ w_cap: Int, _ b: UnsafeMutableRawPointer?, _ b_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_layer") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_layer", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let w = try required(w, "w"), b = try required(b, "b")
         try network.copyLayer(layer, try elementType(dtype), gradients: false,
                               weights: w, weightsCapacity: elementCount(w_cap),
@@ -54,8 +54,8 @@ public func swiftmlp_get_layer_grads(
     _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
     _ dw: UnsafeMutableRawPointer?, _ dw_cap: Int, _ db: UnsafeMutableRawPointer?, _ db_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_layer_grads") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_layer_grads", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let dw = try required(dw, "dw"), db = try required(db, "db")
         try network.copyLayer(layer, try elementType(dtype), gradients: true,
                               weights: dw, weightsCapacity: elementCount(dw_cap),
@@ -68,8 +68,8 @@ public func swiftmlp_set_layer(
     _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
     _ w: UnsafeRawPointer?, _ w_len: Int, _ b: UnsafeRawPointer?, _ b_len: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_set_layer") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_set_layer", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let w = try required(w, "w"), b = try required(b, "b")
         try network.setLayer(layer, try elementType(dtype),
                              weights: w, weightsCount: elementCount(w_len),

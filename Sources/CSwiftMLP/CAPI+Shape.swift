@@ -4,24 +4,24 @@ import SwiftMLP
 
 @c @implementation
 public func swiftmlp_get_dtype(_ net: OpaquePointer?, _ dtype: UnsafeMutablePointer<swiftmlp_dtype>?) -> swiftmlp_status {
-    run("swiftmlp_get_dtype") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_dtype", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         try required(dtype, "dtype").pointee = swiftmlp_dtype(rawValue: numericCast(network.dtype.rawValue))
     }
 }
 
 @c @implementation
 public func swiftmlp_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_layer_count") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_layer_count", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         try required(n_layers, "n_layers").pointee = network.layout.layerCount
     }
 }
 
 @c @implementation
 public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePointer<Int>?, _ sizes_cap: Int) -> swiftmlp_status {
-    run("swiftmlp_get_sizes") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_get_sizes", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let out = try required(sizes, "sizes")
         let list = network.layout.sizes
         guard elementCount(sizes_cap) >= list.count else {
@@ -33,8 +33,8 @@ public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePoin
 
 @c @implementation
 public func swiftmlp_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_param_count") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_param_count", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         try required(count, "count").pointee = network.layout.parameterCount
     }
 }
@@ -44,8 +44,8 @@ public func swiftmlp_layer_offsets(
     _ net: OpaquePointer?, _ layer: Int,
     _ w_offset: UnsafeMutablePointer<Int>?, _ b_offset: UnsafeMutablePointer<Int>?
 ) -> swiftmlp_status {
-    run("swiftmlp_layer_offsets") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_layer_offsets", net, .read) { (h) throws(MLPError) in
+        let network = h.network
         let w = try required(w_offset, "w_offset"), b = try required(b_offset, "b_offset")
         let layout = network.layout
         guard layer >= 0 && layer < layout.layerCount else {
@@ -60,8 +60,7 @@ public func swiftmlp_layer_offsets(
 public func swiftmlp_get_activations(
     _ net: OpaquePointer?, _ activations: UnsafeMutablePointer<swiftmlp_activation>?, _ activations_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_get_activations") { () throws(MLPError) in
-        let h = try handle(net)
+    run("swiftmlp_get_activations", net, .read) { (h) throws(MLPError) in
         let out = try required(activations, "activations")
         guard elementCount(activations_cap) >= h.activations.count else {
             throw MLPError(.bufferSize, "activations capacity \(activations_cap) is less than the \(h.activations.count) weight layers")
@@ -72,8 +71,7 @@ public func swiftmlp_get_activations(
 
 @c @implementation
 public func swiftmlp_get_config(_ net: OpaquePointer?, _ config: UnsafeMutablePointer<swiftmlp_config>?) -> swiftmlp_status {
-    run("swiftmlp_get_config") { () throws(MLPError) in
-        let h = try handle(net)
+    run("swiftmlp_get_config", net, .read) { (h) throws(MLPError) in
         let out = try required(config, "config")
         let c = h.network.configuration
         var r = swiftmlp_config()

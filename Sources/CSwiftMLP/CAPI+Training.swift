@@ -8,8 +8,8 @@ public func swiftmlp_forward(
     _ x: UnsafeRawPointer?, _ x_len: Int, _ batch: Int,
     _ y: UnsafeMutableRawPointer?, _ y_cap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_forward") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_forward", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let x = try required(x, "x"), y = try required(y, "y")
         try network.forward(try elementType(dtype), x: x, count: elementCount(x_len), batch: batch,
                             y: y, capacity: elementCount(y_cap))
@@ -22,8 +22,8 @@ public func swiftmlp_backward(
     _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
-    run("swiftmlp_backward") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_backward", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let y = try required(y, "y")
         let value = try network.backward(try elementType(dtype), y: y, count: elementCount(y_len), batch: batch)
         loss?.pointee = value
@@ -32,8 +32,9 @@ public func swiftmlp_backward(
 
 @c @implementation
 public func swiftmlp_step(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_status {
-    run("swiftmlp_step") { () throws(MLPError) in
-        try network(net).step(learningRate: lr)
+    run("swiftmlp_step", net, .write) { (h) throws(MLPError) in
+        let network = h.network
+        try network.step(learningRate: lr)
     }
 }
 
@@ -42,8 +43,8 @@ public func swiftmlp_backward_labels(
     _ net: OpaquePointer?, _ labels: UnsafePointer<Int64>?, _ labels_len: Int, _ batch: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
-    run("swiftmlp_backward_labels") { () throws(MLPError) in
-        let network = try network(net)
+    run("swiftmlp_backward_labels", net, .write) { (h) throws(MLPError) in
+        let network = h.network
         let labels = try required(labels, "labels")
         let value = try network.backward(labels: UnsafeBufferPointer(start: labels, count: elementCount(labels_len)), batch: batch)
         loss?.pointee = value

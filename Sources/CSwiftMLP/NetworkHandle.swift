@@ -1,12 +1,21 @@
 import CSwiftMLPABI
 import SwiftMLP
+import Synchronization
 
-/// What a `swiftmlp_net *` points to: the network and the C views of its
-/// configuration that `swiftmlp_get_config` hands out (valid until free).
-final class NetworkHandle {
+/// What a `swiftmlp_net *` points to: the network, the C views of its
+/// configuration that `swiftmlp_get_config` hands out (valid until free),
+/// and the access state that turns a conflicting call from a second thread
+/// into SWIFTMLP_ERR_BUSY instead of a data race.
+final class NetworkHandle: @unchecked Sendable {  // shared across threads only through `enter`/`leave`
+    /// How a call uses the network: reading calls may run together; a
+    /// writing call runs alone.
+    enum Access { case read, write }
+
     let network: DynamicNetwork
     let sizes: UnsafeMutableBufferPointer<Int>
     let activations: UnsafeMutableBufferPointer<swiftmlp_activation>
+    /// -1: one writer; n >= 0: n readers.
+    private let users = Atomic<Int>(0)
 
     init(_ network: DynamicNetwork) {
         self.network = network
@@ -20,5 +29,69 @@ final class NetworkHandle {
     deinit {
         sizes.deallocate()
         activations.deallocate()
+    }
+
+    /// Enters a call with `access`, or throws `.busy` if it conflicts with
+    /// one running on another thread. Never blocks.
+    func enter(_ access: Access) throws(MLPError) {
+        switch access {
+        case .write:
+            guard users.compareExchange(expected: 0, desired: -1, ordering: .acquiring).exchanged else {
+                throw MLPError(.busy, "another thread is using this network; calls that change a network must not overlap with any other call on it")
+            }
+        case .read:
+            var current = users.load(ordering: .relaxed)
+            while true {
+                guard current >= 0 else {
+                    throw MLPError(.busy, "another thread is changing this network")
+                }
+                let (exchanged, seen) = users.compareExchange(expected: current, desired: current + 1, ordering: .acquiring)
+                if exchanged { return }
+                current = seen
+            }
+        }
+    }
+
+    func leave(_ access: Access) {
+        switch access {
+        case .write: users.store(0, ordering: .releasing)
+        case .read: users.subtract(1, ordering: .releasing)
+        }
+    }
+
+    // MARK: the registry of live handles
+
+    /// Addresses of the handles swiftmlp_create/load returned and
+    /// swiftmlp_free has not released: a freed, foreign or twice-freed
+    /// pointer is recognised without reading the memory it points to.
+    private static let live = Mutex<Set<UInt>>([])
+
+    /// Registers `handle` and returns the pointer C callers hold.
+    static func publish(_ handle: NetworkHandle) -> OpaquePointer {
+        let pointer = Unmanaged.passRetained(handle).toOpaque()
+        _ = live.withLock { $0.insert(UInt(bitPattern: pointer)) }
+        return OpaquePointer(pointer)
+    }
+
+    /// The live handle behind `pointer` (retained for the caller's scope).
+    static func lookUp(_ pointer: OpaquePointer) throws(MLPError) -> NetworkHandle {
+        let address = UInt(bitPattern: UnsafeRawPointer(pointer))
+        let handle: NetworkHandle? = live.withLock { set in
+            guard set.contains(address) else { return nil }
+            // Retained while the registry still owns it, so a concurrent free
+            // cannot release it under this call.
+            return Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+        }
+        guard let handle else {
+            throw MLPError(.badHandle, "net is not a live swiftmlp network (already freed, or not from swiftmlp_create/load)")
+        }
+        return handle
+    }
+
+    /// Unregisters and releases; a pointer that is not live is ignored.
+    static func free(_ pointer: OpaquePointer) {
+        let address = UInt(bitPattern: UnsafeRawPointer(pointer))
+        let removed = live.withLock { $0.remove(address) != nil }
+        if removed { Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).release() }
     }
 }

@@ -20,22 +20,32 @@ func run(_ function: StaticString, _ body: () throws(MLPError) -> Void) -> swift
     }
 }
 
+/// Runs `body` on the live network behind `net` with `access` (see
+/// `NetworkHandle.Access`), mapping failures as `run` does.
+@inline(__always)
+func run(
+    _ function: StaticString, _ net: OpaquePointer?, _ access: NetworkHandle.Access,
+    _ body: (NetworkHandle) throws(MLPError) -> Void
+) -> swiftmlp_status {
+    run(function) { () throws(MLPError) in
+        let h = try handle(net)
+        try h.enter(access)
+        defer { h.leave(access) }
+        try body(h)
+    }
+}
+
 func record(_ function: StaticString, _ error: MLPError) {
     let text = "\(function): \(error.message)"
     text.withCString { smlp_error_set($0, text.utf8.count) }
 }
 
-/// The handle object behind a `swiftmlp_net *`, or `.nullPointer` for NULL.
+/// The live handle behind a `swiftmlp_net *`: `.nullPointer` for NULL,
+/// `.badHandle` for a pointer that is not a live network.
 @inline(__always)
 func handle(_ pointer: OpaquePointer?) throws(MLPError) -> NetworkHandle {
     guard let pointer else { throw MLPError(.nullPointer, "net is NULL") }
-    return Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
-}
-
-/// The network behind a `swiftmlp_net *`, or `.nullPointer` for NULL.
-@inline(__always)
-func network(_ pointer: OpaquePointer?) throws(MLPError) -> DynamicNetwork {
-    try handle(pointer).network
+    return try NetworkHandle.lookUp(pointer)
 }
 
 /// A C enum value as one of SwiftMLP's enums, or `.invalidArgument` naming it.

@@ -13,6 +13,10 @@ public struct MLPError: Error, Equatable, Sendable, CustomStringConvertible {
         case layerIndex = 8
         case nonFinite = 9
         case cancelled = 10
+        case format = 11
+        case io = 12
+        case busy = 13
+        case badHandle = 14
     }
 
     public let code: Code

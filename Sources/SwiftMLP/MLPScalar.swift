@@ -15,6 +15,11 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// The value stored little-endian at `p` (any alignment).
+    static func loadLittleEndian(from p: UnsafeRawPointer) -> Self
+    /// The value whose bit pattern is `v`'s in little-endian byte order.
+    static func fromLittleEndianBits(_ v: Self) -> Self
 }
 
 @inline(__always)

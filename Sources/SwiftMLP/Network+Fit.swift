@@ -40,7 +40,6 @@ extension Network {
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
         defer { best.deallocate() }
         try reserveCache(batch: batchSize)
-        if val != nil { _ = try reserveInferenceCache(batch: Swift.min(val!.rows, Self.inferenceChunk)) }
 
         for i in 0..<rows { order.base[i] = i }
         let batchCount = (rows + batchSize - 1) / batchSize

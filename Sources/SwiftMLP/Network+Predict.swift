@@ -24,13 +24,14 @@ extension Network {
             throw MLPError(.nonFinite, "x holds a NaN or infinite value")
         }
         let chunk = Swift.min(rows, Swift.min(Self.inferenceChunk, Limits.maxBatchElements / layout.activationsPerSample))
-        let cache = try reserveInferenceCache(batch: chunk)
-        var start = 0
-        while start < rows {
-            let m = Swift.min(chunk, rows - start)
-            propagate(xBase + start * n0, rows: m, through: cache)
-            (yBase + start * nL).update(from: cache.g(layout.layerCount), count: m * nL)
-            start += m
+        try withInferenceCache(rows: chunk) { cache in
+            var start = 0
+            while start < rows {
+                let m = Swift.min(chunk, rows - start)
+                propagate(xBase + start * n0, rows: m, through: cache)
+                (yBase + start * nL).update(from: cache.g(layout.layerCount), count: m * nL)
+                start += m
+            }
         }
     }
 
@@ -49,17 +50,18 @@ extension Network {
     func evaluate(x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, rows: Int) throws(MLPError) -> Double {
         let n0 = layout.inputSize, nL = layout.outputSize, L = layout.layerCount
         let chunk = Swift.min(rows, Swift.min(Self.inferenceChunk, Limits.maxBatchElements / layout.activationsPerSample))
-        let cache = try reserveInferenceCache(batch: chunk)
-        var total = 0.0, start = 0
-        while start < rows {
-            let m = Swift.min(chunk, rows - start)
-            propagate(x + start * n0, rows: m, through: cache)
-            let part = Kernels.lossForward(configuration.loss, f: cache.f(L), g: cache.g(L),
-                                           y: y + start * nL, rows: m, cols: nL)
-            total += part * Double(m)
-            start += m
+        return try withInferenceCache(rows: chunk) { cache in
+            var total = 0.0, start = 0
+            while start < rows {
+                let m = Swift.min(chunk, rows - start)
+                propagate(x + start * n0, rows: m, through: cache)
+                let part = Kernels.lossForward(configuration.loss, f: cache.f(L), g: cache.g(L),
+                                               y: y + start * nL, rows: m, cols: nL)
+                total += part * Double(m)
+                start += m
+            }
+            return total / Double(rows)
         }
-        return total / Double(rows)
     }
 
     /// The loss of inputs x and dense targets y (rows of each), leaving all

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A multilayer perceptron over batch-first row-major batches: per layer
 /// f = g_prev @ W^T + b, g = act(f), then a loss. With the default
 /// configuration (sigmoid layers, MSE, uniform ±1/sqrt(fan_in)) it is exactly
@@ -21,8 +23,10 @@ public final class Network<Scalar: MLPScalar> {
 
     /// The training batch: x, f, g, dL/df, dL/dg of the last forward/backward.
     var cache: ActivationCache<Scalar>?
-    /// Scratch for `predict` and validation, so they never touch `cache`.
+    /// Scratch for `predict` and validation, so they never touch `cache`;
+    /// owned by whichever call holds `inferenceBusy`.
     var inferenceCache: ActivationCache<Scalar>?
+    let inferenceBusy = Atomic<Bool>(false)
     /// Rows held in `cache` by the last forward, if any.
     var lastBatch: Int?
     /// True while `cache` holds a forward of the current parameters.
@@ -107,13 +111,26 @@ public final class Network<Scalar: MLPScalar> {
         backwardDone = false
     }
 
-    /// The same for the inference cache.
-    func reserveInferenceCache(batch: Int) throws(MLPError) -> ActivationCache<Scalar> {
-        if let inferenceCache, inferenceCache.capacity >= batch { return inferenceCache }
-        let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
-        inferenceCache?.deallocate()
-        inferenceCache = fresh
-        return fresh
+    /// Runs `body` with scratch for `rows` rows of inference. The network's
+    /// own inference cache serves one call at a time (allocated once, grown
+    /// only for a larger chunk); a call that finds it taken by another thread
+    /// gets a private cache for its duration, so concurrent readers
+    /// (`predict`, `loss`) never share scratch.
+    func withInferenceCache<R>(
+        rows: Int, _ body: (ActivationCache<Scalar>) throws(MLPError) -> R
+    ) throws(MLPError) -> R {
+        if inferenceBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            defer { inferenceBusy.store(false, ordering: .releasing) }
+            if inferenceCache == nil || inferenceCache.unsafelyUnwrapped.capacity < rows {
+                let fresh = try ActivationCache<Scalar>(layout: layout, capacity: rows)
+                inferenceCache?.deallocate()
+                inferenceCache = fresh
+            }
+            return try body(inferenceCache.unsafelyUnwrapped)
+        }
+        let privateCache = try ActivationCache<Scalar>(layout: layout, capacity: rows)
+        defer { privateCache.deallocate() }
+        return try body(privateCache)
     }
 
     /// A copy with the same configuration and parameters in another element

@@ -1,0 +1,75 @@
+// Saving and loading model files (safetensors).
+import CSwiftMLPABI
+import SwiftMLP
+
+/// The save flags as a Bool, or `.invalidArgument` for unknown bits.
+private func includesOptimizerState(_ flags: UInt32) throws(MLPError) -> Bool {
+    guard flags & ~SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue == 0 else {
+        throw MLPError(.invalidArgument, "unknown save flag bits 0x\(String(flags & ~SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue, radix: 16))")
+    }
+    return flags & SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue != 0
+}
+
+@c @implementation
+public func swiftmlp_save_size(_ net: OpaquePointer?, _ flags: UInt32, _ size: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_save_size", net, .read) { (h) throws(MLPError) in
+        let out = try required(size, "size")
+        out.pointee = h.network.modelByteCount(includeOptimizerState: try includesOptimizerState(flags))
+    }
+}
+
+@c @implementation
+public func swiftmlp_save_buffer(
+    _ net: OpaquePointer?, _ flags: UInt32, _ buf: UnsafeMutableRawPointer?, _ buf_cap: Int,
+    _ written: UnsafeMutablePointer<Int>?
+) -> swiftmlp_status {
+    run("swiftmlp_save_buffer", net, .read) { (h) throws(MLPError) in
+        let state = try includesOptimizerState(flags)
+        let buf = try required(buf, "buf")
+        let needed = h.network.modelByteCount(includeOptimizerState: state)
+        guard elementCount(buf_cap) >= needed else {
+            written?.pointee = needed
+            throw MLPError(.bufferSize, "buffer capacity \(buf_cap) is less than the \(needed) bytes of the model")
+        }
+        var offset = 0
+        try h.network.writeModel(includeOptimizerState: state) { (chunk) throws(MLPError) in
+            guard let base = chunk.baseAddress else { return }
+            (buf + offset).copyMemory(from: base, byteCount: chunk.count)
+            offset += chunk.count
+        }
+        written?.pointee = offset
+    }
+}
+
+@c @implementation
+public func swiftmlp_save_file(_ net: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ flags: UInt32) -> swiftmlp_status {
+    run("swiftmlp_save_file", net, .read) { (h) throws(MLPError) in
+        let state = try includesOptimizerState(flags)
+        let path = String(cString: try required(path, "path"))
+        try h.network.save(path: path, includeOptimizerState: state)
+    }
+}
+
+@c @implementation
+public func swiftmlp_load_buffer(
+    _ buf: UnsafeRawPointer?, _ buf_len: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> swiftmlp_status {
+    out?.pointee = nil
+    return run("swiftmlp_load_buffer") { () throws(MLPError) in
+        let out = try required(out, "out")
+        let buf = try required(buf, "buf")
+        let net = try DynamicNetwork.load(model: UnsafeRawBufferPointer(start: buf, count: elementCount(buf_len)))
+        out.pointee = NetworkHandle.publish(NetworkHandle(net))
+    }
+}
+
+@c @implementation
+public func swiftmlp_load_file(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> swiftmlp_status {
+    out?.pointee = nil
+    return run("swiftmlp_load_file") { () throws(MLPError) in
+        let out = try required(out, "out")
+        let path = String(cString: try required(path, "path"))
+        let net = try DynamicNetwork.load(path: path)
+        out.pointee = NetworkHandle.publish(NetworkHandle(net))
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and atomic whole-file writes with POSIX calls; every
+/// failure is `MLPError(.io)` naming the path, the step and the reason.
+enum FileIO {
+    /// Text for an errno value (no shared static buffer, unlike strerror).
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file or directory"
+        case EACCES: return "permission denied"
+        case EPERM: return "operation not permitted"
+        case EISDIR: return "is a directory"
+        case ENOTDIR: return "a path component is not a directory"
+        case ENOSPC: return "no space left on device"
+        case EDQUOT: return "disk quota exceeded"
+        case EROFS: return "read-only file system"
+        case EEXIST: return "file exists"
+        case EIO: return "input/output error"
+        case ENAMETOOLONG: return "file name too long"
+        case EMFILE, ENFILE: return "too many open files"
+        case EFBIG: return "file too large"
+        case ENOMEM: return "out of memory"
+        default: return "errno \(code)"
+        }
+    }
+
+    static func failure(_ step: String, _ path: String, _ code: Int32 = errno) -> MLPError {
+        MLPError(.io, "\(step) \"\(path)\": \(reason(code))")
+    }
+
+    /// The whole contents of the regular file at `path`.
+    static func read(path: String) throws(MLPError) -> AlignedBuffer<UInt8> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("cannot stat", path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw MLPError(.io, "cannot read \"\(path)\": \((info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")")
+        }
+        guard info.st_size >= 0 && UInt64(info.st_size) <= UInt64(Int.max / 2) else {
+            throw MLPError(.io, "cannot read \"\(path)\": size \(info.st_size) is too large")
+        }
+        let size = Int(info.st_size)
+        let buffer = try AlignedBuffer<UInt8>(count: size)
+        var done = 0
+        while done < size {
+            let n = Glibc.read(fd, buffer.base + done, size - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                buffer.deallocate()
+                throw failure("cannot read", path, code)
+            }
+            if n == 0 {
+                buffer.deallocate()
+                throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read")
+            }
+            done += n
+        }
+        return buffer
+    }
+
+    /// Writes a file atomically: the bytes go to a new temporary file in the
+    /// same directory, which is flushed (fsync), then renamed over `path`;
+    /// the directory is fsynced. On any failure the temporary is removed and
+    /// whatever was at `path` is untouched. An existing `path` that is not a
+    /// regular file (a directory, a device such as /dev/full) is refused.
+    static func writeAtomically(
+        path: String, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
+    ) throws(MLPError) {
+        guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
+        var existing = stat()
+        if stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+            throw MLPError(.io, "cannot write \"\(path)\": it exists and is not a regular file")
+        }
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw failure("cannot create a temporary file next to", path) }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var committed = false
+        defer { if !committed { unlink(temporary) } }
+        do throws(MLPError) {
+            try produce { (chunk) throws(MLPError) in
+                var done = 0
+                while done < chunk.count {
+                    let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("cannot write", path)
+                    }
+                    done += n
+                }
+            }
+            guard fchmod(fd, 0o644) == 0 else { throw failure("cannot set permissions of", path) }
+            guard fsync(fd) == 0 else { throw failure("cannot flush", path) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw failure("cannot close", path) }
+        guard rename(temporary, path) == 0 else { throw failure("cannot rename the temporary file to", path) }
+        committed = true
+        // Make the rename durable.
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let directory = slash.map { String(path.utf8[..<$0]) ?? "." } ?? "."
+        let dfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
+        }
+    }
+}
