@@ -53,7 +53,7 @@
  *   On ONE network, calls that only read it (get_*, predict, evaluate,
  *   gradient_check, save_*, cached_rows, optimizer_step_count) may run on
  *   any number of threads at once, each with its own scratch; a call that
- *   changes it (forward, backward, backward_labels, step, optimizer_step,
+ *   changes it (forward, backward, backward_labels, step, optimizer_step, train_step,
  *   set_optimizer, reset_optimizer, set_params, set_layer, fit) returns
  *   SWIFTMLP_ERR_BUSY, changing nothing, if any other call on that network is
  *   running, and a reading call returns SWIFTMLP_ERR_BUSY while a changing
@@ -504,6 +504,28 @@ swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t 
  *             infinite: refused, parameters and optimizer state unchanged).
  */
 swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
+
+/**
+ * One whole training step in one call: forward on x, backward with dense
+ * targets y, then a step of the configured optimizer (for the slides' plain
+ * SGD, configure SWIFTMLP_OPT_SGD with momentum 0 and weight decay 0: the
+ * step is then exactly swiftmlp_step's). The same as the three calls, with
+ * less per-call overhead.
+ *
+ * @param x, x_len  batch*N0 inputs.   @param y, y_len  batch*NL dense targets.
+ * @param loss      out (may be NULL): the batch's loss.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, unknown dtype); SWIFTMLP_ERR_DTYPE;
+ *         SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE (x or y non-finite: nothing
+ *         changed; or the step would make a parameter non-finite: parameters and
+ *         optimizer state unchanged, the cache and gradients hold this batch);
+ *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE;
+ *         SWIFTMLP_ERR_OUT_OF_MEMORY; SWIFTMLP_ERR_BUSY.
+ * Allocates nothing after the first call with a batch size.
+ */
+swiftmlp_status swiftmlp_train_step(swiftmlp_net *net, swiftmlp_dtype dtype,
+                                    const void *x, size_t x_len, const void *y, size_t y_len,
+                                    size_t batch, double *loss);
 
 /**
  * Fill swiftmlp_fit_options with the defaults (see its fields).

@@ -50,3 +50,17 @@ public func swiftmlp_backward_labels(
         loss?.pointee = value
     }
 }
+
+@c @implementation
+public func swiftmlp_train_step(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ loss: UnsafeMutablePointer<Double>?
+) -> swiftmlp_status {
+    run("swiftmlp_train_step", net, .write) { (h) throws(MLPError) in
+        let data = DynamicNetwork.RawData(x: try required(x, "x"), xCount: elementCount(x_len),
+                                          y: try required(y, "y"), yCount: elementCount(y_len), rows: batch)
+        let value = try h.network.trainStep(try elementType(dtype), data: data)
+        loss?.pointee = value
+    }
+}

@@ -114,6 +114,14 @@ public final class DynamicNetwork {
         }
     }
 
+    package func trainStep(_ dtype: DType, data: RawData) throws(MLPError) -> Double {
+        try check(dtype, "x and y")
+        switch storage {
+        case .float32(let n): return try n.trainStep(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), batch: data.rows)
+        case .float64(let n): return try n.trainStep(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), batch: data.rows)
+        }
+    }
+
     public func optimizerStep() throws(MLPError) {
         switch storage {
         case .float32(let n): try n.optimizerStep()

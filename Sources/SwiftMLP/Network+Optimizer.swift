@@ -73,3 +73,31 @@ extension Network {
         guard hasGradients else { throw MLPError(.state, "step needs gradients: call backward first") }
     }
 }
+
+extension Network {
+    /// One whole training step on a batch: forward, backward with dense
+    /// targets y, then a step of the configured optimizer; returns the loss.
+    /// Everything is validated before anything changes. If the step is
+    /// refused as non-finite, parameters and optimizer state are unchanged
+    /// (the cache and gradients hold this batch). Allocates nothing after the
+    /// first call with a batch size.
+    package func trainStep(
+        x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, batch: Int
+    ) throws(MLPError) -> Double {
+        guard optimizer != nil else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
+        let xBase = try checkInput(x, rows: batch)
+        let yBase = try checkTargets(y, rows: batch)
+        try reserveCache(batch: batch)
+        trainingForward(xBase, batch: batch)
+        let loss = trainingBackward(y: yBase, batch: batch)
+        try optimizerStep()
+        return loss
+    }
+
+    /// `trainStep` on flat row-major arrays.
+    public func trainStep(x: [Scalar], y: [Scalar], batch: Int) throws(MLPError) -> Double {
+        try x.withUnsafeBufferPointer { (xp) throws(MLPError) in
+            try y.withUnsafeBufferPointer { (yp) throws(MLPError) in try trainStep(x: xp, y: yp, batch: batch) }
+        }
+    }
+}
