@@ -5,7 +5,7 @@
 #include "swiftmlp.h"
 
 /* C99 has no static_assert: a negative array size fails to compile. */
-typedef char check_status_values[(SWIFTMLP_OK == 0 && SWIFTMLP_ERR_NON_FINITE == 9 && SWIFTMLP_ERR_CANCELLED == 10) ? 1 : -1];
+typedef char check_status_values[(SWIFTMLP_OK == 0 && SWIFTMLP_ERR_NON_FINITE == 9 && SWIFTMLP_ERR_CANCELLED == 10 && SWIFTMLP_ERR_BAD_HANDLE == 14) ? 1 : -1];
 typedef char check_dtype_values[(SWIFTMLP_FLOAT32 == 1 && SWIFTMLP_FLOAT64 == 2) ? 1 : -1];
 typedef char check_version[(SWIFTMLP_VERSION_NUMBER == SWIFTMLP_VERSION_MAJOR * 10000 + SWIFTMLP_VERSION_MINOR * 100 + SWIFTMLP_VERSION_PATCH) ? 1 : -1];
 

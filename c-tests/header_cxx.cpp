@@ -3,7 +3,7 @@
 #include "swiftmlp.h"
 #include "swiftmlp.h"
 
-static_assert(SWIFTMLP_OK == 0 && SWIFTMLP_ERR_NON_FINITE == 9 && SWIFTMLP_ERR_CANCELLED == 10, "status values are pinned");
+static_assert(SWIFTMLP_OK == 0 && SWIFTMLP_ERR_NON_FINITE == 9 && SWIFTMLP_ERR_CANCELLED == 10 && SWIFTMLP_ERR_BAD_HANDLE == 14, "status values are pinned");
 static_assert(SWIFTMLP_FLOAT32 == 1 && SWIFTMLP_FLOAT64 == 2, "dtype values are pinned");
 static_assert(SWIFTMLP_VERSION_NUMBER == SWIFTMLP_VERSION_MAJOR * 10000 + SWIFTMLP_VERSION_MINOR * 100 + SWIFTMLP_VERSION_PATCH, "version encoding");
 

@@ -356,7 +356,8 @@ static void test_status_string_describes_every_status(void **state)
         SWIFTMLP_ERR_BUFFER_SIZE, SWIFTMLP_ERR_DTYPE,     SWIFTMLP_ERR_STATE,
         SWIFTMLP_ERR_TOO_LARGE, SWIFTMLP_ERR_OUT_OF_MEMORY, SWIFTMLP_ERR_LAYER_INDEX,
         SWIFTMLP_ERR_NON_FINITE,
-        SWIFTMLP_ERR_CANCELLED,
+        SWIFTMLP_ERR_CANCELLED, SWIFTMLP_ERR_FORMAT, SWIFTMLP_ERR_IO,
+        SWIFTMLP_ERR_BUSY,      SWIFTMLP_ERR_BAD_HANDLE,
     };
     const size_t n = ARRAY_LEN(all);
     /* The values are pinned by the header. */
@@ -379,7 +380,7 @@ static void test_status_string_describes_every_status(void **state)
 static void test_status_string_of_unknown_code_is_unknown_status(void **state)
 {
     (void)state;
-    const int unknown[] = {11, 12, 100, -1, 0x7fffffff};
+    const int unknown[] = {15, 16, 100, -1, 0x7fffffff};
     for (size_t i = 0; i < ARRAY_LEN(unknown); i++) {
         const char *text = swiftmlp_status_string((swiftmlp_status)unknown[i]);
         assert_non_null(text);

@@ -63,7 +63,12 @@
  * - Handles: a pointer that is not a live network (already freed, or never
  *   returned by swiftmlp_create, swiftmlp_create_with_config or swiftmlp_load_file/_buffer) is detected by every
  *   function without reading its memory and gives SWIFTMLP_ERR_BAD_HANDLE;
- *   swiftmlp_free of such a pointer (a double free) does nothing.
+ *   swiftmlp_free of such a pointer (a double free) does nothing. (Once a
+ *   later create or load reuses the freed address, the old pointer names the
+ *   new network: detection is a safety net, not a licence.)
+ * - So besides the statuses each function lists, every function taking a
+ *   net can return SWIFTMLP_ERR_BAD_HANDLE, and SWIFTMLP_ERR_BUSY under the
+ *   thread rule above.
  * - Gradients are OVERWRITTEN by each backward (they do not accumulate).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
@@ -115,7 +120,7 @@ typedef enum swiftmlp_status {
     SWIFTMLP_ERR_TOO_LARGE = 6,         /**< sizes overflow or exceed a SWIFTMLP_MAX_* limit */
     SWIFTMLP_ERR_OUT_OF_MEMORY = 7,     /**< an allocation failed */
     SWIFTMLP_ERR_LAYER_INDEX = 8,       /**< layer index >= number of weight layers */
-    SWIFTMLP_ERR_NON_FINITE = 9,        /**< an input value is NaN or infinite, or a step would make a parameter so */
+    SWIFTMLP_ERR_NON_FINITE = 9,        /**< an input value is NaN or infinite, or a step would make a parameter or optimizer state so */
     SWIFTMLP_ERR_CANCELLED = 10,        /**< swiftmlp_fit was cancelled by its progress callback */
     SWIFTMLP_ERR_FORMAT = 11,           /**< a model file or buffer is malformed or of an unsupported version */
     SWIFTMLP_ERR_IO = 12,               /**< reading or writing a file failed */
@@ -647,7 +652,11 @@ swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity
  * optimizer_nesterov ("0"/"1"), optimizer_beta1, optimizer_beta2,
  * optimizer_eps, optimizer_weight_decay; with its state: optimizer_steps.
  * Real numbers are written in shortest round-trip form, so save -> load ->
- * continue training is bit-identical to training on.
+ * continue training is bit-identical to training on. When reading, real
+ * numbers must be finite and written as JSON numbers ("0.01", "1e-08"),
+ * integers as plain decimals; optimizer_steps is at most 2^53; metadata keys
+ * not listed here are ignored (the optimizer_* keys too, without "optimizer");
+ * the header's space padding is optional.
  *
  * Loading validates everything before trusting it: header length (at most
  * 16 MiB, inside the file), strict UTF-8 JSON nested at most 16 deep with no
@@ -690,7 +699,8 @@ swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, vo
  * same directory, which is flushed (fsync) and renamed over path (then the
  * directory is fsynced). On any failure the temporary file is removed and
  * whatever was at path is untouched. A path that exists and is not a regular
- * file (a directory, a device such as /dev/full) is refused.
+ * file (a directory, a device such as /dev/full) is refused; a symbolic link
+ * is followed (the file it points to is replaced).
  * @param path  NUL-terminated file name.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);
@@ -711,7 +721,8 @@ swiftmlp_status swiftmlp_load_buffer(const void *buf, size_t buf_len, swiftmlp_n
 
 /**
  * Create a network from a model file.
- * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_IO (missing,
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
+ *         (empty path); SWIFTMLP_ERR_IO (missing,
  *         unreadable, a directory, not a regular file); SWIFTMLP_ERR_FORMAT;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Thread-safe.

@@ -1,5 +1,6 @@
 import CSwiftMLPABI
 import SwiftMLP
+import CSwiftMLPSupport
 import Synchronization
 
 /// What a `swiftmlp_net *` points to: the network, the C views of its
@@ -64,24 +65,27 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// Addresses of the handles swiftmlp_create/load returned and
     /// swiftmlp_free has not released: a freed, foreign or twice-freed
     /// pointer is recognised without reading the memory it points to.
-    private static let live = Mutex<Set<UInt>>([])
+    /// Guarded by smlp_registry_lock (a pthread mutex in CSwiftMLPSupport).
+    nonisolated(unsafe) private static var live = Set<UInt>()
 
     /// Registers `handle` and returns the pointer C callers hold.
     static func publish(_ handle: NetworkHandle) -> OpaquePointer {
         let pointer = Unmanaged.passRetained(handle).toOpaque()
-        _ = live.withLock { $0.insert(UInt(bitPattern: pointer)) }
+        smlp_registry_lock()
+        live.insert(UInt(bitPattern: pointer))
+        smlp_registry_unlock()
         return OpaquePointer(pointer)
     }
 
     /// The live handle behind `pointer` (retained for the caller's scope).
     static func lookUp(_ pointer: OpaquePointer) throws(MLPError) -> NetworkHandle {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
-        let handle: NetworkHandle? = live.withLock { set in
-            guard set.contains(address) else { return nil }
-            // Retained while the registry still owns it, so a concurrent free
-            // cannot release it under this call.
-            return Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
-        }
+        smlp_registry_lock()
+        // Retained while the registry still owns it, so a concurrent free
+        // cannot release it under this call.
+        let handle = live.contains(address)
+            ? Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue() : nil
+        smlp_registry_unlock()
         guard let handle else {
             throw MLPError(.badHandle, "net is not a live swiftmlp network (already freed, or not from swiftmlp_create/load)")
         }
@@ -91,7 +95,9 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// Unregisters and releases; a pointer that is not live is ignored.
     static func free(_ pointer: OpaquePointer) {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
-        let removed = live.withLock { $0.remove(address) != nil }
+        smlp_registry_lock()
+        let removed = live.remove(address) != nil
+        smlp_registry_unlock()
         if removed { Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).release() }
     }
 }

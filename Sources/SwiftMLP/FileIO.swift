@@ -36,6 +36,7 @@ enum FileIO {
 
     /// The whole contents of the regular file at `path`.
     static func read(path: String) throws(MLPError) -> AlignedBuffer<UInt8> {
+        guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure("cannot open", path) }
         defer { close(fd) }
@@ -71,11 +72,19 @@ enum FileIO {
     /// same directory, which is flushed (fsync), then renamed over `path`;
     /// the directory is fsynced. On any failure the temporary is removed and
     /// whatever was at `path` is untouched. An existing `path` that is not a
-    /// regular file (a directory, a device such as /dev/full) is refused.
+    /// regular file (a directory, a device such as /dev/full) is refused. A
+    /// symbolic link is followed: the file it points to is replaced.
     static func writeAtomically(
-        path: String, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
+        path requested: String, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
     ) throws(MLPError) {
-        guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
+        guard !requested.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
+        var path = requested
+        var link = stat()
+        if lstat(requested, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(requested, nil) else { throw failure("cannot resolve the symbolic link", requested) }
+            path = String(cString: resolved)
+            Glibc.free(resolved)
+        }
         var existing = stat()
         if stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
             throw MLPError(.io, "cannot write \"\(path)\": it exists and is not a regular file")

@@ -19,7 +19,7 @@ extension Kernels {
     /// One step of `opt` (formulas in `Optimizer`), t >= 1 the step number.
     /// `s1`, `s2` are the state buffers (SGD momentum: s1 = buf; Adam: s1 = m,
     /// s2 = v). With `commit: false` nothing is written and the result tells
-    /// whether every new parameter would be finite.
+    /// whether every new parameter and state value would be finite.
     static func optimizerStep<T: MLPScalar>(
         _ opt: Optimizer, t: Int,
         params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>,
@@ -37,7 +37,7 @@ extension Kernels {
                     let b = mu * buf[i] + d
                     let step = opt.nesterov ? d + mu * b : b
                     let p = params[i] - lr * step
-                    if commit { buf[i] = b; params[i] = p } else { acc += p - p }
+                    if commit { buf[i] = b; params[i] = p } else { acc += (p - p) + (b - b) }
                 }
             } else {
                 for i in 0..<count {
@@ -62,7 +62,7 @@ extension Kernels {
                 let mi = b1 * m[i] + (1 - b1) * d
                 let vi = b2 * v[i] + (1 - b2) * d * d
                 p = p - lr * (mi / bc1) / ((vi / bc2).squareRoot() + eps)
-                if commit { m[i] = mi; v[i] = vi; params[i] = p } else { acc += p - p }
+                if commit { m[i] = mi; v[i] = vi; params[i] = p } else { acc += (p - p) + (mi - mi) + (vi - vi) }
             }
         }
         return acc == 0

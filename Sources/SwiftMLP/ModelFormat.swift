@@ -24,6 +24,8 @@ enum ModelFormat {
     static let version = 1
     /// Largest accepted JSON header.
     static let maxHeaderLength = 16 << 20
+    /// Most optimizer steps a network counts (and a file may declare): 2^53.
+    static let maxOptimizerSteps = 1 << 53
 
     static func weightName(_ l: Int) -> String { "layers.\(l).weight" }
     static func biasName(_ l: Int) -> String { "layers.\(l).bias" }
@@ -73,6 +75,18 @@ enum ModelFormat {
             }
         }
         return out + "\""
+    }
+
+    /// A finite real written as a JSON number ("0.01", "-1e-08"; no NUL,
+    /// spaces, hex, inf or nan).
+    static func real(_ s: String) -> Double? {
+        var bytes = Array(s.utf8)
+        let isNumber = bytes.withUnsafeMutableBufferPointer { b -> Bool in
+            guard case .number? = try? JSONParser.parse(UnsafeBufferPointer(b)) else { return false }
+            return true
+        }
+        guard isNumber, !s.contains(" "), let v = Double(s), v.isFinite else { return nil }
+        return v
     }
 
     /// A plain unsigned decimal integer ("0", "42"; no sign, no leading zeros beyond "0").

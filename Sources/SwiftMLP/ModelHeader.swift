@@ -52,7 +52,7 @@ struct ModelHeader {
             return v
         }
         func real(_ key: String) throws(MLPError) -> Double {
-            guard let v = Double(try field(key)), v.isFinite else {
+            guard let v = ModelFormat.real(try field(key)) else {
                 throw MLPError(.format, "__metadata__ \"\(key)\" is not a finite number")
             }
             return v
@@ -126,7 +126,9 @@ struct ModelHeader {
             optimizer = opt
             if meta["optimizer_steps"] != nil {
                 let steps = try integer("optimizer_steps")
-                guard steps <= UInt64(Int.max) else { throw MLPError(.format, "optimizer_steps is too large") }
+                guard steps <= UInt64(ModelFormat.maxOptimizerSteps) else {
+                    throw MLPError(.format, "optimizer_steps \(steps) exceeds the limit of \(ModelFormat.maxOptimizerSteps)")
+                }
                 optimizerSteps = Int(steps)
                 for name in ModelFormat.stateNames(opt) { expected[name] = [layout.parameterCount] }
             }

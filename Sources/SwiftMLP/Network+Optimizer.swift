@@ -57,11 +57,14 @@ extension Network {
             throw MLPError(.state, "no optimizer is set: call setOptimizer first")
         }
         try requireGradientsForStep()
+        guard optimizerSteps < ModelFormat.maxOptimizerSteps else {
+            throw MLPError(.state, "the optimizer has taken \(optimizerSteps) steps, the most it counts; reset it")
+        }
         let t = optimizerSteps + 1
         let s1 = optimizerState.first?.base, s2 = optimizerState.count > 1 ? optimizerState[1].base : nil
         guard Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
                                     count: layout.parameterCount, commit: false) else {
-            throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter non-finite; parameters and optimizer state are unchanged")
+            throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
         }
         _ = Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
                                   count: layout.parameterCount, commit: true)

@@ -115,7 +115,7 @@ let combinations: [(hidden: Activation, output: Activation, loss: Loss)] = {
         // d = dp + 1e300 p, p - 1e10 d overflows for every p != 0.
         let net = try trainedOnce(.sgd(learningRate: 1e10, momentum: 0.5, weightDecay: 1e300))
         let before = net.parameters
-        #expect(throws: MLPError(.nonFinite, "this sgd step would make a parameter non-finite; parameters and optimizer state are unchanged")) {
+        #expect(throws: MLPError(.nonFinite, "this sgd step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")) {
             try net.optimizerStep()
         }
         #expect(net.parameters == before)

@@ -11,4 +11,9 @@ void smlp_error_clear(void);
 /* This thread's message; never NULL. */
 const char *smlp_error_get(void);
 
+/* The lock guarding the registry of live handles (a pthread mutex, so that
+ * ThreadSanitizer sees it). */
+void smlp_registry_lock(void);
+void smlp_registry_unlock(void);
+
 #endif

@@ -1,0 +1,1112 @@
+/*
+ * test_model_file.c — saving and loading model files (include/swiftmlp.h,
+ * "Saving and loading").
+ *
+ *   - round trips: save_file -> load_file gives bit-identical parameters,
+ *     the same configuration and the same optimizer hyperparameters;
+ *   - with SWIFTMLP_SAVE_OPTIMIZER_STATE, training resumes bit-identically
+ *     (optimizer_step loops for Adam, AdamW, SGD with Nesterov momentum and
+ *     plain SGD; swiftmlp_fit with shuffling); without it the hyperparameters
+ *     survive but the step count and moments start from zero;
+ *   - save_size / save_buffer, the two-call pattern, buffer bytes == file bytes;
+ *   - atomic writes and I/O failures: /dev/full, a missing directory, a
+ *     read-only directory (in a child that drops root privileges, since root
+ *     ignores permissions), replacing an existing model; loading a missing
+ *     path, a directory, a device and an unreadable file;
+ *   - bad arguments (NULL pointers, empty path, unknown flag bits).
+ *
+ * Files go to a private directory under $TMPDIR (or /tmp), removed afterwards.
+ */
+#define _GNU_SOURCE
+#include "model_test_util.h"
+
+/* ---- two network specifications ------------------------------------------ */
+
+enum { ROWS = 10, MAXN = 6 };
+
+typedef struct spec {
+    swiftmlp_dtype dtype;
+    size_t sizes[4];
+    size_t n_sizes;
+    swiftmlp_activation activations[3];
+    double leaky_slope;
+    swiftmlp_loss loss;
+    swiftmlp_init init;
+    uint64_t seed;
+} spec;
+
+/* float64 [3,5,4,2] tanh / leaky ReLU / sigmoid, binary cross-entropy, Glorot */
+static const spec k_spec64 = {SWIFTMLP_FLOAT64, {3, 5, 4, 2}, 4,
+                              {SWIFTMLP_TANH, SWIFTMLP_LEAKY_RELU, SWIFTMLP_SIGMOID},
+                              0.0625, SWIFTMLP_LOSS_BCE, SWIFTMLP_INIT_GLOROT, 1234};
+/* float32 [4,6,3] ReLU / softmax, cross-entropy, He */
+static const spec k_spec32 = {SWIFTMLP_FLOAT32, {4, 6, 3}, 3, {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX},
+                              0.01, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE, 99};
+
+static swiftmlp_net *make_net(const spec *s)
+{
+    swiftmlp_config cfg;
+    assert_ok(swiftmlp_config_default(&cfg));
+    cfg.sizes = s->sizes;
+    cfg.n_sizes = s->n_sizes;
+    cfg.dtype = s->dtype;
+    cfg.seed = s->seed;
+    cfg.activations = s->activations;
+    cfg.n_activations = s->n_sizes - 1;
+    cfg.leaky_slope = s->leaky_slope;
+    cfg.loss = s->loss;
+    cfg.init = s->init;
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create_with_config(&cfg, &net));
+    assert_non_null(net);
+    return net;
+}
+
+/* A data set of ROWS rows for s, in s's element type: inputs in [-1, 1);
+ * targets one-hot rows (valid for MSE, BCE and cross-entropy). */
+typedef struct dataset {
+    unsigned char x[ROWS * MAXN * sizeof(double)];
+    unsigned char y[ROWS * MAXN * sizeof(double)];
+    size_t n0, nl;
+} dataset;
+
+static void make_data(const spec *s, uint64_t seed, dataset *d)
+{
+    d->n0 = s->sizes[0];
+    d->nl = s->sizes[s->n_sizes - 1];
+    uint64_t rng = seed;
+    for (size_t i = 0; i < ROWS * d->n0; i++) {
+        double v = rand_uniform(&rng, -1, 1);
+        if (s->dtype == SWIFTMLP_FLOAT32) {
+            ((float *)(void *)d->x)[i] = (float)v;
+        } else {
+            ((double *)(void *)d->x)[i] = v;
+        }
+    }
+    for (size_t r = 0; r < ROWS; r++) {
+        size_t hot = (size_t)(splitmix64_next(&rng) % d->nl);
+        for (size_t j = 0; j < d->nl; j++) {
+            double v = j == hot ? 1.0 : 0.0;
+            if (s->dtype == SWIFTMLP_FLOAT32) {
+                ((float *)(void *)d->y)[r * d->nl + j] = (float)v;
+            } else {
+                ((double *)(void *)d->y)[r * d->nl + j] = v;
+            }
+        }
+    }
+}
+
+/* Steps first..first+n-1 of a fixed schedule: batch of 4 rows starting at
+ * row (3*i) mod 7, forward, backward, optimizer_step. */
+static void train_steps(swiftmlp_net *net, const spec *s, const dataset *d, size_t first, size_t n)
+{
+    size_t es = dtype_size(s->dtype);
+    unsigned char out[4 * MAXN * sizeof(double)];
+    for (size_t i = first; i < first + n; i++) {
+        size_t start = (3 * i) % 7;
+        assert_ok(swiftmlp_forward(net, s->dtype, d->x + start * d->n0 * es, 4 * d->n0, 4, out,
+                                   4 * d->nl));
+        assert_ok(swiftmlp_backward(net, s->dtype, d->y + start * d->nl * es, 4 * d->nl, 4, NULL));
+        assert_ok(swiftmlp_optimizer_step(net));
+    }
+}
+
+static void assert_same_config(const swiftmlp_net *a, const swiftmlp_net *b)
+{
+    swiftmlp_config ca, cb;
+    assert_ok(swiftmlp_get_config(a, &ca));
+    assert_ok(swiftmlp_get_config(b, &cb));
+    assert_int_equal(ca.struct_size, cb.struct_size);
+    assert_int_equal(ca.dtype, cb.dtype);
+    assert_int_equal(ca.n_sizes, cb.n_sizes);
+    assert_memory_equal(ca.sizes, cb.sizes, ca.n_sizes * sizeof(size_t));
+    assert_int_equal(ca.n_activations, cb.n_activations);
+    assert_memory_equal(ca.activations, cb.activations, ca.n_activations * sizeof(swiftmlp_activation));
+    assert_memory_equal(&ca.leaky_slope, &cb.leaky_slope, sizeof(double));
+    assert_int_equal(ca.loss, cb.loss);
+    assert_int_equal(ca.init, cb.init);
+    assert_true(ca.seed == cb.seed);
+}
+
+/* The configuration of net is s. */
+static void assert_config_is(const swiftmlp_net *net, const spec *s)
+{
+    swiftmlp_config c;
+    assert_ok(swiftmlp_get_config(net, &c));
+    assert_int_equal(c.dtype, s->dtype);
+    assert_int_equal(c.n_sizes, s->n_sizes);
+    assert_memory_equal(c.sizes, s->sizes, s->n_sizes * sizeof(size_t));
+    assert_int_equal(c.n_activations, s->n_sizes - 1);
+    assert_memory_equal(c.activations, s->activations, (s->n_sizes - 1) * sizeof(swiftmlp_activation));
+    assert_memory_equal(&c.leaky_slope, &s->leaky_slope, sizeof(double));
+    assert_int_equal(c.loss, s->loss);
+    assert_int_equal(c.init, s->init);
+    assert_true(c.seed == s->seed);
+}
+
+static void assert_same_optimizer(const swiftmlp_net *a, const swiftmlp_net *b)
+{
+    swiftmlp_optimizer oa, ob;
+    assert_ok(swiftmlp_get_optimizer(a, &oa));
+    assert_ok(swiftmlp_get_optimizer(b, &ob));
+    assert_int_equal(oa.struct_size, ob.struct_size);
+    assert_int_equal(oa.kind, ob.kind);
+    assert_memory_equal(&oa.lr, &ob.lr, sizeof(double));
+    assert_memory_equal(&oa.momentum, &ob.momentum, sizeof(double));
+    assert_int_equal(oa.nesterov != 0, ob.nesterov != 0);
+    assert_memory_equal(&oa.beta1, &ob.beta1, sizeof(double));
+    assert_memory_equal(&oa.beta2, &ob.beta2, sizeof(double));
+    assert_memory_equal(&oa.eps, &ob.eps, sizeof(double));
+    assert_memory_equal(&oa.weight_decay, &ob.weight_decay, sizeof(double));
+}
+
+static uint64_t step_count(const swiftmlp_net *net)
+{
+    uint64_t t = 12345;
+    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    return t;
+}
+
+/* Optimizers with hyperparameters that are not the defaults and not short
+ * decimals (so a lossy number format would show). */
+static swiftmlp_optimizer optimizer_of(swiftmlp_optimizer_kind kind, int with_momentum)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(kind, &o));
+    switch (kind) {
+    case SWIFTMLP_OPT_SGD:
+        o.lr = 0.1 / 3.0;
+        if (with_momentum) {
+            o.momentum = nextafter(0.9, 0.0);
+            o.nesterov = 1;
+        }
+        o.weight_decay = 1e-4 / 7.0;
+        break;
+    case SWIFTMLP_OPT_ADAM:
+    case SWIFTMLP_OPT_ADAMW:
+        o.lr = 0.01 / 3.0;
+        o.beta1 = 0.85;
+        o.beta2 = nextafter(0.995, 1.0);
+        o.eps = 3e-9;
+        o.weight_decay = kind == SWIFTMLP_OPT_ADAMW ? 0.02 / 3.0 : 1e-3;
+        break;
+    }
+    return o;
+}
+
+/* ---- fixture: a private directory ------------------------------------------ */
+
+typedef struct fixture {
+    char dir[1024];
+    char path[1200];   /* dir/model.safetensors */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    make_temp_dir(f->dir, sizeof f->dir);
+    snprintf(f->path, sizeof f->path, "%s/model.safetensors", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    remove_temp_dir(f->dir);
+    free(f);
+    return 0;
+}
+
+#define FIXTURE fixture *f = *state
+
+static swiftmlp_net *load_path(const char *path)
+{
+    swiftmlp_net *net = NOT_NULL_SENTINEL;
+    assert_ok(swiftmlp_load_file(path, &net));
+    assert_non_null(net);
+    assert_true(net != NOT_NULL_SENTINEL);
+    return net;
+}
+
+/* ======================================================================== */
+/* round trips                                                               */
+/* ======================================================================== */
+
+static void check_round_trip(const char *path, const spec *s)
+{
+    swiftmlp_net *a = make_net(s);
+    dataset d;
+    make_data(s, 5, &d);
+    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
+    assert_ok(swiftmlp_set_optimizer(a, &o));
+    train_steps(a, s, &d, 0, 3); /* parameters no longer the initial ones */
+    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_DEFAULT));
+    assert_last_error_empty();
+    swiftmlp_net *b = load_path(path);
+    assert_last_error_empty();
+    assert_same_params(a, b);
+    assert_same_config(a, b);
+    assert_config_is(b, s);
+    assert_same_optimizer(a, b);
+    swiftmlp_dtype dt;
+    assert_ok(swiftmlp_get_dtype(b, &dt));
+    assert_int_equal(dt, s->dtype);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+static void test_save_file_load_file_float64_gives_identical_params_config_and_optimizer(void **state)
+{
+    FIXTURE;
+    check_round_trip(f->path, &k_spec64);
+}
+
+static void test_save_file_load_file_float32_gives_identical_params_config_and_optimizer(void **state)
+{
+    FIXTURE;
+    check_round_trip(f->path, &k_spec32);
+}
+
+static void test_fresh_network_without_optimizer_round_trips_without_optimizer(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *a = make_net(&k_spec64);
+    assert_ok(swiftmlp_save_file(a, f->path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    swiftmlp_net *b = load_path(f->path);
+    assert_same_params(a, b);
+    assert_same_config(a, b);
+    swiftmlp_optimizer o;
+    assert_status(swiftmlp_get_optimizer(b, &o), SWIFTMLP_ERR_STATE);
+    assert_true(step_count(b) == 0);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+static void test_every_optimizer_kind_round_trips_its_hyperparameters(void **state)
+{
+    FIXTURE;
+    const struct {
+        swiftmlp_optimizer_kind kind;
+        int momentum;
+    } cases[] = {{SWIFTMLP_OPT_SGD, 0}, {SWIFTMLP_OPT_SGD, 1}, {SWIFTMLP_OPT_ADAM, 0},
+                 {SWIFTMLP_OPT_ADAMW, 0}};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
+            swiftmlp_net *a = make_net(&k_spec32);
+            swiftmlp_optimizer o = optimizer_of(cases[i].kind, cases[i].momentum);
+            assert_ok(swiftmlp_set_optimizer(a, &o));
+            assert_ok(swiftmlp_save_file(a, f->path, flags));
+            swiftmlp_net *b = load_path(f->path);
+            assert_same_optimizer(a, b);
+            swiftmlp_optimizer got;
+            assert_ok(swiftmlp_get_optimizer(b, &got));
+            assert_int_equal(got.kind, o.kind);
+            assert_memory_equal(&got.lr, &o.lr, sizeof(double));
+            assert_memory_equal(&got.weight_decay, &o.weight_decay, sizeof(double));
+            swiftmlp_free(a);
+            swiftmlp_free(b);
+        }
+    }
+}
+
+/* ======================================================================== */
+/* resuming training                                                         */
+/* ======================================================================== */
+
+enum { K_STEPS = 5, M_STEPS = 7 };
+
+/* Train A K steps, save with state, load B, train both M more steps on the
+ * same batches: bit-identical parameters (and step counts). */
+static void check_resume(const char *path, const spec *s, swiftmlp_optimizer_kind kind, int momentum)
+{
+    swiftmlp_net *a = make_net(s);
+    dataset d;
+    make_data(s, 11, &d);
+    swiftmlp_optimizer o = optimizer_of(kind, momentum);
+    assert_ok(swiftmlp_set_optimizer(a, &o));
+    train_steps(a, s, &d, 0, K_STEPS);
+    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    swiftmlp_net *b = load_path(path);
+    assert_same_params(a, b);
+    assert_same_optimizer(a, b);
+    assert_true(step_count(b) == K_STEPS);
+    train_steps(a, s, &d, K_STEPS, M_STEPS);
+    train_steps(b, s, &d, K_STEPS, M_STEPS);
+    assert_true(step_count(a) == K_STEPS + M_STEPS);
+    assert_true(step_count(b) == K_STEPS + M_STEPS);
+    assert_same_params(a, b);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+static void test_adam_float64_training_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_resume(f->path, &k_spec64, SWIFTMLP_OPT_ADAM, 0);
+}
+
+static void test_adamw_float32_training_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_resume(f->path, &k_spec32, SWIFTMLP_OPT_ADAMW, 0);
+}
+
+static void test_sgd_nesterov_momentum_training_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_resume(f->path, &k_spec64, SWIFTMLP_OPT_SGD, 1);
+}
+
+static void test_plain_sgd_float32_training_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_resume(f->path, &k_spec32, SWIFTMLP_OPT_SGD, 0);
+}
+
+/* The value of a "__metadata__" key in net's saved header (a plain
+ * "key":"value" pair, as the library writes it). */
+static void saved_metadata(const swiftmlp_net *net, const char *key, char *value, size_t cap)
+{
+    size_t size = 0;
+    assert_ok(swiftmlp_save_size(net, 0, &size));
+    char *buf = malloc(size + 1);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, 0, buf, size, NULL));
+    buf[size] = '\0';
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *at = strstr(buf + 8, pattern);
+    assert_non_null(at);
+    at += strlen(pattern);
+    const char *end = strchr(at, '"');
+    assert_non_null(end);
+    assert_true((size_t)(end - at) < cap);
+    memcpy(value, at, (size_t)(end - at));
+    value[end - at] = '\0';
+    free(buf);
+}
+
+/* fit A 2 epochs, save with state, load B, fit both 2 more epochs: the
+ * shuffle generator and the optimizer continue, so the results are identical. */
+static void check_fit_resume(const char *path, const spec *s)
+{
+    swiftmlp_net *a = make_net(s);
+    dataset d;
+    make_data(s, 21, &d);
+    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
+    assert_ok(swiftmlp_set_optimizer(a, &o));
+    swiftmlp_fit_options opts;
+    assert_ok(swiftmlp_fit_options_default(&opts));
+    opts.epochs = 2;
+    opts.batch_size = 3;
+    opts.shuffle = 1;
+    swiftmlp_fit_result ra, rb;
+    assert_ok(swiftmlp_fit(a, s->dtype, d.x, ROWS * d.n0, d.y, ROWS * d.nl, ROWS, &opts, &ra));
+    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    swiftmlp_net *b = load_path(path);
+    assert_same_params(a, b);
+    assert_true(step_count(a) == step_count(b));
+    assert_ok(swiftmlp_fit(a, s->dtype, d.x, ROWS * d.n0, d.y, ROWS * d.nl, ROWS, &opts, &ra));
+    assert_ok(swiftmlp_fit(b, s->dtype, d.x, ROWS * d.n0, d.y, ROWS * d.nl, ROWS, &opts, &rb));
+    assert_same_params(a, b);
+    assert_memory_equal(&ra.final_train_loss, &rb.final_train_loss, sizeof(double));
+    assert_true(step_count(a) == step_count(b));
+
+    /* Not vacuous: the shuffle generator moved away from its initial state
+     * (seed + 0x6A09E667F3BCC909), and the file carries where it is. */
+    char fresh[32], now[32];
+    swiftmlp_net *c = make_net(s);
+    saved_metadata(c, "shuffle_state", fresh, sizeof fresh);
+    saved_metadata(b, "shuffle_state", now, sizeof now);
+    char expected[32];
+    snprintf(expected, sizeof expected, "%llu",
+             (unsigned long long)(s->seed + UINT64_C(0x6A09E667F3BCC909)));
+    assert_string_equal(fresh, expected);
+    assert_string_not_equal(now, fresh);
+    swiftmlp_free(c);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+static void test_fit_float64_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_fit_resume(f->path, &k_spec64);
+}
+
+static void test_fit_float32_resumes_bit_identically_after_save_with_state(void **state)
+{
+    FIXTURE;
+    check_fit_resume(f->path, &k_spec32);
+}
+
+/* Without the state flag: the hyperparameters survive, the step count is 0
+ * and the moments are zero — B trains exactly like a fresh network given A's
+ * parameters and the same optimizer. */
+static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optimizer(void **state)
+{
+    FIXTURE;
+    const spec *s = &k_spec64;
+    swiftmlp_net *a = make_net(s);
+    dataset d;
+    make_data(s, 31, &d);
+    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
+    assert_ok(swiftmlp_set_optimizer(a, &o));
+    train_steps(a, s, &d, 0, K_STEPS);
+    assert_true(step_count(a) == K_STEPS);
+    assert_ok(swiftmlp_save_file(a, f->path, SWIFTMLP_SAVE_DEFAULT));
+    swiftmlp_net *b = load_path(f->path);
+    assert_same_params(a, b);
+    assert_same_optimizer(a, b);
+    assert_true(step_count(b) == 0);
+
+    swiftmlp_net *c = make_net(s);
+    snapshot pa = snapshot_params(a);
+    size_t count = 0;
+    assert_ok(swiftmlp_param_count(a, &count));
+    assert_ok(swiftmlp_set_params(c, s->dtype, pa.data, count));
+    assert_ok(swiftmlp_set_optimizer(c, &o));
+    train_steps(b, s, &d, K_STEPS, M_STEPS);
+    train_steps(c, s, &d, K_STEPS, M_STEPS);
+    assert_same_params(b, c);
+    assert_true(step_count(b) == M_STEPS);
+
+    /* and differently from A, which kept its moments */
+    train_steps(a, s, &d, K_STEPS, M_STEPS);
+    snapshot sa = snapshot_params(a), sb = snapshot_params(b);
+    assert_true(memcmp(sa.data, sb.data, sa.bytes) != 0);
+    snapshot_free(&sa);
+    snapshot_free(&sb);
+    snapshot_free(&pa);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+    swiftmlp_free(c);
+}
+
+/*
+ * A float32 Adam step whose second moment overflows: W = [1e21, 1e21],
+ * x = [1, 1], target 0 give dL/dW = 4e21, and (1 - beta2) * 4e21 * 4e21 = 1.6e40
+ * is infinite in float32. The parameters stay finite (m / sqrt(inf) = 0), so the step
+ * may succeed — but then the network's own model file, saved with its
+ * optimizer state, must load again (or the step must be refused as
+ * SWIFTMLP_ERR_NON_FINITE, leaving the state unchanged). A saved model that
+ * the loader rejects breaks "save -> load -> continue training".
+ */
+static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loadable(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {2, 1};
+    swiftmlp_config cfg;
+    assert_ok(swiftmlp_config_default(&cfg));
+    const swiftmlp_activation identity = SWIFTMLP_IDENTITY;
+    cfg.sizes = sizes;
+    cfg.n_sizes = 2;
+    cfg.dtype = SWIFTMLP_FLOAT32;
+    cfg.activations = &identity;
+    cfg.n_activations = 1;
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create_with_config(&cfg, &net));
+    const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
+    float out[1];
+    assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT32, p, 3));
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 2, 1, out, 1));
+    assert_true(isfinite(out[0]));
+    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT32, y, 1, 1, NULL));
+    swiftmlp_status s = swiftmlp_optimizer_step(net);
+    print_message("    optimizer_step returned %d (%s)\n", (int)s, swiftmlp_status_string(s));
+    assert_true(s == SWIFTMLP_OK || s == SWIFTMLP_ERR_NON_FINITE);
+    assert_true(params_all_finite(net));
+
+    size_t size = 0;
+    assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size));
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, buf, size, NULL));
+    swiftmlp_net *back = NULL;
+    swiftmlp_status loaded = swiftmlp_load_buffer(buf, size, &back);
+    free(buf);
+    if (loaded != SWIFTMLP_OK) {
+        swiftmlp_free(net);
+    }
+    assert_status(loaded, SWIFTMLP_OK);
+    assert_same_params(net, back);
+    swiftmlp_free(back);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* save_size / save_buffer                                                   */
+/* ======================================================================== */
+
+static swiftmlp_net *trained_adam_net(const spec *s)
+{
+    swiftmlp_net *net = make_net(s);
+    dataset d;
+    make_data(s, 41, &d);
+    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    train_steps(net, s, &d, 0, 2);
+    return net;
+}
+
+static void test_save_buffer_too_small_returns_buffer_size_needed_size_and_writes_nothing(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = trained_adam_net(&k_spec64);
+    for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
+        size_t size = 0;
+        assert_ok(swiftmlp_save_size(net, flags, &size));
+        assert_true(size > 8);
+        unsigned char *buf = malloc(size + 16);
+        assert_non_null(buf);
+        const size_t caps[] = {0, 1, 8, size / 2, size - 1};
+        for (size_t i = 0; i < ARRAY_LEN(caps); i++) {
+            memset(buf, 0xA5, size + 16);
+            size_t written = 777;
+            assert_status(swiftmlp_save_buffer(net, flags, buf, caps[i], &written),
+                          SWIFTMLP_ERR_BUFFER_SIZE);
+            assert_last_error_set();
+            assert_int_equal(written, size);
+            for (size_t k = 0; k < size + 16; k++) {
+                assert_int_equal(buf[k], 0xA5);
+            }
+            /* written may be NULL */
+            assert_status(swiftmlp_save_buffer(net, flags, buf, caps[i], NULL),
+                          SWIFTMLP_ERR_BUFFER_SIZE);
+        }
+        free(buf);
+    }
+    swiftmlp_free(net);
+}
+
+static void test_save_buffer_two_call_pattern_writes_exactly_save_size_bytes(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = trained_adam_net(&k_spec32);
+    for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
+        size_t size = 0, written = 0;
+        assert_ok(swiftmlp_save_size(net, flags, &size));
+        unsigned char *buf = malloc(size + 64);
+        assert_non_null(buf);
+        memset(buf, 0xA5, size + 64);
+        assert_ok(swiftmlp_save_buffer(net, flags, buf, size + 64, &written));
+        assert_int_equal(written, size);
+        for (size_t k = size; k < size + 64; k++) {
+            assert_int_equal(buf[k], 0xA5); /* nothing past the model */
+        }
+        unsigned char *exact = malloc(size);
+        assert_non_null(exact);
+        assert_ok(swiftmlp_save_buffer(net, flags, exact, size, NULL));
+        assert_memory_equal(exact, buf, size);
+        /* the length prefix and the padding the header documents */
+        uint64_t n = 0;
+        for (int i = 7; i >= 0; i--) {
+            n = n << 8 | exact[i];
+        }
+        assert_true(n % 8 == 0);
+        assert_true(8 + n < size);
+        assert_int_equal(exact[8], '{');
+        free(exact);
+        free(buf);
+    }
+    swiftmlp_free(net);
+}
+
+static void test_save_size_with_state_adds_the_adam_moments(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = trained_adam_net(&k_spec64);
+    size_t plain = 0, with_state = 0, count = 0;
+    assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_DEFAULT, &plain));
+    assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &with_state));
+    assert_ok(swiftmlp_param_count(net, &count));
+    assert_true(with_state >= plain + 2 * count * sizeof(double));
+    swiftmlp_free(net);
+}
+
+static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **state)
+{
+    FIXTURE;
+    const spec *specs[] = {&k_spec64, &k_spec32};
+    for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
+        swiftmlp_net *net = trained_adam_net(specs[i]);
+        for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
+            size_t size = 0, len = 0;
+            assert_ok(swiftmlp_save_size(net, flags, &size));
+            unsigned char *buf = malloc(size);
+            assert_non_null(buf);
+            assert_ok(swiftmlp_save_buffer(net, flags, buf, size, NULL));
+            assert_ok(swiftmlp_save_file(net, f->path, flags));
+            unsigned char *file = read_whole_file(f->path, &len);
+            assert_int_equal(len, size);
+            assert_memory_equal(file, buf, size);
+
+            swiftmlp_net *b = NOT_NULL_SENTINEL;
+            assert_ok(swiftmlp_load_buffer(buf, size, &b));
+            assert_non_null(b);
+            assert_same_params(net, b);
+            assert_same_config(net, b);
+            assert_same_optimizer(net, b);
+            assert_true(step_count(b) == (flags ? step_count(net) : 0));
+            swiftmlp_free(b);
+            free(file);
+            free(buf);
+        }
+        swiftmlp_free(net);
+    }
+}
+
+static void test_saved_file_is_readable_by_mode_0644(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_ok(swiftmlp_save_file(net, f->path, 0));
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0644);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* writing: atomic replacement and I/O failures                              */
+/* ======================================================================== */
+
+/* save_file(net, path, 0) fails with exactly `expected`, a last_error that
+ * contains `needle`, and leaves the parameters as they were. */
+static void assert_save_file_fails_impl(swiftmlp_net *net, const char *path, swiftmlp_status expected,
+                                        const char *needle, const char *file, int line)
+{
+    snapshot before = snapshot_params(net);
+    assert_status_impl(swiftmlp_save_file(net, path, 0), expected, "swiftmlp_save_file", file, line);
+    assert_last_error_contains_impl(needle, file, line);
+    snapshot after = snapshot_params(net);
+    assert_same_snapshot_impl(before, after, "parameters", file, line);
+    snapshot_free(&before);
+    snapshot_free(&after);
+}
+#define assert_save_file_fails(net, path, expected, needle) \
+    assert_save_file_fails_impl((net), (path), (expected), (needle), __FILE__, __LINE__)
+
+static void test_save_through_a_symlink_replaces_the_target_and_keeps_the_link(void **state)
+{
+    FIXTURE;
+    char link_path[4096];
+    snprintf(link_path, sizeof link_path, "%s/link.safetensors", f->dir);
+    swiftmlp_net *first = make_net(&k_spec64);
+    swiftmlp_net *second = make_net(&k_spec32);
+    assert_ok(swiftmlp_save_file(first, f->path, 0));
+    assert_int_equal(symlink(f->path, link_path), 0);
+    assert_ok(swiftmlp_save_file(second, link_path, 0));
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    swiftmlp_net *loaded = load_path(f->path);
+    assert_same_params(second, loaded);
+    assert_int_equal(count_entries_with_prefix(f->dir, "model.safetensors.tmp-"), 0);
+    unlink(link_path);
+    swiftmlp_free(loaded);
+    swiftmlp_free(first);
+    swiftmlp_free(second);
+}
+
+static void test_save_over_existing_model_replaces_its_content(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *first = make_net(&k_spec64);
+    swiftmlp_net *second = make_net(&k_spec32);
+    assert_ok(swiftmlp_save_file(first, f->path, 0));
+    assert_ok(swiftmlp_save_file(second, f->path, 0));
+    swiftmlp_net *loaded = load_path(f->path);
+    assert_same_config(second, loaded);
+    assert_same_params(second, loaded);
+    size_t size = 0, len = 0;
+    assert_ok(swiftmlp_save_size(second, 0, &size));
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(second, 0, buf, size, NULL));
+    unsigned char *file = read_whole_file(f->path, &len);
+    assert_int_equal(len, size);
+    assert_memory_equal(file, buf, size);
+    assert_int_equal(count_entries_with_prefix(f->dir, "model.safetensors.tmp-"), 0);
+    free(file);
+    free(buf);
+    swiftmlp_free(loaded);
+    swiftmlp_free(first);
+    swiftmlp_free(second);
+}
+
+static void test_save_with_a_bare_file_name_writes_into_the_current_directory(void **state)
+{
+    FIXTURE;
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(f->dir), 0);
+    swiftmlp_net *net = make_net(&k_spec64);
+    swiftmlp_status s = swiftmlp_save_file(net, "bare.safetensors", 0);
+    swiftmlp_net *b = NULL;
+    swiftmlp_status l = swiftmlp_load_file("bare.safetensors", &b);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(s, SWIFTMLP_OK);
+    assert_int_equal(l, SWIFTMLP_OK);
+    assert_same_params(net, b);
+    swiftmlp_free(b);
+    swiftmlp_free(net);
+}
+
+static void test_save_to_dev_full_returns_io_and_leaves_the_device_alone(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat("/dev/full", &st) != 0) {
+        skip();
+    }
+    assert_true(S_ISCHR(st.st_mode));
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_save_file_fails(net, "/dev/full", SWIFTMLP_ERR_IO, "/dev/full");
+    assert_int_equal(stat("/dev/full", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(count_entries_with_prefix("/dev", "full.tmp-"), 0);
+    swiftmlp_free(net);
+}
+
+static void test_save_to_a_directory_path_returns_io(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_save_file_fails(net, f->dir, SWIFTMLP_ERR_IO, "not a regular file");
+    struct stat st;
+    assert_int_equal(stat(f->dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    swiftmlp_free(net);
+}
+
+static void test_save_into_missing_directory_returns_io(void **state)
+{
+    FIXTURE;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/no-such-dir/model.safetensors", f->dir);
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_save_file_fails(net, path, SWIFTMLP_ERR_IO, "no such file or directory");
+    char missing[1400];
+    snprintf(missing, sizeof missing, "%s/no-such-dir", f->dir);
+    struct stat st;
+    assert_int_not_equal(stat(missing, &st), 0);
+    swiftmlp_free(net);
+}
+
+static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file(void **state)
+{
+    FIXTURE;
+    char ro[1100], path[1200];
+    snprintf(ro, sizeof ro, "%s/ro", f->dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", ro);
+    assert_int_equal(mkdir(ro, 0755), 0);
+
+    /* the old model, readable by everyone */
+    swiftmlp_net *old_net = make_net(&k_spec32);
+    assert_ok(swiftmlp_save_file(old_net, path, 0));
+    size_t old_len = 0;
+    unsigned char *old_bytes = read_whole_file(path, &old_len);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(chmod(ro, 0555), 0);
+
+    swiftmlp_net *new_net = make_net(&k_spec64);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_reset_signals();
+        child_drop_privileges();
+        swiftmlp_status s = swiftmlp_save_file(new_net, path, 0);
+        if (s != SWIFTMLP_OK && swiftmlp_last_error()[0] == '\0') {
+            _exit(CHILD_EMPTY_LAST_ERROR);
+        }
+        if (s != SWIFTMLP_OK && strstr(swiftmlp_last_error(), "permission denied") == NULL) {
+            _exit(CHILD_WRONG_MESSAGE);
+        }
+        _exit((int)s);
+    }
+    int code = wait_child_exit_code(pid, "save into a read-only directory");
+    assert_int_equal(chmod(ro, 0755), 0);
+    assert_int_equal(code, SWIFTMLP_ERR_IO);
+
+    size_t now_len = 0;
+    unsigned char *now_bytes = read_whole_file(path, &now_len);
+    assert_int_equal(now_len, old_len);
+    assert_memory_equal(now_bytes, old_bytes, old_len);
+    assert_int_equal(count_entries_with_prefix(ro, "model.safetensors.tmp-"), 0);
+    swiftmlp_net *loaded = load_path(path);
+    assert_same_params(old_net, loaded);
+    swiftmlp_free(loaded);
+    free(now_bytes);
+    free(old_bytes);
+    swiftmlp_free(old_net);
+    swiftmlp_free(new_net);
+}
+
+/* ======================================================================== */
+/* reading: I/O failures                                                     */
+/* ======================================================================== */
+
+static void check_load_file_fails(const char *path, swiftmlp_status expected, const char *needle)
+{
+    swiftmlp_net *out = NOT_NULL_SENTINEL;
+    assert_fails(swiftmlp_load_file(path, &out), expected);
+    assert_null(out);
+    if (needle != NULL) {
+        assert_last_error_contains(needle);
+    }
+}
+
+static void test_load_missing_file_returns_io(void **state)
+{
+    FIXTURE;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/missing.safetensors", f->dir);
+    check_load_file_fails(path, SWIFTMLP_ERR_IO, "no such file or directory");
+}
+
+static void test_load_directory_returns_io(void **state)
+{
+    FIXTURE;
+    check_load_file_fails(f->dir, SWIFTMLP_ERR_IO, "directory");
+}
+
+static void test_load_character_device_returns_io(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat("/dev/zero", &st) != 0) {
+        skip();
+    }
+    /* /dev/zero never ends: a reader that does not check the file type hangs */
+    check_load_file_fails("/dev/zero", SWIFTMLP_ERR_IO, "not a regular file");
+}
+
+static void test_load_empty_path_returns_invalid_argument(void **state)
+{
+    (void)state;
+    check_load_file_fails("", SWIFTMLP_ERR_INVALID_ARGUMENT, "path is empty");
+}
+
+static void test_load_unreadable_file_returns_io(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_ok(swiftmlp_save_file(net, f->path, 0));
+    assert_int_equal(chmod(f->path, 0000), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_reset_signals();
+        child_drop_privileges();
+        swiftmlp_net *out = NOT_NULL_SENTINEL;
+        swiftmlp_status s = swiftmlp_load_file(f->path, &out);
+        if (s != SWIFTMLP_OK && out != NULL) {
+            _exit(CHILD_OUT_NOT_NULL);
+        }
+        if (s != SWIFTMLP_OK && strstr(swiftmlp_last_error(), "permission denied") == NULL) {
+            _exit(CHILD_WRONG_MESSAGE);
+        }
+        _exit((int)s);
+    }
+    int code = wait_child_exit_code(pid, "load an unreadable file");
+    assert_int_equal(chmod(f->path, 0644), 0);
+    assert_int_equal(code, SWIFTMLP_ERR_IO);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* bad arguments                                                             */
+/* ======================================================================== */
+
+static void test_save_size_null_size_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_fails_unchanged(net, swiftmlp_save_size(net, 0, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    swiftmlp_free(net);
+}
+
+static void test_save_size_unknown_flag_bits_return_invalid_argument(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    const uint32_t flags[] = {2, 3, 0x80000000u, 0xFFFFFFFFu};
+    for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+        size_t size = 4242;
+        assert_fails_unchanged(net, swiftmlp_save_size(net, flags[i], &size),
+                               SWIFTMLP_ERR_INVALID_ARGUMENT);
+    }
+    swiftmlp_free(net);
+}
+
+static void test_save_buffer_null_buf_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    size_t written = 0;
+    assert_fails_unchanged(net, swiftmlp_save_buffer(net, 0, NULL, 100000, &written),
+                           SWIFTMLP_ERR_NULL_POINTER);
+    swiftmlp_free(net);
+}
+
+static void test_save_buffer_unknown_flag_bits_return_invalid_argument_and_write_nothing(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    unsigned char buf[8192];
+    memset(buf, 0xA5, sizeof buf);
+    assert_fails_unchanged(net, swiftmlp_save_buffer(net, 4, buf, sizeof buf, NULL),
+                           SWIFTMLP_ERR_INVALID_ARGUMENT);
+    for (size_t k = 0; k < sizeof buf; k++) {
+        assert_int_equal(buf[k], 0xA5);
+    }
+    swiftmlp_free(net);
+}
+
+static void test_save_file_null_path_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_fails_unchanged(net, swiftmlp_save_file(net, NULL, 0), SWIFTMLP_ERR_NULL_POINTER);
+    swiftmlp_free(net);
+}
+
+static void test_save_file_empty_path_returns_invalid_argument(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_fails_unchanged(net, swiftmlp_save_file(net, "", 0), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    swiftmlp_free(net);
+}
+
+static void test_save_file_unknown_flag_bits_return_invalid_argument_and_create_nothing(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_fails_unchanged(net, swiftmlp_save_file(net, f->path, 0x10), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    struct stat st;
+    assert_int_not_equal(stat(f->path, &st), 0);
+    assert_int_equal(count_entries_with_prefix(f->dir, "model"), 0);
+    swiftmlp_free(net);
+}
+
+static void test_save_functions_with_null_net_return_null_pointer(void **state)
+{
+    FIXTURE;
+    size_t size = 0;
+    unsigned char buf[16];
+    assert_fails(swiftmlp_save_size(NULL, 0, &size), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_save_buffer(NULL, 0, buf, sizeof buf, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_save_file(NULL, f->path, 0), SWIFTMLP_ERR_NULL_POINTER);
+    struct stat st;
+    assert_int_not_equal(stat(f->path, &st), 0);
+}
+
+static void test_load_buffer_null_buf_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *out = NOT_NULL_SENTINEL;
+    assert_fails(swiftmlp_load_buffer(NULL, 100, &out), SWIFTMLP_ERR_NULL_POINTER);
+    assert_null(out);
+    out = NOT_NULL_SENTINEL;
+    assert_fails(swiftmlp_load_buffer(NULL, 0, &out), SWIFTMLP_ERR_NULL_POINTER);
+    assert_null(out);
+}
+
+static void test_load_buffer_null_out_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = make_net(&k_spec64);
+    size_t size = 0;
+    assert_ok(swiftmlp_save_size(net, 0, &size));
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, 0, buf, size, NULL));
+    assert_fails(swiftmlp_load_buffer(buf, size, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    free(buf);
+    swiftmlp_free(net);
+}
+
+static void test_load_file_null_path_returns_null_pointer(void **state)
+{
+    (void)state;
+    swiftmlp_net *out = NOT_NULL_SENTINEL;
+    assert_fails(swiftmlp_load_file(NULL, &out), SWIFTMLP_ERR_NULL_POINTER);
+    assert_null(out);
+}
+
+static void test_load_file_null_out_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    swiftmlp_net *net = make_net(&k_spec64);
+    assert_ok(swiftmlp_save_file(net, f->path, 0));
+    assert_fails(swiftmlp_load_file(f->path, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    swiftmlp_free(net);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        /* round trips */
+        T(test_save_file_load_file_float64_gives_identical_params_config_and_optimizer),
+        T(test_save_file_load_file_float32_gives_identical_params_config_and_optimizer),
+        T(test_fresh_network_without_optimizer_round_trips_without_optimizer),
+        T(test_every_optimizer_kind_round_trips_its_hyperparameters),
+        /* resuming */
+        T(test_adam_float64_training_resumes_bit_identically_after_save_with_state),
+        T(test_adamw_float32_training_resumes_bit_identically_after_save_with_state),
+        T(test_sgd_nesterov_momentum_training_resumes_bit_identically_after_save_with_state),
+        T(test_plain_sgd_float32_training_resumes_bit_identically_after_save_with_state),
+        T(test_fit_float64_resumes_bit_identically_after_save_with_state),
+        T(test_fit_float32_resumes_bit_identically_after_save_with_state),
+        T(test_save_without_state_keeps_hyperparameters_but_restarts_the_optimizer),
+        T(test_float32_adam_step_with_overflowing_moment_keeps_the_model_loadable),
+        /* buffers */
+        T(test_save_buffer_too_small_returns_buffer_size_needed_size_and_writes_nothing),
+        T(test_save_buffer_two_call_pattern_writes_exactly_save_size_bytes),
+        T(test_save_size_with_state_adds_the_adam_moments),
+        T(test_save_buffer_bytes_equal_save_file_bytes_and_load_back),
+        T(test_saved_file_is_readable_by_mode_0644),
+        /* writing */
+        T(test_save_over_existing_model_replaces_its_content),
+        T(test_save_with_a_bare_file_name_writes_into_the_current_directory),
+        T(test_save_to_dev_full_returns_io_and_leaves_the_device_alone),
+        T(test_save_to_a_directory_path_returns_io),
+        T(test_save_into_missing_directory_returns_io),
+        T(test_save_into_read_only_directory_returns_io_and_keeps_the_old_file),
+        /* reading */
+        T(test_load_missing_file_returns_io),
+        T(test_load_directory_returns_io),
+        T(test_load_character_device_returns_io),
+        T(test_load_empty_path_returns_invalid_argument),
+        T(test_save_through_a_symlink_replaces_the_target_and_keeps_the_link),
+        T(test_load_unreadable_file_returns_io),
+        /* bad arguments */
+        T(test_save_size_null_size_returns_null_pointer),
+        T(test_save_size_unknown_flag_bits_return_invalid_argument),
+        T(test_save_buffer_null_buf_returns_null_pointer),
+        T(test_save_buffer_unknown_flag_bits_return_invalid_argument_and_write_nothing),
+        T(test_save_file_null_path_returns_null_pointer),
+        T(test_save_file_empty_path_returns_invalid_argument),
+        T(test_save_file_unknown_flag_bits_return_invalid_argument_and_create_nothing),
+        T(test_save_functions_with_null_net_return_null_pointer),
+        T(test_load_buffer_null_buf_returns_null_pointer),
+        T(test_load_buffer_null_out_returns_null_pointer),
+        T(test_load_file_null_path_returns_null_pointer),
+        T(test_load_file_null_out_returns_null_pointer),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
