@@ -68,6 +68,11 @@ static swiftmlp_status call_optimizer_step_count(swiftmlp_net *n)
     return swiftmlp_optimizer_step_count(n, &t);
 }
 static swiftmlp_status call_optimizer_step(swiftmlp_net *n) { return swiftmlp_optimizer_step(n); }
+static swiftmlp_status call_train_step(swiftmlp_net *n)
+{
+    double loss;
+    return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, B, &loss);
+}
 static swiftmlp_status call_fit(swiftmlp_net *n)
 {
     swiftmlp_fit_result r;
@@ -191,7 +196,7 @@ static const api_fn k_fns[] = {
     FN(save_buffer),     FN(save_file),      FN(get_activations), FN(get_config),
     FN(get_dtype),       FN(layer_count),    FN(get_sizes),     FN(param_count),
     FN(layer_offsets),   FN(get_params),     FN(set_params),    FN(get_grads),
-    FN(get_layer),       FN(set_layer),      FN(get_layer_grads),
+    FN(get_layer),       FN(set_layer),      FN(get_layer_grads), FN(train_step),
 };
 enum { N_FNS = ARRAY_LEN(k_fns) };
 
