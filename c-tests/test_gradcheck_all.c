@@ -11,14 +11,17 @@
  *   - BCE with a sigmoid output,
  *   - cross-entropy with a softmax output (probability-row targets);
  * each in float64 and in float32 (the check runs in float64 internally).
- * The difference step is h = 1e-5 (smaller steps hit rounding noise, see
- * test_gradcheck.c).
+ * swiftmlp_gradient_check runs with h = 1e-3 (it extrapolates central
+ * differences at h and h/2, so truncation is O(h^4) and rounding stays far
+ * below 1e-6); the test's own plain central differences use h = 1e-5
+ * (smaller steps hit rounding noise, see test_gradcheck.c).
  */
 #include "test_util.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static const double k_h = 1e-5;
+static const double k_h = 1e-5;      /* the test's own central differences */
+static const double k_lib_h = 1e-3;  /* swiftmlp_gradient_check's step */
 static const double k_max_rel_error = 1e-6;
 
 enum { N0 = 5, N1 = 7, N2 = 6, N3 = 4, B = 3 };
@@ -123,7 +126,8 @@ static void draw_problem(problem *pr, const combo *c, uint64_t seed)
  * pre-activation within h-scale of its kink makes the loss non-smooth
  * inside [p-h, p+h].  So a draw is used only when every gradient is exactly
  * 0 or at least 1e-4*L (noise <= 1e-7 relative), and every pre-activation
- * of a ReLU / leaky ReLU layer is at least 1e-3 away from 0.  The screen
+ * of a ReLU / leaky ReLU layer is at least 1e-2 away from 0 (the library's
+ * step h = 1e-3 moves a pre-activation by at most a few 1e-3).  The screen
  * runs on a float64 twin and only looks at magnitudes; the check itself
  * then runs on the draw that passes.
  */
@@ -147,7 +151,7 @@ static int well_conditioned(const combo *c, const problem *pr)
         const size_t n = B * k_sizes[layer];
         assert_ok(swiftmlp_get_quantity(twin, SWIFTMLP_Q_F, layer, SWIFTMLP_FLOAT64, f, n));
         for (size_t i = 0; ok && i < n; i++) {
-            ok = fabs(f[i]) >= 1e-3;
+            ok = fabs(f[i]) >= 1e-2;
         }
     }
     swiftmlp_free(twin);
@@ -182,9 +186,9 @@ static swiftmlp_status run_gradcheck(problem *pr, swiftmlp_dtype dtype, swiftmlp
 {
     if (dtype == SWIFTMLP_FLOAT32) {
         return swiftmlp_gradient_check(pr->net, SWIFTMLP_FLOAT32, pr->x32, B * N0, pr->y32, B * N3,
-                                       B, k_h, out);
+                                       B, k_lib_h, out);
     }
-    return swiftmlp_gradient_check(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, pr->y, B * N3, B, k_h,
+    return swiftmlp_gradient_check(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, pr->y, B * N3, B, k_lib_h,
                                    out);
 }
 
@@ -291,15 +295,15 @@ static void own_check_agrees(swiftmlp_activation hidden, swiftmlp_activation out
     assert_true(gc.index < NPARAMS);
     /* The reported analytic value is this parameter's gradient. */
     assert_close(gc.analytic, analytic[gc.index], 1e-12, 1e-300);
-    /* The reported numeric value is the central difference (same h) up to
-     * the rounding noise of a loss difference (~ eps * L / h). */
-    assert_close(gc.numeric, numeric[gc.index], 1e-7, 1e-9);
+    /* The reported numeric value agrees with the test's own central
+     * difference up to their truncation and rounding errors. */
+    assert_close(gc.numeric, numeric[gc.index], 1e-6, 1e-9);
     /* The reported error is the documented formula of the reported values. */
     const double recomputed = fabs(gc.analytic - gc.numeric) /
                               fmax(fmax(fabs(gc.analytic), fabs(gc.numeric)), floor_);
     assert_close(gc.max_rel_error, recomputed, 1e-9, 1e-300);
-    /* No parameter is worse than the reported one by more than noise. */
-    assert_true(worst <= gc.max_rel_error * 10.0 + 1e-9);
+    /* (The library's extrapolated differences are more accurate than the
+     * test's plain ones, so only the common bound above is compared.) */
     swiftmlp_free(pr.net);
 }
 
@@ -380,7 +384,7 @@ static void test_float32_gradient_check_equals_float64_check_of_same_values(void
     assert_ok(swiftmlp_set_params(n64, SWIFTMLP_FLOAT64, pr.p, NPARAMS));
     swiftmlp_gradcheck a, b;
     assert_ok(run_gradcheck(&pr, SWIFTMLP_FLOAT32, &a));
-    assert_ok(swiftmlp_gradient_check(n64, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, k_h, &b));
+    assert_ok(swiftmlp_gradient_check(n64, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, k_lib_h, &b));
     assert_int_equal(a.index, b.index);
     assert_true(a.max_rel_error == b.max_rel_error);
     assert_true(a.analytic == b.analytic);
