@@ -88,6 +88,18 @@ let combinations: [(hidden: Activation, output: Activation, loss: Loss)] = {
         #expect(try net.gradients().allSatisfy { $0.isFinite })
     }
 
+    @Test func crossEntropyWithOneHotRowsStaysFiniteWhenLogitDifferencesOverflow() throws {
+        // f = (1e308, -1e308): lse - f_1 overflows, but its target is 0.
+        let net = try Network<Double>(configuration: NetworkConfiguration(
+            sizes: [1, 2], activations: [.softmax], loss: .crossEntropy, seed: 0))
+        try net.setLayer(0, weights: [1e308, -1e308], biases: [0, 0])
+        _ = try net.forward([1], batch: 1)
+        #expect(try net.backward([1, 0], batch: 1) == 0)
+        #expect(try net.gradients().allSatisfy { $0.isFinite })
+        #expect(try net.quantity(.dLdg, layer: 1).values.allSatisfy { $0.isFinite })
+        #expect(try net.loss(x: [1], y: [1, 0], rows: 1) == 0)
+    }
+
     @Test func sigmoidBCEWithLogitsOf1e4IsFinite() throws {
         let net = try hugeLogitNetwork(.sigmoid, .binaryCrossEntropy)
         _ = try net.forward([1], batch: 1)
