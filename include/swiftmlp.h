@@ -284,7 +284,7 @@ typedef struct swiftmlp_gradcheck {
     double max_rel_error;  /**< max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-6 * max_k |a_k|) */
     size_t index;          /**< flat parameter index of that parameter */
     double analytic;       /**< a_i, from backward (in float64) */
-    double numeric;        /**< n_i = (L(p + h) - L(p - h)) / (2h) */
+    double numeric;        /**< n_i, the extrapolated central difference (see swiftmlp_gradient_check) */
 } swiftmlp_gradcheck;
 
 /* ---- Library information -------------------------------------------- */
@@ -432,14 +432,18 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
 
 /**
  * One plain SGD step with the gradients of the last backward:
- * W -= lr * dL/dW, b -= lr * dL/db.  Invalidates the forward cache.
+ * W -= lr * dL/dW, b -= lr * dL/db.  Invalidates the forward cache.  It
+ * ignores any configured optimizer (whose state and step count it leaves
+ * alone).  A step that would make a parameter NaN or infinite (for example
+ * an lr that overflows float on a float32 network) is refused.
  *
  * @param net  the network.
  * @param lr   learning rate, finite and >= 0.
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (lr negative, NaN or infinite);
- *         SWIFTMLP_ERR_STATE (no backward has run yet).
+ *         SWIFTMLP_ERR_STATE (no backward has run yet);
+ *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
  */
 swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
@@ -539,11 +543,13 @@ swiftmlp_status swiftmlp_train_step(swiftmlp_net *net, swiftmlp_dtype dtype,
 swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
 
 /**
- * Train on a data set with the configured optimizer: per epoch, the rows are
- * reshuffled (if options->shuffle) by Fisher-Yates with the network's own
- * shuffle generator (SplitMix64 seeded with seed + 0x6A09E667F3BCC909,
- * j = next() % (i+1); it advances across fits, so the same seed and the
- * same calls give the same batches), cut into batches of batch_size rows (the
+ * Train on a data set with the configured optimizer: each fit starts from the
+ * row order 0..rows-1; at the start of every epoch (if options->shuffle) the
+ * current order is shuffled by Fisher-Yates, i from rows-1 down to 1 swapping
+ * i and j = next() % (i+1), with the network's own shuffle generator
+ * (SplitMix64 seeded with seed + 0x6A09E667F3BCC909; it carries over from one
+ * fit to the next, so the same seed and the same calls give the same
+ * batches); the order is cut into batches of batch_size rows (the
  * last one holds the remainder), and each batch gets forward, backward,
  * optimizer step. After each epoch the validation loss is computed (without
  * touching the training state) and early stopping is applied.
@@ -552,7 +558,9 @@ swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
  * @param y, y_len  dense targets (rows, NL); y_len must equal rows*NL. For
  *                  cross-entropy: one-hot or probability rows.
  * @param rows      >= 1.
- * @param options   in: borrowed during the call (NULL = defaults).
+ * @param options   in: borrowed during the call (NULL = defaults). Validation
+ *                  data needs both val_x and val_y (one alone: NULL_POINTER)
+ *                  and val_rows >= 1 (0: INVALID_ARGUMENT).
  * @param result    out (may be NULL): filled on SWIFTMLP_OK and SWIFTMLP_ERR_CANCELLED.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_CANCELLED (the callback returned non-zero;
  *             the network holds the parameters after the last completed step);
@@ -592,11 +600,16 @@ swiftmlp_status swiftmlp_evaluate(swiftmlp_net *net, swiftmlp_dtype dtype,
 
 /**
  * Compare the analytic gradients of the current parameters on the batch
- * (x, y) with central finite differences, in float64 whatever the network's
- * type: the check runs on a float64 copy and leaves this network exactly as
- * it was. Costs two forward passes per parameter.
+ * (x, y) with finite differences, in float64 whatever the network's type:
+ * the check runs on a float64 copy and leaves this network exactly as it
+ * was. The numeric gradient is Richardson's extrapolation
+ * n = (4 D(h/2) - D(h)) / 3 of central differences
+ * D(d) = (L(p + d) - L(p - d)) / (2d): its truncation error is O(h^4), so a
+ * step large enough to keep rounding in L negligible can be used. Costs four
+ * forward passes per parameter. A ReLU kink within about h of a
+ * pre-activation makes any difference quotient meaningless there.
  *
- * @param h    difference step, finite and > 0 (1e-5 suits most networks).
+ * @param h    difference step, finite and > 0 (1e-3 suits most networks).
  * @param out  out: the worst parameter (see swiftmlp_gradcheck).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, bad h,
  *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;

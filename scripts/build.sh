@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds libswiftmlp.so (SwiftPM, release), the C tests and examples (CMake
-# into build/). Run from anywhere; paths are relative to the repository.
+# Builds libswiftmlp.so and swiftmlp-dump-params (SwiftPM, release), the C
+# tests and examples (CMake into build/). Run from anywhere; paths are
+# relative to the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product swiftmlp
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+swift build -c release --product swiftmlp-dump-params
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2

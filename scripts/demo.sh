@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The main job: builds libswiftmlp.so and runs the Python demo, which trains
-# a network with the library, prints the loss falling, and checks the
-# library against the slides' NumPy code. Installs missing dependencies.
+# a classifier on the digits data with the library (progress bar, test
+# accuracy, confusion matrix, loss curve saved as swiftmlp_digits_loss.png in
+# the directory this script is run from) and checks the library against the
+# slides' NumPy code. Installs missing dependencies.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+start_dir="$(pwd)"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
 bash scripts/deps.sh
 swift build -c release --product swiftmlp
-PYTHONPATH=python-bindings python3 python-bindings/examples/demo.py "$@"
+cd "$start_dir"
+PYTHONPATH="$repo/python-bindings" python3 "$repo/python-bindings/examples/demo.py" "$@"

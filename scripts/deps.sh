@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what swiftmlp needs to build and test, only where it is missing:
 # Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
-# header check) and Python packages (numpy, pytest, scikit-learn).
+# header check) and Python packages (numpy, pytest, scikit-learn, tqdm,
+# matplotlib).
 # Sourced or run by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
@@ -22,6 +23,8 @@ py_missing=()
 python3 -c "import numpy" 2>/dev/null || py_missing+=(numpy)
 python3 -c "import pytest" 2>/dev/null || py_missing+=(pytest)
 python3 -c "import sklearn" 2>/dev/null || py_missing+=(scikit-learn)
+python3 -c "import tqdm" 2>/dev/null || py_missing+=(tqdm)
+python3 -c "import matplotlib" 2>/dev/null || py_missing+=(matplotlib)
 if [ ${#py_missing[@]} -gt 0 ]; then
     echo "deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install -q "${py_missing[@]}"

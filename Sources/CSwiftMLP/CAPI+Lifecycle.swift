@@ -57,8 +57,9 @@ public func swiftmlp_create_with_config(
         let type = try elementType(c.dtype)
         var acts: [Activation] = [.sigmoid]
         if let list = c.activations {
-            guard c.n_activations >= 1 && c.n_activations <= Limits.maxSizes else {
-                throw MLPError(.invalidArgument, "n_activations \(UInt(bitPattern: c.n_activations)) must be 1 or the number of weight layers")
+            // Check the count before reading the caller's array.
+            guard c.n_activations == 1 || (c.n_sizes >= 2 && c.n_activations == c.n_sizes - 1) else {
+                throw MLPError(.invalidArgument, "n_activations \(UInt(bitPattern: c.n_activations)) must be 1 or the number of weight layers (\(Swift.max(c.n_sizes - 1, 0)))")
             }
             acts = []
             for i in 0..<c.n_activations { acts.append(try cEnum(list[i].rawValue, "activation")) }

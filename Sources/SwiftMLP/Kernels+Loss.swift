@@ -19,7 +19,8 @@ extension Kernels {
             for r in 0..<rows {
                 let o = r * cols
                 let lse = logSumExp(f + o, cols)
-                for c in 0..<cols { sum += Double(y[o + c] * (lse - f[o + c])) }
+                // A zero target contributes nothing, even where lse - f overflows.
+                for c in 0..<cols where y[o + c] != 0 { sum += Double(y[o + c] * (lse - f[o + c])) }
             }
             return sum / Double(rows)
         }
@@ -72,9 +73,15 @@ extension Kernels {
                 for c in 0..<cols { ySum += y[o + c] }
                 for c in 0..<cols {
                     let yc = y[o + c]
-                    sum += Double(yc * (lse - f[o + c]))
                     df[o + c] = scale * (g[o + c] * ySum - yc)
-                    dg[o + c] = -scale * yc / g[o + c]
+                    // A zero target contributes nothing (not 0 * inf = NaN where
+                    // lse - f overflows or g underflows to 0).
+                    if yc == 0 {
+                        dg[o + c] = 0
+                    } else {
+                        sum += Double(yc * (lse - f[o + c]))
+                        dg[o + c] = -scale * yc / g[o + c]
+                    }
                 }
             }
             return sum / Double(rows)

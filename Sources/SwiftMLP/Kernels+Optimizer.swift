@@ -47,20 +47,24 @@ extension Kernels {
             }
         case .adam, .adamW:
             let m = s1.unsafelyUnwrapped, v = s2.unsafelyUnwrapped
+            // Coefficients are formed in Double and rounded once, as NumPy
+            // does with Python-float scalars: T(1 - 0.999), not 1 - T(0.999).
             let b1 = T(opt.beta1), b2 = T(opt.beta2), eps = T(opt.epsilon)
+            let c1 = T(1 - opt.beta1), c2 = T(1 - opt.beta2)
+            let decay = T(1 - opt.learningRate * opt.weightDecay)
             let bc1 = T(1 - Double.pow(opt.beta1, t)), bc2 = T(1 - Double.pow(opt.beta2, t))
             let decoupled = opt.kind == .adamW
             for i in 0..<count {
                 var p = params[i]
                 let d: T
                 if decoupled {
-                    p = p * (1 - lr * wd)
+                    p = p * decay
                     d = grads[i]
                 } else {
                     d = grads[i] + wd * p
                 }
-                let mi = b1 * m[i] + (1 - b1) * d
-                let vi = b2 * v[i] + (1 - b2) * d * d
+                let mi = b1 * m[i] + c1 * d
+                let vi = b2 * v[i] + c2 * d * d
                 p = p - lr * (mi / bc1) / ((vi / bc2).squareRoot() + eps)
                 if commit { m[i] = mi; v[i] = vi; params[i] = p } else { acc += (p - p) + (mi - mi) + (vi - vi) }
             }

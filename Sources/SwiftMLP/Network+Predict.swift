@@ -85,4 +85,11 @@ extension Network {
         }
         return base
     }
+
+    /// `loss` on flat row-major arrays.
+    public func loss(x: [Scalar], y: [Scalar], rows: Int) throws(MLPError) -> Double {
+        try x.withUnsafeBufferPointer { (xp) throws(MLPError) in
+            try y.withUnsafeBufferPointer { (yp) throws(MLPError) in try loss(x: xp, y: yp, rows: rows) }
+        }
+    }
 }

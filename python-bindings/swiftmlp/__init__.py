@@ -1,26 +1,39 @@
 """swiftmlp: Python bindings for libswiftmlp, a multilayer perceptron whose
 numeric core is written in Swift (C ABI: include/swiftmlp.h).
 
+The lecture slides' network, one batch at a time:
+
     >>> import numpy as np, swiftmlp
     >>> with swiftmlp.MLP([2, 4, 1], dtype="float64", seed=0) as net:
     ...     y = net.forward(np.zeros((3, 2)))          # (3, 1)
     ...     loss = net.backward(np.ones((3, 1)))       # float
-    ...     net.step(lr=0.5)
+    ...     net.step(lr=0.5)                           # plain SGD
+
+A classifier trained on a data set:
+
+    >>> net = swiftmlp.MLP([64, 128, 10], activations=["relu", "softmax"],
+    ...                    loss="cross_entropy", init="he", dtype="float32", seed=0)
+    >>> hist = net.fit(X, labels, epochs=30, batch_size=32, optimizer=swiftmlp.Adam(lr=1e-3),
+    ...                validation_data=(Xv, labels_v), early_stopping=5, progress=True)
+    >>> P = net.predict(X)                             # (n, 10) probabilities
+    >>> net.gradient_check(X[:8], labels[:8])          # largest relative error, ~1e-9
+    >>> net.inspect()[1]["dL_df"]                      # the slides' dL/df^(1) of the last batch
 
 The shared library is looked up in $SWIFTMLP_LIBRARY, then the package
-directory, then the repository's build trees (build/, .build/release/); see
+directory, then the repository's build trees (.build/release/, build/lib/); see
 swiftmlp._lib for details.
 """
 
-from ._errors import (BufferSizeError, DTypeError, InvalidArgumentError, LayerIndexError,
-                      NonFiniteError, NullPointerError, OutOfMemoryError, StateError,
-                      SwiftMLPError, TooLargeError)
+from ._errors import (BufferSizeError, CancelledError, DTypeError, InvalidArgumentError,
+                      LayerIndexError, NonFiniteError, NullPointerError, OutOfMemoryError,
+                      StateError, SwiftMLPError, TooLargeError)
 from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
                    MAX_SIZES, library_path, status_string, version, version_number)
-from .mlp import MLP
+from ._optim import SGD, Adam, AdamW, EarlyStopping, GradientCheck, History
+from .mlp import ACTIVATIONS, INITS, LOSSES, MLP
 
 #: Version of these Python bindings (equal to the C ABI version they target).
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 # Aliases with the C names of the limits.
 SWIFTMLP_MAX_SIZES = MAX_SIZES
@@ -29,7 +42,8 @@ SWIFTMLP_MAX_PARAMS = MAX_PARAMS
 SWIFTMLP_MAX_BATCH_ELEMENTS = MAX_BATCH_ELEMENTS
 
 __all__ = [
-    "MLP",
+    "MLP", "SGD", "Adam", "AdamW", "EarlyStopping", "History", "GradientCheck",
+    "ACTIVATIONS", "LOSSES", "INITS",
     "version", "version_number", "status_string", "library_path", "__version__",
     "EXPECTED_VERSION_NUMBER",
     "MAX_SIZES", "MAX_LAYER_SIZE", "MAX_PARAMS", "MAX_BATCH_ELEMENTS",
@@ -37,5 +51,5 @@ __all__ = [
     "SWIFTMLP_MAX_BATCH_ELEMENTS",
     "SwiftMLPError", "NullPointerError", "InvalidArgumentError", "BufferSizeError",
     "DTypeError", "StateError", "TooLargeError", "OutOfMemoryError", "LayerIndexError",
-    "NonFiniteError",
+    "NonFiniteError", "CancelledError",
 ]

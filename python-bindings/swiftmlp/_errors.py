@@ -21,6 +21,7 @@ __all__ = [
     "OutOfMemoryError",
     "LayerIndexError",
     "NonFiniteError",
+    "CancelledError",
     "error_for_status",
 ]
 
@@ -35,6 +36,7 @@ ERR_TOO_LARGE = 6
 ERR_OUT_OF_MEMORY = 7
 ERR_LAYER_INDEX = 8
 ERR_NON_FINITE = 9
+ERR_CANCELLED = 10
 
 
 class SwiftMLPError(Exception):
@@ -120,16 +122,28 @@ class LayerIndexError(SwiftMLPError, IndexError):
 
 
 class NonFiniteError(SwiftMLPError, ValueError):
-    """SWIFTMLP_ERR_NON_FINITE: an input value is NaN or infinite."""
+    """SWIFTMLP_ERR_NON_FINITE: an input value is NaN or infinite, or a step
+    would make a parameter so (the step is then refused and changes nothing)."""
     status = ERR_NON_FINITE
     status_text = "non-finite value"
+
+
+class CancelledError(SwiftMLPError):
+    """SWIFTMLP_ERR_CANCELLED: swiftmlp_fit was cancelled by its progress callback.
+
+    :meth:`swiftmlp.MLP.fit` never raises it: a callback that returns True
+    ends the fit normally with ``history.cancelled`` set, and an exception
+    raised by the callback (KeyboardInterrupt included) is re-raised as itself.
+    Only direct calls of the raw C function see this class."""
+    status = ERR_CANCELLED
+    status_text = "cancelled"
 
 
 _BY_STATUS = {
     cls.status: cls
     for cls in (NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
                 StateError, TooLargeError, OutOfMemoryError, LayerIndexError,
-                NonFiniteError)
+                NonFiniteError, CancelledError)
 }
 
 

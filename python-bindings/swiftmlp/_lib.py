@@ -18,7 +18,15 @@ If nothing loads, an ImportError lists every path tried and why each failed.
 Every function of include/swiftmlp.h is declared here with explicit argtypes
 and restype; every status-returning function gets an errcheck that turns a
 non-zero status into the matching :mod:`swiftmlp._errors` exception carrying
-the status code, swiftmlp_status_string() and swiftmlp_last_error().
+the status code, swiftmlp_status_string() and swiftmlp_last_error().  The
+structs of the header (swiftmlp_config, swiftmlp_optimizer, swiftmlp_progress,
+swiftmlp_fit_options, swiftmlp_fit_result, swiftmlp_gradcheck) are mirrored
+as ctypes Structures with the same field order and types, so ctypes lays them
+out as the C compiler does (the library also checks each struct_size).
+
+The version is checked right after loading, before the other symbols are
+declared, so an older or newer library is reported as a version mismatch
+rather than as a missing symbol.
 """
 
 from __future__ import annotations
@@ -26,15 +34,15 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-from ctypes import (POINTER, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64,
-                    c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int64,
+                    c_size_t, c_uint, c_uint64, c_void_p)
 
 from . import _errors
 
 # ---- Constants mirrored from include/swiftmlp.h ------------------------------
 
 VERSION_MAJOR = 0
-VERSION_MINOR = 1
+VERSION_MINOR = 3
 VERSION_PATCH = 0
 #: The ABI version this wrapper was written against (SWIFTMLP_VERSION_NUMBER).
 EXPECTED_VERSION_NUMBER = VERSION_MAJOR * 10000 + VERSION_MINOR * 100 + VERSION_PATCH
@@ -46,6 +54,17 @@ MAX_BATCH_ELEMENTS = 268435456
 
 FLOAT32 = 1
 FLOAT64 = 2
+
+# enum swiftmlp_activation (pinned values)
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4, 5
+# enum swiftmlp_loss
+LOSS_MSE, LOSS_BCE, LOSS_CROSS_ENTROPY = 0, 1, 2
+# enum swiftmlp_init
+INIT_UNIFORM, INIT_GLOROT, INIT_HE = 0, 1, 2
+# enum swiftmlp_optimizer_kind
+OPT_SGD, OPT_ADAM, OPT_ADAMW = 0, 1, 2
+# enum swiftmlp_quantity
+Q_F, Q_G, Q_DL_DF, Q_DL_DG = 0, 1, 2, 3
 
 SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
 
@@ -74,6 +93,90 @@ def candidate_paths() -> list[tuple[str, str]]:
     found.append(("CMake build tree", os.path.join(_REPO_ROOT, "build", "lib", "libswiftmlp.so")))
     found.append(("dynamic loader search", _SONAME))
     return found
+
+
+# ---- Structs (include/swiftmlp.h; C enums are int) ---------------------------
+
+class Config(Structure):
+    """struct swiftmlp_config."""
+    _fields_ = [("struct_size", c_size_t),
+                ("sizes", POINTER(c_size_t)),
+                ("n_sizes", c_size_t),
+                ("dtype", c_int),
+                ("seed", c_uint64),
+                ("activations", POINTER(c_int)),
+                ("n_activations", c_size_t),
+                ("leaky_slope", c_double),
+                ("loss", c_int),
+                ("init", c_int)]
+
+
+class Optimizer(Structure):
+    """struct swiftmlp_optimizer."""
+    _fields_ = [("struct_size", c_size_t),
+                ("kind", c_int),
+                ("lr", c_double),
+                ("momentum", c_double),
+                ("nesterov", c_int),
+                ("beta1", c_double),
+                ("beta2", c_double),
+                ("eps", c_double),
+                ("weight_decay", c_double)]
+
+
+class Progress(Structure):
+    """struct swiftmlp_progress."""
+    _fields_ = [("epoch", c_size_t),
+                ("epochs", c_size_t),
+                ("batch", c_size_t),
+                ("n_batches", c_size_t),
+                ("batch_loss", c_double),
+                ("train_loss", c_double),
+                ("val_loss", c_double),
+                ("epoch_end", c_int)]
+
+
+#: typedef int (*swiftmlp_progress_fn)(const swiftmlp_progress *, void *)
+PROGRESS_FN = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
+
+
+class FitOptions(Structure):
+    """struct swiftmlp_fit_options."""
+    _fields_ = [("struct_size", c_size_t),
+                ("epochs", c_size_t),
+                ("batch_size", c_size_t),
+                ("shuffle", c_int),
+                ("val_x", c_void_p),
+                ("val_x_len", c_size_t),
+                ("val_y", c_void_p),
+                ("val_y_len", c_size_t),
+                ("val_rows", c_size_t),
+                ("patience", c_size_t),
+                ("min_delta", c_double),
+                ("restore_best", c_int),
+                ("progress", PROGRESS_FN),
+                ("user_data", c_void_p),
+                ("report_batches", c_int)]
+
+
+class FitResult(Structure):
+    """struct swiftmlp_fit_result."""
+    _fields_ = [("epochs_run", c_size_t),
+                ("best_epoch", c_size_t),
+                ("best_loss", c_double),
+                ("final_train_loss", c_double),
+                ("final_val_loss", c_double),
+                ("stopped_early", c_int),
+                ("cancelled", c_int),
+                ("restored_best", c_int)]
+
+
+class GradCheck(Structure):
+    """struct swiftmlp_gradcheck."""
+    _fields_ = [("max_rel_error", c_double),
+                ("index", c_size_t),
+                ("analytic", c_double),
+                ("numeric", c_double)]
 
 
 # ---- Declarations ------------------------------------------------------------
@@ -110,6 +213,8 @@ _SIGNATURES = {
     # ---- Lifecycle
     "swiftmlp_create": (_Status, [POINTER(c_size_t), c_size_t, c_int, c_uint64,
                                   POINTER(c_void_p)]),
+    "swiftmlp_config_default": (_Status, [POINTER(Config)]),
+    "swiftmlp_create_with_config": (_Status, [POINTER(Config), POINTER(c_void_p)]),
     "swiftmlp_free": (None, [c_void_p]),
     # ---- Training
     "swiftmlp_forward": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_size_t,
@@ -117,7 +222,32 @@ _SIGNATURES = {
     "swiftmlp_backward": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_size_t,
                                     POINTER(c_double)]),
     "swiftmlp_step": (_Status, [c_void_p, c_double]),
+    "swiftmlp_backward_labels": (_Status, [c_void_p, POINTER(c_int64), c_size_t, c_size_t,
+                                           POINTER(c_double)]),
+    # ---- Optimizers
+    "swiftmlp_optimizer_default": (_Status, [c_int, POINTER(Optimizer)]),
+    "swiftmlp_set_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
+    "swiftmlp_get_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
+    "swiftmlp_reset_optimizer": (_Status, [c_void_p]),
+    "swiftmlp_optimizer_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
+    "swiftmlp_optimizer_step": (_Status, [c_void_p]),
+    # ---- Whole data sets
+    "swiftmlp_fit_options_default": (_Status, [POINTER(FitOptions)]),
+    "swiftmlp_fit": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_void_p, c_size_t,
+                               c_size_t, POINTER(FitOptions), POINTER(FitResult)]),
+    "swiftmlp_predict": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_size_t,
+                                   c_void_p, c_size_t]),
+    "swiftmlp_evaluate": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_void_p, c_size_t,
+                                    c_size_t, POINTER(c_double)]),
+    "swiftmlp_gradient_check": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_void_p,
+                                          c_size_t, c_size_t, c_double, POINTER(GradCheck)]),
+    # ---- The slides' quantities
+    "swiftmlp_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_quantity": (_Status, [c_void_p, c_int, c_size_t, c_int, c_void_p,
+                                        c_size_t]),
     # ---- Shape and type
+    "swiftmlp_get_activations": (_Status, [c_void_p, POINTER(c_int), c_size_t]),
+    "swiftmlp_get_config": (_Status, [c_void_p, POINTER(Config)]),
     "swiftmlp_get_dtype": (_Status, [c_void_p, POINTER(c_int)]),
     "swiftmlp_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
     "swiftmlp_get_sizes": (_Status, [c_void_p, POINTER(c_size_t), c_size_t]),
@@ -135,6 +265,15 @@ _SIGNATURES = {
     "swiftmlp_get_layer_grads": (_Status, [c_void_p, c_size_t, c_int, c_void_p,
                                            c_size_t, c_void_p, c_size_t]),
 }
+
+
+def _declare_version(lib) -> None:
+    """Declare swiftmlp_version_number alone (enough for the version check).
+
+    Raises AttributeError if the symbol is missing.
+    """
+    fn = lib.swiftmlp_version_number
+    fn.restype, fn.argtypes = _SIGNATURES["swiftmlp_version_number"]
 
 
 def _declare(lib) -> None:
@@ -188,12 +327,18 @@ def load_library():
             failures.append(f"  {path} ({origin}): cannot be loaded: {exc}")
             continue
         try:
-            _declare(lib)
+            _declare_version(lib)
         except AttributeError as exc:
             failures.append(f"  {path} ({origin}): not a usable libswiftmlp "
                             f"(missing symbol: {exc})")
             continue
         _check_version(lib, path)  # a mismatch is a hard error, not "try the next"
+        try:
+            _declare(lib)
+        except AttributeError as exc:
+            failures.append(f"  {path} ({origin}): not a usable libswiftmlp "
+                            f"(missing symbol: {exc})")
+            continue
         return lib, path
     explicit = os.environ.get(ENV_VAR)
     hint = (f"${ENV_VAR} is set, so no other location was searched; fix or unset it."
@@ -222,7 +367,7 @@ def status_string(status: int) -> str:
 
 
 def version() -> str:
-    """The loaded library's version string, e.g. "0.1.0"."""
+    """The loaded library's version string, e.g. "0.3.0"."""
     return lib.swiftmlp_version_string().decode("utf-8", "replace")
 
 

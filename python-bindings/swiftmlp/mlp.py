@@ -4,20 +4,63 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import threading
-from ctypes import byref, c_double, c_int, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_double, c_int, c_int64, c_size_t, c_uint64, c_void_p
 
 import numpy as np
 
-from . import _lib
-from ._errors import (BufferSizeError, DTypeError, InvalidArgumentError, LayerIndexError,
-                      NonFiniteError, StateError, TooLargeError)
+from . import _lib, _optim
+from ._errors import (BufferSizeError, CancelledError, DTypeError, InvalidArgumentError,
+                      LayerIndexError, NonFiniteError, StateError, SwiftMLPError,
+                      TooLargeError)
 from ._lib import lib, raise_error
+from ._optim import EarlyStopping, GradientCheck, History
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "ACTIVATIONS", "LOSSES", "INITS"]
 
 _DTYPE_CODES = {np.dtype(np.float32): _lib.FLOAT32, np.dtype(np.float64): _lib.FLOAT64}
 _CODE_DTYPES = {code: dt for dt, code in _DTYPE_CODES.items()}
+
+#: Activation names (and their swiftmlp_activation values).
+ACTIVATIONS = {"sigmoid": _lib.SIGMOID, "tanh": _lib.TANH, "relu": _lib.RELU,
+               "leaky_relu": _lib.LEAKY_RELU, "identity": _lib.IDENTITY,
+               "softmax": _lib.SOFTMAX}
+#: Loss names, aliases included (and their swiftmlp_loss values).
+LOSSES = {"mse": _lib.LOSS_MSE, "bce": _lib.LOSS_BCE,
+          "binary_cross_entropy": _lib.LOSS_BCE, "cross_entropy": _lib.LOSS_CROSS_ENTROPY}
+#: Initialisation names, aliases included (and their swiftmlp_init values).
+INITS = {"uniform": _lib.INIT_UNIFORM, "glorot": _lib.INIT_GLOROT, "xavier": _lib.INIT_GLOROT,
+         "he": _lib.INIT_HE, "kaiming": _lib.INIT_HE}
+# The canonical name of each value (what the read-back properties return).
+_ACTIVATION_NAMES = {v: k for k, v in ACTIVATIONS.items()}
+_LOSS_NAMES = {_lib.LOSS_MSE: "mse", _lib.LOSS_BCE: "bce",
+               _lib.LOSS_CROSS_ENTROPY: "cross_entropy"}
+_INIT_NAMES = {_lib.INIT_UNIFORM: "uniform", _lib.INIT_GLOROT: "glorot", _lib.INIT_HE: "he"}
+
+# The slides' quantities: inspect() key -> swiftmlp_quantity.
+_QUANTITIES = {"f": _lib.Q_F, "g": _lib.Q_G, "dL_df": _lib.Q_DL_DF, "dL_dg": _lib.Q_DL_DG}
+
+
+class _UseOptimizer:
+    """Default of step(lr=...): apply the configured optimizer."""
+
+    def __repr__(self) -> str:
+        return "<net.optimizer>"
+
+
+_USE_OPTIMIZER = _UseOptimizer()
+
+
+def _lookup(kind: str, table: dict, value) -> int:
+    if not isinstance(value, str):
+        raise TypeError(f"{kind} must be a name (str), one of {', '.join(table)}; "
+                        f"got {type(value).__name__}")
+    code = table.get(value.strip().lower())
+    if code is None:
+        raise_error(InvalidArgumentError,
+                    f"unknown {kind} {value!r}: use one of {', '.join(repr(k) for k in table)}")
+    return code
 
 
 def _network_dtype(dtype) -> np.dtype:
@@ -36,6 +79,21 @@ def _network_dtype(dtype) -> np.dtype:
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
+
+
+def _count(value, name: str, minimum: int = 1) -> int:
+    """An integer argument counted in size_t (epochs, batch_size)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, not a bool")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    if v < minimum:
+        raise_error(InvalidArgumentError, f"{name} must be >= {minimum}, got {v}")
+    if v > _lib.SIZE_MAX:
+        raise_error(InvalidArgumentError, f"{name} = {v} does not fit in size_t")
+    return v
 
 
 class _LayerArrays:
@@ -96,25 +154,44 @@ class _LayerArrays:
 
 
 class MLP:
-    """A multilayer perceptron with sigmoid activations and MSE loss, computed
-    by libswiftmlp (Swift).
+    """A multilayer perceptron computed by libswiftmlp (Swift).
 
-    ``MLP(sizes, dtype="float64", seed=0)`` creates a network with layer sizes
+    ``MLP(sizes, dtype="float64", seed=0, *, activations=None, loss="mse",
+    init="uniform", leaky_slope=0.01)`` creates a network with layer sizes
     ``[N0, N1, ..., NL]`` (at least two entries; L = len(sizes) - 1 weight
-    layers).  ``dtype`` is ``"float32"``/``np.float32`` or
-    ``"float64"``/``np.float64``.  ``seed`` (an int in 0..2**64-1) makes the
-    initial parameters bit-identical on every run; ``seed=None`` draws a
-    random seed.
+    layers).  The defaults are the lecture slides' network: sigmoid on every
+    layer, MSE loss, PyTorch-style uniform initialisation.
 
-    Math (see include/swiftmlp.h): ``f_l = g_{l-1} @ W_l.T + b_l``,
-    ``g_l = sigmoid(f_l)``, ``L = mean((g_L - y)**2)`` over batch and outputs,
-    plain SGD ``W -= lr * dL/dW``.
+    * ``dtype``: ``"float32"``/``np.float32`` or ``"float64"``/``np.float64``.
+    * ``seed``: an int in 0..2**64-1; the same seed gives bit-identical
+      initial parameters (and fit() shuffles) on every run and platform, and
+      the same bytes as the C and Swift APIs.  ``seed=None`` draws a random seed.
+    * ``activations``: one name for every layer or a list of L names, from
+      "sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"
+      (softmax only on the output layer).  None = sigmoid everywhere.
+    * ``loss``: "mse" (mean over batch and outputs), "bce" (alias
+      "binary_cross_entropy"; needs a sigmoid output, computed from the
+      logits), "cross_entropy" (needs a softmax output; targets are one-hot or
+      probability rows, or a 1-D integer array of class indices).
+    * ``init``: "uniform" (W, b ~ U(-1/sqrt(N_in), 1/sqrt(N_in))),
+      "glorot" (alias "xavier"), "he" (alias "kaiming"); the last two set b = 0.
+    * ``leaky_slope``: the slope of "leaky_relu" for f <= 0.
 
-    Input conversion policy (forward x, backward y, parameter writes):
+    The configuration is validated by the library (InvalidArgumentError) and
+    readable back: ``net.activations``, ``net.loss``, ``net.init``,
+    ``net.leaky_slope``, ``net.seed``.
+
+    Math (include/swiftmlp.h): ``f_l = g_{l-1} @ W_l.T + b_l``,
+    ``g_l = act_l(f_l)``, the loss of ``g_L``; ``step(lr)`` is the slides'
+    plain SGD ``W -= lr * dL/dW``; ``step()`` applies ``net.optimizer``.
+
+    Input conversion policy (x, targets, parameter writes):
 
     * Arrays must be 2-D ``(batch, features)``.  A 1-D array is NOT taken as
       a single sample (it would be ambiguous when N0 == 1); use
-      ``x[None, :]`` or ``x.reshape(1, -1)``.
+      ``x[None, :]`` or ``x.reshape(1, -1)``.  The one exception: with
+      loss="cross_entropy", a 1-D INTEGER array of targets is read as class
+      indices (0 <= index < NL).
     * Lists, ints, bools and float16/float32 are converted to the network's
       dtype.  For a float32 network float64 input is ACCEPTED and rounded to
       float32 (NumPy's usual "same_kind" casting; the values are rounded to
@@ -127,11 +204,11 @@ class MLP:
 
     Every array read from the network (``weights[i]``, ``biases[i]``,
     ``weight_grads[i]``, ``bias_grads[i]``, ``get_params()``,
-    ``get_grads()``) is a fresh READ-ONLY copy, so an in-place write such as
-    ``net.weights[0][0, 0] = 1.0`` raises instead of being silently lost;
-    write with ``net.weights[0] = W`` or ``set_params()`` (``.copy()`` gives a
-    writable array).  ``forward()`` returns a new writable array owned by the
-    caller.
+    ``get_grads()``, the arrays of ``inspect()``) is a fresh READ-ONLY copy,
+    so an in-place write such as ``net.weights[0][0, 0] = 1.0`` raises
+    instead of being silently lost; write with ``net.weights[0] = W`` or
+    ``set_params()`` (``.copy()`` gives a writable array).  ``forward()`` and
+    ``predict()`` return new writable arrays owned by the caller.
 
     The network holds library memory: release it with ``close()`` (idempotent)
     or use ``with MLP(...) as net:``.  A closed network raises StateError.
@@ -139,42 +216,59 @@ class MLP:
     network between threads is safe (but not parallel).
     """
 
-    def __init__(self, sizes, dtype="float64", seed: int | None = 0):
+    def __init__(self, sizes, dtype="float64", seed: int | None = 0, *,
+                 activations=None, loss: str = "mse", init: str = "uniform",
+                 leaky_slope: float = 0.01):
         self._handle = None  # set first: __del__ must work even if __init__ fails
         self._lock = threading.RLock()
         self._free = lib.swiftmlp_free  # kept for __del__ at interpreter shutdown
         self._fwd_batch = None  # batch of the last forward, while its cache is valid
+        self._fit_thread = None  # thread id while fit() runs (its callback must not re-enter)
 
         dt = _network_dtype(dtype)
         sizes_list = self._check_sizes(sizes)
         seed = self._check_seed(seed)
+        act_codes = self._check_activations(activations)
+        loss_code = _lookup("loss", LOSSES, loss)
+        init_code = _lookup("init", INITS, init)
+        slope = _optim._real(leaky_slope, "leaky_slope")  # finiteness: the library
 
+        cfg = _lib.Config()
+        lib.swiftmlp_config_default(byref(cfg))
         n = len(sizes_list)
         c_sizes = (c_size_t * max(n, 1))(*sizes_list)
+        cfg.sizes, cfg.n_sizes = c_sizes, n
+        cfg.dtype, cfg.seed = _DTYPE_CODES[dt], seed
+        if act_codes is not None:
+            c_acts = (c_int * max(len(act_codes), 1))(*act_codes)
+            cfg.activations, cfg.n_activations = c_acts, len(act_codes)
+        cfg.leaky_slope, cfg.loss, cfg.init = slope, loss_code, init_code
         handle = c_void_p()
-        lib.swiftmlp_create(c_sizes, n, _DTYPE_CODES[dt], seed, byref(handle))
+        lib.swiftmlp_create_with_config(byref(cfg), byref(handle))
         if not handle.value:  # pragma: no cover - a library contract violation
-            raise RuntimeError("swiftmlp_create returned OK but no handle")
+            raise RuntimeError("swiftmlp_create_with_config returned OK but no handle")
         self._handle = handle
 
-        # Read the shape back from the library (and cache it: it never changes).
-        code = c_int()
-        lib.swiftmlp_get_dtype(handle, byref(code))
-        n_layers = c_size_t()
-        lib.swiftmlp_layer_count(handle, byref(n_layers))
-        got_sizes = (c_size_t * (n_layers.value + 1))()
-        lib.swiftmlp_get_sizes(handle, got_sizes, n_layers.value + 1)
+        # Read everything back from the library (and cache it: it never changes).
+        got = _lib.Config()
+        lib.swiftmlp_get_config(handle, byref(got))
         count = c_size_t()
         lib.swiftmlp_param_count(handle, byref(count))
-
-        self._dtype = _CODE_DTYPES[code.value]
-        self._code = code.value
-        self._sizes = tuple(int(s) for s in got_sizes)
+        n_layers = int(got.n_sizes) - 1
+        self._dtype = _CODE_DTYPES[got.dtype]
+        self._code = int(got.dtype)
+        self._sizes = tuple(int(got.sizes[i]) for i in range(got.n_sizes))
         self._param_count = int(count.value)
-        self._seed = seed
-        if self._dtype != dt or list(self._sizes) != sizes_list:  # pragma: no cover
+        self._seed = int(got.seed)
+        self._activations = tuple(_ACTIVATION_NAMES[got.activations[i]]
+                                  for i in range(got.n_activations))
+        self._loss_code = int(got.loss)
+        self._init_code = int(got.init)
+        self._leaky_slope = float(got.leaky_slope)
+        if (self._dtype != dt or list(self._sizes) != sizes_list
+                or len(self._activations) != n_layers):  # pragma: no cover
             self.close()
-            raise RuntimeError("libswiftmlp reports a different shape than requested")
+            raise RuntimeError("libswiftmlp reports a different configuration than requested")
 
     # ---- argument checks ---------------------------------------------------------
 
@@ -219,12 +313,6 @@ class MLP:
             raise_error(InvalidArgumentError, f"seed {seed} is outside 0..2**64-1")
         return seed
 
-    def _h(self) -> c_void_p:
-        h = self._handle
-        if h is None:
-            raise_error(StateError, "this MLP has been closed")
-        return h
-
     def _as_input(self, value, what: str, ndim: int | None = None) -> np.ndarray:
         """`value` as a C-contiguous array of the network's dtype (see the policy
         in the class docstring).  Never returns the caller's array if it would
@@ -264,7 +352,85 @@ class MLP:
         assert a.flags.c_contiguous
         return c_void_p(a.ctypes.data)
 
-    # ---- shape and type ---------------------------------------------------------
+    @staticmethod
+    def _check_activations(activations):
+        """None, one name, or a sequence of names -> None or a list of codes.
+        The count (1 or L) and the placement of softmax are checked by the library."""
+        if activations is None:
+            return None
+        if isinstance(activations, str):
+            return [_lookup("activation", ACTIVATIONS, activations)]
+        try:
+            items = list(activations)
+        except TypeError:
+            raise TypeError("activations must be a name or a sequence of names, "
+                            "e.g. ['relu', 'softmax']") from None
+        return [_lookup(f"activations[{k}]", ACTIVATIONS, a) for k, a in enumerate(items)]
+
+    def _h(self) -> c_void_p:
+        h = self._handle
+        if h is None:
+            raise_error(StateError, "this MLP has been closed")
+        if self._fit_thread is not None and self._fit_thread == threading.get_ident():
+            raise_error(StateError, "the network cannot be used from inside its own fit() "
+                                    "callback (the library is still training it)")
+        return h
+
+    def _targets(self, value, what: str) -> np.ndarray:
+        """Dense (rows, NL) targets of the network's dtype.  For a
+        cross-entropy network a 1-D integer array is taken as class indices
+        and converted to one-hot rows (range checked here)."""
+        arr = np.asarray(value)
+        if self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1:
+            labels = self._as_labels(arr, what, check_range=True)
+            dense = np.zeros((labels.size, self._sizes[-1]), dtype=self._dtype)
+            dense[np.arange(labels.size), labels] = 1
+            return dense
+        return self._as_input(value, what, ndim=2)
+
+    def _as_labels(self, arr: np.ndarray, what: str, check_range: bool) -> np.ndarray:
+        """A 1-D integer array of class indices as C-contiguous int64."""
+        if arr.dtype.kind not in "iu":
+            raise_error(DTypeError,
+                        f"{what}: a 1-D target array holds class indices and must be of an "
+                        f"integer dtype, got {arr.dtype} (for one-hot or probability "
+                        f"targets pass a 2-D (batch, {self._sizes[-1]}) array)")
+        nl = self._sizes[-1]
+        if arr.size and arr.dtype.kind == "u" and int(arr.max()) > np.iinfo(np.int64).max:
+            raise_error(InvalidArgumentError, f"{what}: class index {int(arr.max())} is out of "
+                                              f"range 0..{nl - 1}")
+        labels = np.ascontiguousarray(arr, dtype=np.int64)
+        if check_range and labels.size:
+            bad = np.flatnonzero((labels < 0) | (labels >= nl))
+            if bad.size:
+                k = int(bad[0])
+                raise_error(InvalidArgumentError,
+                            f"{what}[{k}] = {int(labels[k])}: class index out of range "
+                            f"0..{nl - 1} (the network has {nl} outputs)")
+        return labels
+
+    def _rows(self, x: np.ndarray, what: str = "x") -> int:
+        """Check a 2-D input's width; returns its row count (>= 1)."""
+        rows, width = x.shape
+        if rows == 0:
+            raise_error(InvalidArgumentError, f"{what} is empty (shape {x.shape}); at least "
+                                              f"one row is needed")
+        if width != self._sizes[0]:
+            raise_error(BufferSizeError,
+                        f"{what} has shape {x.shape}: {width} features per sample, but the "
+                        f"network's input size N0 is {self._sizes[0]}")
+        return rows
+
+    def _check_target_rows(self, y: np.ndarray, rows: int, what: str, x_what: str) -> None:
+        nl = self._sizes[-1]
+        if y.shape != (rows, nl):
+            raise_error(BufferSizeError,
+                        f"{what} has shape {y.shape} but {x_what} has {rows} rows and the "
+                        f"network has {nl} outputs: expected ({rows}, {nl})"
+                        + (" or class indices of shape (%d,)" % rows
+                           if self._loss_code == _lib.LOSS_CROSS_ENTROPY else ""))
+
+    # ---- shape, type and configuration -------------------------------------------
 
     @property
     def sizes(self) -> tuple:
@@ -288,8 +454,28 @@ class MLP:
 
     @property
     def seed(self) -> int:
-        """The seed the initial parameters were drawn with."""
+        """The seed the initial parameters were drawn with (swiftmlp_get_config)."""
         return self._seed
+
+    @property
+    def activations(self) -> tuple:
+        """The activation name of every weight layer (L names), e.g. ('relu', 'softmax')."""
+        return self._activations
+
+    @property
+    def loss(self) -> str:
+        """The loss: 'mse', 'bce' or 'cross_entropy' (canonical names)."""
+        return _LOSS_NAMES[self._loss_code]
+
+    @property
+    def init(self) -> str:
+        """The initialisation: 'uniform', 'glorot' or 'he' (canonical names)."""
+        return _INIT_NAMES[self._init_code]
+
+    @property
+    def leaky_slope(self) -> float:
+        """The slope of 'leaky_relu' for f <= 0 (stored even when unused)."""
+        return self._leaky_slope
 
     @property
     def closed(self) -> bool:
@@ -304,22 +490,15 @@ class MLP:
             lib.swiftmlp_layer_offsets(self._h(), layer, byref(w_off), byref(b_off))
         return int(w_off.value), int(b_off.value)
 
-    # ---- training ------------------------------------------------------------------
+    # ---- training, one batch at a time ----------------------------------------
 
     def forward(self, x) -> np.ndarray:
         """Forward pass of a batch.  x: (B, N0) array-like, B >= 1.
         Returns a new (B, NL) array of the network's dtype (owned by the caller).
-        The batch is cached for the following backward()."""
+        The batch is cached for the following backward() (and inspect())."""
         x = self._as_input(x, "x", ndim=2)
-        batch, width = x.shape
-        n0, nl = self._sizes[0], self._sizes[-1]
-        if batch == 0:
-            raise_error(InvalidArgumentError, f"x is an empty batch (shape {x.shape}); "
-                                              f"the batch size must be >= 1")
-        if width != n0:
-            raise_error(BufferSizeError,
-                        f"x has shape {x.shape}: {width} features per sample, but the "
-                        f"network's input size N0 is {n0}")
+        batch = self._rows(x, "x")
+        nl = self._sizes[-1]
         if batch * sum(self._sizes) > _lib.MAX_BATCH_ELEMENTS:
             # Checked before allocating y, which could be enormous.
             raise_error(TooLargeError,
@@ -337,9 +516,17 @@ class MLP:
 
     def backward(self, y_true) -> float:
         """Backward pass for the batch of the last forward(): computes and stores
-        every gradient and returns the loss mean((g_L - y_true)**2) as a float.
-        y_true: (B, NL) array-like with B the batch of the last forward."""
-        y = self._as_input(y_true, "y_true", ndim=2)
+        every gradient and returns the batch's loss as a float.
+
+        y_true: (B, NL) array-like with B the batch of the last forward; for a
+        cross-entropy network also a 1-D integer array of B class indices
+        (swiftmlp_backward_labels)."""
+        arr = np.asarray(y_true)
+        use_labels = self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1
+        if use_labels:
+            labels = self._as_labels(arr, "y_true", check_range=False)  # range: the library
+        else:
+            y = self._as_input(y_true, "y_true", ndim=2)
         nl = self._sizes[-1]
         loss = c_double()
         with self._lock:
@@ -347,8 +534,16 @@ class MLP:
             if self._fwd_batch is None:
                 raise_error(StateError,
                             "backward() needs a forward() first (since the network was "
-                            "created, or since its parameters last changed by step() or "
-                            "a parameter write)")
+                            "created, or since its parameters last changed by step(), fit() "
+                            "or a parameter write)")
+            if use_labels:
+                if labels.shape != (self._fwd_batch,):
+                    raise_error(StateError,
+                                f"y_true holds {labels.size} class indices, but the last "
+                                f"forward() was a batch of {self._fwd_batch}")
+                lib.swiftmlp_backward_labels(h, labels.ctypes.data_as(POINTER(c_int64)),
+                                             labels.size, labels.size, byref(loss))
+                return float(loss.value)
             if y.shape != (self._fwd_batch, nl):
                 raise_error(BufferSizeError if y.shape[0] == self._fwd_batch else StateError,
                             f"y_true has shape {y.shape}, but the last forward() was a "
@@ -358,12 +553,38 @@ class MLP:
                                   byref(loss))
         return float(loss.value)
 
-    def step(self, lr: float) -> None:
-        """One plain SGD step with the gradients of the last backward():
-        W -= lr * dL/dW, b -= lr * dL/db.  lr must be finite and >= 0.
-        Invalidates the forward cache (backward() then needs a new forward())."""
-        if isinstance(lr, (bool, np.bool_)):
-            raise TypeError("lr must be a real number")
+    def step(self, lr=_USE_OPTIMIZER) -> None:
+        """One parameter update with the gradients of the last backward().
+
+        * ``net.step()`` applies the configured optimizer ``net.optimizer``
+          (swiftmlp_optimizer_step; SGD with momentum, Adam, AdamW, ...) and
+          advances ``net.optimizer_steps``.  StateError if no optimizer is set.
+        * ``net.step(lr=0.1)`` is the slides' plain SGD step
+          ``W -= lr * dL/dW, b -= lr * dL/db`` (swiftmlp_step), REGARDLESS of
+          any configured optimizer, whose state and step count it leaves
+          alone.  lr must be finite and >= 0.
+
+        A step that would make a parameter NaN or infinite raises
+        NonFiniteError and changes nothing.  Invalidates the forward cache
+        (backward() then needs a new forward()).
+        """
+        if lr is _USE_OPTIMIZER:
+            with self._lock:
+                h = self._h()
+                try:
+                    lib.swiftmlp_optimizer_step(h)
+                except StateError:
+                    if self.optimizer is None:
+                        raise_error(StateError,
+                                    "step() without lr applies net.optimizer, but none is "
+                                    "set: assign e.g. net.optimizer = swiftmlp.SGD(lr=0.1), "
+                                    "or call step(lr=...) for a plain SGD step")
+                    raise
+                self._fwd_batch = None
+            return
+        if isinstance(lr, (bool, np.bool_)) or lr is None:
+            raise TypeError("lr must be a real number (call step() without arguments to "
+                            "apply net.optimizer)")
         try:
             lr = float(lr)
         except (TypeError, ValueError):
@@ -373,13 +594,413 @@ class MLP:
             lib.swiftmlp_step(self._h(), lr)
             self._fwd_batch = None
 
-    def train_step(self, x, y_true, lr: float) -> float:
-        """forward(x), backward(y_true), step(lr); returns the loss before the step."""
+    def train_step(self, x, y_true, lr=_USE_OPTIMIZER) -> float:
+        """forward(x), backward(y_true), step(lr) -- or step() with the
+        configured optimizer when lr is not given; returns the loss before
+        the step."""
         with self._lock:
             self.forward(x)
             loss = self.backward(y_true)
             self.step(lr)
         return loss
+
+    # ---- optimizer ---------------------------------------------------------------
+
+    @property
+    def optimizer(self):
+        """The optimizer that step() and fit() apply: a swiftmlp.SGD, Adam or
+        AdamW read back from the library, or None if none was set.
+
+        ``net.optimizer = swiftmlp.Adam(lr=1e-3)`` (or a name: "sgd", "adam",
+        "adamw" for the library's defaults) configures it with FRESH state
+        (step count 0, zero momentum/moments), even if it equals the current
+        one.  The hyperparameters are validated by the library: a bad value
+        raises InvalidArgumentError and keeps the previous optimizer and its
+        state."""
+        s = _lib.Optimizer()
+        with self._lock:
+            try:
+                lib.swiftmlp_get_optimizer(self._h(), byref(s))
+            except StateError:
+                if self._handle is None:  # pragma: no cover - _h() raised above
+                    raise
+                return None
+        return _optim.from_struct(s)
+
+    @optimizer.setter
+    def optimizer(self, value) -> None:
+        if value is None:
+            raise TypeError("an optimizer cannot be removed; assign swiftmlp.SGD(...), "
+                            "swiftmlp.Adam(...) or swiftmlp.AdamW(...)")
+        s = _optim.to_struct(value)
+        with self._lock:
+            lib.swiftmlp_set_optimizer(self._h(), byref(s))
+
+    def reset_optimizer(self) -> None:
+        """Zero the optimizer's state (momentum, Adam moments) and step count,
+        keeping its hyperparameters.  StateError if no optimizer is set."""
+        with self._lock:
+            lib.swiftmlp_reset_optimizer(self._h())
+
+    @property
+    def optimizer_steps(self) -> int:
+        """Optimizer steps (t) since the optimizer was set or reset; 0 without one."""
+        n = c_uint64()
+        with self._lock:
+            lib.swiftmlp_optimizer_step_count(self._h(), byref(n))
+        return int(n.value)
+
+    # ---- whole data sets ---------------------------------------------------------
+
+    def _finite(self, a: np.ndarray, what: str) -> None:
+        if not np.isfinite(a).all():
+            idx = tuple(int(k) for k in np.argwhere(~np.isfinite(a))[0])
+            raise_error(NonFiniteError, f"{what}{list(idx)} = {a[idx]!r} is not finite")
+
+    def fit(self, x, y, epochs, batch_size=32, optimizer=None, validation_data=None,
+            early_stopping=None, shuffle=True, progress=False, callback=None,
+            report_batches=False) -> History:
+        """Train on a data set (swiftmlp_fit): per epoch the rows are reshuffled
+        (``shuffle=True``, with the network's own generator seeded from
+        ``seed``: the same seed and calls give the same batches), cut into
+        batches of ``batch_size`` rows (the last holds the remainder; a batch
+        size above the row count means the whole set), and each batch gets
+        forward, backward and one optimizer step.
+
+        x:  (n, N0) inputs, n >= 1.
+        y:  (n, NL) targets; for loss="cross_entropy" also a 1-D integer array
+            of n class indices (converted to one-hot rows here).
+        epochs:     >= 1.     batch_size: >= 1.
+        optimizer:  an SGD/Adam/AdamW (or "sgd"/"adam"/"adamw"): set as
+            ``net.optimizer`` (FRESH state) before training, once every other
+            argument has been checked.  None (default) keeps training with
+            the current ``net.optimizer`` and its state (so a second fit()
+            continues where the first stopped); if none is set, StateError.
+        validation_data: (x_val, y_val), evaluated after every epoch without
+            touching the training state.
+        early_stopping: None (off), an int patience, a dict
+            ``{"patience": 5, "min_delta": 0.0, "restore_best": True}`` or a
+            swiftmlp.EarlyStopping: stop after `patience` epochs without an
+            improvement of the validation loss (the training loss without
+            validation data) by more than min_delta; with restore_best the
+            network ends with the parameters of its best epoch.
+        progress:   True shows a tqdm progress bar on stderr (one tick per
+            batch, the epoch's running training loss and the last validation
+            loss as postfix).
+        callback:   called as ``callback(info)`` with a dict (epoch, epochs,
+            batch, n_batches, batch_loss, train_loss, val_loss, epoch_end;
+            epochs and batches 0-based, batch == n_batches at an epoch's end)
+            after every epoch, and also after every batch when
+            ``report_batches=True``.  Returning True (any truthy value)
+            cancels the fit after the current step: fit() then returns
+            normally with ``history.cancelled`` set and the network holds the
+            parameters of the last step.  The callback must not use this
+            network (StateError).  If it raises, the fit is cancelled and
+            the exception is re-raised from fit().
+
+        Ctrl-C (KeyboardInterrupt) is honoured at the next epoch end (after
+        every batch with progress=True or report_batches=True): the fit is
+        cancelled cleanly, the network holds the parameters of the last
+        completed step, and KeyboardInterrupt propagates.
+
+        Returns a swiftmlp.History (loss, val_loss, best_epoch, best_loss,
+        epochs_run, stopped_early, cancelled, restored_best).
+
+        Bad arguments (shapes, n = 0, mismatched lengths, NaN/inf in the data,
+        out-of-range class indices, epochs or batch_size < 1, a bad optimizer)
+        raise before anything changes.  A step that would make a parameter
+        non-finite stops the training with NonFiniteError; the network keeps
+        the parameters of the last good step (the exception's ``history``
+        attribute holds the epochs completed before).
+        """
+        # ---- check everything before changing anything
+        x = self._as_input(x, "x", ndim=2)
+        rows = self._rows(x, "x")
+        y = self._targets(y, "y")
+        self._check_target_rows(y, rows, "y", "x")
+        epochs = _count(epochs, "epochs")
+        batch_size = _count(batch_size, "batch_size")
+        stopping = EarlyStopping.parse(early_stopping)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError("shuffle must be True or False")
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable")
+        val = None
+        if validation_data is not None:
+            try:
+                xv, yv = validation_data
+            except (TypeError, ValueError):
+                raise TypeError("validation_data must be a pair (x_val, y_val)") from None
+            xv = self._as_input(xv, "validation x", ndim=2)
+            val_rows = self._rows(xv, "validation x")
+            yv = self._targets(yv, "validation y")
+            self._check_target_rows(yv, val_rows, "validation y", "validation x")
+            val = (xv, yv, val_rows)
+        # NaN/inf are rejected by the library too; checked here first so that a
+        # bad data set cannot replace the optimizer (below) and then fail.
+        self._finite(x, "x")
+        self._finite(y, "y")
+        if val is not None:
+            self._finite(val[0], "validation x")
+            self._finite(val[1], "validation y")
+        opt_struct = _optim.to_struct(optimizer) if optimizer is not None else None
+        bar = None
+        if progress:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                raise ImportError("fit(progress=True) needs tqdm: pip install tqdm") from None
+
+        opts = _lib.FitOptions()
+        lib.swiftmlp_fit_options_default(byref(opts))
+        opts.epochs, opts.batch_size, opts.shuffle = epochs, batch_size, int(bool(shuffle))
+        if val is not None:
+            opts.val_x, opts.val_x_len = val[0].ctypes.data, val[0].size
+            opts.val_y, opts.val_y_len = val[1].ctypes.data, val[1].size
+            opts.val_rows = val[2]
+        if stopping is not None:
+            opts.patience = stopping.patience
+            opts.min_delta = stopping.min_delta
+            opts.restore_best = int(stopping.restore_best)
+        # Per-batch reports only when something uses them (a Python call per
+        # batch costs a few microseconds); epoch ends always, for the history.
+        opts.report_batches = int(bool(progress) or (callback is not None and bool(report_batches)))
+
+        n_batches = -(-rows // min(batch_size, rows))
+        history = History()
+        raised = []  # an exception from inside the callback, re-raised after the fit
+        has_val = val is not None
+
+        interrupted = []  # set by the SIGINT handler installed below
+
+        def on_progress(p_ptr, _user_data):
+            try:
+                if interrupted:
+                    return 1
+                p = p_ptr.contents
+                epoch_end = bool(p.epoch_end)
+                if epoch_end:
+                    history.loss.append(float(p.train_loss))
+                    if has_val:
+                        history.val_loss.append(float(p.val_loss))
+                if bar is not None:
+                    if epoch_end:
+                        post = {"loss": f"{p.train_loss:.4g}"}
+                        if has_val:
+                            post["val_loss"] = f"{p.val_loss:.4g}"
+                        bar.set_postfix(post, refresh=True)
+                    else:
+                        if p.batch == 0:
+                            bar.set_description(f"epoch {p.epoch + 1}/{p.epochs}", refresh=False)
+                        post = {"loss": f"{p.train_loss:.4g}"}
+                        if has_val and history.val_loss:
+                            post["val_loss"] = f"{history.val_loss[-1]:.4g}"
+                        bar.set_postfix(post, refresh=False)
+                        bar.update(1)
+                if callback is not None and (epoch_end or report_batches):
+                    info = {"epoch": int(p.epoch), "epochs": int(p.epochs),
+                            "batch": int(p.batch), "n_batches": int(p.n_batches),
+                            "batch_loss": float(p.batch_loss),
+                            "train_loss": float(p.train_loss),
+                            "val_loss": float(p.val_loss), "epoch_end": epoch_end}
+                    if callback(info):
+                        return 1
+                return 1 if interrupted else 0
+            except BaseException as exc:  # noqa: B902 - KeyboardInterrupt included
+                raised.append(exc)
+                return 1
+
+        c_callback = _lib.PROGRESS_FN(on_progress)  # kept alive by this frame during the call
+        opts.progress = c_callback
+        result = _lib.FitResult()
+        failure = None
+        with self._lock:
+            h = self._h()
+            if opt_struct is not None:
+                lib.swiftmlp_set_optimizer(h, byref(opt_struct))
+            elif self.optimizer is None:
+                raise_error(StateError,
+                            "fit() needs an optimizer: pass optimizer=swiftmlp.Adam() (or "
+                            "SGD(lr=...), AdamW(), 'adam', ...) or set net.optimizer first")
+            if progress:
+                bar = tqdm(total=epochs * n_batches, unit="batch", dynamic_ncols=True,
+                           desc=f"epoch 1/{epochs}")
+            # Ctrl-C: Python runs a signal handler only between bytecodes, that is
+            # inside this callback, possibly before its `try`; an exception
+            # escaping a ctypes callback would be lost.  So while the library
+            # trains, SIGINT only sets a flag, the callback cancels the fit, and
+            # KeyboardInterrupt is raised once swiftmlp_fit has returned.
+            previous_handler = None
+            if (threading.current_thread() is threading.main_thread()
+                    and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+                previous_handler = signal.signal(signal.SIGINT,
+                                                 lambda signum, frame: interrupted.append(signum))
+            self._fit_thread = threading.get_ident()
+            try:
+                lib.swiftmlp_fit(h, self._code, self._ptr(x), x.size, self._ptr(y), y.size,
+                                 rows, byref(opts), byref(result))
+            except CancelledError:
+                pass  # result is filled; an exception from the callback is re-raised below
+            except SwiftMLPError as exc:
+                failure = exc
+            finally:
+                if previous_handler is not None:
+                    signal.signal(signal.SIGINT, previous_handler)
+                self._fit_thread = None
+                self._fwd_batch = None  # every step invalidates the forward cache
+                if bar is not None:
+                    bar.close()
+        del c_callback  # the library holds no reference after swiftmlp_fit returned
+        if failure is not None:
+            history.epochs_run = len(history.loss)
+            failure.history = history
+            raise failure
+        if raised:
+            raise raised[0]
+        if interrupted:
+            raise KeyboardInterrupt
+        history.epochs_run = int(result.epochs_run)
+        if history.epochs_run > 0:
+            history.best_epoch = int(result.best_epoch)
+            history.best_loss = float(result.best_loss)
+        history.stopped_early = bool(result.stopped_early)
+        history.cancelled = bool(result.cancelled)
+        history.restored_best = bool(result.restored_best)
+        return history
+
+    def predict(self, x) -> np.ndarray:
+        """The outputs g_L for every row of x (n, N0), as a new (n, NL) array
+        (probabilities for a softmax or sigmoid output).  Computed in chunks
+        through a separate buffer (swiftmlp_predict): the training batch that
+        backward() and inspect() see, the gradients and the optimizer state
+        are untouched."""
+        x = self._as_input(x, "x", ndim=2)
+        rows = self._rows(x, "x")
+        y = np.empty((rows, self._sizes[-1]), dtype=self._dtype)
+        with self._lock:
+            lib.swiftmlp_predict(self._h(), self._code, self._ptr(x), x.size, rows,
+                                 self._ptr(y), y.size)
+        return y
+
+    def evaluate(self, x, y) -> float:
+        """The loss of the data set (x, y) (y: dense targets, or class indices
+        for cross-entropy), as a float; like predict(), touches no training
+        state (swiftmlp_evaluate)."""
+        x = self._as_input(x, "x", ndim=2)
+        rows = self._rows(x, "x")
+        y = self._targets(y, "y")
+        self._check_target_rows(y, rows, "y", "x")
+        loss = c_double()
+        with self._lock:
+            lib.swiftmlp_evaluate(self._h(), self._code, self._ptr(x), x.size, self._ptr(y),
+                                  y.size, rows, byref(loss))
+        return float(loss.value)
+
+    def gradient_check_details(self, x, y, h: float = 1e-3) -> GradientCheck:
+        """Compare backward's gradients of the current parameters on the batch
+        (x, y) (y: dense targets, or class indices for cross-entropy) with
+        finite differences, in float64 on a copy (swiftmlp_gradient_check):
+        the network is left exactly as it was.  The numeric gradient is
+        Richardson's extrapolation (4 D(h/2) - D(h)) / 3 of central
+        differences D(d) = (L(p + d) - L(p - d)) / (2d), accurate to O(h^4),
+        so h = 1e-3 (the default) keeps both truncation and rounding
+        negligible.  h must be finite and > 0.  Four forward passes per
+        parameter.  A ReLU kink within about h of a pre-activation makes any
+        difference quotient meaningless there.  Returns the worst parameter
+        as a swiftmlp.GradientCheck (error, flat index, analytic and numeric
+        values, and which layer, "W"/"b" and position it is)."""
+        x = self._as_input(x, "x", ndim=2)
+        rows = self._rows(x, "x")
+        y = self._targets(y, "y")
+        self._check_target_rows(y, rows, "y", "x")
+        h = _optim._real(h, "h")  # finite and > 0: checked by the library
+        out = _lib.GradCheck()
+        with self._lock:
+            lib.swiftmlp_gradient_check(self._h(), self._code, self._ptr(x), x.size,
+                                        self._ptr(y), y.size, rows, h, byref(out))
+        index = int(out.index)
+        layer, kind, position = self._locate(index)
+        return GradientCheck(float(out.max_rel_error), index, float(out.analytic),
+                             float(out.numeric), layer, kind, position)
+
+    def gradient_check(self, x, y, h: float = 1e-3) -> float:
+        """The largest relative error between backward's gradients and finite
+        differences on the batch (x, y):
+        max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-6 * max_k |a_k|).
+        Around 1e-8 or less means the gradients are right.  Leaves the network
+        unchanged.  See gradient_check_details() (which also says which
+        parameter is worst) for h and the method."""
+        return self.gradient_check_details(x, y, h).max_rel_error
+
+    def _locate(self, index: int):
+        for layer in range(self.num_layers):
+            n_in, n_out = self._sizes[layer], self._sizes[layer + 1]
+            w_off, b_off = self.layer_offsets(layer)
+            if w_off <= index < b_off:
+                return layer, "W", divmod(index - w_off, n_in)
+            if b_off <= index < b_off + n_out:
+                return layer, "b", (index - b_off,)
+        raise IndexError(f"parameter index {index} out of range")  # pragma: no cover
+
+    # ---- the slides' quantities ----------------------------------------------
+
+    def quantity(self, name: str, layer: int) -> np.ndarray:
+        """One of the slides' quantities of the last training batch, as a
+        read-only (B, N_layer) array: name "f" (pre-activations f^(l)), "g"
+        (activations g^(l)), "dL_df" or "dL_dg"; layer counted as on the
+        slides, 0 = the input (only "g", = x) .. L = the output.  f and g
+        exist after a forward(), dL_df and dL_dg after a backward() following
+        it (StateError otherwise); they stay readable after a step, until the
+        next forward().  predict() and evaluate() do not change them."""
+        if name not in _QUANTITIES:
+            raise_error(InvalidArgumentError,
+                        f"unknown quantity {name!r}: use one of {', '.join(_QUANTITIES)}")
+        if isinstance(layer, (bool, np.bool_)):
+            raise TypeError("layer must be an integer")
+        layer = operator.index(layer)
+        if not 0 <= layer <= self.num_layers:
+            raise_error(LayerIndexError,
+                        f"layer {layer} out of range: the slides' layers are 0 (the input) "
+                        f"to L = {self.num_layers}")
+        with self._lock:
+            h = self._h()
+            rows = c_size_t()
+            lib.swiftmlp_cached_rows(h, byref(rows))
+            out = np.empty((rows.value, self._sizes[layer]), dtype=self._dtype)
+            lib.swiftmlp_get_quantity(h, _QUANTITIES[name], layer, self._code,
+                                      self._ptr(out), out.size)
+        return _readonly(out)
+
+    def inspect(self) -> list:
+        """The slides' quantities of the last training batch (the last
+        forward(), or the last batch of fit()), indexed like the slides:
+        ``net.inspect()[l]`` is layer l, for l = 0..L (so the list has L + 1
+        entries and ``inspect()[l]["f"]`` is f^(l)).  Each entry is a dict
+
+            {"layer": l, "f": f^(l), "g": g^(l), "dL_df": dL/df^(l), "dL_dg": dL/dg^(l)}
+
+        of read-only (B, N_l) arrays.  Entry 0 is the input: "g" is x
+        (g^(0) = x) and the other three are None.  dL_df and dL_dg are None
+        until a backward() follows the last forward().  Before any forward()
+        raises StateError.  For BCE and cross-entropy, dL_dg of the output
+        layer is the plain formula (inf/NaN where g is exactly 0 or 1); the
+        backward pass itself uses the fused dL_df."""
+        with self._lock:
+            h = self._h()
+            rows = c_size_t()
+            lib.swiftmlp_cached_rows(h, byref(rows))  # StateError before any forward
+            entries = [{"layer": 0, "f": None, "g": self.quantity("g", 0),
+                        "dL_df": None, "dL_dg": None}]
+            for layer in range(1, self.num_layers + 1):
+                entry = {"layer": layer, "f": self.quantity("f", layer),
+                         "g": self.quantity("g", layer)}
+                try:
+                    entry["dL_df"] = self.quantity("dL_df", layer)
+                    entry["dL_dg"] = self.quantity("dL_dg", layer)
+                except StateError:
+                    entry["dL_df"] = entry["dL_dg"] = None
+                entries.append(entry)
+        return entries
 
     # ---- parameters and gradients ------------------------------------------------
 
@@ -502,20 +1123,35 @@ class MLP:
         except Exception:
             pass
 
+    def _config_kwargs(self) -> dict:
+        return {"activations": list(self._activations), "loss": self.loss, "init": self.init,
+                "leaky_slope": self._leaky_slope}
+
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else f"{self._param_count} params"
+        extra = ""
+        if set(self._activations) != {"sigmoid"}:
+            extra += f", activations={list(self._activations)!r}"
+        if self.loss != "mse":
+            extra += f", loss={self.loss!r}"
+        if self.init != "uniform":
+            extra += f", init={self.init!r}"
         return (f"MLP(sizes={list(self._sizes)}, dtype={self._dtype.name!r}, "
-                f"seed={self._seed})  # {state}")
+                f"seed={self._seed}{extra})  # {state}")
 
     # ---- copying / pickling -------------------------------------------------------
 
     def __reduce__(self):
-        # Pickle/copy the parameters, never the raw handle (a copied handle
-        # would be freed twice).  The copy has no forward cache or gradients.
-        return (_restore, (self._sizes, self._dtype.name, self._seed, self.get_params()))
+        # Pickle/copy the configuration, parameters and the optimizer's
+        # hyperparameters, never the raw handle (a copied handle would be freed
+        # twice).  The copy has no forward cache, gradients or optimizer state.
+        return (_restore, (self._sizes, self._dtype.name, self._seed, self.get_params(),
+                           self._config_kwargs(), self.optimizer))
 
 
-def _restore(sizes, dtype, seed, params):
-    net = MLP(sizes, dtype=dtype, seed=seed)
+def _restore(sizes, dtype, seed, params, config=None, optimizer=None):
+    net = MLP(sizes, dtype=dtype, seed=seed, **(config or {}))
     net.set_params(params)
+    if optimizer is not None:
+        net.optimizer = optimizer
     return net

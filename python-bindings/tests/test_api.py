@@ -12,9 +12,9 @@ import swiftmlp
 
 
 def test_module_metadata():
-    assert swiftmlp.__version__ == "0.1.0"
-    assert swiftmlp.version() == "0.1.0"
-    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == 100
+    assert swiftmlp.__version__ == "0.3.0"
+    assert swiftmlp.version() == "0.3.0"
+    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == 300
     assert swiftmlp.MAX_SIZES == swiftmlp.SWIFTMLP_MAX_SIZES == 1025
     assert swiftmlp.MAX_LAYER_SIZE == 2 ** 24
     assert swiftmlp.MAX_PARAMS == swiftmlp.MAX_BATCH_ELEMENTS == 2 ** 28
@@ -290,7 +290,7 @@ def test_every_header_function_is_declared_with_matching_types():
     prototypes = re.findall(
         r"^(swiftmlp_status|unsigned|const char \*|void)\s*(swiftmlp_\w+)\s*\(([^;{]*?)\)\s*;",
         text, flags=re.S | re.M)
-    assert len(prototypes) == 20, prototypes
+    assert len(prototypes) == 38, prototypes
     assert {name for _, name, _ in prototypes} == set(_lib._SIGNATURES)
     expected_restype = {"swiftmlp_status": ctypes.c_int, "unsigned": ctypes.c_uint,
                         "const char *": ctypes.c_char_p, "void": None}

@@ -61,7 +61,7 @@ def test_wrong_dtype(dtype):
 def test_fewer_than_two_sizes(sizes):
     with pytest.raises(InvalidArgumentError) as info:
         swiftmlp.MLP(sizes)
-    assert info.value.status == 2 and info.value.function == "swiftmlp_create"
+    assert info.value.status == 2 and info.value.function == "swiftmlp_create_with_config"
 
 
 @pytest.mark.parametrize("sizes", [[0, 2], [3, 0, 2], [3, 4, 0]])
@@ -469,9 +469,10 @@ def test_raw_layer_index(primed):
 
 
 def test_status_strings_and_last_error():
-    texts = {code: swiftmlp.status_string(code) for code in range(10)}
+    texts = {code: swiftmlp.status_string(code) for code in range(11)}
     assert texts[0] == "ok"
-    assert len(set(texts.values())) == 10
+    assert len(set(texts.values())) == 11
+    assert "unknown" not in texts[10]
     assert swiftmlp.status_string(12345) == "unknown status"
     assert swiftmlp.status_string(-1) == "unknown status"
     assert swiftmlp.status_string(2 ** 40) == "unknown status"
@@ -487,8 +488,8 @@ def test_every_status_maps_to_its_class():
     from swiftmlp._errors import error_for_status
     classes = [None, NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
                StateError, TooLargeError, swiftmlp.OutOfMemoryError, LayerIndexError,
-               NonFiniteError]
-    for code in range(1, 10):
+               NonFiniteError, swiftmlp.CancelledError]
+    for code in range(1, 11):
         err = error_for_status(code, "m")
         assert type(err) is classes[code] and err.status == code and err.message == "m"
     assert isinstance(error_for_status(7), MemoryError)

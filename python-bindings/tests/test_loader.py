@@ -94,31 +94,58 @@ def test_a_file_that_is_not_a_library_is_reported(tmp_path):
     assert str(bogus) in proc.stdout and "cannot be loaded" in proc.stdout
 
 
-def test_version_mismatch_is_a_clear_error(tmp_path):
-    # A fake library with every symbol, reporting version 0.2.0.
-    names = ["swiftmlp_create", "swiftmlp_free", "swiftmlp_forward", "swiftmlp_backward",
-             "swiftmlp_step", "swiftmlp_get_dtype", "swiftmlp_layer_count",
-             "swiftmlp_get_sizes", "swiftmlp_param_count", "swiftmlp_layer_offsets",
-             "swiftmlp_get_params", "swiftmlp_set_params", "swiftmlp_get_grads",
-             "swiftmlp_get_layer", "swiftmlp_set_layer", "swiftmlp_get_layer_grads"]
-    src = tmp_path / "fake.c"
+def _fake_library(tmp_path, name, version_number, version_text, symbols):
+    src = tmp_path / f"{name}.c"
     src.write_text(
-        "unsigned swiftmlp_version_number(void) { return 200; }\n"
-        'const char *swiftmlp_version_string(void) { return "0.2.0"; }\n'
+        f"unsigned swiftmlp_version_number(void) {{ return {version_number}; }}\n"
+        f'const char *swiftmlp_version_string(void) {{ return "{version_text}"; }}\n'
         'const char *swiftmlp_status_string(int s) { return "x"; }\n'
         'const char *swiftmlp_last_error(void) { return ""; }\n'
-        + "".join(f"int {n}(void) {{ return 0; }}\n" for n in names))
-    lib = tmp_path / "libfake.so"
+        + "".join(f"int {n}(void) {{ return 0; }}\n" for n in symbols))
+    lib = tmp_path / f"lib{name}.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    return lib
+
+
+INFO = {"swiftmlp_version_number", "swiftmlp_version_string", "swiftmlp_status_string",
+        "swiftmlp_last_error"}
+
+
+@pytest.mark.parametrize("number,text", [(100, "0.1.0"), (200, "0.2.0"), (10200, "1.2.0")])
+def test_version_mismatch_is_a_clear_error(tmp_path, number, text):
+    # A fake library with every symbol of the header, reporting another version.
+    from swiftmlp import _lib
+    lib = _fake_library(tmp_path, "fake", number, text, sorted(set(_lib._SIGNATURES) - INFO))
     proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
     assert "IMPORT-ERROR" in proc.stdout
     assert "version mismatch" in proc.stdout
-    assert "0.2.0" in proc.stdout and "0.1.0" in proc.stdout
+    assert text in proc.stdout and "0.3.0" in proc.stdout
+
+
+def test_old_library_without_the_new_symbols_is_a_version_mismatch(tmp_path):
+    # A 0.1 library lacks the 0.2 functions: reported as the version mismatch
+    # it is, not as a missing symbol.
+    old = ["swiftmlp_create", "swiftmlp_free", "swiftmlp_forward", "swiftmlp_backward",
+           "swiftmlp_step"]
+    lib = _fake_library(tmp_path, "old", 100, "0.1.0", old)
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
+    assert "IMPORT-ERROR" in proc.stdout
+    assert "version mismatch" in proc.stdout and "missing symbol" not in proc.stdout
+    assert "0.1.0" in proc.stdout and "0.3.0" in proc.stdout
+
+
+def test_patch_release_is_accepted_if_complete(tmp_path):
+    # 0.2.7 with every symbol: accepted (0.x: major.minor must match).
+    from swiftmlp import _lib
+    lib = _fake_library(tmp_path, "patch", 207, "0.2.7", sorted(set(_lib._SIGNATURES) - INFO))
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"LOADED {lib}"
 
 
 def test_library_missing_a_symbol_is_reported(tmp_path):
     src = tmp_path / "partial.c"
-    src.write_text("unsigned swiftmlp_version_number(void) { return 100; }\n")
+    src.write_text("unsigned swiftmlp_version_number(void) { return 200; }\n")
     lib = tmp_path / "libpartial.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
     proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})

@@ -1,0 +1,1377 @@
+/*
+ * test_fit.c — swiftmlp_fit_options_default and swiftmlp_fit.
+ *
+ * Data: three 2-D blobs (centres (-2,-1), (2,-1), (0,2), uniform noise in
+ * [-1,1]^2, so the classes are separable), drawn with the SplitMix64 of
+ * test_util.h; targets are one-hot rows.  The network is [2, 16, 3] with
+ * ReLU, softmax output and cross-entropy, trained with Adam.
+ *
+ * The shuffle test reimplements the documented shuffle (Fisher-Yates with
+ * SplitMix64 seeded with seed + 0x6A09E667F3BCC909, j = next() % (i+1),
+ * applied every epoch to the current order) and replays the same batches
+ * by hand with forward / backward / optimizer_step.
+ */
+#include "test_util.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+enum { NI = 2, NH = 16, NC = 3 };
+static const size_t k_sizes[] = {NI, NH, NC};
+enum { NPARAMS = NH * NI + NH + NC * NH + NC };
+
+static const double k_centres[NC][NI] = {{-2.0, -1.0}, {2.0, -1.0}, {0.0, 2.0}};
+
+/* rows samples in random class order; x (rows, 2), y one-hot (rows, 3),
+ * labels (rows, may be NULL). */
+static void make_blobs(size_t rows, uint64_t seed, double *x, double *y, int64_t *labels)
+{
+    uint64_t rng = seed;
+    for (size_t i = 0; i < rows; i++) {
+        const size_t c = (size_t)(splitmix64_next(&rng) % NC);
+        for (size_t k = 0; k < NI; k++) {
+            x[i * NI + k] = k_centres[c][k] + rand_uniform(&rng, -1.0, 1.0);
+        }
+        for (size_t k = 0; k < NC; k++) {
+            y[i * NC + k] = k == c ? 1.0 : 0.0;
+        }
+        if (labels != NULL) {
+            labels[i] = (int64_t)c;
+        }
+    }
+}
+
+static swiftmlp_net *create_classifier(swiftmlp_dtype dtype, uint64_t seed)
+{
+    const swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX};
+    swiftmlp_config c;
+    assert_ok(swiftmlp_config_default(&c));
+    c.sizes = k_sizes;
+    c.n_sizes = 3;
+    c.activations = acts;
+    c.n_activations = 2;
+    c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
+    c.dtype = dtype;
+    c.seed = seed;
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create_with_config(&c, &net));
+    assert_non_null(net);
+    return net;
+}
+
+static void set_adam(swiftmlp_net *net, double lr)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
+    o.lr = lr;
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+}
+
+static swiftmlp_fit_options fit_options(size_t epochs, size_t batch_size)
+{
+    swiftmlp_fit_options o;
+    assert_ok(swiftmlp_fit_options_default(&o));
+    o.epochs = epochs;
+    o.batch_size = batch_size;
+    return o;
+}
+
+static uint64_t step_count(const swiftmlp_net *net)
+{
+    uint64_t t = 0;
+    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    return t;
+}
+
+static double accuracy(swiftmlp_net *net, const double *x, const int64_t *labels, size_t rows)
+{
+    double *out = malloc(rows * NC * sizeof *out);
+    assert_non_null(out);
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, rows * NI, rows, out, rows * NC));
+    size_t right = 0;
+    for (size_t i = 0; i < rows; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < NC; k++) {
+            if (out[i * NC + k] > out[i * NC + best]) {
+                best = k;
+            }
+        }
+        right += (int64_t)best == labels[i];
+    }
+    free(out);
+    return (double)right / (double)rows;
+}
+
+static void assert_params_finite(const swiftmlp_net *net)
+{
+    double p[NPARAMS];
+    assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, p, NPARAMS));
+    for (size_t i = 0; i < NPARAMS; i++) {
+        assert_true(isfinite(p[i]));
+    }
+}
+
+/* ---- a recording progress callback ------------------------------------- */
+
+enum { MAX_CALLS = 4096 };
+
+typedef struct recorder {
+    swiftmlp_progress calls[MAX_CALLS];
+    size_t n;
+    void *expected_user_data;
+    int user_data_ok;
+    /* cancel when (epoch, batch) is reached (batch == n_batches: epoch end) */
+    int cancel;
+    size_t cancel_epoch, cancel_batch;
+} recorder;
+
+static int record_progress(const swiftmlp_progress *p, void *user_data)
+{
+    recorder *r = user_data;
+    if (r->n < MAX_CALLS) {
+        r->calls[r->n] = *p;
+    }
+    r->n++;
+    r->user_data_ok = r->user_data_ok && user_data == r->expected_user_data;
+    return r->cancel && p->epoch == r->cancel_epoch && p->batch == r->cancel_batch;
+}
+
+static recorder *new_recorder(void)
+{
+    recorder *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->expected_user_data = r;
+    r->user_data_ok = 1;
+    return r;
+}
+
+/* ======================================================================== */
+/* defaults                                                                 */
+/* ======================================================================== */
+
+static void test_fit_options_default_fills_every_documented_default(void **state)
+{
+    (void)state;
+    swiftmlp_fit_options o;
+    memset(&o, 0xA5, sizeof o);
+    assert_ok(swiftmlp_fit_options_default(&o));
+    assert_last_error_empty();
+    assert_int_equal(o.struct_size, sizeof(swiftmlp_fit_options));
+    assert_int_equal(o.epochs, 1);
+    assert_int_equal(o.batch_size, 32);
+    assert_int_equal(o.shuffle, 1);
+    assert_null(o.val_x);
+    assert_int_equal(o.val_x_len, 0);
+    assert_null(o.val_y);
+    assert_int_equal(o.val_y_len, 0);
+    assert_int_equal(o.val_rows, 0);
+    assert_int_equal(o.patience, 0);
+    assert_true(o.min_delta == 0.0);
+    assert_int_equal(o.restore_best, 1);
+    assert_null(o.progress);
+    assert_null(o.user_data);
+    assert_int_equal(o.report_batches, 1);
+}
+
+static void test_fit_options_default_null_returns_null_pointer(void **state)
+{
+    (void)state;
+    assert_fails(swiftmlp_fit_options_default(NULL), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+/* ======================================================================== */
+/* learning                                                                 */
+/* ======================================================================== */
+
+enum { ROWS = 90 };
+
+static void test_fit_softmax_cross_entropy_adam_learns_separable_blobs(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    int64_t labels[ROWS];
+    make_blobs(ROWS, 1, x, y, labels);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 7);
+    set_adam(net, 0.01);
+    double initial = NAN;
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &initial));
+    const double acc0 = accuracy(net, x, labels, ROWS);
+
+    swiftmlp_fit_options o = fit_options(40, 16);
+    swiftmlp_fit_result r;
+    memset(&r, 0xA5, sizeof r);
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r));
+    assert_last_error_empty();
+
+    double final = NAN;
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &final));
+    const double acc = accuracy(net, x, labels, ROWS);
+    print_message("    loss %.4f -> %.4f (fit's last epoch %.4f), accuracy %.3f -> %.3f\n",
+                  initial, final, r.final_train_loss, acc0, acc);
+    assert_true(final < 0.2 * initial);
+    assert_true(r.final_train_loss < 0.3 * initial);
+    assert_true(acc >= 0.97);
+    assert_int_equal(r.epochs_run, 40);
+    assert_int_equal(r.cancelled, 0);
+    assert_int_equal(r.stopped_early, 0);
+    assert_int_equal(r.restored_best, 0);
+    assert_true(isnan(r.final_val_loss));
+    assert_true(r.best_epoch < 40);
+    assert_true(r.best_loss <= r.final_train_loss);
+    assert_true(step_count(net) == 40 * 6); /* ceil(90 / 16) = 6 steps per epoch */
+    swiftmlp_free(net);
+}
+
+static void test_fit_float32_network_learns_separable_blobs(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    float x32[ROWS * NI], y32[ROWS * NC], out[ROWS * NC];
+    int64_t labels[ROWS];
+    make_blobs(ROWS, 2, x, y, labels);
+    for (size_t i = 0; i < ROWS * NI; i++) {
+        x32[i] = (float)x[i];
+    }
+    for (size_t i = 0; i < ROWS * NC; i++) {
+        y32[i] = (float)y[i];
+    }
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT32, 7);
+    set_adam(net, 0.01);
+    double initial = NAN, final = NAN;
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, y32, ROWS * NC, ROWS, &initial));
+    swiftmlp_fit_options o = fit_options(40, 16);
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, y32, ROWS * NC, ROWS, &o, &r));
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, y32, ROWS * NC, ROWS, &final));
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, ROWS, out, ROWS * NC));
+    size_t right = 0;
+    for (size_t i = 0; i < ROWS; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < NC; k++) {
+            best = out[i * NC + k] > out[i * NC + best] ? k : best;
+        }
+        right += (int64_t)best == labels[i];
+    }
+    assert_true(final < 0.2 * initial);
+    assert_true(right >= ROWS * 97 / 100);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* determinism                                                              */
+/* ======================================================================== */
+
+static void test_fit_same_seed_and_calls_give_bit_identical_parameters(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 3, x, y, NULL);
+    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 99);
+    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 99);
+    swiftmlp_fit_result ra, rb;
+    swiftmlp_fit_options o = fit_options(5, 8);
+    swiftmlp_net *nets[2] = {a, b};
+    swiftmlp_fit_result *rs[2] = {&ra, &rb};
+    for (size_t i = 0; i < 2; i++) {
+        set_adam(nets[i], 0.01);
+        /* Two fits: the shuffle generator carries over from one to the next. */
+        assert_ok(swiftmlp_fit(nets[i], SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, rs[i]));
+        assert_ok(swiftmlp_fit(nets[i], SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, rs[i]));
+    }
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    assert_same_snapshot(pa, pb, "parameters of two identical fits");
+    assert_true(ra.final_train_loss == rb.final_train_loss);
+    assert_true(ra.best_loss == rb.best_loss);
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+/* Same initial parameters, different seed: only the shuffles differ, and
+ * they make the trained parameters differ. */
+static void test_fit_different_seed_gives_different_parameters(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 3, x, y, NULL);
+    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 99);
+    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 100);
+    snapshot init = snapshot_params(a);
+    assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, init.data, NPARAMS));
+    set_adam(a, 0.01);
+    set_adam(b, 0.01);
+    swiftmlp_fit_options o = fit_options(3, 8);
+    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    assert_true(memcmp(pa.data, pb.data, pa.bytes) != 0);
+    snapshot_free(&init);
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+/* Same seed, different second fit: the second fit of a network continues
+ * the shuffle generator, so it differs from a fresh network's first fit
+ * from the same parameters (a sanity check that the generator advances). */
+static void test_fit_shuffle_generator_advances_across_fits(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 3, x, y, NULL);
+    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 5);
+    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 5);
+    set_adam(a, 0.01);
+    set_adam(b, 0.01);
+    swiftmlp_fit_options o = fit_options(1, 8);
+    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    /* b: same parameters as a now, fresh shuffle generator and optimizer. */
+    snapshot pa = snapshot_params(a);
+    assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, pa.data, NPARAMS));
+    assert_ok(swiftmlp_reset_optimizer(a));
+    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    snapshot a2 = snapshot_params(a), b2 = snapshot_params(b);
+    assert_true(memcmp(a2.data, b2.data, a2.bytes) != 0);
+    snapshot_free(&pa);
+    snapshot_free(&a2);
+    snapshot_free(&b2);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+/* ======================================================================== */
+/* fit == the documented batches, replayed by hand                          */
+/* ======================================================================== */
+
+/* Replays `epochs` epochs of fit on `manual` (forward / backward /
+ * optimizer_step per batch) with the documented shuffle (or none), and
+ * checks each batch loss against the callback's record. */
+static void replay(swiftmlp_net *manual, const double *x, const double *y, size_t rows,
+                   size_t epochs, size_t batch_size, int shuffle, uint64_t seed,
+                   const recorder *rec, size_t stop_after_steps)
+{
+    uint64_t gen = seed + UINT64_C(0x6A09E667F3BCC909);
+    size_t *order = malloc(rows * sizeof *order);
+    double *xb = malloc(batch_size * NI * sizeof *xb);
+    double *yb = malloc(batch_size * NC * sizeof *yb);
+    double *out = malloc(batch_size * NC * sizeof *out);
+    assert_non_null(order);
+    assert_non_null(xb);
+    assert_non_null(yb);
+    assert_non_null(out);
+    for (size_t i = 0; i < rows; i++) {
+        order[i] = i;
+    }
+    const size_t n_batches = (rows + batch_size - 1) / batch_size;
+    size_t call = 0, steps = 0;
+    for (size_t e = 0; e < epochs; e++) {
+        if (shuffle) {
+            for (size_t i = rows - 1; i > 0; i--) {
+                const size_t j = (size_t)(splitmix64_next(&gen) % (uint64_t)(i + 1));
+                const size_t t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        double sum = 0.0;
+        for (size_t b = 0; b < n_batches; b++) {
+            const size_t start = b * batch_size;
+            const size_t m = rows - start < batch_size ? rows - start : batch_size;
+            for (size_t r = 0; r < m; r++) {
+                memcpy(xb + r * NI, x + order[start + r] * NI, NI * sizeof *x);
+                memcpy(yb + r * NC, y + order[start + r] * NC, NC * sizeof *y);
+            }
+            double loss = NAN;
+            assert_ok(swiftmlp_forward(manual, SWIFTMLP_FLOAT64, xb, m * NI, m, out, m * NC));
+            assert_ok(swiftmlp_backward(manual, SWIFTMLP_FLOAT64, yb, m * NC, m, &loss));
+            assert_ok(swiftmlp_optimizer_step(manual));
+            sum += loss * (double)m;
+            if (rec != NULL && call < rec->n) {
+                const swiftmlp_progress *p = &rec->calls[call];
+                assert_int_equal(p->epoch, e);
+                assert_int_equal(p->batch, b);
+                assert_close(p->batch_loss, loss, 1e-12, 0.0);
+                assert_close(p->train_loss, sum / (double)(start + m), 1e-12, 0.0);
+            }
+            call++;
+            if (++steps == stop_after_steps) {
+                goto done;
+            }
+        }
+        if (rec != NULL && call < rec->n) {
+            assert_true(rec->calls[call].epoch_end);
+            assert_close(rec->calls[call].train_loss, sum / (double)rows, 1e-12, 0.0);
+        }
+        call++;
+    }
+done:
+    free(order);
+    free(xb);
+    free(yb);
+    free(out);
+}
+
+static void assert_params_close(const swiftmlp_net *a, const swiftmlp_net *b, double rtol)
+{
+    double pa[NPARAMS], pb[NPARAMS];
+    assert_ok(swiftmlp_get_params(a, SWIFTMLP_FLOAT64, pa, NPARAMS));
+    assert_ok(swiftmlp_get_params(b, SWIFTMLP_FLOAT64, pb, NPARAMS));
+    for (size_t i = 0; i < NPARAMS; i++) {
+        assert_close(pa[i], pb[i], rtol, 1e-15);
+    }
+}
+
+static void check_fit_equals_replay(size_t rows, size_t epochs, size_t batch_size, int shuffle)
+{
+    double *x = malloc(rows * NI * sizeof *x), *y = malloc(rows * NC * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    make_blobs(rows, 4, x, y, NULL);
+    const uint64_t seed = 1234;
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, seed);
+    swiftmlp_net *manual = create_classifier(SWIFTMLP_FLOAT64, seed);
+    set_adam(net, 0.02);
+    set_adam(manual, 0.02);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = fit_options(epochs, batch_size);
+    o.shuffle = shuffle;
+    o.progress = record_progress;
+    o.user_data = rec;
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, rows * NI, y, rows * NC, rows, &o, &r));
+    replay(manual, x, y, rows, epochs, batch_size, shuffle, seed, rec, 0);
+    assert_params_close(net, manual, 1e-12);
+    assert_true(step_count(net) == step_count(manual));
+    free(rec);
+    free(x);
+    free(y);
+    swiftmlp_free(net);
+    swiftmlp_free(manual);
+}
+
+static void test_fit_with_shuffle_equals_documented_fisher_yates_batches_replayed_by_hand(void **state)
+{
+    (void)state;
+    check_fit_equals_replay(10, 3, 4, 1); /* batches of 4, 4, 2 */
+}
+
+static void test_fit_without_shuffle_equals_consecutive_batches_replayed_by_hand(void **state)
+{
+    (void)state;
+    check_fit_equals_replay(11, 2, 3, 0); /* batches of 3, 3, 3, 2 */
+}
+
+static void test_fit_batch_larger_than_rows_is_one_full_batch_per_epoch(void **state)
+{
+    (void)state;
+    check_fit_equals_replay(7, 3, 100, 1);
+}
+
+/* ======================================================================== */
+/* progress callback                                                        */
+/* ======================================================================== */
+
+static void check_numbering(const recorder *rec, size_t epochs, size_t n_batches, int every_batch)
+{
+    const size_t per_epoch = every_batch ? n_batches + 1 : 1;
+    assert_int_equal(rec->n, epochs * per_epoch);
+    assert_true(rec->user_data_ok);
+    size_t k = 0;
+    for (size_t e = 0; e < epochs; e++) {
+        for (size_t b = 0; every_batch && b < n_batches; b++, k++) {
+            const swiftmlp_progress *p = &rec->calls[k];
+            assert_int_equal(p->epoch, e);
+            assert_int_equal(p->epochs, epochs);
+            assert_int_equal(p->batch, b);
+            assert_int_equal(p->n_batches, n_batches);
+            assert_int_equal(p->epoch_end, 0);
+            assert_true(isfinite(p->batch_loss));
+            assert_true(isfinite(p->train_loss));
+            assert_true(isnan(p->val_loss));
+        }
+        const swiftmlp_progress *p = &rec->calls[k++];
+        assert_int_equal(p->epoch, e);
+        assert_int_equal(p->epochs, epochs);
+        assert_int_equal(p->batch, n_batches);
+        assert_int_equal(p->n_batches, n_batches);
+        assert_true(p->epoch_end != 0);
+        assert_true(isnan(p->batch_loss));
+        assert_true(isfinite(p->train_loss));
+        assert_true(isnan(p->val_loss));
+    }
+}
+
+static void run_numbering(size_t rows, size_t batch_size, size_t epochs, int report_batches)
+{
+    double *x = malloc(rows * NI * sizeof *x), *y = malloc(rows * NC * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    make_blobs(rows, 5, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 1);
+    set_adam(net, 0.01);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = fit_options(epochs, batch_size);
+    o.progress = record_progress;
+    o.user_data = rec;
+    o.report_batches = report_batches;
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, rows * NI, y, rows * NC, rows, &o, &r));
+    const size_t n_batches = (rows + batch_size - 1) / batch_size;
+    check_numbering(rec, epochs, n_batches, report_batches);
+    /* The last epoch-end report is the result's final training loss. */
+    assert_true(rec->calls[rec->n - 1].train_loss == r.final_train_loss);
+    assert_int_equal(r.epochs_run, epochs);
+    assert_true(step_count(net) == epochs * n_batches);
+    free(rec);
+    free(x);
+    free(y);
+    swiftmlp_free(net);
+}
+
+static void test_progress_numbering_with_remainder_batch(void **state)
+{
+    (void)state;
+    run_numbering(90, 16, 3, 1); /* n_batches = 6 */
+}
+
+static void test_progress_numbering_without_remainder_batch(void **state)
+{
+    (void)state;
+    run_numbering(96, 16, 2, 1); /* n_batches = 6 exactly */
+}
+
+static void test_progress_numbering_batch_larger_than_rows(void **state)
+{
+    (void)state;
+    run_numbering(20, 64, 4, 1); /* n_batches = 1 */
+}
+
+static void test_progress_numbering_batch_size_one(void **state)
+{
+    (void)state;
+    run_numbering(5, 1, 2, 1); /* n_batches = 5 */
+}
+
+static void test_report_batches_zero_gives_only_epoch_end_calls(void **state)
+{
+    (void)state;
+    run_numbering(90, 16, 4, 0);
+}
+
+/* The epoch's training loss is the row-weighted mean of its batch losses. */
+static void test_epoch_train_loss_is_row_weighted_mean_of_batch_losses(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 6, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 1);
+    set_adam(net, 0.01);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = fit_options(2, 16);
+    o.progress = record_progress;
+    o.user_data = rec;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    size_t k = 0;
+    for (size_t e = 0; e < 2; e++) {
+        double sum = 0.0;
+        for (size_t b = 0; b < 6; b++, k++) {
+            const size_t m = b < 5 ? 16 : ROWS - 5 * 16;
+            sum += rec->calls[k].batch_loss * (double)m;
+            assert_close(rec->calls[k].train_loss, sum / (double)(b < 5 ? 16 * (b + 1) : ROWS),
+                         1e-14, 0.0);
+        }
+        assert_close(rec->calls[k].train_loss, sum / ROWS, 1e-14, 0.0);
+        k++;
+    }
+    free(rec);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* cancellation                                                             */
+/* ======================================================================== */
+
+static void test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_consistent(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 7, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
+    set_adam(net, 0.01);
+    recorder *rec = new_recorder();
+    rec->cancel = 1;
+    rec->cancel_epoch = 1;
+    rec->cancel_batch = 2;
+    swiftmlp_fit_options o = fit_options(10, 16);
+    o.progress = record_progress;
+    o.user_data = rec;
+    swiftmlp_fit_result r;
+    memset(&r, 0, sizeof r);
+    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
+                  SWIFTMLP_ERR_CANCELLED);
+    assert_last_error_set();
+    assert_int_equal(r.cancelled, 1);
+    assert_int_equal(r.epochs_run, 1);
+    assert_int_equal(r.stopped_early, 0);
+    assert_int_equal(r.restored_best, 0);
+    assert_true(isfinite(r.final_train_loss));
+    /* Called up to the cancelling report and never again. */
+    assert_int_equal(rec->n, 7 + 3);
+    /* Epoch 0's six steps plus batches 0..2 of epoch 1. */
+    assert_true(step_count(net) == 9);
+    assert_params_finite(net);
+
+    /* Still usable: forward/backward/step, predict and another fit work. */
+    double out[ROWS * NC];
+    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
+    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, y, ROWS * NC, ROWS, NULL));
+    assert_ok(swiftmlp_optimizer_step(net));
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
+    swiftmlp_fit_options plain = fit_options(1, 16);
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &plain, &r));
+    assert_int_equal(r.cancelled, 0);
+    free(rec);
+    swiftmlp_free(net);
+}
+
+/* Cancelled after batch 1 of epoch 0 (no shuffle): the parameters are those
+ * after exactly two steps, as replayed by hand. */
+static void test_fit_cancelled_holds_parameters_after_last_completed_step(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 8, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
+    swiftmlp_net *manual = create_classifier(SWIFTMLP_FLOAT64, 3);
+    set_adam(net, 0.01);
+    set_adam(manual, 0.01);
+    recorder *rec = new_recorder();
+    rec->cancel = 1;
+    rec->cancel_epoch = 0;
+    rec->cancel_batch = 1;
+    swiftmlp_fit_options o = fit_options(5, 16);
+    o.shuffle = 0;
+    o.progress = record_progress;
+    o.user_data = rec;
+    swiftmlp_fit_result r;
+    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
+                  SWIFTMLP_ERR_CANCELLED);
+    assert_int_equal(r.cancelled, 1);
+    assert_int_equal(r.epochs_run, 0);
+    assert_true(isnan(r.final_train_loss));
+    replay(manual, x, y, ROWS, 1, 16, 0, 3, rec, 2);
+    assert_params_close(net, manual, 1e-12);
+    assert_true(step_count(net) == 2);
+    free(rec);
+    swiftmlp_free(net);
+    swiftmlp_free(manual);
+}
+
+static void test_fit_cancelled_at_epoch_end_counts_that_epoch_as_run(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 9, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
+    set_adam(net, 0.01);
+    recorder *rec = new_recorder();
+    rec->cancel = 1;
+    rec->cancel_epoch = 1;
+    rec->cancel_batch = 6; /* == n_batches: the epoch-end report */
+    swiftmlp_fit_options o = fit_options(10, 16);
+    o.progress = record_progress;
+    o.user_data = rec;
+    o.report_batches = 0;
+    swiftmlp_fit_result r;
+    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
+                  SWIFTMLP_ERR_CANCELLED);
+    assert_int_equal(r.cancelled, 1);
+    assert_int_equal(r.epochs_run, 2);
+    assert_true(r.final_train_loss == rec->calls[1].train_loss);
+    assert_int_equal(rec->n, 2);
+    assert_true(step_count(net) == 12);
+    assert_params_finite(net);
+    free(rec);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* validation and early stopping                                            */
+/* ======================================================================== */
+
+enum { VROWS = 45 };
+
+typedef struct valdata {
+    double x[ROWS * NI], y[ROWS * NC];
+    double vx[VROWS * NI], vy[VROWS * NC]; /* targets: the WRONG class */
+} valdata;
+
+static void make_valdata(valdata *d)
+{
+    int64_t labels[VROWS];
+    make_blobs(ROWS, 10, d->x, d->y, NULL);
+    make_blobs(VROWS, 11, d->vx, d->vy, labels);
+    for (size_t i = 0; i < VROWS; i++) {
+        for (size_t k = 0; k < NC; k++) {
+            d->vy[i * NC + k] = (int64_t)k == (labels[i] + 1) % NC ? 1.0 : 0.0;
+        }
+    }
+}
+
+static swiftmlp_fit_options val_options(const valdata *d, size_t epochs, size_t patience,
+                                        int restore_best, recorder *rec)
+{
+    swiftmlp_fit_options o = fit_options(epochs, 16);
+    o.val_x = d->vx;
+    o.val_x_len = VROWS * NI;
+    o.val_y = d->vy;
+    o.val_y_len = VROWS * NC;
+    o.val_rows = VROWS;
+    o.patience = patience;
+    o.restore_best = restore_best;
+    if (rec != NULL) {
+        o.progress = record_progress;
+        o.user_data = rec;
+        o.report_batches = 0;
+    }
+    return o;
+}
+
+/* A twin trained with the same seed and options for `epochs` epochs
+ * without early stopping (same shuffles, same steps). */
+static swiftmlp_net *train_twin(const valdata *d, uint64_t seed, size_t epochs)
+{
+    swiftmlp_net *twin = create_classifier(SWIFTMLP_FLOAT64, seed);
+    set_adam(twin, 0.02);
+    swiftmlp_fit_options o = val_options(d, epochs, 0, 1, NULL);
+    assert_ok(swiftmlp_fit(twin, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, NULL));
+    return twin;
+}
+
+static void test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate(void **state)
+{
+    (void)state;
+    valdata *d = malloc(sizeof *d);
+    assert_non_null(d);
+    make_valdata(d);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(net, 0.02);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = val_options(d, 3, 0, 1, rec);
+    o.report_batches = 1;
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    assert_int_equal(rec->n, 3 * 7);
+    double best = INFINITY;
+    size_t best_e = 0;
+    for (size_t k = 0; k < rec->n; k++) {
+        const swiftmlp_progress *p = &rec->calls[k];
+        if (p->epoch_end) {
+            assert_true(isfinite(p->val_loss));
+            if (p->val_loss < best) {
+                best = p->val_loss;
+                best_e = p->epoch;
+            }
+        } else {
+            assert_true(isnan(p->val_loss));
+        }
+    }
+    double ev = NAN;
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d->vx, VROWS * NI, d->vy, VROWS * NC, VROWS, &ev));
+    assert_close(r.final_val_loss, ev, 1e-15, 0.0);
+    assert_true(r.final_val_loss == rec->calls[rec->n - 1].val_loss);
+    assert_int_equal(r.best_epoch, best_e);
+    assert_true(r.best_loss == best);
+    assert_int_equal(r.stopped_early, 0);
+    assert_int_equal(r.restored_best, 0);
+    free(rec);
+    free(d);
+    swiftmlp_free(net);
+}
+
+static void test_early_stopping_on_rising_validation_loss_restores_best_epoch_parameters(void **state)
+{
+    (void)state;
+    valdata *d = malloc(sizeof *d);
+    assert_non_null(d);
+    make_valdata(d);
+    const size_t patience = 3;
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(net, 0.02);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = val_options(d, 50, patience, 1, rec);
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    print_message("    stopped after %zu epochs, best epoch %zu (val loss %.4f), final val loss %.4f\n",
+                  r.epochs_run, r.best_epoch, r.best_loss, r.final_val_loss);
+    assert_int_equal(r.stopped_early, 1);
+    assert_int_equal(r.restored_best, 1);
+    assert_int_equal(r.cancelled, 0);
+    assert_true(r.epochs_run < 50);
+    assert_true(r.best_epoch < r.epochs_run - 1);
+    assert_int_equal(r.epochs_run, r.best_epoch + 1 + patience);
+    /* best_loss is the smallest reported validation loss, at best_epoch. */
+    assert_int_equal(rec->n, r.epochs_run);
+    for (size_t e = 0; e < rec->n; e++) {
+        assert_true(rec->calls[e].val_loss >= r.best_loss);
+    }
+    assert_true(rec->calls[r.best_epoch].val_loss == r.best_loss);
+    assert_true(rec->calls[rec->n - 1].val_loss == r.final_val_loss);
+    assert_true(r.final_val_loss > r.best_loss);
+
+    /* The parameters are those at the end of best_epoch: a twin trained for
+     * best_epoch + 1 epochs (same seed => same shuffles) holds them. */
+    swiftmlp_net *twin = train_twin(d, 21, r.best_epoch + 1);
+    snapshot a = snapshot_params(net), b = snapshot_params(twin);
+    assert_same_snapshot(a, b, "parameters restored by early stopping");
+    double ev = NAN;
+    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d->vx, VROWS * NI, d->vy, VROWS * NC, VROWS, &ev));
+    assert_close(ev, r.best_loss, 1e-15, 0.0);
+    snapshot_free(&a);
+    snapshot_free(&b);
+    free(rec);
+    free(d);
+    swiftmlp_free(net);
+    swiftmlp_free(twin);
+}
+
+static void test_early_stopping_without_restore_keeps_last_epoch_parameters(void **state)
+{
+    (void)state;
+    valdata *d = malloc(sizeof *d);
+    assert_non_null(d);
+    make_valdata(d);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(net, 0.02);
+    swiftmlp_fit_options o = val_options(d, 50, 2, 0, NULL);
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    assert_int_equal(r.stopped_early, 1);
+    assert_int_equal(r.restored_best, 0);
+    assert_int_equal(r.epochs_run, r.best_epoch + 1 + 2);
+    swiftmlp_net *twin = train_twin(d, 21, r.epochs_run);
+    snapshot a = snapshot_params(net), b = snapshot_params(twin);
+    assert_same_snapshot(a, b, "parameters without restore_best");
+    snapshot_free(&a);
+    snapshot_free(&b);
+    free(d);
+    swiftmlp_free(net);
+    swiftmlp_free(twin);
+}
+
+/* Without validation data the training loss is monitored; a min_delta no
+ * epoch can beat stops after 1 + patience epochs and restores epoch 0. */
+static void test_early_stopping_on_training_loss_with_large_min_delta(void **state)
+{
+    (void)state;
+    valdata *d = malloc(sizeof *d);
+    assert_non_null(d);
+    make_valdata(d);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(net, 0.02);
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options o = fit_options(20, 16);
+    o.patience = 2;
+    o.min_delta = 10.0;
+    o.progress = record_progress;
+    o.user_data = rec;
+    o.report_batches = 0;
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    assert_int_equal(r.stopped_early, 1);
+    assert_int_equal(r.restored_best, 1);
+    assert_int_equal(r.epochs_run, 3);
+    assert_int_equal(r.best_epoch, 0);
+    assert_true(r.best_loss == rec->calls[0].train_loss);
+    assert_true(r.final_train_loss == rec->calls[2].train_loss);
+    assert_true(isnan(r.final_val_loss));
+    /* Twin: one epoch, no validation (training is the same either way). */
+    swiftmlp_net *twin = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(twin, 0.02);
+    swiftmlp_fit_options one = fit_options(1, 16);
+    assert_ok(swiftmlp_fit(twin, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &one, NULL));
+    snapshot a = snapshot_params(net), b = snapshot_params(twin);
+    assert_same_snapshot(a, b, "parameters restored to epoch 0");
+    snapshot_free(&a);
+    snapshot_free(&b);
+    free(rec);
+    free(d);
+    swiftmlp_free(net);
+    swiftmlp_free(twin);
+}
+
+/* patience 0: no early stopping even though validation loss keeps rising. */
+static void test_patience_zero_runs_every_epoch(void **state)
+{
+    (void)state;
+    valdata *d = malloc(sizeof *d);
+    assert_non_null(d);
+    make_valdata(d);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(net, 0.02);
+    swiftmlp_fit_options o = val_options(d, 12, 0, 1, NULL);
+    swiftmlp_fit_result r;
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    assert_int_equal(r.epochs_run, 12);
+    assert_int_equal(r.stopped_early, 0);
+    assert_int_equal(r.restored_best, 0);
+    assert_true(r.best_epoch < 11);
+    free(d);
+    swiftmlp_free(net);
+}
+
+/* options NULL = the defaults (1 epoch, batches of 32, shuffled). */
+static void test_fit_with_null_options_equals_default_options(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 12, x, y, NULL);
+    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 8);
+    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 8);
+    set_adam(a, 0.01);
+    set_adam(b, 0.01);
+    swiftmlp_fit_options o;
+    assert_ok(swiftmlp_fit_options_default(&o));
+    swiftmlp_fit_result ra, rb;
+    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, NULL, &ra));
+    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &rb));
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    assert_same_snapshot(pa, pb, "parameters (NULL options vs defaults)");
+    assert_int_equal(ra.epochs_run, 1);
+    assert_true(step_count(a) == 3); /* ceil(90 / 32) */
+    assert_true(ra.final_train_loss == rb.final_train_loss);
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
+static void test_fit_with_null_result_succeeds(void **state)
+{
+    (void)state;
+    double x[ROWS * NI], y[ROWS * NC];
+    make_blobs(ROWS, 13, x, y, NULL);
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 8);
+    set_adam(net, 0.01);
+    swiftmlp_fit_options o = fit_options(2, 30);
+    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    assert_true(step_count(net) == 6);
+    swiftmlp_free(net);
+}
+
+/* ======================================================================== */
+/* bad input: exact status, last_error, parameters / optimizer untouched,   */
+/* callback never called                                                    */
+/* ======================================================================== */
+
+typedef struct fixture {
+    swiftmlp_net *net;
+    double x[ROWS * NI], y[ROWS * NC];
+    float x32[ROWS * NI], y32[ROWS * NC];
+    swiftmlp_fit_options o;
+    recorder *rec;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    make_blobs(ROWS, 14, f->x, f->y, NULL);
+    for (size_t i = 0; i < ROWS * NI; i++) {
+        f->x32[i] = (float)f->x[i];
+    }
+    for (size_t i = 0; i < ROWS * NC; i++) {
+        f->y32[i] = (float)f->y[i];
+    }
+    f->net = create_classifier(SWIFTMLP_FLOAT64, 4);
+    set_adam(f->net, 0.01);
+    f->rec = new_recorder();
+    f->o = fit_options(2, 16);
+    f->o.progress = record_progress;
+    f->o.user_data = f->rec;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    swiftmlp_free(f->net);
+    free(f->rec);
+    free(f);
+    return 0;
+}
+
+#define FIXTURE fixture *f = *state
+
+/* fit must fail with `expected` and change nothing. */
+#define CHECK_FIT_FAILS(f, call, expected)                    \
+    do {                                                      \
+        assert_fails_unchanged((f)->net, (call), (expected)); \
+        assert_true(step_count((f)->net) == 0);               \
+        assert_int_equal((f)->rec->n, 0);                     \
+    } while (0)
+
+#define FIT64(f, x, xl, y, yl, rows, opts) \
+    swiftmlp_fit((f)->net, SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (rows), (opts), NULL)
+
+static void test_fit_null_net_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    assert_fails(swiftmlp_fit(NULL, SWIFTMLP_FLOAT64, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o, NULL),
+                 SWIFTMLP_ERR_NULL_POINTER);
+    assert_int_equal(f->rec->n, 0);
+}
+
+static void test_fit_null_x_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, NULL, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_fit_null_y_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, NULL, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_fit_rows_0_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, 0, f->y, 0, 0, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_x_len_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI - 1, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_x_len_too_large_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    /* ROWS - 1 rows, but all ROWS rows' worth of x (the buffer really has them). */
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, (ROWS - 1) * NC, ROWS - 1, &f->o),
+                    SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_y_len_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC - 1, ROWS, &f->o), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_y_len_too_large_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, (ROWS - 1) * NI, f->y, ROWS * NC, ROWS - 1, &f->o),
+                    SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_epochs_0_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.epochs = 0;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_batch_size_0_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.batch_size = 0;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_negative_min_delta_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.patience = 2;
+    f->o.min_delta = -1e-3;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_nan_min_delta_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.patience = 2;
+    f->o.min_delta = NAN;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_infinite_min_delta_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.patience = 2;
+    f->o.min_delta = INFINITY;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_struct_size_zero_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.struct_size = 0;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_struct_size_larger_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    f->o.struct_size = sizeof(swiftmlp_fit_options) + 16;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_fit_nan_in_x_returns_non_finite(void **state)
+{
+    FIXTURE;
+    f->x[ROWS * NI - 1] = NAN;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NON_FINITE);
+}
+
+static void test_fit_inf_in_y_returns_non_finite(void **state)
+{
+    FIXTURE;
+    f->y[7] = INFINITY;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NON_FINITE);
+}
+
+static void test_fit_float32_nan_in_x_returns_non_finite(void **state)
+{
+    FIXTURE;
+    swiftmlp_free(f->net);
+    f->net = create_classifier(SWIFTMLP_FLOAT32, 4);
+    set_adam(f->net, 0.01);
+    f->x32[3] = NAN;
+    CHECK_FIT_FAILS(f, swiftmlp_fit(f->net, SWIFTMLP_FLOAT32, f->x32, ROWS * NI, f->y32, ROWS * NC, ROWS, &f->o, NULL),
+                    SWIFTMLP_ERR_NON_FINITE);
+}
+
+static void test_fit_without_optimizer_returns_state_error(void **state)
+{
+    FIXTURE;
+    swiftmlp_free(f->net);
+    f->net = create_classifier(SWIFTMLP_FLOAT64, 4);
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_STATE);
+}
+
+static void test_fit_float32_call_on_float64_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, swiftmlp_fit(f->net, SWIFTMLP_FLOAT32, f->x32, ROWS * NI, f->y32, ROWS * NC, ROWS, &f->o, NULL),
+                    SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_fit_float64_call_on_float32_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    swiftmlp_free(f->net);
+    f->net = create_classifier(SWIFTMLP_FLOAT32, 4);
+    set_adam(f->net, 0.01);
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_fit_unknown_dtype_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    CHECK_FIT_FAILS(f, swiftmlp_fit(f->net, (swiftmlp_dtype)0, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o, NULL),
+                    SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void set_val(fixture *f, size_t val_rows)
+{
+    f->o.val_x = f->x;
+    f->o.val_x_len = val_rows * NI;
+    f->o.val_y = f->y;
+    f->o.val_y_len = val_rows * NC;
+    f->o.val_rows = val_rows;
+}
+
+static void test_fit_validation_x_without_y_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    set_val(f, 10);
+    f->o.val_y = NULL;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_fit_validation_y_without_x_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    set_val(f, 10);
+    f->o.val_x = NULL;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_fit_validation_x_len_wrong_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    set_val(f, 10);
+    f->o.val_x_len = 10 * NI + 1;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_validation_y_len_wrong_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    set_val(f, 10);
+    f->o.val_y_len = 10 * NC - 1;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_fit_validation_nan_returns_non_finite(void **state)
+{
+    FIXTURE;
+    double vx[10 * NI];
+    memcpy(vx, f->x, sizeof vx);
+    vx[5] = NAN;
+    set_val(f, 10);
+    f->o.val_x = vx;
+    CHECK_FIT_FAILS(f, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o), SWIFTMLP_ERR_NON_FINITE);
+}
+
+/* A first step that would overflow: NON_FINITE, training stops at the last
+ * good step, which is none here, so nothing changes. */
+static void test_fit_overflowing_first_step_returns_non_finite_and_changes_nothing(void **state)
+{
+    FIXTURE;
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
+    o.lr = 1e10;
+    o.weight_decay = 1e300;
+    assert_ok(swiftmlp_set_optimizer(f->net, &o));
+    assert_fails_unchanged(f->net, FIT64(f, f->x, ROWS * NI, f->y, ROWS * NC, ROWS, &f->o),
+                           SWIFTMLP_ERR_NON_FINITE);
+    assert_true(step_count(f->net) == 0);
+    assert_int_equal(f->rec->n, 0);
+}
+
+/* SGD with lr 1e300: the first step is finite, but the huge weights then
+ * overflow the forward pass and the next step would make parameters NaN.
+ * fit stops with NON_FINITE at the last good step: the same parameters as a
+ * hand replay whose optimizer_step is refused at the same point. */
+static void test_fit_step_overflow_mid_training_returns_non_finite_and_keeps_last_good_step(void **state)
+{
+    (void)state;
+    enum { R = 12, BS = 4 };
+    double x[R * NI], y[R * NC];
+    make_blobs(R, 15, x, y, NULL);
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
+    o.lr = 1e300;
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 2);
+    swiftmlp_net *manual = create_classifier(SWIFTMLP_FLOAT64, 2);
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    assert_ok(swiftmlp_set_optimizer(manual, &o));
+
+    /* Replay without shuffle until the optimizer refuses a step. */
+    size_t good = 0;
+    swiftmlp_status s = SWIFTMLP_OK;
+    for (size_t e = 0; e < 5 && s == SWIFTMLP_OK; e++) {
+        for (size_t b = 0; b < R / BS && s == SWIFTMLP_OK; b++) {
+            double out[BS * NC];
+            assert_ok(swiftmlp_forward(manual, SWIFTMLP_FLOAT64, x + b * BS * NI, BS * NI, BS, out, BS * NC));
+            assert_ok(swiftmlp_backward(manual, SWIFTMLP_FLOAT64, y + b * BS * NC, BS * NC, BS, NULL));
+            s = swiftmlp_optimizer_step(manual);
+            good += s == SWIFTMLP_OK;
+        }
+    }
+    assert_int_equal(s, SWIFTMLP_ERR_NON_FINITE);
+    assert_true(good >= 1);
+    print_message("    %zu good step(s) before the overflow\n", good);
+
+    recorder *rec = new_recorder();
+    swiftmlp_fit_options fo = fit_options(5, BS);
+    fo.shuffle = 0;
+    fo.progress = record_progress;
+    fo.user_data = rec;
+    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, R * NI, y, R * NC, R, &fo, NULL),
+                  SWIFTMLP_ERR_NON_FINITE);
+    assert_last_error_set();
+    assert_true(step_count(net) == good);
+    snapshot a = snapshot_params(net), b = snapshot_params(manual);
+    assert_same_snapshot(a, b, "parameters after the last good step");
+    /* The network is still usable. */
+    double out[R * NC];
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, R * NI, R, out, R * NC));
+    snapshot_free(&a);
+    snapshot_free(&b);
+    free(rec);
+    swiftmlp_free(net);
+    swiftmlp_free(manual);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test(name)
+#define TF(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_fit_options_default_fills_every_documented_default),
+        T(test_fit_options_default_null_returns_null_pointer),
+        /* learning */
+        T(test_fit_softmax_cross_entropy_adam_learns_separable_blobs),
+        T(test_fit_float32_network_learns_separable_blobs),
+        /* determinism */
+        T(test_fit_same_seed_and_calls_give_bit_identical_parameters),
+        T(test_fit_different_seed_gives_different_parameters),
+        T(test_fit_shuffle_generator_advances_across_fits),
+        /* replay */
+        T(test_fit_with_shuffle_equals_documented_fisher_yates_batches_replayed_by_hand),
+        T(test_fit_without_shuffle_equals_consecutive_batches_replayed_by_hand),
+        T(test_fit_batch_larger_than_rows_is_one_full_batch_per_epoch),
+        /* progress */
+        T(test_progress_numbering_with_remainder_batch),
+        T(test_progress_numbering_without_remainder_batch),
+        T(test_progress_numbering_batch_larger_than_rows),
+        T(test_progress_numbering_batch_size_one),
+        T(test_report_batches_zero_gives_only_epoch_end_calls),
+        T(test_epoch_train_loss_is_row_weighted_mean_of_batch_losses),
+        /* cancel */
+        T(test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_consistent),
+        T(test_fit_cancelled_holds_parameters_after_last_completed_step),
+        T(test_fit_cancelled_at_epoch_end_counts_that_epoch_as_run),
+        /* validation, early stopping */
+        T(test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate),
+        T(test_early_stopping_on_rising_validation_loss_restores_best_epoch_parameters),
+        T(test_early_stopping_without_restore_keeps_last_epoch_parameters),
+        T(test_early_stopping_on_training_loss_with_large_min_delta),
+        T(test_patience_zero_runs_every_epoch),
+        T(test_fit_with_null_options_equals_default_options),
+        T(test_fit_with_null_result_succeeds),
+        /* bad input */
+        TF(test_fit_null_net_returns_null_pointer),
+        TF(test_fit_null_x_returns_null_pointer),
+        TF(test_fit_null_y_returns_null_pointer),
+        TF(test_fit_rows_0_returns_invalid_argument),
+        TF(test_fit_x_len_too_small_returns_buffer_size),
+        TF(test_fit_x_len_too_large_returns_buffer_size),
+        TF(test_fit_y_len_too_small_returns_buffer_size),
+        TF(test_fit_y_len_too_large_returns_buffer_size),
+        TF(test_fit_epochs_0_returns_invalid_argument),
+        TF(test_fit_batch_size_0_returns_invalid_argument),
+        TF(test_fit_negative_min_delta_returns_invalid_argument),
+        TF(test_fit_nan_min_delta_returns_invalid_argument),
+        TF(test_fit_infinite_min_delta_returns_invalid_argument),
+        TF(test_fit_struct_size_zero_returns_invalid_argument),
+        TF(test_fit_struct_size_larger_returns_invalid_argument),
+        TF(test_fit_nan_in_x_returns_non_finite),
+        TF(test_fit_inf_in_y_returns_non_finite),
+        TF(test_fit_float32_nan_in_x_returns_non_finite),
+        TF(test_fit_without_optimizer_returns_state_error),
+        TF(test_fit_float32_call_on_float64_net_returns_dtype_error),
+        TF(test_fit_float64_call_on_float32_net_returns_dtype_error),
+        TF(test_fit_unknown_dtype_returns_invalid_argument),
+        TF(test_fit_validation_x_without_y_returns_null_pointer),
+        TF(test_fit_validation_y_without_x_returns_null_pointer),
+        TF(test_fit_validation_x_len_wrong_returns_buffer_size),
+        TF(test_fit_validation_y_len_wrong_returns_buffer_size),
+        TF(test_fit_validation_nan_returns_non_finite),
+        TF(test_fit_overflowing_first_step_returns_non_finite_and_changes_nothing),
+        T(test_fit_step_overflow_mid_training_returns_non_finite_and_keeps_last_good_step),
+    };
+#undef T
+#undef TF
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

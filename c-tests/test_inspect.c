@@ -1,0 +1,936 @@
+/*
+ * test_inspect.c — the slides' quantities (swiftmlp_cached_rows,
+ * swiftmlp_get_quantity) and inference (swiftmlp_predict, swiftmlp_evaluate).
+ *
+ * On a [3, 4, 2] sigmoid / MSE float64 network the test computes f, g,
+ * dL/dg and dL/df of every layer itself from the weights read with
+ * get_layer, with the slides' equations:
+ *     f = g_prev W^T + b,  g = sigmoid(f),
+ *     dL/dg_L = 2/(B*NL) (g_L - y),  dL/df = dL/dg * g * (1 - g),
+ *     dL/dg_prev = dL/df W,
+ * and compares with get_quantity at 1e-12 relative.  predict and evaluate
+ * must leave the training cache (and so get_quantity and backward) alone.
+ */
+#include "test_util.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+enum { N0 = 3, N1 = 4, N2 = 2, B = 5, NPARAMS = N1 * N0 + N1 + N2 * N1 + N2 };
+static const size_t k_sizes[] = {N0, N1, N2};
+static const size_t k_width[] = {N0, N1, N2}; /* N_l of slide layer l */
+
+typedef struct fixture {
+    swiftmlp_net *net, *net32;
+    double x[B * N0], y[B * N2], out[B * N2];
+    float x32[B * N0], y32[B * N2], out32[B * N2];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    if (swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 17, &f->net) != SWIFTMLP_OK ||
+        swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT32, 17, &f->net32) != SWIFTMLP_OK) {
+        return -1;
+    }
+    uint64_t rng = 77;
+    for (size_t i = 0; i < B * N0; i++) {
+        f->x32[i] = (float)rand_uniform(&rng, -2.0, 2.0);
+        f->x[i] = f->x32[i];
+    }
+    for (size_t i = 0; i < B * N2; i++) {
+        f->y32[i] = (float)rand_uniform(&rng, 0.0, 1.0);
+        f->y[i] = f->y32[i];
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    swiftmlp_free(f->net);
+    swiftmlp_free(f->net32);
+    free(f);
+    return 0;
+}
+
+#define FIXTURE fixture *f = *state
+
+static void forward_ok(fixture *f)
+{
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, f->out, B * N2));
+}
+
+static double forward_backward_ok(fixture *f)
+{
+    double loss = NAN;
+    forward_ok(f);
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, &loss));
+    return loss;
+}
+
+static double sigmoid(double v)
+{
+    return 1.0 / (1.0 + exp(-v));
+}
+
+/* Every quantity of the last batch, as get_quantity returns them. */
+typedef struct quantities {
+    double g0[B * N0];
+    double f[3][B * N1], g[3][B * N1], df[3][B * N1], dg[3][B * N1]; /* index 1..2 */
+} quantities;
+
+static void read_quantities(const swiftmlp_net *net, quantities *q, int with_backward)
+{
+    memset(q, 0, sizeof *q);
+    assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_G, 0, SWIFTMLP_FLOAT64, q->g0, B * N0));
+    for (size_t l = 1; l <= 2; l++) {
+        const size_t n = B * k_width[l];
+        assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_F, l, SWIFTMLP_FLOAT64, q->f[l], n));
+        assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_G, l, SWIFTMLP_FLOAT64, q->g[l], n));
+        if (with_backward) {
+            assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_DL_DF, l, SWIFTMLP_FLOAT64, q->df[l], n));
+            assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_DL_DG, l, SWIFTMLP_FLOAT64, q->dg[l], n));
+        }
+    }
+}
+
+/* ======================================================================== */
+/* the slides' equations                                                    */
+/* ======================================================================== */
+
+static void test_quantities_after_forward_backward_match_slide_equations(void **state)
+{
+    FIXTURE;
+    const double loss = forward_backward_ok(f);
+    double w0[N1 * N0], b0[N1], w1[N2 * N1], b1[N2];
+    assert_ok(swiftmlp_get_layer(f->net, 0, SWIFTMLP_FLOAT64, w0, N1 * N0, b0, N1));
+    assert_ok(swiftmlp_get_layer(f->net, 1, SWIFTMLP_FLOAT64, w1, N2 * N1, b1, N2));
+
+    /* Forward. */
+    double f1[B * N1], g1[B * N1], f2[B * N2], g2[B * N2];
+    for (size_t r = 0; r < B; r++) {
+        for (size_t j = 0; j < N1; j++) {
+            double s = b0[j];
+            for (size_t i = 0; i < N0; i++) {
+                s += f->x[r * N0 + i] * w0[j * N0 + i];
+            }
+            f1[r * N1 + j] = s;
+            g1[r * N1 + j] = sigmoid(s);
+        }
+        for (size_t j = 0; j < N2; j++) {
+            double s = b1[j];
+            for (size_t i = 0; i < N1; i++) {
+                s += g1[r * N1 + i] * w1[j * N1 + i];
+            }
+            f2[r * N2 + j] = s;
+            g2[r * N2 + j] = sigmoid(s);
+        }
+    }
+    /* Backward. */
+    double dg2[B * N2], df2[B * N2], dg1[B * N1], df1[B * N1], sum = 0.0;
+    for (size_t i = 0; i < B * N2; i++) {
+        const double d = g2[i] - f->y[i];
+        sum += d * d;
+        dg2[i] = 2.0 / (B * N2) * d;
+        df2[i] = dg2[i] * g2[i] * (1.0 - g2[i]);
+    }
+    for (size_t r = 0; r < B; r++) {
+        for (size_t i = 0; i < N1; i++) {
+            double s = 0.0;
+            for (size_t j = 0; j < N2; j++) {
+                s += df2[r * N2 + j] * w1[j * N1 + i];
+            }
+            dg1[r * N1 + i] = s;
+            df1[r * N1 + i] = s * g1[r * N1 + i] * (1.0 - g1[r * N1 + i]);
+        }
+    }
+    assert_close(loss, sum / (B * N2), 1e-14, 0.0);
+
+    quantities q;
+    read_quantities(f->net, &q, 1);
+    assert_memory_equal(q.g0, f->x, sizeof f->x); /* g^(0) = x exactly */
+    const double rtol = 1e-12, atol = 1e-18;
+    for (size_t i = 0; i < B * N1; i++) {
+        assert_close(q.f[1][i], f1[i], rtol, atol);
+        assert_close(q.g[1][i], g1[i], rtol, atol);
+        assert_close(q.dg[1][i], dg1[i], rtol, atol);
+        assert_close(q.df[1][i], df1[i], rtol, atol);
+    }
+    for (size_t i = 0; i < B * N2; i++) {
+        assert_close(q.f[2][i], f2[i], rtol, atol);
+        assert_close(q.g[2][i], g2[i], rtol, atol);
+        assert_close(q.dg[2][i], dg2[i], rtol, atol);
+        assert_close(q.df[2][i], df2[i], rtol, atol);
+        assert_true(q.g[2][i] == f->out[i]); /* g_L is what forward returned */
+    }
+
+    /* And the gradients follow from them: dW = df^T g_prev, db = sum df. */
+    double dw0[N1 * N0], db0[N1], dw1[N2 * N1], db1[N2];
+    assert_ok(swiftmlp_get_layer_grads(f->net, 0, SWIFTMLP_FLOAT64, dw0, N1 * N0, db0, N1));
+    assert_ok(swiftmlp_get_layer_grads(f->net, 1, SWIFTMLP_FLOAT64, dw1, N2 * N1, db1, N2));
+    for (size_t j = 0; j < N1; j++) {
+        double sb = 0.0;
+        for (size_t i = 0; i < N0; i++) {
+            double s = 0.0;
+            for (size_t r = 0; r < B; r++) {
+                s += df1[r * N1 + j] * f->x[r * N0 + i];
+            }
+            assert_close(dw0[j * N0 + i], s, rtol, atol);
+        }
+        for (size_t r = 0; r < B; r++) {
+            sb += df1[r * N1 + j];
+        }
+        assert_close(db0[j], sb, rtol, atol);
+    }
+    for (size_t j = 0; j < N2; j++) {
+        double sb = 0.0;
+        for (size_t i = 0; i < N1; i++) {
+            double s = 0.0;
+            for (size_t r = 0; r < B; r++) {
+                s += df2[r * N2 + j] * g1[r * N1 + i];
+            }
+            assert_close(dw1[j * N1 + i], s, rtol, atol);
+        }
+        for (size_t r = 0; r < B; r++) {
+            sb += df2[r * N2 + j];
+        }
+        assert_close(db1[j], sb, rtol, atol);
+    }
+}
+
+static void test_float32_quantities_agree_with_float64_network(void **state)
+{
+    FIXTURE;
+    /* Same (float-exact) parameters in both networks. */
+    float p32[NPARAMS];
+    double p64[NPARAMS];
+    assert_ok(swiftmlp_get_params(f->net32, SWIFTMLP_FLOAT32, p32, NPARAMS));
+    for (size_t i = 0; i < NPARAMS; i++) {
+        p64[i] = p32[i];
+    }
+    assert_ok(swiftmlp_set_params(f->net, SWIFTMLP_FLOAT64, p64, NPARAMS));
+    forward_backward_ok(f);
+    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
+    assert_ok(swiftmlp_backward(f->net32, SWIFTMLP_FLOAT32, f->y32, B * N2, B, NULL));
+    const swiftmlp_quantity qs[] = {SWIFTMLP_Q_F, SWIFTMLP_Q_G, SWIFTMLP_Q_DL_DF, SWIFTMLP_Q_DL_DG};
+    for (size_t l = 0; l <= 2; l++) {
+        for (size_t k = 0; k < ARRAY_LEN(qs); k++) {
+            if (l == 0 && qs[k] != SWIFTMLP_Q_G) {
+                continue;
+            }
+            double a[B * N1];
+            float b[B * N1];
+            const size_t n = B * k_width[l];
+            assert_ok(swiftmlp_get_quantity(f->net, qs[k], l, SWIFTMLP_FLOAT64, a, n));
+            assert_ok(swiftmlp_get_quantity(f->net32, qs[k], l, SWIFTMLP_FLOAT32, b, n));
+            for (size_t i = 0; i < n; i++) {
+                assert_close(b[i], a[i], 1e-5, 1e-7);
+            }
+        }
+    }
+    size_t rows = 0;
+    assert_ok(swiftmlp_cached_rows(f->net32, &rows));
+    assert_int_equal(rows, B);
+}
+
+static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
+{
+    FIXTURE;
+    size_t rows = 0;
+    forward_ok(f);
+    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_last_error_empty();
+    assert_int_equal(rows, B);
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 2 * N0, 2, f->out, B * N2));
+    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_int_equal(rows, 2);
+    /* get_quantity returns that many rows. */
+    double g2[2 * N2];
+    assert_ok(swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 2, SWIFTMLP_FLOAT64, g2, 2 * N2));
+    assert_memory_equal(g2, f->out, sizeof g2);
+    /* A failed forward does not change it. */
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, f->out, B * N2),
+                  SWIFTMLP_ERR_INVALID_ARGUMENT);
+    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_int_equal(rows, 2);
+}
+
+/* "They stay readable after a step or parameter write, until the next forward." */
+static void test_quantities_stay_readable_and_unchanged_after_step_and_set_params(void **state)
+{
+    FIXTURE;
+    forward_backward_ok(f);
+    quantities q1, q2, q3;
+    read_quantities(f->net, &q1, 1);
+    assert_ok(swiftmlp_step(f->net, 0.5));
+    read_quantities(f->net, &q2, 1);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    double p[NPARAMS];
+    assert_ok(swiftmlp_get_params(f->net, SWIFTMLP_FLOAT64, p, NPARAMS));
+    p[0] += 1.0;
+    assert_ok(swiftmlp_set_params(f->net, SWIFTMLP_FLOAT64, p, NPARAMS));
+    read_quantities(f->net, &q3, 1);
+    assert_memory_equal(&q1, &q3, sizeof q1);
+    size_t rows = 0;
+    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_int_equal(rows, B);
+}
+
+/* A new forward replaces f and g and makes dL/df, dL/dg unavailable until
+ * the next backward. */
+static void test_new_forward_hides_derivatives_until_next_backward(void **state)
+{
+    FIXTURE;
+    forward_backward_ok(f);
+    forward_ok(f);
+    double buf[B * N1];
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_DL_DF, 2, SWIFTMLP_FLOAT64, buf, B * N1),
+                           SWIFTMLP_ERR_STATE);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_DL_DG, 1, SWIFTMLP_FLOAT64, buf, B * N1),
+                           SWIFTMLP_ERR_STATE);
+    assert_ok(swiftmlp_get_quantity(f->net, SWIFTMLP_Q_F, 2, SWIFTMLP_FLOAT64, buf, B * N1));
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, NULL));
+    assert_ok(swiftmlp_get_quantity(f->net, SWIFTMLP_Q_DL_DF, 2, SWIFTMLP_FLOAT64, buf, B * N1));
+}
+
+/* A failed backward does not make derivatives readable. */
+static void test_failed_backward_does_not_make_derivatives_readable(void **state)
+{
+    FIXTURE;
+    forward_ok(f);
+    assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2 - 1, B, NULL),
+                  SWIFTMLP_ERR_BUFFER_SIZE);
+    double buf[B * N1];
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_DL_DF, 1, SWIFTMLP_FLOAT64, buf, B * N1),
+                           SWIFTMLP_ERR_STATE);
+}
+
+/* ======================================================================== */
+/* predict / evaluate leave the training state alone                        */
+/* ======================================================================== */
+
+enum { BIG = 600 };
+
+static void big_batch(double *x, double *y, size_t rows, uint64_t seed)
+{
+    uint64_t rng = seed;
+    for (size_t i = 0; i < rows * N0; i++) {
+        x[i] = rand_uniform(&rng, -3.0, 3.0);
+    }
+    for (size_t i = 0; i < rows * N2; i++) {
+        y[i] = rand_uniform(&rng, 0.0, 1.0);
+    }
+}
+
+static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untouched(void **state)
+{
+    FIXTURE;
+    const double loss1 = forward_backward_ok(f);
+    quantities q1, q2;
+    read_quantities(f->net, &q1, 1);
+    snapshot g1 = snapshot_grads(f->net);
+
+    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
+    double *out = malloc(BIG * N2 * sizeof *out);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(out);
+    big_batch(x, y, BIG, 5);
+    double ev = NAN;
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, out, BIG * N2));
+    assert_last_error_empty();
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, 7 * N0, 7, out, BIG * N2));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, y, BIG * N2, BIG, &ev));
+    assert_last_error_empty();
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, y, 3 * N2, 3, &ev));
+
+    size_t rows = 0;
+    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_int_equal(rows, B);
+    read_quantities(f->net, &q2, 1);
+    assert_memory_equal(&q1, &q2, sizeof q1);
+    snapshot g2 = snapshot_grads(f->net);
+    assert_same_snapshot(g1, g2, "gradients after predict / evaluate");
+
+    /* The forward cache is still that batch's: backward works, same result. */
+    double loss2 = NAN;
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, &loss2));
+    assert_true(loss1 == loss2);
+    snapshot g3 = snapshot_grads(f->net);
+    assert_same_snapshot(g1, g3, "gradients of backward after predict / evaluate");
+    snapshot_free(&g1);
+    snapshot_free(&g2);
+    snapshot_free(&g3);
+    free(x);
+    free(y);
+    free(out);
+}
+
+/* predict before any forward does not create a training cache. */
+static void test_predict_before_forward_leaves_no_training_cache(void **state)
+{
+    FIXTURE;
+    double out[B * N2], ev = NAN;
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
+    size_t rows = 0;
+    assert_status(swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
+    assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, NULL), SWIFTMLP_ERR_STATE);
+}
+
+static void test_predict_600_rows_equals_forward_rows(void **state)
+{
+    FIXTURE;
+    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
+    double *a = malloc(BIG * N2 * sizeof *a), *b = malloc(BIG * N2 * sizeof *b);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(a);
+    assert_non_null(b);
+    big_batch(x, y, BIG, 6);
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, a, BIG * N2));
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, b, BIG * N2));
+    for (size_t i = 0; i < BIG * N2; i++) {
+        assert_close(b[i], a[i], 1e-15, 0.0);
+    }
+    /* y_cap may be larger than needed; nothing past rows*NL is written. */
+    double c[3 * N2 + 1];
+    c[3 * N2] = -42.0;
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, 3, c, 3 * N2 + 1));
+    assert_true(c[3 * N2] == -42.0);
+    for (size_t i = 0; i < 3 * N2; i++) {
+        assert_close(c[i], a[i], 1e-15, 0.0);
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+}
+
+static void test_predict_float32_equals_forward_rows(void **state)
+{
+    FIXTURE;
+    enum { R = 300 };
+    float *x = malloc(R * N0 * sizeof *x), *a = malloc(R * N2 * sizeof *a), *b = malloc(R * N2 * sizeof *b);
+    assert_non_null(x);
+    assert_non_null(a);
+    assert_non_null(b);
+    uint64_t rng = 8;
+    for (size_t i = 0; i < R * N0; i++) {
+        x[i] = (float)rand_uniform(&rng, -3.0, 3.0);
+    }
+    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, x, R * N0, R, a, R * N2));
+    assert_ok(swiftmlp_predict(f->net32, SWIFTMLP_FLOAT32, x, R * N0, R, b, R * N2));
+    for (size_t i = 0; i < R * N2; i++) {
+        assert_close(b[i], a[i], 1e-6, 0.0);
+    }
+    free(x);
+    free(a);
+    free(b);
+}
+
+static void test_evaluate_equals_backward_loss_of_same_batch(void **state)
+{
+    FIXTURE;
+    const double loss = forward_backward_ok(f);
+    double ev = NAN;
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
+    assert_close(ev, loss, 1e-15, 0.0);
+}
+
+static void test_evaluate_600_rows_equals_backward_loss_of_same_batch(void **state)
+{
+    FIXTURE;
+    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
+    double *out = malloc(BIG * N2 * sizeof *out);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(out);
+    big_batch(x, y, BIG, 9);
+    double loss = NAN, ev = NAN;
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, out, BIG * N2));
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, y, BIG * N2, BIG, &loss));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, y, BIG * N2, BIG, &ev));
+    assert_close(ev, loss, 1e-15, 0.0);
+    free(x);
+    free(y);
+    free(out);
+}
+
+static void test_evaluate_float32_equals_backward_loss(void **state)
+{
+    FIXTURE;
+    double loss = NAN, ev = NAN;
+    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
+    assert_ok(swiftmlp_backward(f->net32, SWIFTMLP_FLOAT32, f->y32, B * N2, B, &loss));
+    assert_ok(swiftmlp_evaluate(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, f->y32, B * N2, B, &ev));
+    assert_close(ev, loss, 1e-6, 0.0);
+}
+
+/* ======================================================================== */
+/* get_quantity / cached_rows bad input                                     */
+/* ======================================================================== */
+
+static void test_cached_rows_before_any_forward_returns_state_error(void **state)
+{
+    FIXTURE;
+    size_t rows = 99;
+    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
+}
+
+static void test_cached_rows_null_net_returns_null_pointer(void **state)
+{
+    (void)state;
+    size_t rows;
+    assert_fails(swiftmlp_cached_rows(NULL, &rows), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_cached_rows_null_rows_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    forward_ok(f);
+    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+#define GQ(f, q, l, cap) swiftmlp_get_quantity((f)->net, (q), (l), SWIFTMLP_FLOAT64, buf, (cap))
+
+static void test_get_quantity_f_before_any_forward_returns_state_error(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 1, B * N1), SWIFTMLP_ERR_STATE);
+}
+
+static void test_get_quantity_g0_before_any_forward_returns_state_error(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N1), SWIFTMLP_ERR_STATE);
+}
+
+static void test_get_quantity_dl_df_before_backward_returns_state_error(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 2, B * N1), SWIFTMLP_ERR_STATE);
+}
+
+static void test_get_quantity_dl_dg_before_backward_returns_state_error(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 1, B * N1), SWIFTMLP_ERR_STATE);
+}
+
+static void test_get_quantity_layer_above_l_returns_layer_index(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 3, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
+}
+
+static void test_get_quantity_layer_size_max_returns_layer_index(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, SIZE_MAX, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
+}
+
+static void test_get_quantity_f_of_layer_0_returns_layer_index(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
+}
+
+static void test_get_quantity_dl_df_of_layer_0_returns_layer_index(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
+}
+
+static void test_get_quantity_dl_dg_of_layer_0_returns_layer_index(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
+}
+
+static void test_get_quantity_unknown_quantity_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)4, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_get_quantity_negative_quantity_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)-1, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    for (size_t i = 0; i < B * N1; i++) {
+        buf[i] = -7.0;
+    }
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 1, B * N1 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
+    for (size_t i = 0; i < B * N1; i++) {
+        assert_true(buf[i] == -7.0); /* nothing written */
+    }
+}
+
+static void test_get_quantity_capacity_zero_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 2, 0), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_get_quantity_input_capacity_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_ok(f);
+    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N0 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_get_quantity_float32_call_on_float64_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    float buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT32, buf, B * N1),
+                           SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_get_quantity_float64_call_on_float32_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
+    assert_fails_unchanged(f->net32, swiftmlp_get_quantity(f->net32, SWIFTMLP_Q_F, 1, SWIFTMLP_FLOAT64, buf, B * N1),
+                           SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_get_quantity_unknown_dtype_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double buf[B * N1];
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, (swiftmlp_dtype)9, buf, B * N1),
+                           SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_get_quantity_null_out_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    forward_backward_ok(f);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, NULL, B * N1),
+                           SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_get_quantity_null_net_returns_null_pointer(void **state)
+{
+    (void)state;
+    double buf[B * N1];
+    assert_fails(swiftmlp_get_quantity(NULL, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, buf, B * N1),
+                 SWIFTMLP_ERR_NULL_POINTER);
+}
+
+/* ======================================================================== */
+/* predict / evaluate bad input (training cache kept)                       */
+/* ======================================================================== */
+
+/* The call must fail with `expected`, keep the parameters, and keep the
+ * training cache (cached rows, backward still works). */
+#define CHECK_INFER_FAILS(f, call, expected)                                              \
+    do {                                                                                  \
+        forward_ok(f);                                                                    \
+        assert_fails_unchanged((f)->net, (call), (expected));                             \
+        size_t rows_ = 0;                                                                 \
+        assert_ok(swiftmlp_cached_rows((f)->net, &rows_));                                \
+        assert_int_equal(rows_, B);                                                       \
+        assert_ok(swiftmlp_backward((f)->net, SWIFTMLP_FLOAT64, (f)->y, B * N2, B, NULL)); \
+    } while (0)
+
+static void test_predict_rows_0_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, out, B * N2),
+                      SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_predict_x_len_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0 - 1, B, out, B * N2),
+                      SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_predict_x_len_too_large_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B - 1, out, B * N2),
+                      SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_predict_y_cap_too_small_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2 - 1),
+                      SWIFTMLP_ERR_BUFFER_SIZE);
+}
+
+static void test_predict_nan_in_x_returns_non_finite(void **state)
+{
+    FIXTURE;
+    double out[B * N2], x[B * N0];
+    memcpy(x, f->x, sizeof x);
+    x[B * N0 - 1] = NAN;
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
+                      SWIFTMLP_ERR_NON_FINITE);
+}
+
+static void test_predict_inf_in_x_returns_non_finite(void **state)
+{
+    FIXTURE;
+    double out[B * N2], x[B * N0];
+    memcpy(x, f->x, sizeof x);
+    x[0] = -INFINITY;
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
+                      SWIFTMLP_ERR_NON_FINITE);
+}
+
+static void test_predict_float32_call_on_float64_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    float out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, B, out, B * N2),
+                      SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_predict_float64_call_on_float32_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    assert_fails_unchanged(f->net32, swiftmlp_predict(f->net32, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
+                           SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_predict_unknown_dtype_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, (swiftmlp_dtype)0, f->x, B * N0, B, out, B * N2),
+                      SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_predict_null_x_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, NULL, B * N0, B, out, B * N2),
+                      SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_predict_null_y_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, NULL, B * N2),
+                      SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_predict_null_net_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    double out[B * N2];
+    assert_fails(swiftmlp_predict(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
+                 SWIFTMLP_ERR_NULL_POINTER);
+}
+
+#define EV(f, x, xl, y, yl, rows, loss) \
+    swiftmlp_evaluate((f)->net, SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (rows), (loss))
+
+static void test_evaluate_rows_0_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double loss = 5.0;
+    CHECK_INFER_FAILS(f, EV(f, f->x, 0, f->y, 0, 0, &loss), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    assert_true(loss == 5.0);
+}
+
+static void test_evaluate_x_len_wrong_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double loss = 5.0;
+    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0 - 1, f->y, B * N2, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_true(loss == 5.0);
+}
+
+static void test_evaluate_y_len_wrong_returns_buffer_size(void **state)
+{
+    FIXTURE;
+    double loss = 5.0;
+    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2 - 1, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_true(loss == 5.0);
+}
+
+static void test_evaluate_nan_in_x_returns_non_finite(void **state)
+{
+    FIXTURE;
+    double loss = 5.0, x[B * N0];
+    memcpy(x, f->x, sizeof x);
+    x[2] = NAN;
+    CHECK_INFER_FAILS(f, EV(f, x, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
+    assert_true(loss == 5.0);
+}
+
+static void test_evaluate_inf_in_y_returns_non_finite(void **state)
+{
+    FIXTURE;
+    double loss = 5.0, y[B * N2];
+    memcpy(y, f->y, sizeof y);
+    y[1] = INFINITY;
+    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
+    assert_true(loss == 5.0);
+}
+
+static void test_evaluate_float32_call_on_float64_net_returns_dtype_error(void **state)
+{
+    FIXTURE;
+    double loss = 5.0;
+    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, f->y32, B * N2, B, &loss),
+                      SWIFTMLP_ERR_DTYPE);
+}
+
+static void test_evaluate_unknown_dtype_returns_invalid_argument(void **state)
+{
+    FIXTURE;
+    double loss = 5.0;
+    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, (swiftmlp_dtype)3, f->x, B * N0, f->y, B * N2, B, &loss),
+                      SWIFTMLP_ERR_INVALID_ARGUMENT);
+}
+
+static void test_evaluate_null_loss_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2, B, NULL), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_evaluate_null_x_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    double loss;
+    CHECK_INFER_FAILS(f, EV(f, NULL, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_evaluate_null_y_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    double loss;
+    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, NULL, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
+}
+
+static void test_evaluate_null_net_returns_null_pointer(void **state)
+{
+    FIXTURE;
+    double loss;
+    assert_fails(swiftmlp_evaluate(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &loss),
+                 SWIFTMLP_ERR_NULL_POINTER);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        /* the slides' quantities */
+        T(test_quantities_after_forward_backward_match_slide_equations),
+        T(test_float32_quantities_agree_with_float64_network),
+        T(test_cached_rows_is_the_batch_of_the_last_forward),
+        T(test_quantities_stay_readable_and_unchanged_after_step_and_set_params),
+        T(test_new_forward_hides_derivatives_until_next_backward),
+        T(test_failed_backward_does_not_make_derivatives_readable),
+        /* inference */
+        T(test_predict_and_evaluate_leave_quantities_cache_and_gradients_untouched),
+        T(test_predict_before_forward_leaves_no_training_cache),
+        T(test_predict_600_rows_equals_forward_rows),
+        T(test_predict_float32_equals_forward_rows),
+        T(test_evaluate_equals_backward_loss_of_same_batch),
+        T(test_evaluate_600_rows_equals_backward_loss_of_same_batch),
+        T(test_evaluate_float32_equals_backward_loss),
+        /* cached_rows / get_quantity bad input */
+        T(test_cached_rows_before_any_forward_returns_state_error),
+        T(test_cached_rows_null_net_returns_null_pointer),
+        T(test_cached_rows_null_rows_returns_null_pointer),
+        T(test_get_quantity_f_before_any_forward_returns_state_error),
+        T(test_get_quantity_g0_before_any_forward_returns_state_error),
+        T(test_get_quantity_dl_df_before_backward_returns_state_error),
+        T(test_get_quantity_dl_dg_before_backward_returns_state_error),
+        T(test_get_quantity_layer_above_l_returns_layer_index),
+        T(test_get_quantity_layer_size_max_returns_layer_index),
+        T(test_get_quantity_f_of_layer_0_returns_layer_index),
+        T(test_get_quantity_dl_df_of_layer_0_returns_layer_index),
+        T(test_get_quantity_dl_dg_of_layer_0_returns_layer_index),
+        T(test_get_quantity_unknown_quantity_returns_invalid_argument),
+        T(test_get_quantity_negative_quantity_returns_invalid_argument),
+        T(test_get_quantity_capacity_one_too_small_returns_buffer_size),
+        T(test_get_quantity_capacity_zero_returns_buffer_size),
+        T(test_get_quantity_input_capacity_too_small_returns_buffer_size),
+        T(test_get_quantity_float32_call_on_float64_net_returns_dtype_error),
+        T(test_get_quantity_float64_call_on_float32_net_returns_dtype_error),
+        T(test_get_quantity_unknown_dtype_returns_invalid_argument),
+        T(test_get_quantity_null_out_returns_null_pointer),
+        T(test_get_quantity_null_net_returns_null_pointer),
+        /* predict bad input */
+        T(test_predict_rows_0_returns_invalid_argument),
+        T(test_predict_x_len_too_small_returns_buffer_size),
+        T(test_predict_x_len_too_large_returns_buffer_size),
+        T(test_predict_y_cap_too_small_returns_buffer_size),
+        T(test_predict_nan_in_x_returns_non_finite),
+        T(test_predict_inf_in_x_returns_non_finite),
+        T(test_predict_float32_call_on_float64_net_returns_dtype_error),
+        T(test_predict_float64_call_on_float32_net_returns_dtype_error),
+        T(test_predict_unknown_dtype_returns_invalid_argument),
+        T(test_predict_null_x_returns_null_pointer),
+        T(test_predict_null_y_returns_null_pointer),
+        T(test_predict_null_net_returns_null_pointer),
+        /* evaluate bad input */
+        T(test_evaluate_rows_0_returns_invalid_argument),
+        T(test_evaluate_x_len_wrong_returns_buffer_size),
+        T(test_evaluate_y_len_wrong_returns_buffer_size),
+        T(test_evaluate_nan_in_x_returns_non_finite),
+        T(test_evaluate_inf_in_y_returns_non_finite),
+        T(test_evaluate_float32_call_on_float64_net_returns_dtype_error),
+        T(test_evaluate_unknown_dtype_returns_invalid_argument),
+        T(test_evaluate_null_loss_returns_null_pointer),
+        T(test_evaluate_null_x_returns_null_pointer),
+        T(test_evaluate_null_y_returns_null_pointer),
+        T(test_evaluate_null_net_returns_null_pointer),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
