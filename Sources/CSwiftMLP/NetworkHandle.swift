@@ -66,7 +66,7 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// swiftmlp_free has not released: a freed, foreign or twice-freed
     /// pointer is recognised without reading the memory it points to.
     /// Guarded by smlp_registry_lock (a pthread mutex in CSwiftMLPSupport).
-    nonisolated(unsafe) private static var live = Set<UInt>()
+    nonisolated(unsafe) private static var live = HandleRegistry()
 
     /// Registers `handle` and returns the pointer C callers hold.
     static func publish(_ handle: NetworkHandle) -> OpaquePointer {
@@ -96,7 +96,7 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     static func free(_ pointer: OpaquePointer) {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
         smlp_registry_lock()
-        let removed = live.remove(address) != nil
+        let removed = live.remove(address)
         smlp_registry_unlock()
         if removed { Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).release() }
     }

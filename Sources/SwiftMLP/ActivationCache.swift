@@ -5,40 +5,43 @@
 /// g[a] is (B, N_a); for a >= 1 also f[a], dL/dg[a], dL/df[a], each (B, N_a).
 /// All live in one allocation of `capacity * (N0 + 4*(N1+...+NL))` elements;
 /// each region is sized for `capacity` rows, of which a batch uses the first B.
+/// The region offsets live in a second small allocation, so that copying
+/// this struct costs no reference counting in the hot path.
 struct ActivationCache<Scalar: MLPScalar> {
     let capacity: Int
     private let storage: AlignedBuffer<Scalar>
-    private let gOffsets: [Int]
-    private let fOffsets: [Int]
-    private let dgOffsets: [Int]
-    private let dfOffsets: [Int]
+    /// For each a: offsets of g, f, dL/dg, dL/df (4 entries per layer).
+    private let offsets: AlignedBuffer<Int>
 
     init(layout: Layout, capacity: Int) throws(MLPError) {
-        var g: [Int] = [], f: [Int] = [], dg: [Int] = [], df: [Int] = []
+        let table = try AlignedBuffer<Int>(count: 4 * layout.sizes.count)
         var offset = 0
         for (a, n) in layout.sizes.enumerated() {
             let region = capacity * n
-            g.append(offset); offset += region
-            if a == 0 {
-                f.append(0); dg.append(0); df.append(0)
-            } else {
-                f.append(offset); offset += region
-                dg.append(offset); offset += region
-                df.append(offset); offset += region
+            table.base[4 * a] = offset
+            offset += region
+            for q in 1...3 {
+                table.base[4 * a + q] = a == 0 ? 0 : offset
+                if a > 0 { offset += region }
             }
         }
-        self.storage = try AlignedBuffer(count: offset)
+        do {
+            self.storage = try AlignedBuffer(count: offset)
+        } catch {
+            table.deallocate()
+            throw error
+        }
         self.capacity = capacity
-        self.gOffsets = g
-        self.fOffsets = f
-        self.dgOffsets = dg
-        self.dfOffsets = df
+        self.offsets = table
     }
 
-    func deallocate() { storage.deallocate() }
+    func deallocate() {
+        storage.deallocate()
+        offsets.deallocate()
+    }
 
-    @inline(__always) func g(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + gOffsets[a] }
-    @inline(__always) func f(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + fOffsets[a] }
-    @inline(__always) func dg(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + dgOffsets[a] }
-    @inline(__always) func df(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + dfOffsets[a] }
+    @inline(__always) func g(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + offsets.base[4 * a] }
+    @inline(__always) func f(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + offsets.base[4 * a + 1] }
+    @inline(__always) func dg(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + offsets.base[4 * a + 2] }
+    @inline(__always) func df(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + offsets.base[4 * a + 3] }
 }

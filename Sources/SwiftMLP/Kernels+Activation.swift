@@ -2,33 +2,67 @@ import RealModule
 
 extension Kernels {
     /// Forward: f (B, N) += b (N) broadcast over the batch; g = act(f).
-    /// One pass over f, which already holds g_prev @ W^T from BLAS.
+    /// f already holds g_prev @ W^T. Bias and activation are one fused pass
+    /// for layers of 16 or more units; narrower ones (in L1 anyway) take a
+    /// bias pass and one flat activation loop over the block, which vectorizes.
     static func biasActivationForward<T: MLPScalar>(
         _ act: Activation, slope: T,
         f: UnsafeMutablePointer<T>, g: UnsafeMutablePointer<T>,
         bias: UnsafePointer<T>, rows: Int, cols: Int
     ) {
-        for r in 0..<rows {
-            let fr = f + r * cols, gr = g + r * cols
-            switch act {
-            case .sigmoid:
-                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoid(v) }
-            case .tanh:
-                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
-            case .relu:
-                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : 0 }
-            case .leakyReLU:
-                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : slope * v }
-            case .identity:
-                for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v }
-            case .softmax:
+        if act == .softmax {
+            for r in 0..<rows {
+                let fr = f + r * cols, gr = g + r * cols
                 // g = exp(f - max f) / sum exp(f - max f), per row: never overflows.
                 var m = -T.infinity
                 for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; m = Swift.max(m, v) }
                 var s: T = 0
-                for c in 0..<cols { let e = T.exp(fr[c] - m); gr[c] = e; s += e }
+                for c in 0..<cols { let e = T.expNonPositive(fr[c] - m); gr[c] = e; s += e }
                 for c in 0..<cols { gr[c] = gr[c] / s }
             }
+            return
+        }
+        if cols >= 16 {
+            // One fused pass per row: f += b and g = act(f).
+            for r in 0..<rows {
+                let fr = f + r * cols, gr = g + r * cols
+                switch act {
+                case .sigmoid:
+                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoid(v) }
+                case .tanh:
+                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
+                case .relu:
+                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : 0 }
+                case .leakyReLU:
+                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : slope * v }
+                case .identity:
+                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v }
+                case .softmax:
+                    break
+                }
+            }
+            return
+        }
+        // Narrow layers (all in L1): f += b row by row, then the activation
+        // over the whole (B, N) block in one flat loop, long enough to vectorize.
+        for r in 0..<rows {
+            let fr = f + r * cols
+            for c in 0..<cols { fr[c] += bias[c] }
+        }
+        let count = rows * cols
+        switch act {
+        case .sigmoid:
+            for i in 0..<count { g[i] = sigmoid(f[i]) }
+        case .tanh:
+            for i in 0..<count { g[i] = T.tanh(f[i]) }
+        case .relu:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : 0 }
+        case .leakyReLU:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : slope * v }
+        case .identity:
+            g.update(from: f, count: count)
+        case .softmax:
+            break
         }
     }
 

@@ -145,7 +145,7 @@ extension Kernels {
     /// max(f, 0) - f y + log(1 + exp(-|f|)); finite for every finite f.
     @inline(__always)
     static func bceTerm<T: MLPScalar>(_ f: T, _ y: T) -> T {
-        Swift.max(f, 0) - f * y + T.log(onePlus: T.exp(-Swift.abs(f)))
+        Swift.max(f, 0) - f * y + T.log(onePlus: T.expNonPositive(-Swift.abs(f)))
     }
 
     /// log(sum_j exp(x_j)) = m + log(sum_j exp(x_j - m)), m = max x.
@@ -154,7 +154,7 @@ extension Kernels {
         var m = -T.infinity
         for i in 0..<n { m = Swift.max(m, x[i]) }
         var s: T = 0
-        for i in 0..<n { s += T.exp(x[i] - m) }
+        for i in 0..<n { s += T.expNonPositive(x[i] - m) }
         return m + T.log(s)
     }
 }

@@ -7,15 +7,13 @@ import RealModule
 /// network owns and has sized; no kernel allocates.
 enum Kernels {
     /// sigmoid(x) = 1 / (1 + exp(-x)), in a form that never overflows:
-    /// exp is only taken of a non-positive number.
+    /// with e = exp(-|x|) in (0, 1], 1/(1+e) for x >= 0 and e/(1+e) below.
+    /// Branch-free, so the kernel loops vectorize.
     @inline(__always)
     static func sigmoid<T: MLPScalar>(_ x: T) -> T {
-        if x >= 0 {
-            return 1 / (1 + T.exp(-x))
-        } else {
-            let e = T.exp(x)
-            return e / (1 + e)
-        }
+        let e = T.expNonPositive(-Swift.abs(x))
+        let d = 1 + e
+        return x >= 0 ? 1 / d : e / d
     }
 
     /// Backward of the bias broadcast: db (N) = sum over the batch of df (B, N).

@@ -16,6 +16,10 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
+    /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
+    static func expNonPositive(_ x: Self) -> Self
+
     /// The value stored little-endian at `p` (any alignment).
     static func loadLittleEndian(from p: UnsafeRawPointer) -> Self
     /// The value whose bit pattern is `v`'s in little-endian byte order.

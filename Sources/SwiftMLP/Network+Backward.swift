@@ -86,16 +86,16 @@ extension Network {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let df = cache.df(l + 1)
             // dW (nOut, nIn) = df^T (nOut, B) @ g_prev (B, nIn)
-            Scalar.gemm(transA: true, transB: false, m: nOut, n: nIn, k: batch,
-                        alpha: 1, a: df, lda: nOut, b: cache.g(l), ldb: nIn,
-                        beta: 0, c: grads.base + layout.weightOffsets[l], ldc: nIn)
+            Kernels.matmul(transA: true, transB: false, m: nOut, n: nIn, k: batch,
+                        a: df, lda: nOut, b: cache.g(l), ldb: nIn,
+                        c: grads.base + layout.weightOffsets[l], ldc: nIn)
             // db = sum over the batch of df
             Kernels.biasBackward(db: grads.base + layout.biasOffsets[l], df: df, rows: batch, cols: nOut)
             if l > 0 {
                 // dg_prev (B, nIn) = df (B, nOut) @ W (nOut, nIn)
-                Scalar.gemm(transA: false, transB: false, m: batch, n: nIn, k: nOut,
-                            alpha: 1, a: df, lda: nOut, b: params.base + layout.weightOffsets[l], ldb: nIn,
-                            beta: 0, c: cache.dg(l), ldc: nIn)
+                Kernels.matmul(transA: false, transB: false, m: batch, n: nIn, k: nOut,
+                            a: df, lda: nOut, b: params.base + layout.weightOffsets[l], ldb: nIn,
+                            c: cache.dg(l), ldc: nIn)
                 Kernels.activationBackward(activations[l - 1], slope: slope, df: cache.df(l), dg: cache.dg(l),
                                            f: cache.f(l), g: cache.g(l), rows: batch, cols: nIn)
             }

@@ -59,10 +59,10 @@ extension Network {
         for l in 0..<layout.layerCount {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let f = cache.f(l + 1)
-            Scalar.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn,
-                        alpha: 1, a: cache.g(l), lda: nIn,
+            Kernels.matmul(transA: false, transB: true, m: rows, n: nOut, k: nIn,
+                        a: cache.g(l), lda: nIn,
                         b: params.base + layout.weightOffsets[l], ldb: nIn,
-                        beta: 0, c: f, ldc: nOut)
+                        c: f, ldc: nOut)
             Kernels.biasActivationForward(activations[l], slope: slope, f: f, g: cache.g(l + 1),
                                           bias: params.base + layout.biasOffsets[l], rows: rows, cols: nOut)
         }

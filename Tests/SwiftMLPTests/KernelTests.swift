@@ -90,3 +90,27 @@ import Testing
         #expect(!Kernels.allFinite([Float(1), -.infinity], count: 2))
     }
 }
+
+@Suite struct DirectMatmulTests {
+    func check<T: MLPScalar>(_: T.Type, tolerance: Double) {
+        var data = TestData(seed: 17)
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for (m, n, k) in [(1, 1, 1), (4, 4, 2), (3, 7, 5), (16, 16, 16)] {
+                    let a: [T] = data.uniform(m * k, -1, 1)
+                    let b: [T] = data.uniform(k * n, -1, 1)
+                    let lda = transA ? m : k, ldb = transB ? k : n
+                    var c = [T](repeating: .nan, count: m * n)
+                    Kernels.directMatmul(transA: transA, transB: transB, m: m, n: n, k: k,
+                                         a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: n)
+                    let naive = NaiveKernels.matmul(transA: transA, transB: transB, m: m, n: n, k: k,
+                                                    a: a, lda: lda, b: b, ldb: ldb)
+                    #expect(relativeError(c, naive) <= tolerance, "\(m)x\(n)x\(k) transA \(transA) transB \(transB)")
+                }
+            }
+        }
+    }
+
+    @Test func directLoopsMatchNaiveDouble() { check(Double.self, tolerance: 1e-14) }
+    @Test func directLoopsMatchNaiveFloat() { check(Float.self, tolerance: 1e-6) }
+}
