@@ -708,6 +708,21 @@ SET_FAILS(test_set_optimizer_adamw_weight_decay_negative_returns_invalid_argumen
 SET_FAILS(test_set_optimizer_adamw_weight_decay_nan_returns_invalid_argument_and_keeps_previous,
           adam_with(SWIFTMLP_OPT_ADAMW, 1e-3, 0.9, 0.999, 1e-8, NAN))
 
+/* Fields a kind does not use must still be finite: they are read back and
+ * saved (a NaN there once made a saved model unloadable; found by fuzz_api). */
+static swiftmlp_optimizer with_unused(swiftmlp_optimizer_kind kind, double momentum, double eps)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(kind, &o));
+    o.momentum = momentum;
+    o.eps = eps;
+    return o;
+}
+SET_FAILS(test_set_optimizer_adam_nan_momentum_unused_returns_invalid_argument_and_keeps_previous,
+          with_unused(SWIFTMLP_OPT_ADAM, NAN, 1e-8))
+SET_FAILS(test_set_optimizer_sgd_infinite_eps_unused_returns_invalid_argument_and_keeps_previous,
+          with_unused(SWIFTMLP_OPT_SGD, 0.0, INFINITY))
+
 static void test_set_optimizer_unknown_kind_returns_invalid_argument_and_keeps_previous(void **state)
 {
     FIXTURE;
@@ -1023,6 +1038,8 @@ int main(void)
         TF(test_set_optimizer_adamw_beta1_one_returns_invalid_argument_and_keeps_previous),
         TF(test_set_optimizer_adamw_beta2_zero_returns_invalid_argument_and_keeps_previous),
         TF(test_set_optimizer_adamw_eps_zero_returns_invalid_argument_and_keeps_previous),
+        TF(test_set_optimizer_adam_nan_momentum_unused_returns_invalid_argument_and_keeps_previous),
+        TF(test_set_optimizer_sgd_infinite_eps_unused_returns_invalid_argument_and_keeps_previous),
         TF(test_set_optimizer_adamw_weight_decay_negative_returns_invalid_argument_and_keeps_previous),
         TF(test_set_optimizer_adamw_weight_decay_nan_returns_invalid_argument_and_keeps_previous),
         TF(test_set_optimizer_unknown_kind_returns_invalid_argument_and_keeps_previous),

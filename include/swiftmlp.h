@@ -223,7 +223,8 @@ typedef struct swiftmlp_config {
     swiftmlp_init init;                      /**< default SWIFTMLP_INIT_UNIFORM */
 } swiftmlp_config;
 
-/** An optimizer and its hyperparameters (see swiftmlp_optimizer_kind). */
+/** An optimizer and its hyperparameters (see swiftmlp_optimizer_kind).
+ *  Every field must be finite, also those the kind does not use. */
 typedef struct swiftmlp_optimizer {
     size_t struct_size;            /**< sizeof(swiftmlp_optimizer) */
     swiftmlp_optimizer_kind kind;

@@ -2,7 +2,8 @@
 # Installs what swiftmlp needs to build and test, only where it is missing:
 # Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
 # header check) and Python packages (numpy, pytest, scikit-learn, tqdm,
-# matplotlib).
+# matplotlib; safetensors and torch for the model-file interoperability tests,
+# which fail -- never skip -- without them).
 # Sourced or run by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
@@ -25,7 +26,18 @@ python3 -c "import pytest" 2>/dev/null || py_missing+=(pytest)
 python3 -c "import sklearn" 2>/dev/null || py_missing+=(scikit-learn)
 python3 -c "import tqdm" 2>/dev/null || py_missing+=(tqdm)
 python3 -c "import matplotlib" 2>/dev/null || py_missing+=(matplotlib)
+python3 -c "import safetensors.numpy" 2>/dev/null || py_missing+=(safetensors)
 if [ ${#py_missing[@]} -gt 0 ]; then
     echo "deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install -q "${py_missing[@]}"
+fi
+if ! python3 -c "import torch" 2>/dev/null; then
+    echo "deps: installing Python packages: torch"
+    # Prefer a CPU build that pip's configured find-links offer (PIP_FIND_LINKS
+    # or pip.conf), taken without asking the index (which would pick a newer
+    # CUDA build); the second call adds torch's dependencies from the index
+    # (the installed torch satisfies "torch").  Without such a wheel the
+    # first call fails quietly and torch comes from the index.
+    python3 -m pip install -q --no-index --no-deps torch 2>/dev/null || true
+    python3 -m pip install -q torch
 fi

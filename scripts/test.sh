@@ -14,3 +14,10 @@ ctest --test-dir build --output-on-failure
 
 echo "== Python tests (pytest)"
 python3 -m pytest python-bindings/tests -q
+
+# Sanitizers (ASan+UBSan, LSan, TSan), valgrind and libFuzzer; see
+# fuzz/README.md.  SWIFTMLP_HARDENING=skip leaves them out (local use).
+if [ "${SWIFTMLP_HARDENING:-run}" != skip ]; then
+    echo "== Hardening: sanitizers, valgrind, fuzzing (scripts/ci-hardening.sh)"
+    bash scripts/ci-hardening.sh
+fi

@@ -45,7 +45,7 @@ public func swiftmlp_save_buffer(
 public func swiftmlp_save_file(_ net: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ flags: UInt32) -> swiftmlp_status {
     run("swiftmlp_save_file", net, .read) { (h) throws(MLPError) in
         let state = try includesOptimizerState(flags)
-        let path = String(cString: try required(path, "path"))
+        let path = FileIO.Path(cString: try required(path, "path"))
         try h.network.save(path: path, includeOptimizerState: state)
     }
 }
@@ -68,7 +68,7 @@ public func swiftmlp_load_file(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutab
     out?.pointee = nil
     return run("swiftmlp_load_file") { () throws(MLPError) in
         let out = try required(out, "out")
-        let path = String(cString: try required(path, "path"))
+        let path = FileIO.Path(cString: try required(path, "path"))
         let net = try DynamicNetwork.load(path: path)
         out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }

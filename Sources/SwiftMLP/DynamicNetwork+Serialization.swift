@@ -78,6 +78,11 @@ extension Network {
 extension DynamicNetwork {
     /// Saves the model file to `path` atomically (see `FileIO.writeAtomically`).
     public func save(path: String, includeOptimizerState: Bool = false) throws(MLPError) {
+        try save(path: FileIO.Path(path), includeOptimizerState: includeOptimizerState)
+    }
+
+    /// Saves to a path given as raw bytes (not necessarily UTF-8).
+    public func save(path: FileIO.Path, includeOptimizerState: Bool = false) throws(MLPError) {
         try FileIO.writeAtomically(path: path) { (sink) throws(MLPError) in
             try writeModel(includeOptimizerState: includeOptimizerState, to: sink)
         }
@@ -85,6 +90,11 @@ extension DynamicNetwork {
 
     /// Loads the model file at `path`.
     public static func load(path: String) throws(MLPError) -> DynamicNetwork {
+        try load(path: FileIO.Path(path))
+    }
+
+    /// Loads from a path given as raw bytes (not necessarily UTF-8).
+    public static func load(path: FileIO.Path) throws(MLPError) -> DynamicNetwork {
         let bytes = try FileIO.read(path: path)
         defer { bytes.deallocate() }
         return try load(model: UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))

@@ -8,7 +8,7 @@ import Darwin
 
 /// Whole-file reads and atomic whole-file writes with POSIX calls; every
 /// failure is `MLPError(.io)` naming the path, the step and the reason.
-enum FileIO {
+public enum FileIO {
     /// Text for an errno value (no shared static buffer, unlike strerror).
     static func reason(_ code: Int32) -> String {
         switch code {
@@ -30,14 +30,45 @@ enum FileIO {
         }
     }
 
-    static func failure(_ step: String, _ path: String, _ code: Int32 = errno) -> MLPError {
+    static func failure(_ step: String, _ path: FileIO.Path, _ code: Int32 = errno) -> MLPError {
         MLPError(.io, "\(step) \"\(path)\": \(reason(code))")
     }
 
+    /// A file name as the bytes the system calls take (NUL-terminated), so
+    /// names that are not valid UTF-8 reach the file system unchanged.
+    public struct Path: CustomStringConvertible, Sendable {
+        let bytes: [CChar]
+
+        public init(_ string: String) { bytes = Array(string.utf8CString) }
+
+        /// The bytes of a NUL-terminated C string.
+        public init(cString: UnsafePointer<CChar>) {
+            bytes = Array(UnsafeBufferPointer(start: cString, count: strlen(cString) + 1))
+        }
+
+        init(bytes: [CChar]) { self.bytes = bytes.last == 0 ? bytes : bytes + [0] }
+
+        var isEmpty: Bool { bytes.count <= 1 }
+
+        /// For messages: the bytes as UTF-8, invalid sequences replaced.
+        public var description: String {
+            String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+
+        func appending(_ suffix: String) -> Path { Path(bytes: bytes.dropLast() + Array(suffix.utf8CString)) }
+
+        /// The directory part ("." when there is no slash, "/" for "/name").
+        var directory: Path {
+            let body = bytes.dropLast()
+            guard let slash = body.lastIndex(of: CChar(UInt8(ascii: "/"))) else { return Path(".") }
+            return slash == body.startIndex ? Path("/") : Path(bytes: Array(body[..<slash]))
+        }
+    }
+
     /// The whole contents of the regular file at `path`.
-    static func read(path: String) throws(MLPError) -> AlignedBuffer<UInt8> {
+    static func read(path: Path) throws(MLPError) -> AlignedBuffer<UInt8> {
         guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path.bytes, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure("cannot open", path) }
         defer { close(fd) }
         var info = stat()
@@ -75,26 +106,26 @@ enum FileIO {
     /// regular file (a directory, a device such as /dev/full) is refused. A
     /// symbolic link is followed: the file it points to is replaced.
     static func writeAtomically(
-        path requested: String, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
+        path requested: Path, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
     ) throws(MLPError) {
         guard !requested.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
         var path = requested
         var link = stat()
-        if lstat(requested, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {
-            guard let resolved = realpath(requested, nil) else { throw failure("cannot resolve the symbolic link", requested) }
-            path = String(cString: resolved)
+        if lstat(requested.bytes, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(requested.bytes, nil) else { throw failure("cannot resolve the symbolic link", requested) }
+            path = Path(cString: resolved)
             Glibc.free(resolved)
         }
         var existing = stat()
-        if stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+        if stat(path.bytes, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
             throw MLPError(.io, "cannot write \"\(path)\": it exists and is not a regular file")
         }
-        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        var template = path.appending(".tmp-XXXXXX").bytes
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw failure("cannot create a temporary file next to", path) }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let temporary = Path(bytes: template)
         var committed = false
-        defer { if !committed { unlink(temporary) } }
+        defer { if !committed { unlink(temporary.bytes) } }
         do throws(MLPError) {
             try produce { (chunk) throws(MLPError) in
                 var done = 0
@@ -114,12 +145,10 @@ enum FileIO {
             throw error
         }
         guard close(fd) == 0 else { throw failure("cannot close", path) }
-        guard rename(temporary, path) == 0 else { throw failure("cannot rename the temporary file to", path) }
+        guard rename(temporary.bytes, path.bytes) == 0 else { throw failure("cannot rename the temporary file to", path) }
         committed = true
         // Make the rename durable.
-        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
-        let directory = slash.map { String(path.utf8[..<$0]) ?? "." } ?? "."
-        let dfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dfd = open(path.directory.bytes, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
             close(dfd)

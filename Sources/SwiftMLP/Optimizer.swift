@@ -66,8 +66,14 @@ public struct Optimizer: Sendable, Equatable {
         Optimizer(kind: .adamW, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
-    /// Throws `.invalidArgument` naming the first hyperparameter out of its domain.
+    /// Throws `.invalidArgument` naming the first hyperparameter out of its
+    /// domain. Every field must be finite, including those this kind does
+    /// not use (they are kept, read back and saved).
     public func validate() throws(MLPError) {
+        for (name, value) in [("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon)]
+        where !value.isFinite {
+            throw MLPError(.invalidArgument, "\(name) \(value) must be finite (even where \(kind) does not use it)")
+        }
         guard learningRate.isFinite && learningRate > 0 else {
             throw MLPError(.invalidArgument, "learning rate \(learningRate) must be finite and > 0")
         }

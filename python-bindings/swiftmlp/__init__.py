@@ -19,18 +19,26 @@ A classifier trained on a data set:
     >>> net.gradient_check(X[:8], labels[:8])          # largest relative error, ~1e-9
     >>> net.inspect()[1]["dL_df"]                      # the slides' dL/df^(1) of the last batch
 
+Model files (safetensors; readable by safetensors.numpy and loadable into a
+PyTorch nn.Sequential, see the README):
+
+    >>> net.save("model.safetensors", optimizer_state=True)   # atomic
+    >>> net2 = swiftmlp.load("model.safetensors")             # resumes training bit-identically
+    >>> net3 = swiftmlp.from_bytes(net.to_bytes())
+
 The shared library is looked up in $SWIFTMLP_LIBRARY, then the package
 directory, then the repository's build trees (.build/release/, build/lib/); see
 swiftmlp._lib for details.
 """
 
-from ._errors import (BufferSizeError, CancelledError, DTypeError, InvalidArgumentError,
-                      LayerIndexError, NonFiniteError, NullPointerError, OutOfMemoryError,
-                      StateError, SwiftMLPError, TooLargeError)
+from ._errors import (BadHandleError, BufferSizeError, BusyError, CancelledError, DTypeError,
+                      FormatError, InvalidArgumentError, LayerIndexError, NonFiniteError,
+                      NullPointerError, OutOfMemoryError, StateError, SwiftMLPError,
+                      SwiftMLPIOError, TooLargeError)
 from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
                    MAX_SIZES, library_path, status_string, version, version_number)
 from ._optim import SGD, Adam, AdamW, EarlyStopping, GradientCheck, History
-from .mlp import ACTIVATIONS, INITS, LOSSES, MLP
+from .mlp import ACTIVATIONS, INITS, LOSSES, MLP, from_bytes, load
 
 #: Version of these Python bindings (equal to the C ABI version they target).
 __version__ = "0.3.0"
@@ -42,7 +50,8 @@ SWIFTMLP_MAX_PARAMS = MAX_PARAMS
 SWIFTMLP_MAX_BATCH_ELEMENTS = MAX_BATCH_ELEMENTS
 
 __all__ = [
-    "MLP", "SGD", "Adam", "AdamW", "EarlyStopping", "History", "GradientCheck",
+    "MLP", "load", "from_bytes", "SGD", "Adam", "AdamW", "EarlyStopping", "History",
+    "GradientCheck",
     "ACTIVATIONS", "LOSSES", "INITS",
     "version", "version_number", "status_string", "library_path", "__version__",
     "EXPECTED_VERSION_NUMBER",
@@ -51,5 +60,6 @@ __all__ = [
     "SWIFTMLP_MAX_BATCH_ELEMENTS",
     "SwiftMLPError", "NullPointerError", "InvalidArgumentError", "BufferSizeError",
     "DTypeError", "StateError", "TooLargeError", "OutOfMemoryError", "LayerIndexError",
-    "NonFiniteError", "CancelledError",
+    "NonFiniteError", "CancelledError", "FormatError", "SwiftMLPIOError", "BusyError",
+    "BadHandleError",
 ]

@@ -22,6 +22,10 @@ __all__ = [
     "LayerIndexError",
     "NonFiniteError",
     "CancelledError",
+    "FormatError",
+    "SwiftMLPIOError",
+    "BusyError",
+    "BadHandleError",
     "error_for_status",
 ]
 
@@ -37,6 +41,10 @@ ERR_OUT_OF_MEMORY = 7
 ERR_LAYER_INDEX = 8
 ERR_NON_FINITE = 9
 ERR_CANCELLED = 10
+ERR_FORMAT = 11
+ERR_IO = 12
+ERR_BUSY = 13
+ERR_BAD_HANDLE = 14
 
 
 class SwiftMLPError(Exception):
@@ -87,20 +95,20 @@ class InvalidArgumentError(SwiftMLPError, ValueError):
 class BufferSizeError(SwiftMLPError, ValueError):
     """SWIFTMLP_ERR_BUFFER_SIZE: an array does not have the shape the call needs."""
     status = ERR_BUFFER_SIZE
-    status_text = "buffer size"
+    status_text = "buffer size mismatch"
 
 
 class DTypeError(SwiftMLPError, TypeError):
     """SWIFTMLP_ERR_DTYPE: an array's element type cannot be used with the network."""
     status = ERR_DTYPE
-    status_text = "dtype mismatch"
+    status_text = "element type mismatch"
 
 
 class StateError(SwiftMLPError, RuntimeError):
     """SWIFTMLP_ERR_STATE: wrong call order (backward without a matching forward,
     gradients before any backward, ...) or use of a closed network."""
     status = ERR_STATE
-    status_text = "invalid state"
+    status_text = "call out of order"
 
 
 class TooLargeError(SwiftMLPError, ValueError):
@@ -139,11 +147,53 @@ class CancelledError(SwiftMLPError):
     status_text = "cancelled"
 
 
+class FormatError(SwiftMLPError, ValueError):
+    """SWIFTMLP_ERR_FORMAT: a model file or buffer is malformed or of an
+    unsupported version (swiftmlp.load, swiftmlp.from_bytes).  The message is
+    the library's, naming the problem (e.g. "header length ... exceeds the
+    limit", "unknown activation \"gelu\"")."""
+    status = ERR_FORMAT
+    status_text = "malformed model"
+
+
+class SwiftMLPIOError(SwiftMLPError, OSError):
+    """SWIFTMLP_ERR_IO: reading or writing a model file failed (a missing
+    file or directory, a directory or device where a regular file is needed,
+    no permission, disk full, ...).  Also an ``OSError``; ``filename`` is the
+    path (``errno`` is None: the library reports the reason as text)."""
+    status = ERR_IO
+    status_text = "i/o error"
+
+    def __init__(self, message: str = "", status: int | None = None,
+                 status_text: str | None = None, function: str | None = None,
+                 filename=None):
+        super().__init__(message, status, status_text, function)
+        self.filename = filename
+
+
+class BusyError(SwiftMLPError, RuntimeError):
+    """SWIFTMLP_ERR_BUSY: another thread was using the network in a conflicting
+    way, so the library refused the call and changed nothing.  The MLP class
+    serialises its own calls with a lock, so only code that calls the C
+    functions directly (or another library sharing the handle) sees it."""
+    status = ERR_BUSY
+    status_text = "network busy"
+
+
+class BadHandleError(SwiftMLPError):
+    """SWIFTMLP_ERR_BAD_HANDLE: the pointer is not a live network (already freed,
+    or not from swiftmlp).  The MLP class never passes a freed handle (a
+    closed MLP raises StateError); only direct C calls see it."""
+    status = ERR_BAD_HANDLE
+    status_text = "bad handle"
+
+
 _BY_STATUS = {
     cls.status: cls
     for cls in (NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
                 StateError, TooLargeError, OutOfMemoryError, LayerIndexError,
-                NonFiniteError, CancelledError)
+                NonFiniteError, CancelledError, FormatError, SwiftMLPIOError, BusyError,
+                BadHandleError)
 }
 
 

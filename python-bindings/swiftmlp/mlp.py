@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import operator
 import os
 import signal
@@ -13,11 +14,11 @@ import numpy as np
 from . import _lib, _optim
 from ._errors import (BufferSizeError, CancelledError, DTypeError, InvalidArgumentError,
                       LayerIndexError, NonFiniteError, StateError, SwiftMLPError,
-                      TooLargeError)
+                      SwiftMLPIOError, TooLargeError)
 from ._lib import lib, raise_error
 from ._optim import EarlyStopping, GradientCheck, History
 
-__all__ = ["MLP", "ACTIVATIONS", "LOSSES", "INITS"]
+__all__ = ["MLP", "ACTIVATIONS", "LOSSES", "INITS", "load", "from_bytes"]
 
 _DTYPE_CODES = {np.dtype(np.float32): _lib.FLOAT32, np.dtype(np.float64): _lib.FLOAT64}
 _CODE_DTYPES = {code: dt for dt, code in _DTYPE_CODES.items()}
@@ -51,6 +52,27 @@ class _UseOptimizer:
 
 _USE_OPTIMIZER = _UseOptimizer()
 
+# The hot paths call these without errcheck and test the status inline
+# (see _lib.unchecked).
+_forward = _lib.unchecked("swiftmlp_forward")
+_backward = _lib.unchecked("swiftmlp_backward")
+_train_step = _lib.unchecked("swiftmlp_train_step")
+
+_c_char_from_buffer = ctypes.c_char.from_buffer
+
+
+def _address(a: np.ndarray):
+    """The address of a non-empty C-contiguous array's data, as an argument for
+    a c_void_p parameter.  For a writable array, byref() of a ctypes view of
+    its buffer (about 0.4 us; the view holds a buffer export, so the array
+    cannot be resized while the call runs); a read-only array has no
+    writable buffer to view, so its address comes from a.ctypes.data
+    (about 1.5 us)."""
+    try:
+        return byref(_c_char_from_buffer(a))
+    except (TypeError, ValueError):  # a read-only (or empty) buffer
+        return a.ctypes.data
+
 
 def _lookup(kind: str, table: dict, value) -> int:
     if not isinstance(value, str):
@@ -74,6 +96,21 @@ def _network_dtype(dtype) -> np.dtype:
         return np.dtype(np.float32 if dt.itemsize == 4 else np.float64)
     raise_error(InvalidArgumentError,
                 f"unsupported dtype {dtype!r} ({dt}): a network is float32 or float64")
+
+
+def _asarray(value, what: str) -> np.ndarray:
+    """np.asarray(value), with what NumPy cannot read as one block of numbers
+    (ragged nested lists) and masked arrays with masked entries (whose hidden
+    values np.asarray would expose) rejected as InvalidArgumentError."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
+        raise_error(InvalidArgumentError,
+                    f"{what}: a masked array with masked entries cannot be used (the "
+                    f"values under the mask would be read); fill or drop them first")
+    try:
+        return np.asarray(value)
+    except ValueError as exc:  # "inhomogeneous shape"
+        raise_error(InvalidArgumentError,
+                    f"{what}: cannot be read as an array of numbers ({exc})")
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -198,9 +235,15 @@ class MLP:
       the precision the network computes in anyway).  A finite value that
       overflows float32 raises NonFiniteError.  Complex, object and string
       arrays raise DTypeError.
-    * Fortran-ordered, strided, non-native-byte-order and read-only arrays are
-      copied to a C-contiguous array first; the caller's array is never
-      modified.
+    * Fortran-ordered, strided, misaligned and non-native-byte-order arrays
+      are copied to a C-contiguous array first; the caller's array is never
+      modified.  Ragged nested lists and masked arrays with masked entries
+      raise InvalidArgumentError.
+    * An ndarray that is already C-contiguous, aligned, of the network's
+      dtype in native byte order and of the right dimensions (read-only and
+      memory-mapped ones included) is passed to the library as it is: no
+      copy, no conversion (the library only reads it).  This is the fast
+      path of forward(), backward() and train_step().
 
     Every array read from the network (``weights[i]``, ``biases[i]``,
     ``weight_grads[i]``, ``bias_grads[i]``, ``get_params()``,
@@ -213,18 +256,19 @@ class MLP:
     The network holds library memory: release it with ``close()`` (idempotent)
     or use ``with MLP(...) as net:``.  A closed network raises StateError.
     Calls on one network are serialised by an internal lock, so sharing a
-    network between threads is safe (but not parallel).
+    network between threads is safe (but not parallel); the library's own
+    BusyError is only seen by code calling the C functions directly.
+
+    Model files: ``net.save(path)`` / ``swiftmlp.load(path)`` and
+    ``net.to_bytes()`` / ``swiftmlp.from_bytes(data)`` (safetensors, readable
+    by the safetensors package and PyTorch).  Pickling and copy.deepcopy go
+    through the same bytes, optimizer state included.
     """
 
     def __init__(self, sizes, dtype="float64", seed: int | None = 0, *,
                  activations=None, loss: str = "mse", init: str = "uniform",
                  leaky_slope: float = 0.01):
-        self._handle = None  # set first: __del__ must work even if __init__ fails
-        self._lock = threading.RLock()
-        self._free = lib.swiftmlp_free  # kept for __del__ at interpreter shutdown
-        self._fwd_batch = None  # batch of the last forward, while its cache is valid
-        self._fit_thread = None  # thread id while fit() runs (its callback must not re-enter)
-
+        self._init_state()
         dt = _network_dtype(dtype)
         sizes_list = self._check_sizes(sizes)
         seed = self._check_seed(seed)
@@ -245,11 +289,36 @@ class MLP:
         cfg.leaky_slope, cfg.loss, cfg.init = slope, loss_code, init_code
         handle = c_void_p()
         lib.swiftmlp_create_with_config(byref(cfg), byref(handle))
-        if not handle.value:  # pragma: no cover - a library contract violation
-            raise RuntimeError("swiftmlp_create_with_config returned OK but no handle")
-        self._handle = handle
+        self._adopt(handle, "swiftmlp_create_with_config")
+        if (self._dtype != dt or list(self._sizes) != sizes_list):  # pragma: no cover
+            self.close()
+            raise RuntimeError("libswiftmlp reports a different configuration than requested")
 
-        # Read everything back from the library (and cache it: it never changes).
+    def _init_state(self) -> None:
+        """The Python-side state, before there is a handle."""
+        self._handle = None  # set first: __del__ must work even if __init__ fails
+        self._lock = threading.RLock()
+        self._free = lib.swiftmlp_free  # kept for __del__ at interpreter shutdown
+        self._fwd_batch = None  # batch of the last forward, while its cache is valid
+        self._fit_thread = None  # thread id while fit() runs (its callback must not re-enter)
+        # The loss out-parameter of the hot paths, reused under the lock.
+        self._loss_out = c_double()
+        self._loss_ref = byref(self._loss_out)
+
+    @classmethod
+    def _from_handle(cls, handle: c_void_p, function: str) -> "MLP":
+        """An MLP owning a handle that swiftmlp_load_file/_buffer returned."""
+        net = cls.__new__(cls)
+        net._init_state()
+        net._adopt(handle, function)
+        return net
+
+    def _adopt(self, handle: c_void_p, function: str) -> None:
+        """Take ownership of a new handle and read its configuration back
+        (cached: it never changes)."""
+        if not handle.value:  # pragma: no cover - a library contract violation
+            raise RuntimeError(f"{function} returned OK but no handle")
+        self._handle = handle
         got = _lib.Config()
         lib.swiftmlp_get_config(handle, byref(got))
         count = c_size_t()
@@ -265,10 +334,11 @@ class MLP:
         self._loss_code = int(got.loss)
         self._init_code = int(got.init)
         self._leaky_slope = float(got.leaky_slope)
-        if (self._dtype != dt or list(self._sizes) != sizes_list
-                or len(self._activations) != n_layers):  # pragma: no cover
+        self._size_sum = sum(self._sizes)
+        if len(self._activations) != n_layers:  # pragma: no cover
             self.close()
-            raise RuntimeError("libswiftmlp reports a different configuration than requested")
+            raise RuntimeError(f"{function}: libswiftmlp reports {len(self._activations)} "
+                               f"activations for {n_layers} layers")
 
     # ---- argument checks ---------------------------------------------------------
 
@@ -318,7 +388,14 @@ class MLP:
         in the class docstring).  Never returns the caller's array if it would
         need to be changed; may return it unchanged when it is already usable
         (the library only reads it)."""
-        arr = np.asarray(value)
+        # Fast path: an ndarray the library can read as it is (C-contiguous,
+        # aligned, the network's dtype in native byte order, the right number
+        # of dimensions) is passed without a copy or any conversion.
+        if type(value) is np.ndarray and value.dtype == self._dtype:
+            flags = value.flags
+            if flags.c_contiguous and flags.aligned and (ndim is None or value.ndim == ndim):
+                return value
+        arr = _asarray(value, what)
         if arr.dtype.kind not in "biuf":
             raise_error(DTypeError,
                         f"{what}: cannot use an array of dtype {arr.dtype} "
@@ -330,11 +407,14 @@ class MLP:
             raise_error(InvalidArgumentError,
                         f"{what} must be a {ndim}-D array, got {arr.ndim}-D with shape "
                         f"{arr.shape}{hint}")
-        # np.ascontiguousarray copies strided, Fortran-order and byte-swapped
-        # arrays (and returns 0-d input as 1-d: reshape keeps the caller's shape,
-        # so a scalar never passes for a 1-element array).
+        # Strided, Fortran-order and misaligned arrays are copied (a fresh array
+        # is aligned); byte-swapped ones are converted below (their dtype is
+        # not the network's).  reshape keeps the caller's shape, so a 0-d
+        # scalar never passes for a 1-element array.
         if arr.dtype == self._dtype:
-            return np.ascontiguousarray(arr).reshape(arr.shape)
+            if arr.flags.c_contiguous and arr.flags.aligned:
+                return arr
+            return np.array(arr, order="C", copy=True).reshape(arr.shape)
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.ascontiguousarray(arr, dtype=self._dtype).reshape(arr.shape)
         if arr.dtype.kind == "f" and arr.dtype.itemsize > self._dtype.itemsize:
@@ -346,11 +426,12 @@ class MLP:
         return out
 
     @staticmethod
-    def _ptr(a: np.ndarray) -> c_void_p:
-        # Only ever called with arrays made C-contiguous of the network dtype
-        # just before; the element count passed alongside is always a.size.
-        assert a.flags.c_contiguous
-        return c_void_p(a.ctypes.data)
+    def _ptr(a: np.ndarray):
+        # Only ever called with arrays made C-contiguous (and aligned) of the
+        # network dtype just before; the element count passed alongside is
+        # always a.size.
+        assert a.flags.c_contiguous and a.flags.aligned
+        return _address(a)
 
     @staticmethod
     def _check_activations(activations):
@@ -380,7 +461,7 @@ class MLP:
         """Dense (rows, NL) targets of the network's dtype.  For a
         cross-entropy network a 1-D integer array is taken as class indices
         and converted to one-hot rows (range checked here)."""
-        arr = np.asarray(value)
+        arr = _asarray(value, what)
         if self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1:
             labels = self._as_labels(arr, what, check_range=True)
             dense = np.zeros((labels.size, self._sizes[-1]), dtype=self._dtype)
@@ -498,17 +579,18 @@ class MLP:
         The batch is cached for the following backward() (and inspect())."""
         x = self._as_input(x, "x", ndim=2)
         batch = self._rows(x, "x")
-        nl = self._sizes[-1]
-        if batch * sum(self._sizes) > _lib.MAX_BATCH_ELEMENTS:
+        if batch * self._size_sum > _lib.MAX_BATCH_ELEMENTS:
             # Checked before allocating y, which could be enormous.
             raise_error(TooLargeError,
-                        f"batch {batch} x (N0+...+NL = {sum(self._sizes)}) activations "
+                        f"batch {batch} x (N0+...+NL = {self._size_sum}) activations "
                         f"exceed SWIFTMLP_MAX_BATCH_ELEMENTS = {_lib.MAX_BATCH_ELEMENTS}; "
                         f"use smaller batches")
-        y = np.empty((batch, nl), dtype=self._dtype)
+        y = np.empty((batch, self._sizes[-1]), dtype=self._dtype)
         with self._lock:
-            lib.swiftmlp_forward(self._h(), self._code, self._ptr(x), x.size, batch,
-                                 self._ptr(y), y.size)
+            status = _forward(self._h(), self._code, _address(x), x.size, batch, _address(y),
+                              y.size)
+            if status:
+                _lib.raise_for_status(status, "swiftmlp_forward")
             self._fwd_batch = batch
         return y
 
@@ -521,14 +603,13 @@ class MLP:
         y_true: (B, NL) array-like with B the batch of the last forward; for a
         cross-entropy network also a 1-D integer array of B class indices
         (swiftmlp_backward_labels)."""
-        arr = np.asarray(y_true)
+        arr = _asarray(y_true, "y_true")
         use_labels = self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1
         if use_labels:
             labels = self._as_labels(arr, "y_true", check_range=False)  # range: the library
         else:
             y = self._as_input(y_true, "y_true", ndim=2)
         nl = self._sizes[-1]
-        loss = c_double()
         with self._lock:
             h = self._h()
             if self._fwd_batch is None:
@@ -541,6 +622,7 @@ class MLP:
                     raise_error(StateError,
                                 f"y_true holds {labels.size} class indices, but the last "
                                 f"forward() was a batch of {self._fwd_batch}")
+                loss = c_double()
                 lib.swiftmlp_backward_labels(h, labels.ctypes.data_as(POINTER(c_int64)),
                                              labels.size, labels.size, byref(loss))
                 return float(loss.value)
@@ -549,9 +631,10 @@ class MLP:
                             f"y_true has shape {y.shape}, but the last forward() was a "
                             f"batch of {self._fwd_batch} and the network has {nl} outputs: "
                             f"expected ({self._fwd_batch}, {nl})")
-            lib.swiftmlp_backward(h, self._code, self._ptr(y), y.size, y.shape[0],
-                                  byref(loss))
-        return float(loss.value)
+            status = _backward(h, self._code, _address(y), y.size, y.shape[0], self._loss_ref)
+            if status:
+                _lib.raise_for_status(status, "swiftmlp_backward")
+            return self._loss_out.value
 
     def step(self, lr=_USE_OPTIMIZER) -> None:
         """One parameter update with the gradients of the last backward().
@@ -595,14 +678,66 @@ class MLP:
             self._fwd_batch = None
 
     def train_step(self, x, y_true, lr=_USE_OPTIMIZER) -> float:
-        """forward(x), backward(y_true), step(lr) -- or step() with the
-        configured optimizer when lr is not given; returns the loss before
-        the step."""
+        """One training step on the batch (x, y_true); returns the batch's loss
+        (before the step) as a float.
+
+        * ``net.train_step(x, y)`` runs forward, backward and one step of the
+          configured optimizer ``net.optimizer`` in ONE library call
+          (swiftmlp_train_step; the same result as the three calls, with less
+          overhead).  StateError if no optimizer is set.  For the slides'
+          plain SGD configure ``net.optimizer = swiftmlp.SGD(lr=...)``.
+        * ``net.train_step(x, y, lr)`` is ``forward(x); backward(y); step(lr)``:
+          the slides' plain SGD step regardless of any configured optimizer
+          (whose state and step count it leaves alone), as step(lr).
+
+        y_true: (B, NL) targets; for a cross-entropy network also a 1-D
+        integer array of B class indices.  Inputs follow the conversion
+        policy of the class; a C-contiguous array of the network's dtype is
+        passed to the library without a copy.  On failure nothing changes,
+        except that a step refused because it would make a parameter
+        non-finite (NonFiniteError) leaves this batch's forward cache and
+        gradients in place, as the library documents.  Like step(), a
+        successful call invalidates the forward cache.
+        """
+        if lr is not _USE_OPTIMIZER:
+            with self._lock:
+                self.forward(x)
+                loss = self.backward(y_true)
+                self.step(lr)
+            return loss
+        x = self._as_input(x, "x", ndim=2)
+        batch = self._rows(x, "x")
+        if self._loss_code == _lib.LOSS_CROSS_ENTROPY:
+            y = self._targets(y_true, "y_true")  # class indices -> one-hot rows
+        else:
+            y = self._as_input(y_true, "y_true", ndim=2)
+        if y.shape[0] != batch or y.shape[1] != self._sizes[-1]:
+            self._check_target_rows(y, batch, "y_true", "x")
         with self._lock:
-            self.forward(x)
-            loss = self.backward(y_true)
-            self.step(lr)
-        return loss
+            status = _train_step(self._h(), self._code, _address(x), x.size, _address(y),
+                                 y.size, batch, self._loss_ref)
+            if status:
+                self._train_step_failed(status, x, y, batch)
+            self._fwd_batch = None
+            return self._loss_out.value
+
+    def _train_step_failed(self, status: int, x: np.ndarray, y: np.ndarray, batch: int):
+        """Raise the error of a failed swiftmlp_train_step (under the lock)."""
+        try:
+            _lib.raise_for_status(status, "swiftmlp_train_step")
+        except NonFiniteError:
+            # Non-finite data changes nothing; a refused step leaves this
+            # batch's cache and gradients (backward() may follow).
+            if np.isfinite(x).all() and np.isfinite(y).all():
+                self._fwd_batch = batch
+            raise
+        except StateError:
+            if self.optimizer is None:
+                raise_error(StateError,
+                            "train_step() without lr applies net.optimizer, but none is set: "
+                            "assign e.g. net.optimizer = swiftmlp.SGD(lr=0.1), or call "
+                            "train_step(x, y, lr=...) for a plain SGD step")
+            raise
 
     # ---- optimizer ---------------------------------------------------------------
 
@@ -1139,19 +1274,184 @@ class MLP:
         return (f"MLP(sizes={list(self._sizes)}, dtype={self._dtype.name!r}, "
                 f"seed={self._seed}{extra})  # {state}")
 
+    # ---- saving and loading ----------------------------------------------------
+
+    def save(self, path, optimizer_state: bool = False) -> None:
+        """Save the network to a model file (safetensors, see the README and
+        include/swiftmlp.h "Saving and loading"), ATOMICALLY
+        (swiftmlp_save_file): the bytes go to a temporary file in the same
+        directory, which is flushed and renamed over `path`; on any failure
+        whatever was at `path` is untouched and no temporary file is left.
+
+        path: str, bytes or os.PathLike.  A path that exists and is not a
+            regular file (a directory, a device) is refused; a symbolic link is
+            followed.
+        optimizer_state: also save the optimizer's state (momentum or Adam
+            moments, step count) so that training resumes bit-identically
+            after load().  The configuration, the parameters, the optimizer's
+            hyperparameters and fit()'s shuffle generator are always saved;
+            the forward cache and gradients never are.
+
+        Raises SwiftMLPIOError (an OSError; missing directory, permission,
+        disk full, ...), InvalidArgumentError (empty path, NUL byte).
+        """
+        flags = _save_flags(optimizer_state)
+        encoded = _encode_path(path)
+        with self._lock:
+            h = self._h()
+            with _io_error_names(path):
+                lib.swiftmlp_save_file(h, encoded, flags)
+
+    def to_bytes(self, optimizer_state: bool = False) -> bytes:
+        """The model file save() would write, as bytes (swiftmlp_save_size and
+        swiftmlp_save_buffer).  swiftmlp.from_bytes() reads it back; so does
+        safetensors.numpy.load(). See save() for optimizer_state."""
+        flags = _save_flags(optimizer_state)
+        size, written = c_size_t(), c_size_t()
+        with self._lock:
+            h = self._h()
+            lib.swiftmlp_save_size(h, flags, byref(size))
+            buf = ctypes.create_string_buffer(size.value)
+            lib.swiftmlp_save_buffer(h, flags, buf, size.value, byref(written))
+        if written.value != size.value:  # pragma: no cover - a library contract violation
+            raise RuntimeError(f"swiftmlp_save_buffer wrote {written.value} bytes, "
+                               f"swiftmlp_save_size announced {size.value}")
+        return buf.raw
+
+    @classmethod
+    def load(cls, path) -> "MLP":
+        """A new network from a model file (swiftmlp_load_file); the same as
+        swiftmlp.load(path)."""
+        return load(path)
+
+    @classmethod
+    def from_bytes(cls, data) -> "MLP":
+        """A new network from a model file held in memory (swiftmlp_load_buffer);
+        the same as swiftmlp.from_bytes(data)."""
+        return from_bytes(data)
+
     # ---- copying / pickling -------------------------------------------------------
 
     def __reduce__(self):
-        # Pickle/copy the configuration, parameters and the optimizer's
-        # hyperparameters, never the raw handle (a copied handle would be freed
-        # twice).  The copy has no forward cache, gradients or optimizer state.
-        return (_restore, (self._sizes, self._dtype.name, self._seed, self.get_params(),
-                           self._config_kwargs(), self.optimizer))
+        # Pickle/copy the whole model as its model-file bytes, optimizer state
+        # included (configuration, parameters, optimizer hyperparameters and
+        # state, fit()'s shuffle generator), never the raw handle (a copied
+        # handle would be freed twice).  Training a copy continues exactly as
+        # training the original would.  The forward cache and gradients are
+        # not copied (a copy needs a forward() before backward()).
+        return (_from_model_bytes, (self.to_bytes(optimizer_state=True),))
+
+
+def _from_model_bytes(data: bytes) -> MLP:
+    """Unpickle an MLP (see MLP.__reduce__)."""
+    return from_bytes(data)
 
 
 def _restore(sizes, dtype, seed, params, config=None, optimizer=None):
+    # Unpickles MLPs pickled by swiftmlp 0.2/0.3.0 before model files existed.
     net = MLP(sizes, dtype=dtype, seed=seed, **(config or {}))
     net.set_params(params)
     if optimizer is not None:
         net.optimizer = optimizer
     return net
+
+
+def _save_flags(optimizer_state) -> int:
+    if not isinstance(optimizer_state, (bool, np.bool_)):
+        raise TypeError(f"optimizer_state must be True or False, not "
+                        f"{type(optimizer_state).__name__}")
+    return _lib.SAVE_OPTIMIZER_STATE if optimizer_state else _lib.SAVE_DEFAULT
+
+
+def _encode_path(path) -> bytes:
+    """A file-system path (str, bytes, os.PathLike) as the bytes the OS sees
+    (os.fsencode: undecodable bytes of a str path survive)."""
+    if isinstance(path, (bytearray, memoryview, np.ndarray)):
+        raise TypeError(f"a path must be str, bytes or os.PathLike, not {type(path).__name__} "
+                        f"(for a model held in memory use swiftmlp.from_bytes)")
+    try:
+        encoded = os.fsencode(os.fspath(path))
+    except TypeError:
+        raise TypeError(f"a path must be str, bytes or os.PathLike, not "
+                        f"{type(path).__name__}") from None
+    if b"\0" in encoded:
+        # ctypes would cut the name at the NUL and use another file.
+        raise_error(InvalidArgumentError,
+                    f"path {path!r:.80} contains a NUL byte (for a model held in memory use "
+                    f"swiftmlp.from_bytes)")
+    return encoded
+
+
+class _io_error_names:
+    """Context manager: a SwiftMLPIOError raised inside gets ``filename = path``."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, SwiftMLPIOError):
+            exc.filename = os.fspath(self._path)
+        return False
+
+
+def load(path) -> MLP:
+    """A new network from a model file written by MLP.save() (or by any
+    safetensors writer following the documented layout), with its
+    configuration, parameters, optimizer and, if saved, optimizer state
+    (swiftmlp_load_file).  path: str, bytes or os.PathLike.
+
+    Everything is validated before it is trusted: a malformed file raises
+    FormatError (a ValueError) with the library's message naming the
+    problem; a missing or unreadable path, a directory or a device raises
+    SwiftMLPIOError (an OSError)."""
+    encoded = _encode_path(path)
+    handle = c_void_p()
+    with _io_error_names(path):
+        lib.swiftmlp_load_file(encoded, byref(handle))
+    return MLP._from_handle(handle, "swiftmlp_load_file")
+
+
+_EMPTY = ctypes.create_string_buffer(1)  # a valid address for a 0-byte model
+
+
+def from_bytes(data) -> MLP:
+    """A new network from a model file held in memory (MLP.to_bytes(), or a
+    file's contents): bytes, bytearray, memoryview (or any object with the
+    buffer protocol whose items are bytes), or a 1-D NumPy uint8 array
+    (swiftmlp_load_buffer; the data is only read, never kept).  A malformed
+    model raises FormatError with the library's message."""
+    buf = _model_buffer(data)
+    handle = c_void_p()
+    address = buf.ctypes.data if buf.size else _EMPTY
+    lib.swiftmlp_load_buffer(address, buf.size, byref(handle))
+    return MLP._from_handle(handle, "swiftmlp_load_buffer")
+
+
+def _model_buffer(data) -> np.ndarray:
+    """The bytes of a model as a C-contiguous uint8 array (no copy when they
+    already are contiguous)."""
+    if isinstance(data, np.ndarray):
+        if data.dtype != np.uint8:
+            raise_error(DTypeError, f"model bytes: a NumPy array must have dtype uint8, got "
+                                    f"{data.dtype} (use arr.view(np.uint8) for raw bytes)")
+        if data.ndim != 1:
+            raise_error(InvalidArgumentError, f"model bytes: a NumPy array must be 1-D, got "
+                                              f"shape {data.shape}")
+        return np.ascontiguousarray(data)
+    if isinstance(data, (str, os.PathLike)):
+        raise TypeError(f"from_bytes() needs the model's bytes, not a {type(data).__name__} "
+                        f"(to read a file use swiftmlp.load(path))")
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"from_bytes() needs bytes, bytearray, memoryview or a uint8 array, "
+                        f"not {type(data).__name__}") from None
+    if view.itemsize != 1:
+        raise_error(DTypeError, f"model bytes: a buffer of {view.itemsize}-byte items (format "
+                                f"{view.format!r}); pass bytes (e.g. memoryview.cast('B'))")
+    if not view.c_contiguous:
+        view = memoryview(view.tobytes())
+    return np.frombuffer(view, dtype=np.uint8)

@@ -290,7 +290,9 @@ def test_every_header_function_is_declared_with_matching_types():
     prototypes = re.findall(
         r"^(swiftmlp_status|unsigned|const char \*|void)\s*(swiftmlp_\w+)\s*\(([^;{]*?)\)\s*;",
         text, flags=re.S | re.M)
-    assert len(prototypes) == 38, prototypes
+    # 38 functions in 0.3.0 before model files; + train_step, save_size,
+    # save_buffer, save_file, load_buffer, load_file.
+    assert len(prototypes) == 44, prototypes
     assert {name for _, name, _ in prototypes} == set(_lib._SIGNATURES)
     expected_restype = {"swiftmlp_status": ctypes.c_int, "unsigned": ctypes.c_uint,
                         "const char *": ctypes.c_char_p, "void": None}

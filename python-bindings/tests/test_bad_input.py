@@ -469,10 +469,11 @@ def test_raw_layer_index(primed):
 
 
 def test_status_strings_and_last_error():
-    texts = {code: swiftmlp.status_string(code) for code in range(11)}
+    texts = {code: swiftmlp.status_string(code) for code in range(15)}
     assert texts[0] == "ok"
-    assert len(set(texts.values())) == 11
-    assert "unknown" not in texts[10]
+    assert len(set(texts.values())) == 15
+    assert not any("unknown" in t for t in texts.values())
+    assert swiftmlp.status_string(15) == "unknown status"
     assert swiftmlp.status_string(12345) == "unknown status"
     assert swiftmlp.status_string(-1) == "unknown status"
     assert swiftmlp.status_string(2 ** 40) == "unknown status"
@@ -488,11 +489,20 @@ def test_every_status_maps_to_its_class():
     from swiftmlp._errors import error_for_status
     classes = [None, NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
                StateError, TooLargeError, swiftmlp.OutOfMemoryError, LayerIndexError,
-               NonFiniteError, swiftmlp.CancelledError]
-    for code in range(1, 11):
+               NonFiniteError, swiftmlp.CancelledError, swiftmlp.FormatError,
+               swiftmlp.SwiftMLPIOError, swiftmlp.BusyError, swiftmlp.BadHandleError]
+    for code in range(1, 15):
         err = error_for_status(code, "m")
         assert type(err) is classes[code] and err.status == code and err.message == "m"
+        assert isinstance(err, SwiftMLPError)
+        # The class's default status text is the library's.
+        assert classes[code].status_text == swiftmlp.status_string(code), code
     assert isinstance(error_for_status(7), MemoryError)
     assert isinstance(error_for_status(8), IndexError)
     assert isinstance(error_for_status(9), ValueError)
+    assert isinstance(error_for_status(11), ValueError)
+    assert isinstance(error_for_status(12), OSError)
+    assert isinstance(error_for_status(13), RuntimeError)
+    io = error_for_status(12, "swiftmlp_load_file: cannot open", function="swiftmlp_load_file")
+    assert io.errno is None and io.filename is None and "cannot open" in str(io)
     assert type(error_for_status(77)) is SwiftMLPError

@@ -134,20 +134,43 @@ def test_old_library_without_the_new_symbols_is_a_version_mismatch(tmp_path):
     assert "0.1.0" in proc.stdout and "0.3.0" in proc.stdout
 
 
+# The version these bindings expect, and a later patch release of it.
+EXPECTED = swiftmlp.EXPECTED_VERSION_NUMBER
+EXPECTED_TEXT = f"{EXPECTED // 10000}.{EXPECTED // 100 % 100}.{EXPECTED % 100}"
+PATCH = EXPECTED // 100 * 100 + 7
+PATCH_TEXT = f"{PATCH // 10000}.{PATCH // 100 % 100}.{PATCH % 100}"
+
+
 def test_patch_release_is_accepted_if_complete(tmp_path):
-    # 0.2.7 with every symbol: accepted (0.x: major.minor must match).
+    # 0.3.7 with every symbol: accepted (0.x: major.minor must match).
     from swiftmlp import _lib
-    lib = _fake_library(tmp_path, "patch", 207, "0.2.7", sorted(set(_lib._SIGNATURES) - INFO))
+    assert PATCH_TEXT == "0.3.7"
+    lib = _fake_library(tmp_path, "patch", PATCH, PATCH_TEXT,
+                        sorted(set(_lib._SIGNATURES) - INFO))
     proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"LOADED {lib}"
 
 
 def test_library_missing_a_symbol_is_reported(tmp_path):
+    # The right version, but nothing else: reported as a missing symbol.
     src = tmp_path / "partial.c"
-    src.write_text("unsigned swiftmlp_version_number(void) { return 200; }\n")
+    src.write_text(f"unsigned swiftmlp_version_number(void) {{ return {EXPECTED}; }}\n")
     lib = tmp_path / "libpartial.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
     proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
     assert "IMPORT-ERROR" in proc.stdout
-    assert "missing symbol" in proc.stdout
+    assert "missing symbol" in proc.stdout and "version mismatch" not in proc.stdout
+
+
+@pytest.mark.parametrize("missing", ["swiftmlp_train_step", "swiftmlp_save_file",
+                                     "swiftmlp_load_buffer"])
+def test_library_of_the_right_version_missing_a_new_function_is_reported(tmp_path, missing):
+    # A 0.3.0 build without one of the model-file/train_step functions: the
+    # import fails naming that symbol, not later at the first call.
+    from swiftmlp import _lib
+    lib = _fake_library(tmp_path, "nosym", EXPECTED, EXPECTED_TEXT,
+                        sorted(set(_lib._SIGNATURES) - INFO - {missing}))
+    proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
+    assert "IMPORT-ERROR" in proc.stdout
+    assert "missing symbol" in proc.stdout and missing in proc.stdout
