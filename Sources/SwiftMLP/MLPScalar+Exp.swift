@@ -3,13 +3,17 @@
 /// x = n ln2 + r with |r| <= ln2/2, a Taylor polynomial for e^r (degree 13
 /// for Double, 7 for Float: truncation below half an ulp), and 2^n from the
 /// exponent bits. Results below the smallest normal number are flushed to 0
-/// (the true values are below 2.3e-308 / 1.2e-38). Accuracy: within a few
-/// ulps of the correctly rounded result (checked in the tests).
+/// (the true values are below 2.3e-308 / 1.2e-38); NaN gives NaN, a positive
+/// argument (never passed) gives 1. Accuracy: within a few ulps of the
+/// correctly rounded result (checked in the tests). No input traps.
 extension Double {
     @inline(__always)
     public static func expNonPositive(_ x: Double) -> Double {
         let lowest = -708.3964185322641          // ln(Double.leastNormalMagnitude)
-        let v = Swift.max(x, lowest)
+        // Clamp into [lowest, 0] with comparisons that send NaN to `lowest`:
+        // the conversion to Int64 below must never see NaN or a huge value
+        // (it would trap); NaN is passed through at the end.
+        let v = x > lowest ? (x < 0 ? x : 0) : lowest
         // Round to nearest by adding and subtracting 1.5 * 2^52 (no call to
         // rint on CPUs without SSE4.1's roundsd; |v log2 e| < 2^51).
         let shifter = 6755399441055744.0
@@ -30,7 +34,7 @@ extension Double {
         p = p * r + 1.0
         p = p * r + 1.0
         let scale = Double(bitPattern: UInt64(bitPattern: Int64(n) &+ 1023) &<< 52)
-        return x < lowest ? 0 : p * scale
+        return x < lowest ? 0 : (x == x ? p * scale : x)
     }
 }
 
@@ -38,7 +42,7 @@ extension Float {
     @inline(__always)
     public static func expNonPositive(_ x: Float) -> Float {
         let lowest: Float = -87.33654                // ln(Float.leastNormalMagnitude)
-        let v = Swift.max(x, lowest)
+        let v = x > lowest ? (x < 0 ? x : 0) : lowest   // NaN -> lowest, as for Double
         let shifter: Float = 12582912                 // 1.5 * 2^23, as for Double
         let n = (v * 1.44269504 + shifter) - shifter
         let r = (v - n * 0.693145751953125) - n * 1.428606765330187045e-06
@@ -51,6 +55,6 @@ extension Float {
         p = p * r + 1.0
         p = p * r + 1.0
         let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) &<< 23)
-        return x < lowest ? 0 : p * scale
+        return x < lowest ? 0 : (x == x ? p * scale : x)
     }
 }

@@ -43,4 +43,14 @@ import Testing
         #expect(Double.expNonPositive(0) == 1)
         #expect(Float.expNonPositive(0) == 1)
     }
+
+    @Test func nanAndHugeArgumentsNeitherTrapNorInventValues() {
+        // inf - inf = NaN reaches exp when a softmax row overflows.
+        #expect(Double.expNonPositive(.nan).isNaN)
+        #expect(Float.expNonPositive(.nan).isNaN)
+        #expect(Double.expNonPositive(.infinity) == 1)
+        #expect(Double.expNonPositive(1e300) == 1)
+        #expect(Float.expNonPositive(.infinity) == 1)
+        #expect(Kernels.sigmoid(Double.nan).isNaN)
+    }
 }
