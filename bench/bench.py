@@ -1,0 +1,1043 @@
+"""The swiftmlp benchmark's orchestrator (run it through bench/run.sh).
+
+For every workload and dtype it writes the initial parameters and the batch
+once (bench/results/work/), then runs each peer IN ITS OWN PROCESS, one at a
+time: first the two-step parameter check, then warm-up and timed repeats.
+It compares every peer's parameters after two steps with the slides' NumPy
+code (FANN: with a per-sample NumPy transcription of fann_train), measures
+the GEMM peak, fit() on the digits against a NumPy minibatch loop, runs the
+allocation check, and writes bench/results/results.md, results.json and
+ratios.png.
+
+Exit status: 0 when every correctness check passed (speed targets are
+reported, never judged by the exit status), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+RESULTS = os.path.join(HERE, "results")
+BIN = os.path.join(RESULTS, "bin")
+WORK = os.path.join(RESULTS, "work")
+
+BATCH_PEERS = ["numpy-slides", "torch", "swiftmlp-py", "swiftmlp-py-3call", "swiftmlp-py-ctypes",
+               "swiftmlp-c", "fann"]
+PY_PEERS = {"numpy-slides", "torch", "swiftmlp-py", "swiftmlp-py-3call", "swiftmlp-py-ctypes"}
+#: update (p - p0) tolerance, relative to the reference update: the check lr
+#: makes the update about 2% of the largest parameter, so these match the
+#: parameter tolerances (1e-4, 1e-10) with a margin
+UPDATE_TOL = {"float32": 1e-2, "float64": 1e-7}
+#: fit() on the digits runs ~1000s of steps: rounding differences grow a little
+FIT_TOL = {"float32": 1e-3, "float64": 1e-8}
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Running peers
+# ---------------------------------------------------------------------------
+
+def child_env(extra=None):
+    env = dict(os.environ)
+    for v in OPENBLAS_VARS:
+        env.pop(v, None)
+    env["PYTHONPATH"] = os.path.join(ROOT, "python-bindings") + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if extra:
+        env.update(extra)
+    return env
+
+
+class OtherLoad:
+    """How much CPU OTHER processes used while a peer ran: the machine's busy
+    time (/proc/stat, steal included) minus this process's and its children's
+    CPU time, divided by the wall time, in cores. A peer's threads spinning on
+    a core that another process wants make such runs meaningless, so runs
+    with more than DISTURBED cores are flagged."""
+
+    DISTURBED = 0.25
+
+    @staticmethod
+    def _busy():
+        try:
+            with open("/proc/stat") as fh:
+                f = [int(v) for v in fh.readline().split()[1:]]
+            # user nice system idle iowait irq softirq steal ...
+            return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0)) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @staticmethod
+    def _own():
+        import resource
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+    def __enter__(self):
+        self.t, self.busy, self.own = time.time(), self._busy(), self._own()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.time() - self.t
+        busy = self._busy()
+        self.cores = None
+        if busy is not None and self.busy is not None and wall > 0:
+            self.cores = max(0.0, (busy - self.busy - (self._own() - self.own)) / wall)
+        return False
+
+
+def run_json(cmd, env=None, timeout=900):
+    """Runs cmd, returns (dict from its last stdout line, error text or None)."""
+    t = time.time()
+    try:
+        with OtherLoad() as load:
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env or child_env(), timeout=timeout,
+                               cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return None, f"timeout after {timeout} s: {' '.join(shlex.quote(c) for c in cmd)}"
+    wall = time.time() - t
+    lines = [l for l in p.stdout.splitlines() if l.strip()]
+    if p.returncode != 0 or not lines:
+        tail = "\n".join((p.stderr or p.stdout).strip().splitlines()[-15:])
+        return None, f"exit {p.returncode}: {' '.join(shlex.quote(c) for c in cmd)}\n{tail}"
+    try:
+        out = json.loads(lines[-1])
+    except json.JSONDecodeError as exc:
+        return None, f"bad output ({exc}): {lines[-1][:300]}"
+    out["wall_seconds"] = wall
+    out["other_load_cores"] = load.cores
+    if p.stderr.strip():
+        out["stderr"] = p.stderr.strip()[-4000:]
+    return out, None
+
+
+def py_peer(peer, spec):
+    path = os.path.join(spec["workdir"], f"spec-{peer}.json")
+    with open(path, "w") as fh:
+        json.dump(spec, fh)
+    return run_json([sys.executable, os.path.join(HERE, "peers.py"), peer, path])
+
+
+def c_args(spec):
+    return ["--dir", spec["workdir"], "--sizes", ",".join(map(str, spec["sizes"])),
+            "--batch", str(spec["batch"]), "--dtype", common.SHORT_DTYPE[spec["dtype"]]]
+
+
+def c_peer(exe, spec, check_lr, lr, preload=None, extra=None):
+    """check run then time run of a C driver; returns (merged dict, error)."""
+    chk, err = run_json([exe, "check"] + c_args(spec) + [
+        "--check-lr", repr(check_lr), "--check-steps", str(spec["check_steps"]), "--out", spec["check_out"]],
+        env=child_env(extra))
+    if err:
+        return None, err
+    extra = dict(extra or {})
+    if preload:
+        extra["LD_PRELOAD"] = preload
+    out, err = run_json([exe, "time"] + c_args(spec) + [
+        "--lr", repr(lr), "--seconds", repr(spec["seconds"]), "--repeats", str(spec["repeats"])],
+        env=child_env(extra))
+    if err:
+        return None, err
+    out["check_run"] = chk
+    return out, None
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------
+
+def stats(rates):
+    r = np.asarray(rates, dtype=float)
+    q1, med, q3 = np.percentile(r, [25, 50, 75])
+    return {"median": float(med), "min": float(r.min()), "max": float(r.max()),
+            "q1": float(q1), "q3": float(q3), "n": int(r.size)}
+
+
+def fmt_rate(v):
+    if v is None or not math.isfinite(v):
+        return "–"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(v) >= scale:
+            return f"{v / scale:.3g}{unit}"
+    return f"{v:.3g}"
+
+
+def fmt_allocs(v):
+    return "" if v is None else f"{v:g}"
+
+
+def fmt_ratio(v):
+    if v is None or not math.isfinite(v):
+        return "–"
+    return f"{v:.3g}×"
+
+
+# ---------------------------------------------------------------------------
+# Environment
+# ---------------------------------------------------------------------------
+
+def environment(args):
+    info = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "machine": platform.machine(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/cpuinfo") as fh:
+            flags = next((l for l in fh if l.startswith("flags")), "")
+            info["avx512f"] = " avx512f" in flags
+    except OSError:
+        pass
+    try:
+        info["loadavg_start"] = os.getloadavg()
+    except OSError:
+        pass
+    # what run.sh unset (it passes the original values on), and what is left
+    info["openblas_env_unset"] = {v: os.environ.get(f"SWIFTMLP_BENCH_ORIG_{v}") for v in OPENBLAS_VARS}
+    info["openblas_env_in_children"] = {v: child_env().get(v) for v in OPENBLAS_VARS}
+    info["thread_env"] = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                         "MKL_NUM_THREADS")}
+    # NumPy's BLAS, as a child process sees it
+    probe = ("import json, numpy, threadpoolctl; a = numpy.ones((64, 64)); a @ a; "
+             "print(json.dumps(threadpoolctl.threadpool_info()))")
+    try:
+        p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env=child_env(), timeout=120)
+        info["numpy_blas"] = json.loads(p.stdout.strip().splitlines()[-1])
+    except Exception as exc:  # threadpoolctl missing, ...
+        info["numpy_blas"] = [{"error": repr(exc)}]
+    # swiftmlp's OpenBLAS, as a child process that loaded the library sees it
+    probe = ("import json, numpy, swiftmlp, threadpoolctl; "
+             "print(json.dumps({'version': swiftmlp.version(), 'library': str(swiftmlp.library_path), "
+             "'blas': [d for d in threadpoolctl.threadpool_info() if 'scipy_openblas' not in d.get('prefix', '')]}))")
+    try:
+        p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env=child_env(), timeout=120)
+        info["swiftmlp"] = json.loads(p.stdout.strip().splitlines()[-1])
+        info["swiftmlp"]["library"] = rel(info["swiftmlp"]["library"])
+    except Exception as exc:
+        info["swiftmlp"] = {"error": repr(exc)}
+    try:
+        from importlib import metadata
+        info["torch"] = metadata.version("torch")
+    except Exception:
+        info["torch"] = None
+    try:
+        info["git"] = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                                     text=True, cwd=ROOT).stdout.strip()
+    except Exception:
+        pass
+    return info
+
+
+def describe_environment(info):
+    lines = []
+    unset = info["openblas_env_unset"]
+    was = ", ".join(f"{k}={v}" if v is not None else f"{k} (was not set)" for k, v in unset.items())
+    left = {k: v for k, v in info["openblas_env_in_children"].items() if v is not None}
+    lines.append(f"- OpenBLAS environment: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are UNSET for every "
+                 f"benchmark process (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`; before: {was})"
+                 + (f" — WARNING, still set: {left}" if left else ""))
+    for d in info.get("numpy_blas", []):
+        if "error" in d:
+            lines.append(f"- NumPy BLAS: unknown ({d['error']})")
+        else:
+            lines.append(f"- NumPy BLAS: {d.get('internal_api')} {d.get('version')}, core "
+                         f"**{d.get('architecture')}**, {d.get('num_threads')} threads "
+                         f"({d.get('threading_layer')})")
+    sw = info.get("swiftmlp", {})
+    if "error" in sw:
+        lines.append(f"- swiftmlp: {sw['error']}")
+    else:
+        np_arch = {d.get("architecture") for d in info.get("numpy_blas", [])}
+        for d in sw.get("blas", []):
+            arch = d.get("architecture")
+            warn = ""
+            if arch in ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Northwood"):
+                warn = (f" — WARNING: this OpenBLAS does not recognise the CPU and runs its generic {arch} "
+                        f"(SSE) kernels, while NumPy's OpenBLAS uses {', '.join(sorted(a for a in np_arch if a))}")
+            lines.append(f"- swiftmlp {sw.get('version')} ({sw.get('library')}) BLAS: "
+                         f"{d.get('internal_api')} {d.get('version')}, core **{arch}**, "
+                         f"{d.get('num_threads')} threads ({d.get('threading_layer')}){warn}")
+    lines.append(f"- torch: {info.get('torch') or 'not installed'} (torch.set_num_threads(2))")
+    lines.append(f"- CPU: {info.get('cpu', '?')}, {info.get('cpus')} logical CPUs, AVX-512: "
+                 f"{info.get('avx512f')}; load average at start: "
+                 + ", ".join(f"{x:.2f}" for x in info.get("loadavg_start", ())))
+    te = {k: v for k, v in info["thread_env"].items() if v}
+    lines.append(f"- thread variables: {te if te else 'none set (libraries use all CPUs)'}")
+    lines.append(f"- Python {info['python']}, NumPy {info['numpy']}, git {info.get('git', '?')}, {info['date']}")
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# The benchmark
+# ---------------------------------------------------------------------------
+
+def prepare(name, sizes, batch, dtype, args):
+    workdir = os.path.join(WORK, f"{name}-{common.SHORT_DTYPE[dtype]}")
+    os.makedirs(workdir, exist_ok=True)
+    dt = np.dtype(dtype)
+    p0 = common.initial_params(sizes).astype(dt)
+    x, y = common.make_data(name, sizes, batch)
+    x, y = x.astype(dt), y.astype(dt)
+    paths = common.spec_paths(workdir)
+    p0.tofile(paths["params0"])
+    x.tofile(paths["x"])
+    y.tofile(paths["y"])
+    spec = {"workload": name, "sizes": sizes, "batch": batch, "dtype": dtype, "workdir": workdir,
+            "lr": common.LR_TIME, "check_lr": common.check_lr(p0, sizes, x, y), "check_steps": 2,
+            "seconds": args.seconds, "repeats": args.repeats}
+    # the reference result of the check: the slides' NumPy code, two steps
+    np.seterr(over="ignore")
+    flat = p0.copy()
+    w, b = common.split_params(flat, sizes)
+    for _ in range(spec["check_steps"]):
+        common.slides_train_step(w, b, x, y, dt.type(spec["check_lr"]))
+    common.join_params(w, b).astype(dt).tofile(os.path.join(workdir, "after-reference.bin"))
+    return spec, p0, x, y
+
+
+def evaluate_check(peer, spec, p0, x, y, ref_path):
+    dt = spec["dtype"]
+    out_path = spec["check_out"]
+    if not os.path.exists(out_path):
+        return {"ok": False, "note": "no parameters written"}
+    got = np.fromfile(out_path, dtype=dt)
+    if peer == "fann":
+        lr = spec["fann_check_lr"]
+        ref = common.fann_reference(p0, spec["sizes"], x, y, lr, spec["check_steps"], dt)
+        c = common.compare(got, ref, p0)
+        c["against"] = f"per-sample NumPy transcription of fann_train, {spec['check_steps']} epochs, lr {lr:g}"
+        # FANN's forward with steepness 0.5 and 1.0 against the logistic sigmoid
+        w, b = common.split_params(p0.astype(np.float64), spec["sizes"])
+        logistic = common.slides_forward(w, b, x.astype(np.float64))[-1].ravel()
+        for tag in ("05", "10"):
+            f = out_path + ".fwd" + tag
+            if os.path.exists(f):
+                fw = np.fromfile(f, dtype=dt).astype(np.float64)
+                c[f"forward_err_steepness_{tag[0]}.{tag[1]}"] = float(np.abs(fw - logistic).max())
+        fwd_ok = c.get("forward_err_steepness_0.5", 1.0) <= (1e-5 if dt == "float32" else 1e-12)
+    else:
+        ref = np.fromfile(ref_path, dtype=dt)
+        c = common.compare(got, ref, p0)
+        c["against"] = (f"the slides' NumPy code run by the orchestrator, {spec['check_steps']} steps, "
+                        f"lr {spec['check_lr']:g}")
+        fwd_ok = True
+    c["tol"] = common.PARAM_TOL[dt]
+    c["update_tol"] = UPDATE_TOL[dt]
+    c["ok"] = bool(c["finite"] and c["param_rel_err"] <= c["tol"] and c["update_rel_err"] <= c["update_tol"]
+                   and fwd_ok)
+    return c
+
+
+def run_json_lines(cmd, n, timeout=1800):
+    """Runs a peer over n specs in one process: n (dict, error) pairs."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return [(None, f"timeout after {timeout} s")] * n
+    outs = []
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            outs.append((None, d["error"]) if "error" in d else (d, None))
+    tail = "\n".join(p.stderr.strip().splitlines()[-15:])
+    while len(outs) < n:
+        outs.append((None, f"exit {p.returncode}: no result\n{tail}"))
+    return outs[:n]
+
+
+def spec_for(peer, spec):
+    s = dict(spec)
+    s["check_out"] = os.path.join(spec["workdir"], f"after-{peer}.bin")
+    if os.path.exists(s["check_out"]):
+        os.remove(s["check_out"])
+    if peer == "fann":
+        b, n_out = spec["batch"], spec["sizes"][-1]
+        s["fann_check_lr"] = float(2.0 ** round(math.log2(spec["check_lr"] * 2 / (b * n_out))))
+    return s
+
+
+def skip_reason(peer, name, dtype, args):
+    if peer == "fann" and name not in common.FANN_WORKLOADS:
+        return "n/a"
+    if peer.startswith("swiftmlp-c@") and name not in ("mnist", "wide"):
+        return "n/a"
+    if peer == "torch" and not args.have_torch:
+        return "torch not installed"
+    if peer == "fann" and not os.path.exists(os.path.join(BIN, f"fann_driver_{common.SHORT_DTYPE[dtype]}")):
+        return "FANN driver not built (libfann-dev missing)"
+    return None
+
+
+def execute(peer, s):
+    """One peer on one workload, in its own process(es)."""
+    if peer in PY_PEERS:
+        return py_peer(peer, s)
+    if peer == "swiftmlp-c":
+        return c_peer(os.path.join(BIN, "swiftmlp_driver"), s, s["check_lr"], s["lr"],
+                      preload=os.path.join(BIN, "alloc_count.so"))
+    if peer.startswith("swiftmlp-c@"):
+        # diagnostic only (--diagnose-coretype): the same driver with
+        # OPENBLAS_CORETYPE forced, to show what the BLAS kernel choice costs
+        return c_peer(os.path.join(BIN, "swiftmlp_driver"), s, s["check_lr"], s["lr"],
+                      extra={"OPENBLAS_CORETYPE": peer.split("@", 1)[1]})
+    if peer == "fann":
+        return c_peer(os.path.join(BIN, f"fann_driver_{common.SHORT_DTYPE[s['dtype']]}"), s,
+                      s["fann_check_lr"], s["lr"])
+    raise ValueError(peer)
+
+
+def record(peer, case, s, out, err, results, seconds):
+    spec, p0, x, y = case["spec"], case["p0"], case["x"], case["y"]
+    name, sizes, batch, dtype = spec["workload"], spec["sizes"], spec["batch"], spec["dtype"]
+    flops = common.flops_per_step(sizes, batch)
+    ref_path = os.path.join(spec["workdir"], "after-reference.bin")
+    run = {"workload": name, "label": common.LABELS[name], "sizes": sizes, "batch": batch, "dtype": dtype,
+           "peer": peer, "flops_per_step": flops}
+    if err:
+        run["error"] = err
+        run["check"] = {"ok": False, "note": "peer failed"}
+        log(f"  {peer:20s} ERROR: {err}")
+        results["runs"].append(run)
+        return
+    st = stats(out["rates"])
+    run.update({"steps_per_s": st, "samples_per_s": st["median"] * batch,
+                "gflops": st["median"] * flops / 1e9, "steps_per_repeat": out["steps_per_repeat"],
+                "finite": out.get("finite", True), "raw": {k: v for k, v in out.items() if k != "rates"},
+                "rates": out["rates"]})
+    if os.environ.get("SWIFTMLP_BENCH_FAULT") == peer and os.path.exists(s["check_out"]):
+        # self-test of the benchmark: pretend this peer computed something else
+        bad = np.fromfile(s["check_out"], dtype=dtype)
+        bad[0] += 1e-3 * (abs(bad[0]) + 1)
+        bad.tofile(s["check_out"])
+    run["check"] = evaluate_check(peer, s, p0, x, y, ref_path)
+    if peer == "numpy-slides":
+        run["check"]["note"] = "reference"
+    if not run["finite"]:
+        run["check"]["ok"] = False
+        run["check"]["note"] = "non-finite parameters after the timed steps"
+    if "allocs" in out:
+        run["allocs_per_step"] = out["allocs"] / max(1, out["timed_steps"])
+    if "memory" in out:
+        run["memory"] = out["memory"]
+    run["other_load_cores"] = out.get("other_load_cores")
+    run["disturbed"] = bool(out.get("other_load_cores") is not None
+                            and out["other_load_cores"] > OtherLoad.DISTURBED)
+    c = run["check"]
+    cs = (("reference, " if c.get("note") == "reference" else "")
+          + f"{'ok' if c['ok'] else 'FAIL'} (params {c.get('param_rel_err', float('nan')):.1e}, "
+          f"update {c.get('update_rel_err', float('nan')):.1e})")
+    ol = run["other_load_cores"]
+    log(f"  {peer:20s} {st['median']:12.1f} steps/s  [{st['min']:.1f} .. {st['max']:.1f}]  "
+        f"{run['samples_per_s']:12.4g} samples/s  {run['gflops']:8.3f} GFLOP/s  check {cs}"
+        f"  ({seconds:.1f} s" + (f", other load {ol:.2f} cores" if ol is not None else "") + ")"
+        + ("  DISTURBED" if run["disturbed"] else ""))
+    results["runs"].append(run)
+
+
+def header(case):
+    spec = case["spec"]
+    flops = common.flops_per_step(spec["sizes"], spec["batch"])
+    log(f"\n== {common.LABELS[spec['workload']]} {spec['sizes']} B={spec['batch']} {spec['dtype']}: "
+        f"{flops / 1e6:.4g} MFLOP/step, check lr {spec['check_lr']:g}")
+
+
+def run_cases(cases, peers, args, results):
+    """Full runs: every (workload, dtype, peer) in its own process, workload by
+    workload.  --smoke: each Python peer runs all its cases in ONE process
+    (saves torch's start-up time; smoke runs never judge speed)."""
+    if not args.smoke:
+        for case in cases:
+            header(case)
+            for peer in peers:
+                why = skip_reason(peer, case["spec"]["workload"], case["spec"]["dtype"], args)
+                if why:
+                    if why != "n/a":
+                        results["runs"].append({"workload": case["spec"]["workload"], "dtype": case["spec"]["dtype"],
+                                                "peer": peer, "skipped": why})
+                    continue
+                s = spec_for(peer, case["spec"])
+                t0 = time.time()
+                out, err = execute(peer, s)
+                record(peer, case, s, out, err, results, time.time() - t0)
+        return
+    for peer in peers:
+        log(f"\n== {peer} (smoke: all workloads)")
+        todo = []
+        for case in cases:
+            why = skip_reason(peer, case["spec"]["workload"], case["spec"]["dtype"], args)
+            if why:
+                if why != "n/a":
+                    results["runs"].append({"workload": case["spec"]["workload"], "dtype": case["spec"]["dtype"],
+                                            "peer": peer, "skipped": why})
+                continue
+            todo.append((case, spec_for(peer, case["spec"])))
+        t0 = time.time()
+        if peer in PY_PEERS and todo:
+            paths = []
+            for case, s in todo:
+                path = os.path.join(s["workdir"], f"spec-{peer}.json")
+                with open(path, "w") as fh:
+                    json.dump(s, fh)
+                paths.append(path)
+            outs = run_json_lines([sys.executable, os.path.join(HERE, "peers.py"), peer] + paths, len(todo))
+        else:
+            outs = [execute(peer, s) for case, s in todo]
+        for (case, s), (out, err) in zip(todo, outs):
+            log(f"  {common.LABELS[case['spec']['workload']]} {common.SHORT_DTYPE[case['spec']['dtype']]}:")
+            record(peer, case, s, out, err, results, (time.time() - t0) / max(1, len(todo)))
+
+
+def run_gemm(args, results):
+    for dtype in common.DTYPES:
+        spec = {"n": args.gemm_n, "dtype": dtype, "seconds": args.seconds, "repeats": args.repeats,
+                "workdir": WORK}
+        os.makedirs(WORK, exist_ok=True)
+        path = os.path.join(WORK, f"spec-gemm-{dtype}.json")
+        with open(path, "w") as fh:
+            json.dump(spec, fh)
+        out, err = run_json([sys.executable, os.path.join(HERE, "peers.py"), "gemm", path])
+        if err:
+            results["gemm"][dtype] = {"error": err}
+            log(f"  GEMM {dtype}: ERROR {err}")
+            continue
+        st = stats(out["rates"])
+        g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
+        ol = out.get("other_load_cores")
+        results["gemm"][dtype] = {"n": args.gemm_n, "gflops": g, "torch_gflops": out.get("torch_gflops"),
+                                  "finite": out.get("finite", True), "other_load_cores": ol,
+                                  "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
+        log(f"  GEMM peak {dtype} (NumPy {args.gemm_n}x{args.gemm_n} matmul): {g['median']:.1f} GFLOP/s "
+            f"[{g['min']:.1f} .. {g['max']:.1f}]"
+            + (f"; torch.mm {out['torch_gflops']:.1f} GFLOP/s" if out.get("torch_gflops") else ""))
+
+
+def run_fit(args, results):
+    sizes = [64, 128, 10]
+    for dtype in common.DTYPES:
+        spec = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": 32, "lr": 2.0,
+                "repeats": args.fit_repeats, "workdir": WORK}
+        res = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": 32, "lr": 2.0}
+        outs = {}
+        for peer in ("fit-numpy", "fit-swiftmlp"):
+            spec["check_out"] = os.path.join(WORK, f"fit-{peer}-{dtype}.bin")
+            path = os.path.join(WORK, f"spec-{peer}-{dtype}.json")
+            with open(path, "w") as fh:
+                json.dump(spec, fh)
+            out, err = run_json([sys.executable, os.path.join(HERE, "peers.py"), peer, path])
+            if err:
+                res[peer] = {"error": err}
+                log(f"  fit {dtype} {peer}: ERROR {err}")
+            else:
+                outs[peer] = out
+                ol = out.get("other_load_cores")
+                res[peer] = {"seconds": stats(out["times"]), "accuracy": out["accuracy"], "finite": out["finite"],
+                             "other_load_cores": ol, "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
+        if len(outs) == 2:
+            a = np.fromfile(os.path.join(WORK, f"fit-fit-swiftmlp-{dtype}.bin"), dtype=dtype)
+            b = np.fromfile(os.path.join(WORK, f"fit-fit-numpy-{dtype}.bin"), dtype=dtype)
+            p0 = common.initial_params(sizes).astype(dtype)
+            c = common.compare(a, b, p0)
+            c["tol"] = FIT_TOL[dtype]
+            c["ok"] = bool(c["finite"] and c["param_rel_err"] <= c["tol"])
+            res["check"] = c
+            res["ratio"] = res["fit-numpy"]["seconds"]["median"] / res["fit-swiftmlp"]["seconds"]["median"]
+            log(f"  fit digits {dtype}: swiftmlp {res['fit-swiftmlp']['seconds']['median']:.3f} s, NumPy loop "
+                f"{res['fit-numpy']['seconds']['median']:.3f} s -> {res['ratio']:.2f}x; accuracy "
+                f"{res['fit-swiftmlp']['accuracy']:.3f} / {res['fit-numpy']['accuracy']:.3f}; params "
+                f"{'ok' if c['ok'] else 'FAIL'} ({c['param_rel_err']:.1e})")
+        else:
+            res["check"] = {"ok": False, "note": "a fit peer failed"}
+        results["fit"][dtype] = res
+
+
+def run_alloc_check(args, workloads, results):
+    cmd = [os.path.join(BIN, "alloc_check"), "--steps", str(args.alloc_steps)]
+    for name, (sizes, batch) in workloads.items():
+        # 100 steps, but never much more than ~10 s of a workload's steps (wide:
+        # ~1 s per step with slow BLAS kernels); the C driver also counts
+        # allocations during all of its timed steps
+        per_step = common.flops_per_step(sizes, batch) / 5e9
+        steps = max(5, min(args.alloc_steps, int(10 / max(per_step, 1e-9))))
+        cmd += ["--workload", f"{name}:{','.join(map(str, sizes))}:{batch}:{steps}"]
+    t = time.time()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=1200)
+    except subprocess.TimeoutExpired:
+        results["alloc_check"] = {"command": " ".join([rel(cmd[0])] + cmd[1:]), "exit": None, "ok": False,
+                                  "error": True, "stdout": "timeout", "stderr": ""}
+        log("  alloc_check: TIMEOUT")
+        return
+    res = {"command": " ".join([rel(cmd[0])] + cmd[1:]), "exit": p.returncode,
+           "stdout": p.stdout.strip(), "stderr": p.stderr.strip()[:6000].replace(ROOT + os.sep, ""),
+           "seconds": time.time() - t}
+    res["ok"] = p.returncode == 0
+    res["error"] = p.returncode not in (0, 1)
+    results["alloc_check"] = res
+    for line in p.stdout.strip().splitlines():
+        log("  " + line)
+    if p.returncode == 1:
+        # the first call stack, to say who allocates
+        stack = [l for l in p.stderr.splitlines() if "(" in l][:8]
+        for l in stack:
+            log("    " + l)
+
+
+# ---------------------------------------------------------------------------
+# Targets, tables, chart
+# ---------------------------------------------------------------------------
+
+def find(results, wl, dt, peer):
+    for r in results["runs"]:
+        if r["workload"] == wl and r["dtype"] == dt and r["peer"] == peer and "steps_per_s" in r:
+            return r
+    return None
+
+
+def best_python(results, wl, dt):
+    cands = [find(results, wl, dt, p) for p in ("swiftmlp-py", "swiftmlp-py-3call")]
+    cands = [c for c in cands if c]
+    return max(cands, key=lambda r: r["samples_per_s"]) if cands else None
+
+
+def gemm_peak(results, dtype):
+    """The GEMM peak: the BEST repeat of the NumPy matmul (noise only ever
+    slows a repeat down, so the best one is the closest to the physical limit)."""
+    g = results["gemm"].get(dtype, {})
+    return g["gflops"]["max"] if "gflops" in g else None
+
+
+def add_ratios(results):
+    for r in results["runs"]:
+        if "samples_per_s" not in r:
+            continue
+        ref = find(results, r["workload"], r["dtype"], "numpy-slides")
+        r["ratio_numpy"] = r["samples_per_s"] / ref["samples_per_s"] if ref else None
+        peak = gemm_peak(results, r["dtype"])
+        if peak:
+            r["gemm_fraction"] = r["gflops"] / peak
+
+
+def targets(results, smoke):
+    T = []
+
+    def add(name, value, need, unit, detail="", runs=()):
+        met = None if value is None else value >= need
+        disturbed = any(r and r.get("disturbed") for r in runs)
+        if disturbed:
+            detail = (detail + "; " if detail else "") + "⚠ disturbed by other load"
+        T.append({"target": name, "value": value, "need": need, "unit": unit, "detail": detail,
+                  "met": None if smoke else met, "disturbed": disturbed})
+
+    for wl in ("tiny", "small"):
+        for dt in common.DTYPES:
+            c, f = find(results, wl, dt, "swiftmlp-c"), find(results, wl, dt, "fann")
+            add(f"{common.LABELS[wl]} {common.SHORT_DTYPE[dt]}: swiftmlp C samples/s ÷ FANN samples/s",
+                c["samples_per_s"] / f["samples_per_s"] if c and f else None, 2.0, "×",
+                f"{fmt_rate(c['samples_per_s']) if c else '–'} vs {fmt_rate(f['samples_per_s']) if f else '–'}",
+                runs=(c, f))
+    for wl, need in (("tiny", 5.0), ("small", 3.0)):
+        for dt in common.DTYPES:
+            p, n = best_python(results, wl, dt), find(results, wl, dt, "numpy-slides")
+            add(f"{common.LABELS[wl]} {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ numpy-slides (steps/s)",
+                p["samples_per_s"] / n["samples_per_s"] if p and n else None, need, "×",
+                f"best of train_step/3-call: {p['peer'] if p else '–'}", runs=(p, n))
+    for dt, need_np, need_t in (("float32", 1.5, 1.5), ("float64", 2.5, 1.2)):
+        p = best_python(results, "mnist", dt)
+        n, t = find(results, "mnist", dt, "numpy-slides"), find(results, "mnist", dt, "torch")
+        add(f"mnist-ish {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ numpy-slides",
+            p["samples_per_s"] / n["samples_per_s"] if p and n else None, need_np, "×", runs=(p, n))
+        add(f"mnist-ish {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ torch",
+            p["samples_per_s"] / t["samples_per_s"] if p and t else None, need_t, "×", runs=(p, t))
+    for dt in common.DTYPES:
+        c, p = find(results, "wide", dt, "swiftmlp-c"), best_python(results, "wide", dt)
+        g = gemm_peak(results, dt)
+        add(f"wide {common.SHORT_DTYPE[dt]}: swiftmlp C GFLOP/s (median) ÷ GEMM peak (best repeat)",
+            c["gflops"] / g if c and g else None, 0.85, "",
+            f"{c['gflops']:.1f} of {g:.1f} GFLOP/s; from Python {p['gflops'] / g:.0%}" if c and g and p else "",
+            runs=(c, results["gemm"].get(dt)))
+    # allocations
+    ac = results.get("alloc_check") or {}
+    per_step = [r.get("allocs_per_step") for r in results["runs"] if r["peer"] == "swiftmlp-c"
+                and r.get("allocs_per_step") is not None]
+    worst = max(per_step) if per_step else None
+    if not ac:
+        verdict, met = "alloc_check not run", None
+    else:
+        verdict = "alloc_check " + ("ERROR" if ac.get("error") else "passed" if ac.get("ok") else "FAILED")
+        met = bool(ac.get("ok")) and (worst is None or worst == 0)
+    T.append({"target": "zero heap allocations per step after the first (alloc_check: train_step and "
+                        "forward+backward+optimizer_step; C driver's timed loop)",
+              "value": worst, "need": 0, "unit": "allocs/step",
+              "detail": verdict + (f"; worst timed loop {worst:.2f} allocs/step" if worst is not None else ""),
+              "met": None if smoke else met})
+    # memory
+    for r in results["runs"]:
+        if r["peer"] == "swiftmlp-c" and "memory" in r:
+            m = r["memory"]
+            limit = 1.10 * m["theory_bytes"] + 16 * 2 ** 20
+            hwm = m["vmhwm_kib"] * 1024
+            T.append({"target": f"peak memory {r['label']} {common.SHORT_DTYPE[r['dtype']]} (VmHWM ≤ 1.1 × theory + 16 MiB)",
+                      "value": hwm / 2 ** 20, "need": limit / 2 ** 20, "unit": "MiB",
+                      "detail": f"theory {m['theory_bytes'] / 2 ** 20:.1f} MiB; process RSS before the network "
+                                f"{m['rss_before_net_kib'] / 1024:.1f} MiB",
+                      "met": None if smoke else hwm <= limit, "lower_is_better": True})
+    for dt in common.DTYPES:
+        f = results["fit"].get(dt, {})
+        add(f"fit() digits {common.SHORT_DTYPE[dt]}: NumPy loop time ÷ swiftmlp fit time", f.get("ratio"), 5.0, "×",
+            runs=(f.get("fit-numpy"), f.get("fit-swiftmlp")))
+    return T
+
+
+def target_value(t):
+    v = t["value"]
+    if v is None:
+        return "–"
+    if t["unit"] == "×":
+        return f"{v:.2f}×"
+    if t["unit"] == "MiB":
+        return f"{v:.1f} MiB"
+    if t["unit"] == "allocs/step":
+        return f"{v:g}"
+    return f"{v:.0%}"
+
+
+def target_need(t):
+    if t["unit"] == "×":
+        return f"≥ {t['need']:g}×"
+    if t["unit"] == "MiB":
+        return f"≤ {t['need']:.1f} MiB"
+    if t["unit"] == "allocs/step":
+        return "0"
+    return f"≥ {t['need']:.0%}"
+
+
+PEER_NOTES = {
+    "numpy-slides": "the slides' NumPy code (reference)",
+    "torch": "nn.Sequential Linear+Sigmoid, MSELoss, optim.SGD",
+    "swiftmlp-py": "MLP.train_step(x, y), SGD optimizer",
+    "swiftmlp-py-3call": "forward(x); backward(y); step()",
+    "swiftmlp-py-ctypes": "swiftmlp_train_step via raw ctypes (no wrapper)",
+    "swiftmlp-c": "swiftmlp_train_step loop in C",
+    "fann": "fann_train per sample (online), 1 step = B samples",
+    "swiftmlp-c@CORE": "diagnostic only: swiftmlp-c with OPENBLAS_CORETYPE=CORE forced (--diagnose-coretype)",
+}
+
+
+def markdown(results, info, smoke):
+    L = ["# swiftmlp benchmark", ""]
+    if smoke:
+        L += ["**SMOKE RUN** (shrunk workloads, 1 short repeat): the numbers below say nothing about speed; "
+              "only the correctness checks count.", ""]
+    L += describe_environment(info)
+    a = results["args"]
+    L += [f"- timing: each peer in its own process, warm-up, then {a['repeats']} repeats of ~{a['seconds']} s; "
+          f"median, with [min .. max] over the repeats",
+          "- FLOPs per step: 2·B·in·out per matrix product, 3 products per layer (2 for the first)",
+          f"- ⚠ = other processes used more than {OtherLoad.DISTURBED} CPU cores on average while that peer ran "
+          f"(/proc/stat busy time minus the benchmark's own): with 2 cores and 2-thread BLAS, such numbers are "
+          f"not meaningful; "
+          + (f"**{sum(1 for r in results['runs'] if r.get('disturbed'))} of "
+             f"{sum(1 for r in results['runs'] if 'steps_per_s' in r)} measurements were disturbed**"
+             if any(r.get("disturbed") for r in results["runs"]) else "no measurement was disturbed"),
+          f"- check: parameters after {2} steps from the same initial parameters vs the slides' NumPy code "
+          f"(relative max-norm: params ≤ 1e-4 f32 / 1e-10 f64, and the update p − p0 ≤ 1e-2 / 1e-7); FANN vs a "
+          f"per-sample NumPy transcription of fann_train", ""]
+    L += ["## Throughput", "",
+          "| workload | dtype | peer | steps/s (median) | [min .. max] | samples/s | GFLOP/s | × numpy-slides | "
+          "% GEMM peak | check | allocs/step |",
+          "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in results["runs"]:
+        if "skipped" in r:
+            L.append(f"| {common.LABELS[r['workload']]} | {r['dtype']} | {r['peer']} | skipped: {r['skipped']} |"
+                     " | | | | | | |")
+            continue
+        if "error" in r:
+            L.append(f"| {r['label']} | {r['dtype']} | {r['peer']} | ERROR | | | | | | FAIL | |")
+            continue
+        st = r["steps_per_s"]
+        c = r["check"]
+        cs = (f"{'ok' if c['ok'] else '**FAIL**'} {c.get('param_rel_err', float('nan')):.0e}")
+        if c.get("note") == "reference":
+            cs = "ref.; " + cs
+        gf = r.get("gemm_fraction")
+        warn = " ⚠" if r.get("disturbed") else ""
+        L.append(f"| {r['label']} | {common.SHORT_DTYPE[r['dtype']]} | {r['peer']} | {fmt_rate(st['median'])}{warn} | "
+                 f"[{fmt_rate(st['min'])} .. {fmt_rate(st['max'])}] | {fmt_rate(r['samples_per_s'])} | "
+                 f"{r['gflops']:.3g} | {fmt_ratio(r.get('ratio_numpy'))} | "
+                 f"{(f'{gf:.0%}' if gf is not None and r['workload'] == 'wide' else '')} | {cs} | "
+                 f"{fmt_allocs(r.get('allocs_per_step'))} |")
+    L += ["", "Peers: " + "; ".join(f"**{k}**: {v}" for k, v in PEER_NOTES.items()) + ".", ""]
+    L += ["## GEMM peak (same run, measured just before the wide workload)", "",
+          "The peak used for the wide target is the best repeat (noise only slows repeats down).", "",
+          "| dtype | n | NumPy GFLOP/s (median) | [min .. max] | torch.mm GFLOP/s |",
+          "|---|---:|---:|---:|---:|"]
+    for dt, g in results["gemm"].items():
+        if "error" in g:
+            L.append(f"| {dt} | | ERROR | | |")
+        else:
+            tg = g.get("torch_gflops")
+            L.append(f"| {dt} | {g['n']} | {g['gflops']['median']:.1f} | [{g['gflops']['min']:.1f} .. "
+                     f"{g['gflops']['max']:.1f}] | {f'{tg:.1f}' if tg else '–'} |")
+    L += ["", "## fit() on the digits vs a NumPy minibatch loop", "",
+          "[64,128,10] sigmoid/MSE, plain SGD lr 2, batch 32, no shuffling (so both must end with the same "
+          "parameters), 1797 samples.", "",
+          "| dtype | epochs | swiftmlp fit (s) | NumPy loop (s) | NumPy ÷ swiftmlp | accuracy swiftmlp / NumPy | "
+          "params check |", "|---|---:|---:|---:|---:|---|---|"]
+    for dt, f in results["fit"].items():
+        if "ratio" not in f:
+            L.append(f"| {dt} | {f['epochs']} | ERROR | | | | FAIL |")
+            continue
+        c = f["check"]
+        L.append(f"| {dt} | {f['epochs']} | {f['fit-swiftmlp']['seconds']['median']:.3f} | "
+                 f"{f['fit-numpy']['seconds']['median']:.3f} | {f['ratio']:.2f}× | "
+                 f"{f['fit-swiftmlp']['accuracy']:.3f} / {f['fit-numpy']['accuracy']:.3f} | "
+                 f"{'ok' if c['ok'] else '**FAIL**'} {c['param_rel_err']:.0e} |")
+    ac = results.get("alloc_check", {})
+    L += ["", "## Allocation check", "", f"`{ac.get('command', '')}` → exit {ac.get('exit')}", "", "```"]
+    L += ac.get("stdout", "").splitlines()
+    L += ["```"]
+    if ac.get("exit") == 1:
+        stack = [l for l in ac.get("stderr", "").splitlines()][:15]
+        L += ["", "First allocation's call stack:", "", "```"] + stack + ["```"]
+    L += ["", "## Targets", ""]
+    if smoke:
+        L += ["Not judged in a smoke run.", ""]
+    L += ["| target | measured | needed | met |", "|---|---:|---:|---|"]
+    for t in results["targets"]:
+        met = "–" if t["met"] is None else ("yes" if t["met"] else "**NO**")
+        det = f" ({t['detail']})" if t.get("detail") else ""
+        L.append(f"| {t['target']}{det} | {target_value(t)} | {target_need(t)} | {met} |")
+    fails = results["correctness_failures"]
+    L += ["", "## Correctness", "", "All correctness checks passed." if not fails else
+          "**FAILED:** " + "; ".join(fails)]
+    if any(r["peer"] == "fann" and "check" in r and "forward_err_steepness_1.0" in r["check"] for r in results["runs"]):
+        r = next(r for r in results["runs"] if r["peer"] == "fann" and "forward_err_steepness_1.0" in r.get("check", {}))
+        L += ["", f"FANN_SIGMOID computes 1/(1+exp(-2·s·x)): with steepness s = 0.5 (the default, used here) its "
+                  f"outputs differ from the logistic sigmoid by {r['check']['forward_err_steepness_0.5']:.1e}; "
+                  f"with s = 1.0 by {r['check']['forward_err_steepness_1.0']:.2f} ({r['label']} {r['dtype']})."]
+    return "\n".join(L) + "\n"
+
+
+def chart(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = ["torch", "swiftmlp-py", "swiftmlp-py-3call", "swiftmlp-py-ctypes", "swiftmlp-c", "fann"]
+    order += sorted({r["peer"] for r in results["runs"] if r["peer"].startswith("swiftmlp-c@")})
+    peers = [p for p in order if any(r["peer"] == p and "ratio_numpy" in r for r in results["runs"])]
+    groups = []
+    for wl in ("tiny", "small", "mnist", "wide"):
+        for dt in common.DTYPES:
+            if any(r["workload"] == wl and r["dtype"] == dt and "ratio_numpy" in r for r in results["runs"]):
+                groups.append((wl, dt))
+    colors = {"numpy-slides": "#999999", "torch": "#ee4c2c", "swiftmlp-py": "#1f77b4", "swiftmlp-py-3call": "#9ecae1",
+              "swiftmlp-py-ctypes": "#6baed6", "swiftmlp-c": "#08306b", "fann": "#2ca02c"}
+    for p in peers:
+        if "@" in p:
+            colors[p] = "#9467bd"
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [4, 1.3]})
+    width = 0.8 / max(1, len(peers))
+    for i, p in enumerate(peers):
+        xs, ys = [], []
+        for k, (wl, dt) in enumerate(groups):
+            r = find(results, wl, dt, p)
+            if r and r.get("ratio_numpy"):
+                xs.append(k + (i - (len(peers) - 1) / 2) * width)
+                ys.append(r["ratio_numpy"])
+        ax.bar(xs, ys, width=width, label=p + (" (diagnostic)" if "@" in p else ""), color=colors.get(p),
+               hatch="//" if "@" in p else None, edgecolor="white" if "@" in p else None)
+        for xb, yb in zip(xs, ys):
+            ax.text(xb, yb * 1.05, f"{yb:.0f}" if yb >= 10 else f"{yb:.2g}", ha="center", va="bottom",
+                    fontsize=6.5, rotation=90)
+    ax.axhline(1.0, color="black", lw=1)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{common.LABELS[w]}\n{common.SHORT_DTYPE[d]}" for w, d in groups])
+    ax.set_ylabel("samples/s ÷ numpy-slides (log scale; 1 = the slides' NumPy code)")
+    ax.set_title("Throughput relative to the slides' NumPy code (median of repeats)")
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
+    ax.grid(axis="y", which="both", alpha=0.3)
+    ymax = max([r.get("ratio_numpy") or 1 for r in results["runs"]] + [1])
+    ymin = min([r.get("ratio_numpy") or 1 for r in results["runs"] if r.get("ratio_numpy")] + [1])
+    ax.set_ylim(ymin / 2, ymax * 4)
+    # wide: fraction of the GEMM peak
+    wpeers = ["numpy-slides", "torch", "swiftmlp-py", "swiftmlp-c"] + [p for p in peers if "@" in p]
+    labels, vals, cols = [], [], []
+    for dt in common.DTYPES:
+        for p in wpeers:
+            r = find(results, "wide", dt, p)
+            if r and r.get("gemm_fraction") is not None:
+                labels.append(f"{p}\n{common.SHORT_DTYPE[dt]}")
+                vals.append(r["gemm_fraction"] * 100)
+                cols.append(colors.get(p, "#cccccc"))
+    ax2.barh(range(len(vals)), vals, color=cols,
+             hatch=["//" if "@" in l else None for l in labels] if vals else None)
+    for k, v in enumerate(vals):
+        ax2.text(v + 1, k, f"{v:.0f}%", va="center", fontsize=8)
+    ax2.axvline(85, color="black", ls="--", lw=1)
+    if vals:
+        ax2.text(85, len(vals) - 0.4, " 85% target", fontsize=8)
+    else:
+        ax2.text(50, 0.5, "no wide / GEMM data", ha="center", fontsize=9, transform=ax2.transData)
+        ax2.set_ylim(0, 1)
+    ax2.set_yticks(range(len(vals)))
+    ax2.set_yticklabels(labels, fontsize=8)
+    ax2.invert_yaxis()
+    ax2.set_xlim(0, max([110] + [v * 1.2 for v in vals]))
+    ax2.set_xlabel("% of the NumPy GEMM peak (same run, best repeat)")
+    ax2.set_title("wide: GFLOP/s ÷ GEMM peak")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="quick CI mode: shrunk workloads, 1 short repeat")
+    ap.add_argument("--seconds", type=float, default=None, help="target duration of one repeat (default 1.0)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (default 5)")
+    ap.add_argument("--workloads", default="tiny,small,mnist,wide")
+    ap.add_argument("--peers", default=",".join(BATCH_PEERS))
+    ap.add_argument("--skip", default="", help="comma list of: gemm, fit, alloc")
+    ap.add_argument("--diagnose-coretype", default="", metavar="CORE",
+                    help="also run the C driver on mnist-ish and wide with OPENBLAS_CORETYPE=CORE "
+                         "(e.g. SkylakeX): a labelled diagnostic row, not a peer")
+    ap.add_argument("--strict-alloc", action="store_true",
+                    help="count allocations after the first step as a correctness failure (exit 1)")
+    args = ap.parse_args()
+    smoke = args.smoke
+    args.seconds = args.seconds if args.seconds is not None else (0.02 if smoke else 1.0)
+    args.repeats = args.repeats if args.repeats is not None else (1 if smoke else 5)
+    args.gemm_n = 512 if smoke else 4096
+    args.fit_epochs = 2 if smoke else 30
+    args.fit_repeats = 1 if smoke else 5
+    args.alloc_steps = 100
+    all_wl = common.SMOKE_WORKLOADS if smoke else common.WORKLOADS
+    wl_names = [w for w in args.workloads.split(",") if w]
+    workloads = {w: all_wl[w] for w in wl_names}
+    peers = [p for p in args.peers.split(",") if p]
+    if args.diagnose_coretype:
+        peers.append("swiftmlp-c@" + args.diagnose_coretype)
+    skip = set(s for s in args.skip.split(",") if s)
+    os.makedirs(WORK, exist_ok=True)
+
+    t_start = time.time()
+    info = environment(args)
+    args.have_torch = bool(info.get("torch"))
+    log("# swiftmlp benchmark" + (" (SMOKE: shrunk workloads; speed is not judged)" if smoke else ""))
+    for line in describe_environment(info):
+        log(line)
+    results = {"args": {k: v for k, v in vars(args).items()}, "smoke": smoke, "environment": info,
+               "runs": [], "gemm": {}, "fit": {}, "alloc_check": {}}
+
+    cases = []
+    for name, (sizes, batch) in workloads.items():
+        for dtype in common.DTYPES:
+            spec, p0, x, y = prepare(name, sizes, batch, dtype, args)
+            cases.append({"spec": spec, "p0": p0, "x": x, "y": y})
+    # the GEMM peak right before the wide workload (or at the end without it)
+    before = [c for c in cases if c["spec"]["workload"] != "wide"]
+    after = [c for c in cases if c["spec"]["workload"] == "wide"]
+    run_cases(before, peers, args, results)
+    if "gemm" not in skip:
+        log("\n== GEMM peak")
+        run_gemm(args, results)
+    if after:
+        run_cases(after, peers, args, results)
+    # table order: workload, dtype, peer
+    order = {(c["spec"]["workload"], c["spec"]["dtype"]): i for i, c in enumerate(cases)}
+    results["runs"].sort(key=lambda r: (order.get((r["workload"], r["dtype"]), 99),
+                                        peers.index(r["peer"]) if r["peer"] in peers else 99))
+    if "fit" not in skip:
+        log("\n== fit() on the digits")
+        run_fit(args, results)
+    if "alloc" not in skip:
+        log("\n== allocation check")
+        run_alloc_check(args, workloads, results)
+
+    add_ratios(results)
+    results["targets"] = targets(results, smoke)
+    fails = []
+    for r in results["runs"]:
+        if "skipped" in r:
+            continue
+        if "error" in r:
+            fails.append(f"{r['workload']} {r['dtype']} {r['peer']}: peer failed")
+        elif not r["check"]["ok"]:
+            fails.append(f"{r['workload']} {r['dtype']} {r['peer']}: parameter check")
+    for dt, g in results["gemm"].items():
+        if "error" in g or not g.get("finite", True):
+            fails.append(f"GEMM {dt} failed")
+    for dt, f in results["fit"].items():
+        if not f.get("check", {}).get("ok"):
+            fails.append(f"fit digits {dt}: parameter check")
+    ac = results.get("alloc_check")
+    if ac and (ac.get("error") or (args.strict_alloc and not ac.get("ok"))):
+        fails.append("allocation check " + ("error" if ac.get("error") else "found allocations"))
+    results["correctness_failures"] = fails
+    try:
+        results["environment"]["loadavg_end"] = os.getloadavg()
+    except OSError:
+        pass
+    results["total_seconds"] = time.time() - t_start
+
+    # a smoke run never overwrites the results of a full run
+    out_dir = os.path.join(RESULTS, "smoke") if smoke else RESULTS
+    os.makedirs(out_dir, exist_ok=True)
+    md = markdown(results, info, smoke)
+    with open(os.path.join(out_dir, "results.md"), "w") as fh:
+        fh.write(md)
+    with open(os.path.join(out_dir, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=1, default=str)
+    try:
+        chart(results, os.path.join(out_dir, "ratios.png"))
+        png = rel(os.path.join(out_dir, "ratios.png"))
+    except Exception as exc:
+        png = f"(chart failed: {exc!r})"
+    log("\n" + md)
+    log(f"Wrote {rel(os.path.join(out_dir, 'results.md'))}, {rel(os.path.join(out_dir, 'results.json'))}, {png} "
+        f"in {results['total_seconds']:.0f} s.")
+    if fails:
+        log("CORRECTNESS FAILURES: " + "; ".join(fails))
+        return 1
+    log("All correctness checks passed." + (" (smoke run: speed not judged)" if smoke else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The swiftmlp benchmark, one command:
+#
+#   bash bench/run.sh                  # full run (~5-10 min on 2 cores)
+#   bash bench/run.sh --smoke          # CI: shrunk workloads, 1 short repeat, all peers,
+#                                      # all checks; < 2 min; exit 1 if a correctness check fails
+#   bash bench/run.sh --seconds 2 --repeats 7    # longer repeats
+#   bash bench/run.sh --workloads tiny,small --peers numpy-slides,swiftmlp-py,swiftmlp-c,fann
+#   bash bench/run.sh --skip gemm,fit,alloc
+#
+# Options of its own: --no-deps (do not install missing packages, bench/deps.sh),
+# --no-build (do not run `swift build`; use the library as it is). Every other
+# option goes to bench/bench.py (python3 bench/bench.py --help).
+#
+# It installs what is missing (bench/deps.sh), builds libswiftmlp (SwiftPM,
+# release) and the C drivers (cc), then runs bench/bench.py with
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE UNSET for itself and every process it
+# starts (they force slower OpenBLAS kernels), and says so.
+#
+# Output: a markdown table on stdout and in bench/results/results.md,
+# bench/results/results.json, bench/results/ratios.png (--smoke: in
+# bench/results/smoke/, so that it never overwrites a full run; bench/results/
+# is gitignored; the drivers are built into bench/results/bin/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deps=1
+build=1
+pass=()
+for a in "$@"; do
+    case "$a" in
+        --no-deps) deps=0 ;;
+        --no-build) build=0 ;;
+        -h|--help)
+            sed -n '2,24p' "$0"
+            exec python3 bench/bench.py --help ;;
+        *) pass+=("$a") ;;
+    esac
+done
+
+PY=${PYTHON:-python3}
+[ "$deps" = 1 ] && PYTHON="$PY" bash bench/deps.sh
+
+if [ "$build" = 1 ] && command -v swift >/dev/null 2>&1 && [ -z "${SWIFTMLP_LIBRARY:-}" ]; then
+    echo "bench: swift build -c release --product swiftmlp"
+    swift build -c release --product swiftmlp 2>&1 | tail -n 3
+fi
+LIB=${SWIFTMLP_LIBRARY:-.build/release/libswiftmlp.so}
+if [ ! -f "$LIB" ]; then
+    echo "bench: $LIB not found (build it: swift build -c release --product swiftmlp)" >&2
+    exit 2
+fi
+LIB_ABS=$(cd "$(dirname "$LIB")" && pwd)/$(basename "$LIB")
+
+BIN=bench/results/bin
+mkdir -p "$BIN"
+# libswiftmlp.so carries the SONAME libswiftmlp.so.0: the drivers find it next
+# to themselves ($ORIGIN); Python gets the same file through SWIFTMLP_LIBRARY.
+ln -sf "$LIB_ABS" "$BIN/libswiftmlp.so.0"
+ln -sf libswiftmlp.so.0 "$BIN/libswiftmlp.so"
+export SWIFTMLP_LIBRARY="$LIB_ABS"
+
+CC=${CC:-cc}
+CFLAGS="-O2 -std=c11 -Wall -Wextra -D_GNU_SOURCE"
+echo "bench: building the C drivers ($CC)"
+$CC $CFLAGS -Iinclude bench/swiftmlp_driver.c -L"$BIN" -lswiftmlp -ldl -Wl,-rpath,'$ORIGIN' -o "$BIN/swiftmlp_driver"
+$CC $CFLAGS -shared -fPIC bench/alloc_count.c -ldl -o "$BIN/alloc_count.so"
+$CC $CFLAGS -Iinclude bench/alloc_check.c bench/alloc_count.c -rdynamic -L"$BIN" -lswiftmlp -Wl,-rpath,'$ORIGIN' \
+    -o "$BIN/alloc_check"
+rm -f "$BIN/fann_driver_f32" "$BIN/fann_driver_f64"
+if $CC $CFLAGS bench/fann_driver.c -lfloatfann -lm -ldl -o "$BIN/fann_driver_f32" &&
+   $CC $CFLAGS -DBENCH_FANN_DOUBLE bench/fann_driver.c -ldoublefann -lm -ldl -o "$BIN/fann_driver_f64"; then
+    :
+else
+    echo "bench: WARNING: the FANN driver did not build (libfann-dev missing?); the FANN peer will be skipped" >&2
+    rm -f "$BIN/fann_driver_f32" "$BIN/fann_driver_f64"
+fi
+
+# Remember what we unset, so that the report can say it.
+orig=()
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+    if [ -n "${!v+x}" ]; then
+        echo "bench: unsetting $v (was '${!v}') for all benchmark processes"
+        orig+=("SWIFTMLP_BENCH_ORIG_$v=${!v}")
+    else
+        echo "bench: $v is not set (and stays unset for all benchmark processes)"
+    fi
+done
+exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${orig[@]}" "$PY" bench/bench.py "${pass[@]}"
