@@ -871,23 +871,27 @@ def chart(results, path):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [4, 1.3]})
     width = 0.8 / max(1, len(peers))
     for i, p in enumerate(peers):
-        xs, ys = [], []
+        xs, ys, marks = [], [], []
         for k, (wl, dt) in enumerate(groups):
             r = find(results, wl, dt, p)
             if r and r.get("ratio_numpy"):
                 xs.append(k + (i - (len(peers) - 1) / 2) * width)
                 ys.append(r["ratio_numpy"])
+                ref = find(results, wl, dt, "numpy-slides")
+                marks.append("*" if r.get("disturbed") or (ref and ref.get("disturbed")) else "")
         ax.bar(xs, ys, width=width, label=p + (" (diagnostic)" if "@" in p else ""), color=colors.get(p),
                hatch="//" if "@" in p else None, edgecolor="white" if "@" in p else None)
-        for xb, yb in zip(xs, ys):
-            ax.text(xb, yb * 1.05, f"{yb:.0f}" if yb >= 10 else f"{yb:.2g}", ha="center", va="bottom",
+        for xb, yb, mk in zip(xs, ys, marks):
+            ax.text(xb, yb * 1.05, (f"{yb:.0f}" if yb >= 10 else f"{yb:.2g}") + mk, ha="center", va="bottom",
                     fontsize=6.5, rotation=90)
     ax.axhline(1.0, color="black", lw=1)
     ax.set_yscale("log")
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([f"{common.LABELS[w]}\n{common.SHORT_DTYPE[d]}" for w, d in groups])
     ax.set_ylabel("samples/s ÷ numpy-slides (log scale; 1 = the slides' NumPy code)")
-    ax.set_title("Throughput relative to the slides' NumPy code (median of repeats)")
+    ax.set_title("Throughput relative to the slides' NumPy code (median of repeats)"
+                 + ("\n* = disturbed by other load on the machine" if any(r.get("disturbed") for r in results["runs"])
+                    else ""), fontsize=11)
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     ax.grid(axis="y", which="both", alpha=0.3)
     ymax = max([r.get("ratio_numpy") or 1 for r in results["runs"]] + [1])
@@ -895,18 +899,19 @@ def chart(results, path):
     ax.set_ylim(ymin / 2, ymax * 4)
     # wide: fraction of the GEMM peak
     wpeers = ["numpy-slides", "torch", "swiftmlp-py", "swiftmlp-c"] + [p for p in peers if "@" in p]
-    labels, vals, cols = [], [], []
+    labels, vals, cols, dmarks = [], [], [], []
     for dt in common.DTYPES:
         for p in wpeers:
             r = find(results, "wide", dt, p)
             if r and r.get("gemm_fraction") is not None:
+                dmarks.append(bool(r.get("disturbed") or results["gemm"].get(dt, {}).get("disturbed")))
                 labels.append(f"{p}\n{common.SHORT_DTYPE[dt]}")
                 vals.append(r["gemm_fraction"] * 100)
                 cols.append(colors.get(p, "#cccccc"))
     ax2.barh(range(len(vals)), vals, color=cols,
              hatch=["//" if "@" in l else None for l in labels] if vals else None)
     for k, v in enumerate(vals):
-        ax2.text(v + 1, k, f"{v:.0f}%", va="center", fontsize=8)
+        ax2.text(v + 1, k, f"{v:.0f}%" + ("*" if dmarks[k] else ""), va="center", fontsize=8)
     ax2.axvline(85, color="black", ls="--", lw=1)
     if vals:
         ax2.text(85, len(vals) - 0.4, " 85% target", fontsize=8)
@@ -917,7 +922,7 @@ def chart(results, path):
     ax2.set_yticklabels(labels, fontsize=8)
     ax2.invert_yaxis()
     ax2.set_xlim(0, max([110] + [v * 1.2 for v in vals]))
-    ax2.set_xlabel("% of the NumPy GEMM peak (same run, best repeat)")
+    ax2.set_xlabel("% of NumPy GEMM peak (best repeat)")
     ax2.set_title("wide: GFLOP/s ÷ GEMM peak")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
