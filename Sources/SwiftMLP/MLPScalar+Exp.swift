@@ -17,7 +17,8 @@ extension Double {
         // Round to nearest by adding and subtracting 1.5 * 2^52 (no call to
         // rint on CPUs without SSE4.1's roundsd; |v log2 e| < 2^51).
         let shifter = 6755399441055744.0
-        let n = (v * 1.4426950408889634 + shifter) - shifter
+        let k = v * 1.4426950408889634 + shifter   // n sits in k's low mantissa bits
+        let n = k - shifter
         let r = (v - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10
         var p = 1.0 / 6227020800.0                // 1/13!
         p = p * r + 1.0 / 479001600.0
@@ -33,7 +34,9 @@ extension Double {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        let scale = Double(bitPattern: UInt64(bitPattern: Int64(n) &+ 1023) &<< 52)
+        // 2^n from the bits of k (no float-to-integer conversion, which
+        // could trap and so keeps the loop from vectorizing).
+        let scale = Double(bitPattern: (k.bitPattern &- shifter.bitPattern &+ 1023) &<< 52)
         return x < lowest ? 0 : (x == x ? p * scale : x)
     }
 }
@@ -44,7 +47,8 @@ extension Float {
         let lowest: Float = -87.33654                // ln(Float.leastNormalMagnitude)
         let v = x > lowest ? (x < 0 ? x : 0) : lowest   // NaN -> lowest, as for Double
         let shifter: Float = 12582912                 // 1.5 * 2^23, as for Double
-        let n = (v * 1.44269504 + shifter) - shifter
+        let k = v * 1.44269504 + shifter
+        let n = k - shifter
         let r = (v - n * 0.693145751953125) - n * 1.428606765330187045e-06
         var p: Float = 1.0 / 5040.0                  // 1/7!
         p = p * r + 1.0 / 720.0
@@ -54,7 +58,7 @@ extension Float {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) &<< 23)
+        let scale = Float(bitPattern: (k.bitPattern &- shifter.bitPattern &+ 127) &<< 23)
         return x < lowest ? 0 : (x == x ? p * scale : x)
     }
 }
