@@ -46,7 +46,6 @@ extension Network {
     /// Fills parameters, optimizer and shuffle state from a validated header
     /// and its file.
     func restore(from header: ModelHeader, file: UnsafeRawBufferPointer) throws(MLPError) {
-        let stride = MemoryLayout<Scalar>.stride
         guard let base = file.baseAddress else { throw MLPError(.format, "empty file") }
         let data = base + header.dataStart
         for l in 0..<layout.layerCount {
@@ -71,7 +70,6 @@ extension Network {
             }
         }
         shuffleGenerator = SplitMix64(seed: header.shuffleState)
-        _ = stride
     }
 }
 

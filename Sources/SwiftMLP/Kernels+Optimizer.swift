@@ -1,21 +1,6 @@
 import RealModule
 
 extension Kernels {
-    /// Plain SGD, p -= lr dp, in two modes: `commit: false` only checks that
-    /// every new value would be finite; `commit: true` writes them. Returns
-    /// whether every new value is finite.
-    static func sgdStep<T: MLPScalar>(
-        params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>, count: Int, lr: T, commit: Bool
-    ) -> Bool {
-        var acc: T = 0
-        if commit {
-            for i in 0..<count { params[i] -= lr * grads[i] }
-        } else {
-            for i in 0..<count { let p = params[i] - lr * grads[i]; acc += p - p }
-        }
-        return acc == 0
-    }
-
     /// One step of `opt` (formulas in `Optimizer`), t >= 1 the step number.
     /// `s1`, `s2` are the state buffers (SGD momentum: s1 = buf; Adam: s1 = m,
     /// s2 = v). With `commit: false` nothing is written and the result tells

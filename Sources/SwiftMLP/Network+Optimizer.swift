@@ -9,11 +9,16 @@ extension Network {
             throw MLPError(.invalidArgument, "learning rate \(lr) must be finite and >= 0")
         }
         try requireGradientsForStep()
-        let n = layout.parameterCount, rate = Scalar(lr)
-        guard Kernels.sgdStep(params: params.base, grads: grads.base, count: n, lr: rate, commit: false) else {
+        // The optimizer kernel's plain-SGD case (no momentum, no decay), so
+        // both kinds of step share one implementation.
+        let plain = Optimizer.sgd(learningRate: lr)
+        let n = layout.parameterCount
+        guard Kernels.optimizerStep(plain, t: 1, params: params.base, grads: grads.base, s1: nil, s2: nil,
+                                    count: n, commit: false) else {
             throw MLPError(.nonFinite, "this step would make a parameter non-finite; parameters are unchanged")
         }
-        _ = Kernels.sgdStep(params: params.base, grads: grads.base, count: n, lr: rate, commit: true)
+        _ = Kernels.optimizerStep(plain, t: 1, params: params.base, grads: grads.base, s1: nil, s2: nil,
+                                  count: n, commit: true)
         parametersChanged()
     }
 
