@@ -15,6 +15,20 @@ import PackageDescription
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 let soname = "libswiftmlp.so.0"
 
+// OpenBLAS is linked statically, as a private copy inside libswiftmlp.so
+// (Debian's libopenblas-dev ships the archive, built position-independent):
+// swiftmlp sets that copy's thread count and core without touching an
+// OpenBLAS the application itself uses, and the library needs no OpenBLAS at
+// run time. Where no archive is found it links the shared libopenblas and
+// leaves it as it is (no thread splitting, no core correction).
+let openBLASArchive = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
+    .flatMap { ["/usr/lib/\($0)/openblas-pthread/libopenblas.a", "/usr/lib/\($0)/libopenblas.a"] }
+    .first { FileManager.default.fileExists(atPath: $0) }
+let openBLASCSettings: [CSetting] = openBLASArchive == nil ? [] : [.define("SMLP_PRIVATE_OPENBLAS")]
+let openBLASLinkerSettings: [LinkerSetting] =
+    (openBLASArchive.map { [LinkerSetting.unsafeFlags([$0])] } ?? [.linkedLibrary("openblas")]) +
+    [.linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m")]
+
 let package = Package(
     name: "swiftmlp",
     products: [
@@ -26,9 +40,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
-        // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // Matrix products: OpenBLAS (Debian: libopenblas-dev), split over
+        // swiftmlp's own threads when large; see its include/swiftmlp_blas.h.
+        .target(name: "CSwiftMLPBLAS", path: "Sources/CSwiftMLPBLAS",
+                cSettings: openBLASCSettings, linkerSettings: openBLASLinkerSettings),
         // include/swiftmlp.h as a Clang module, so `@c @implementation` checks
         // every exported Swift function against the hand-written header.
         .systemLibrary(name: "CSwiftMLPABI", path: "Sources/CSwiftMLPABI"),
@@ -36,10 +51,10 @@ let package = Package(
         .target(name: "CSwiftMLPSupport", path: "Sources/CSwiftMLPSupport"),
         // The numeric core and Swift API.
         .target(name: "SwiftMLP",
-                dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+                dependencies: ["CSwiftMLPBLAS", .product(name: "RealModule", package: "swift-numerics")]),
         // The C ABI: thin shims over SwiftMLP.
         .target(name: "CSwiftMLP",
-                dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport"],
+                dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport", "CSwiftMLPBLAS"],
                 exclude: ["exports.map"],
                 swiftSettings: [.enableExperimentalFeature("CImplementation")],
                 linkerSettings: [.unsafeFlags([

@@ -87,7 +87,7 @@ extern "C" {
 /* ---- Versions -------------------------------------------------------- */
 
 #define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 3
+#define SWIFTMLP_VERSION_MINOR 4
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -318,6 +318,34 @@ const char *swiftmlp_status_string(swiftmlp_status status);
  * swiftmlp call on this thread (copy the text to keep it).  Never NULL.
  */
 const char *swiftmlp_last_error(void);
+
+/**
+ * How this library multiplies matrices, as static text, for example
+ * "OpenBLAS 0.3.21 (private copy), core Cooperlake (replacing OpenBLAS's
+ * Prescott fallback), 2 threads for products of >= 262144 multiply-adds".
+ *
+ * Matrix products go through OpenBLAS, linked into libswiftmlp as a private
+ * copy: the application's own OpenBLAS, if any, is not touched. swiftmlp
+ * runs that copy single-threaded and splits each product of at least 2^18
+ * multiply-adds over its own worker threads (along the longer side of the
+ * result); smaller products run on the calling thread. The thread count is
+ * read once, at the first product, from the environment variable
+ * SWIFTMLP_NUM_THREADS (1..64; 1 never splits), by default the CPUs the
+ * process may run on, at most 8. The workers start then and stop when the
+ * library is unloaded; a product that finds them busy with another thread's
+ * product runs on its caller alone, with the same result bits, so results
+ * depend only on the thread count. After the first step no product
+ * allocates. OPENBLAS_CORETYPE chooses OpenBLAS's kernels as usual; when it
+ * is unset and OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on
+ * a CPU it does not know, swiftmlp selects the kernels the CPU supports
+ * (Cooperlake, SkylakeX or Haswell); SWIFTMLP_OPENBLAS_CORE_FIX=0 turns
+ * that off. (Built against a shared OpenBLAS instead, swiftmlp leaves its
+ * threads and kernels to it; the text says so.)
+ *
+ * Never NULL; never free it. Thread-safe. The first call (or the first
+ * matrix product) sets up the BLAS layer as described.
+ */
+const char *swiftmlp_blas_info(void);
 
 /* ---- Lifecycle ------------------------------------------------------- */
 

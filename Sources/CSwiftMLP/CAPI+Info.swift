@@ -1,5 +1,6 @@
 // Library information: versions, status strings, the thread's last message.
 import CSwiftMLPABI
+import CSwiftMLPBLAS
 import CSwiftMLPSupport
 
 @c @implementation
@@ -9,7 +10,7 @@ public func swiftmlp_version_number() -> UInt32 {
 
 @c @implementation
 public func swiftmlp_version_string() -> UnsafePointer<CChar>? {
-    cString("0.3.0")
+    cString("0.4.0")
 }
 
 @c @implementation
@@ -37,4 +38,9 @@ public func swiftmlp_status_string(_ status: swiftmlp_status) -> UnsafePointer<C
 @c @implementation
 public func swiftmlp_last_error() -> UnsafePointer<CChar>? {
     smlp_error_get()
+}
+
+@c @implementation
+public func swiftmlp_blas_info() -> UnsafePointer<CChar>? {
+    smlp_blas_info()
 }

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CSwiftMLPBLAS
 import RealModule
 
 /// The element types a network can hold: `Float` and `Double`, each with
@@ -27,10 +27,7 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
 }
 
 @inline(__always)
-private func blasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
-
-@inline(__always)
-private func blasInt(_ v: Int) -> blasint { blasint(truncatingIfNeeded: v) }
+private func blasInt(_ v: Int) -> Int32 { Int32(truncatingIfNeeded: v) }
 
 extension Float: MLPScalar {
     public static var dtype: DType { .float32 }
@@ -42,9 +39,8 @@ extension Float: MLPScalar {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                    blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
-                    b, blasInt(ldb), beta, c, blasInt(ldc))
+        smlp_sgemm(transA, transB, blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
+                  b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 }
 
@@ -58,8 +54,7 @@ extension Double: MLPScalar {
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(CblasRowMajor, blasTranspose(transA), blasTranspose(transB),
-                    blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
-                    b, blasInt(ldb), beta, c, blasInt(ldc))
+        smlp_dgemm(transA, transB, blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
+                  b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 }

@@ -39,33 +39,65 @@ import Testing
 }
 
 @Suite struct GemmTests {
-    func check<T: MLPScalar>(_: T.Type, tolerance: Double) {
-        var data = TestData(seed: 7)
+    /// C = alpha op(A) op(B) + beta C through `T.gemm`, with padded leading
+    /// dimensions, against the naive oracle. The large shapes are above the
+    /// threshold where the product is split over threads (along m when
+    /// m >= n, else along n), with lengths that leave a short last part.
+    func check<T: MLPScalar>(_: T.Type, m: Int, n: Int, k: Int, tolerance: Double) {
+        var data = TestData(seed: UInt64(m * 131 + n * 7 + k))
+        let pad = 3, alpha: T = 0.75, beta: T = -0.5
         for transA in [false, true] {
             for transB in [false, true] {
-                let m = 5, n = 7, k = 3
-                let a: [T] = data.uniform(m * k, -1, 1)
-                let b: [T] = data.uniform(k * n, -1, 1)
-                let lda = transA ? m : k, ldb = transB ? k : n
-                var c = [T](repeating: 0, count: m * n)
+                let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+                let a: [T] = data.uniform((transA ? k : m) * lda, -1, 1)
+                let b: [T] = data.uniform((transB ? n : k) * ldb, -1, 1)
+                let c0: [T] = data.uniform(m * ldc, -1, 1)
+                var c = c0
                 a.withUnsafeBufferPointer { ap in
                     b.withUnsafeBufferPointer { bp in
                         c.withUnsafeMutableBufferPointer { cp in
                             T.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                                   alpha: 1, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
-                                   beta: 0, c: cp.baseAddress!, ldc: n)
+                                   alpha: alpha, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                                   beta: beta, c: cp.baseAddress!, ldc: ldc)
                         }
                     }
                 }
-                let naive = NaiveKernels.matmul(transA: transA, transB: transB, m: m, n: n, k: k,
-                                                a: a, lda: lda, b: b, ldb: ldb)
-                #expect(relativeError(c, naive) <= tolerance, "transA \(transA) transB \(transB)")
+                let product = NaiveKernels.matmul(transA: transA, transB: transB, m: m, n: n, k: k,
+                                                  a: a, lda: lda, b: b, ldb: ldb)
+                var expected = c0
+                for i in 0..<m {
+                    for j in 0..<n { expected[i * ldc + j] = alpha * product[i * n + j] + beta * c0[i * ldc + j] }
+                }
+                // The padding columns of C are not part of the product: untouched.
+                for i in 0..<m {
+                    for j in n..<ldc { #expect(c[i * ldc + j] == c0[i * ldc + j]) }
+                }
+                #expect(relativeError(c, expected) <= tolerance,
+                        "m \(m) n \(n) k \(k) transA \(transA) transB \(transB)")
             }
         }
     }
 
-    @Test func blasMatchesNaiveDouble() { check(Double.self, tolerance: 1e-14) }
-    @Test func blasMatchesNaiveFloat() { check(Float.self, tolerance: 1e-6) }
+    static let shapes = [(5, 7, 3), (301, 70, 40), (70, 333, 50), (129, 130, 33), (17, 1000, 20)]
+
+    @Test(arguments: shapes) func blasMatchesNaiveDouble(shape: (Int, Int, Int)) {
+        check(Double.self, m: shape.0, n: shape.1, k: shape.2, tolerance: 1e-13)
+    }
+
+    @Test(arguments: shapes) func blasMatchesNaiveFloat(shape: (Int, Int, Int)) {
+        check(Float.self, m: shape.0, n: shape.1, k: shape.2, tolerance: 1e-5)
+    }
+
+    /// Several threads multiplying at once: one of them gets the pool's
+    /// workers, the others run their whole product themselves; every result
+    /// is still the naive one.
+    @Test func concurrentLargeProductsAreCorrect() async {
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<4 {
+                group.addTask { check(Double.self, m: 200 + t, n: 150, k: 64, tolerance: 1e-13) }
+            }
+        }
+    }
 }
 
 @Suite struct LossKernelTests {

@@ -36,12 +36,12 @@ from ._errors import (BadHandleError, BufferSizeError, BusyError, CancelledError
                       NullPointerError, OutOfMemoryError, StateError, SwiftMLPError,
                       SwiftMLPIOError, TooLargeError)
 from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
-                   MAX_SIZES, library_path, status_string, version, version_number)
+                   MAX_SIZES, blas_info, library_path, status_string, version, version_number)
 from ._optim import SGD, Adam, AdamW, EarlyStopping, GradientCheck, History
 from .mlp import ACTIVATIONS, INITS, LOSSES, MLP, from_bytes, load
 
 #: Version of these Python bindings (equal to the C ABI version they target).
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 # Aliases with the C names of the limits.
 SWIFTMLP_MAX_SIZES = MAX_SIZES
@@ -53,7 +53,7 @@ __all__ = [
     "MLP", "load", "from_bytes", "SGD", "Adam", "AdamW", "EarlyStopping", "History",
     "GradientCheck",
     "ACTIVATIONS", "LOSSES", "INITS",
-    "version", "version_number", "status_string", "library_path", "__version__",
+    "version", "version_number", "status_string", "library_path", "blas_info", "__version__",
     "EXPECTED_VERSION_NUMBER",
     "MAX_SIZES", "MAX_LAYER_SIZE", "MAX_PARAMS", "MAX_BATCH_ELEMENTS",
     "SWIFTMLP_MAX_SIZES", "SWIFTMLP_MAX_LAYER_SIZE", "SWIFTMLP_MAX_PARAMS",

@@ -47,7 +47,7 @@ from . import _errors
 # ---- Constants mirrored from include/swiftmlp.h ------------------------------
 
 VERSION_MAJOR = 0
-VERSION_MINOR = 3
+VERSION_MINOR = 4
 VERSION_PATCH = 0
 #: The ABI version this wrapper was written against (SWIFTMLP_VERSION_NUMBER).
 EXPECTED_VERSION_NUMBER = VERSION_MAJOR * 10000 + VERSION_MINOR * 100 + VERSION_PATCH
@@ -221,6 +221,7 @@ _SIGNATURES = {
     "swiftmlp_version_string": (c_char_p, []),
     "swiftmlp_status_string": (c_char_p, [c_int]),
     "swiftmlp_last_error": (c_char_p, []),
+    "swiftmlp_blas_info": (c_char_p, []),
     # ---- Lifecycle
     "swiftmlp_create": (_Status, [POINTER(c_size_t), c_size_t, c_int, c_uint64,
                                   POINTER(c_void_p)]),
@@ -407,10 +408,18 @@ def status_string(status: int) -> str:
 
 
 def version() -> str:
-    """The loaded library's version string, e.g. "0.3.0"."""
+    """The loaded library's version string, e.g. "0.4.0"."""
     return lib.swiftmlp_version_string().decode("utf-8", "replace")
 
 
 def version_number() -> int:
     """The loaded library's MAJOR*10000 + MINOR*100 + PATCH."""
     return int(lib.swiftmlp_version_number())
+
+
+def blas_info() -> str:
+    """How the library multiplies matrices: its private OpenBLAS copy's
+    version and kernels ("core"), and the threads a large product is split
+    over (set with the environment variable SWIFTMLP_NUM_THREADS before the
+    first product; see swiftmlp_blas_info in include/swiftmlp.h)."""
+    return lib.swiftmlp_blas_info().decode("utf-8", "replace")

@@ -3,6 +3,7 @@
 import copy
 import gc
 import pickle
+import re
 import threading
 
 import numpy as np
@@ -12,9 +13,9 @@ import swiftmlp
 
 
 def test_module_metadata():
-    assert swiftmlp.__version__ == "0.3.0"
-    assert swiftmlp.version() == "0.3.0"
-    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == 300
+    assert swiftmlp.__version__ == "0.4.0"
+    assert swiftmlp.version() == "0.4.0"
+    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == 400
     assert swiftmlp.MAX_SIZES == swiftmlp.SWIFTMLP_MAX_SIZES == 1025
     assert swiftmlp.MAX_LAYER_SIZE == 2 ** 24
     assert swiftmlp.MAX_PARAMS == swiftmlp.MAX_BATCH_ELEMENTS == 2 ** 28
@@ -291,8 +292,8 @@ def test_every_header_function_is_declared_with_matching_types():
         r"^(swiftmlp_status|unsigned|const char \*|void)\s*(swiftmlp_\w+)\s*\(([^;{]*?)\)\s*;",
         text, flags=re.S | re.M)
     # 38 functions in 0.3.0 before model files; + train_step, save_size,
-    # save_buffer, save_file, load_buffer, load_file.
-    assert len(prototypes) == 44, prototypes
+    # save_buffer, save_file, load_buffer, load_file; + blas_info in 0.4.0.
+    assert len(prototypes) == 45, prototypes
     assert {name for _, name, _ in prototypes} == set(_lib._SIGNATURES)
     expected_restype = {"swiftmlp_status": ctypes.c_int, "unsigned": ctypes.c_uint,
                         "const char *": ctypes.c_char_p, "void": None}
@@ -303,3 +304,11 @@ def test_every_header_function_is_declared_with_matching_types():
         assert fn.argtypes is not None and len(fn.argtypes) == n, name
         assert fn.restype is expected_restype[ret], name
         assert (fn.errcheck is not None) == (ret == "swiftmlp_status"), name
+
+
+def test_blas_info_names_the_private_openblas_and_its_threads():
+    info = swiftmlp.blas_info()
+    assert info == swiftmlp.blas_info()                      # static text
+    assert info.startswith("OpenBLAS ") and "(private copy)" in info, info
+    assert re.search(r", core \w+", info), info
+    assert re.search(r", \d+ threads? for products of >= 262144 multiply-adds$", info), info
