@@ -233,10 +233,10 @@ def environment(args):
         info["numpy_blas"] = json.loads(p.stdout.strip().splitlines()[-1])
     except Exception as exc:  # threadpoolctl missing, ...
         info["numpy_blas"] = [{"error": repr(exc)}]
-    # swiftmlp's OpenBLAS, as a child process that loaded the library sees it
-    probe = ("import json, numpy, swiftmlp, threadpoolctl; "
+    # swiftmlp's BLAS (its private OpenBLAS copy), as the library reports it
+    probe = ("import json, swiftmlp; "
              "print(json.dumps({'version': swiftmlp.version(), 'library': str(swiftmlp.library_path), "
-             "'blas': [d for d in threadpoolctl.threadpool_info() if 'scipy_openblas' not in d.get('prefix', '')]}))")
+             "'blas_info': swiftmlp.blas_info()}))")
     try:
         p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            env=child_env(), timeout=120)
@@ -276,16 +276,11 @@ def describe_environment(info):
     if "error" in sw:
         lines.append(f"- swiftmlp: {sw['error']}")
     else:
-        np_arch = {d.get("architecture") for d in info.get("numpy_blas", [])}
-        for d in sw.get("blas", []):
-            arch = d.get("architecture")
-            warn = ""
-            if arch in ("Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Northwood"):
-                warn = (f" — WARNING: this OpenBLAS does not recognise the CPU and runs its generic {arch} "
-                        f"(SSE) kernels, while NumPy's OpenBLAS uses {', '.join(sorted(a for a in np_arch if a))}")
-            lines.append(f"- swiftmlp {sw.get('version')} ({sw.get('library')}) BLAS: "
-                         f"{d.get('internal_api')} {d.get('version')}, core **{arch}**, "
-                         f"{d.get('num_threads')} threads ({d.get('threading_layer')}){warn}")
+        blas = sw.get("blas_info", "?")
+        warn = ""
+        if "core Prescott" in blas:
+            warn = " — WARNING: OpenBLAS's generic SSE3 kernels"
+        lines.append(f"- swiftmlp {sw.get('version')} ({sw.get('library')}) BLAS: {blas}{warn}")
     lines.append(f"- torch: {info.get('torch') or 'not installed'} (torch.set_num_threads(2))")
     lines.append(f"- CPU: {info.get('cpu', '?')}, {info.get('cpus')} logical CPUs, AVX-512: "
                  f"{info.get('avx512f')}; load average at start: "

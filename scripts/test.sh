@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs all three test suites: Swift (swift test),
-# C (cmocka via ctest) and Python (pytest). Installs missing dependencies.
+# C (cmocka via ctest) and Python (pytest), then the benchmark in its smoke
+# mode (every peer and check on shrunk workloads; no timing is asserted) and
+# the hardening runs. Installs missing dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -14,6 +16,11 @@ ctest --test-dir build --output-on-failure
 
 echo "== Python tests (pytest)"
 python3 -m pytest python-bindings/tests -q
+
+# The benchmark works: every peer runs and computes the same parameters
+# (bench/README.md). Exit 1 on a failed correctness check, never on speed.
+echo "== Benchmark smoke run (bash bench/run.sh --smoke)"
+bash bench/run.sh --smoke --no-build
 
 # Sanitizers (ASan+UBSan, LSan, TSan), valgrind and libFuzzer; see
 # fuzz/README.md.  SWIFTMLP_HARDENING=skip leaves them out (local use).
