@@ -322,11 +322,11 @@ const char *swiftmlp_last_error(void);
 /**
  * How this library multiplies matrices, as static text, for example
  * "OpenBLAS 0.3.21 (private copy), core Cooperlake (replacing OpenBLAS's
- * Prescott fallback), 2 threads for products of >= 262144 multiply-adds".
+ * Prescott fallback), 2 threads for products of >= 1048576 multiply-adds".
  *
  * Matrix products go through OpenBLAS, linked into libswiftmlp as a private
  * copy: the application's own OpenBLAS, if any, is not touched. swiftmlp
- * runs that copy single-threaded and splits each product of at least 2^18
+ * runs that copy single-threaded and splits each product of at least 2^20
  * multiply-adds over its own worker threads (along the longer side of the
  * result); smaller products run on the calling thread. The thread count is
  * read once, at the first product, from the environment variable

@@ -18,10 +18,11 @@
 
 enum { PART_ALIGN = 16 };  /* parts start at multiples of 16 rows/columns */
 
-/* Products of fewer multiply-adds run on one thread: below ~2^18 the
- * fork-join and the repeated packing of the smaller operand cost more than
- * the halved arithmetic saves (the same threshold OpenBLAS uses). */
-static const double parallel_min = 262144.0;
+/* Products of fewer multiply-adds run on one thread. A 2^20 product takes
+ * ~10-20 us on one AVX-512 core; below that the fork-join, the repeated
+ * packing of the smaller operand and, on a loaded machine, the wait for a
+ * worker to be scheduled cost about what the second thread saves. */
+static const double parallel_min = 1048576.0;
 
 double smlp_gemm_parallel_min(void) { return parallel_min; }
 

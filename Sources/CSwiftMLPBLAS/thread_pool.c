@@ -1,12 +1,18 @@
 /* A fork-join pool of (threads - 1) workers for splitting matrix products.
  *
- * Each worker owns a slot: the caller writes the task into the slot and
- * bumps the slot's `posted` counter; the worker runs the task and publishes
- * the same counter value in `done`. A worker spins briefly for new work
- * (products of one training step come microseconds apart), then sleeps on a
- * condition variable. One product at a time uses the pool: a caller that
- * finds it busy runs its whole product itself, so concurrent callers never
- * wait on each other. */
+ * A product's parts are claimed, not assigned: the caller publishes the task
+ * in one atomic word (generation, part count, next part), then it and every
+ * worker claim parts with compare-and-swap until none is left, and the
+ * caller waits only for parts a worker has actually started. A worker that
+ * is slow to wake (another process has the CPU) therefore costs nothing: the
+ * caller does its parts too. Which thread computes a part never changes the
+ * part, so results depend only on the part count.
+ *
+ * Workers spin briefly for new work (the products of one training step come
+ * microseconds apart), yielding the CPU while they wait, then sleep on a
+ * condition variable. One product at a
+ * time uses the pool: a caller that finds it busy runs its whole product
+ * itself, in the same parts, so concurrent callers never wait on each other. */
 #define _GNU_SOURCE
 #include "thread_pool.h"
 
@@ -21,16 +27,14 @@
 enum {
     POOL_MAX_THREADS = 64,
     POOL_DEFAULT_MAX = 8,      /* default cap: small products gain nothing from more */
-    WORKER_SPIN = 4000,        /* pause rounds before sleeping, ~100-200 us */
+    WORKER_PAUSES = 256,       /* spin rounds with `pause` (~10 us) ... */
+    WORKER_YIELDS = 2000,      /* ... then with sched_yield (~100-200 us), then sleep */
 };
 
-typedef struct {
-    _Atomic unsigned long posted;
-    _Atomic unsigned long done;
-    smlp_task_fn task;
-    void *context;
-    int index;
-} slot_t;
+/* pool.work: generation << 32 | part count << 16 | next unclaimed part. */
+#define WORK_GEN(w) ((uint32_t)((w) >> 32))
+#define WORK_COUNT(w) ((unsigned)(((w) >> 16) & 0xffffu))
+#define WORK_NEXT(w) ((unsigned)((w) & 0xffffu))
 
 static struct {
     pthread_mutex_t init_lock;
@@ -41,7 +45,10 @@ static struct {
     pthread_mutex_t sleep_lock;
     pthread_cond_t wake;
     _Atomic int stop;
-    slot_t slots[POOL_MAX_THREADS];
+    _Atomic uint64_t work;
+    _Atomic unsigned done;     /* parts of the current generation finished */
+    smlp_task_fn task;         /* the current generation's task (set before `work`) */
+    void *context;
 } pool = {
     .init_lock = PTHREAD_MUTEX_INITIALIZER,
     .busy = PTHREAD_MUTEX_INITIALIZER,
@@ -57,30 +64,58 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void *worker_main(void *arg) {
-    slot_t *slot = arg;
-    /* Slots count from 0 when their worker starts (pool start and fork
-     * reset them), and a task may be posted before this thread first runs. */
-    unsigned long seen = 0;
+/* The next unclaimed part of generation `gen`, or -1 when there is none
+ * (all claimed, or a newer generation was published). */
+static int claim(uint32_t gen) {
+    uint64_t w = atomic_load_explicit(&pool.work, memory_order_acquire);
     for (;;) {
-        unsigned long posted;
+        if (WORK_GEN(w) != gen || WORK_NEXT(w) >= WORK_COUNT(w)) return -1;
+        if (atomic_compare_exchange_weak_explicit(&pool.work, &w, w + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)WORK_NEXT(w);
+    }
+}
+
+/* Run every part of generation `gen` this thread can claim. */
+static void work_on(uint32_t gen) {
+    int part;
+    while ((part = claim(gen)) >= 0) {
+        /* A successful claim means the generation's caller is still waiting
+         * for this part, so pool.task/context are still that generation's. */
+        pool.task(pool.context, part);
+        atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+    }
+}
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    uint32_t seen = 0; /* generations start at 1 (pool start and fork reset `work` to 0) */
+    for (;;) {
+        uint32_t gen;
         int spins = 0;
-        while ((posted = atomic_load_explicit(&slot->posted, memory_order_acquire)) == seen) {
+        while ((gen = WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire))) == seen) {
             if (atomic_load_explicit(&pool.stop, memory_order_relaxed)) return NULL;
-            if (++spins < WORKER_SPIN) {
+            /* Spinning keeps the next product's wake-up short; yielding lets
+             * the application's threads (or another process) have this CPU
+             * when there are more runnable threads than cores. */
+            if (++spins < WORKER_PAUSES) {
                 cpu_relax();
                 continue;
             }
+            if (spins < WORKER_PAUSES + WORKER_YIELDS) {
+                sched_yield();
+                continue;
+            }
             pthread_mutex_lock(&pool.sleep_lock);
-            while (atomic_load_explicit(&slot->posted, memory_order_acquire) == seen &&
+            while (WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire)) == seen &&
                    !atomic_load_explicit(&pool.stop, memory_order_relaxed))
                 pthread_cond_wait(&pool.wake, &pool.sleep_lock);
             pthread_mutex_unlock(&pool.sleep_lock);
             spins = 0;
         }
-        seen = posted;
-        slot->task(slot->context, slot->index);
-        atomic_store_explicit(&slot->done, posted, memory_order_release);
+        if (atomic_load_explicit(&pool.stop, memory_order_relaxed)) return NULL;
+        seen = gen;
+        work_on(gen);
     }
 }
 
@@ -108,21 +143,13 @@ static void start_workers(void) {
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int started = 0;
     for (int i = 1; i < want; i++) {
-        slot_t *slot = &pool.slots[started];
-        if (pthread_create(&pool.threads[started], NULL, worker_main, slot) != 0) break;
+        if (pthread_create(&pool.threads[started], NULL, worker_main, NULL) != 0) break;
         pthread_setname_np(pool.threads[started], "swiftmlp-blas");
         started++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pool.workers = started;
     atomic_store_explicit(&pool.size, started + 1, memory_order_release);
-}
-
-static void reset_slots(void) {
-    for (int i = 0; i < POOL_MAX_THREADS; i++) {
-        atomic_store(&pool.slots[i].posted, 0);
-        atomic_store(&pool.slots[i].done, 0);
-    }
 }
 
 /* In a child of fork() only the forking thread exists: forget the workers
@@ -133,7 +160,8 @@ static void after_fork_in_child(void) {
     pthread_mutex_init(&pool.sleep_lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pool.workers = 0;
-    reset_slots();
+    atomic_store(&pool.work, 0);
+    atomic_store(&pool.done, 0);
     atomic_store(&pool.stop, 0);
     atomic_store(&pool.size, 0);
 }
@@ -156,35 +184,29 @@ int smlp_pool_size(void) {
 
 void smlp_pool_run(smlp_task_fn task, void *context, int count) {
     int size = smlp_pool_size();
-    if (count > size) count = size;
-    if (count <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
+    if (count > 0xffff) count = 0xffff;
+    if (count <= 1 || size <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
         for (int i = 0; i < count; i++) task(context, i);
         return;
     }
-    unsigned long ticket[POOL_MAX_THREADS];
-    for (int i = 1; i < count; i++) {
-        slot_t *slot = &pool.slots[i - 1];
-        slot->task = task;
-        slot->context = context;
-        slot->index = i;
-        ticket[i] = atomic_load_explicit(&slot->posted, memory_order_relaxed) + 1;
-        atomic_store_explicit(&slot->posted, ticket[i], memory_order_release);
-    }
-    /* Wake sleepers; a worker checks `posted` under this lock before it
+    pool.task = task;
+    pool.context = context;
+    atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+    uint32_t gen = WORK_GEN(atomic_load_explicit(&pool.work, memory_order_relaxed)) + 1;
+    if (gen == 0) gen = 1; /* 0 means "no work yet" to a new worker */
+    atomic_store_explicit(&pool.work, (uint64_t)gen << 32 | (uint64_t)count << 16, memory_order_release);
+    /* Wake sleepers; a worker checks `work` under this lock before it
      * waits, so no wake-up is lost. */
     pthread_mutex_lock(&pool.sleep_lock);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.sleep_lock);
 
-    task(context, 0);
+    work_on(gen);
 
-    for (int i = 1; i < count; i++) {
-        slot_t *slot = &pool.slots[i - 1];
-        unsigned spins = 0;
-        while (atomic_load_explicit(&slot->done, memory_order_acquire) != ticket[i]) {
-            if (++spins < 1u << 16) cpu_relax();
-            else sched_yield();
-        }
+    unsigned spins = 0;
+    while (atomic_load_explicit(&pool.done, memory_order_acquire) < (unsigned)count) {
+        if (++spins < 1u << 16) cpu_relax();
+        else sched_yield();
     }
     pthread_mutex_unlock(&pool.busy);
 }
@@ -199,7 +221,8 @@ __attribute__((destructor)) static void pool_shutdown(void) {
     pthread_mutex_unlock(&pool.sleep_lock);
     for (int i = 0; i < pool.workers; i++) pthread_join(pool.threads[i], NULL);
     pool.workers = 0;
-    reset_slots();
+    atomic_store(&pool.work, 0);
+    atomic_store(&pool.done, 0);
     atomic_store(&pool.stop, 0);
     atomic_store(&pool.size, 0);
 }

@@ -5,11 +5,11 @@
 
 typedef void (*smlp_task_fn)(void *context, int index);
 
-/* Runs task(context, i) for i in 0..<count, count <= the pool's thread
- * count: index 0 on the calling thread, the others on the pool's workers,
- * and returns when all are done. When the pool is busy with another
- * caller's product, or could not start its threads, everything runs on the
- * calling thread, in order. Never allocates after the workers exist. */
+/* Runs task(context, i) for i in 0..<count (count <= 65535) and returns
+ * when all are done. The calling thread and the pool's workers claim the
+ * parts as they get to them. When the pool is busy with another caller's
+ * product, or has no workers, everything runs on the calling thread, in
+ * order. Never allocates after the workers exist. */
 void smlp_pool_run(smlp_task_fn task, void *context, int count);
 
 /* The number of threads smlp_pool_run can use, the caller included (>= 1).

@@ -78,7 +78,7 @@ import Testing
         }
     }
 
-    static let shapes = [(5, 7, 3), (301, 70, 40), (70, 333, 50), (129, 130, 33), (17, 1000, 20)]
+    static let shapes = [(5, 7, 3), (301, 90, 40), (70, 333, 50), (129, 130, 65), (17, 1000, 64)]
 
     @Test(arguments: shapes) func blasMatchesNaiveDouble(shape: (Int, Int, Int)) {
         check(Double.self, m: shape.0, n: shape.1, k: shape.2, tolerance: 1e-13)

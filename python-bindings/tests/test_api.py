@@ -311,4 +311,4 @@ def test_blas_info_names_the_private_openblas_and_its_threads():
     assert info == swiftmlp.blas_info()                      # static text
     assert info.startswith("OpenBLAS ") and "(private copy)" in info, info
     assert re.search(r", core \w+", info), info
-    assert re.search(r", \d+ threads? for products of >= 262144 multiply-adds$", info), info
+    assert re.search(r", \d+ threads? for products of >= 1048576 multiply-adds$", info), info
