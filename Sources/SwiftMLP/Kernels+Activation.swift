@@ -66,6 +66,38 @@ extension Kernels {
         }
     }
 
+    /// `Kernels.sigmoid` with one division instead of two: the numerator is
+    /// selected first, so the result is the same bits (1/d or e/d), but the
+    /// vectorized loops pay for one divide per lane instead of two.
+    @inline(__always)
+    static func sigmoidOneDivide<T: MLPScalar>(_ x: T) -> T {
+        let e = T.expNonPositive(-Swift.abs(x))
+        return (x >= 0 ? 1 : e) / (1 + e)
+    }
+
+    /// Forward activation alone over a flat block of `count` elements:
+    /// g = act(f), f already holding g_prev @ W^T + b. The same per-element
+    /// formulas as `biasActivationForward`; not for softmax (a row operation).
+    @inline(__always)
+    static func activationForward<T: MLPScalar>(
+        _ act: Activation, slope: T, f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int
+    ) {
+        switch act {
+        case .sigmoid:
+            for i in 0..<count { g[i] = sigmoidOneDivide(f[i]) }
+        case .tanh:
+            for i in 0..<count { g[i] = T.tanh(f[i]) }
+        case .relu:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : 0 }
+        case .leakyReLU:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : slope * v }
+        case .identity:
+            for i in 0..<count { g[i] = f[i] }
+        case .softmax:
+            break  // never passed: callers route softmax layers elsewhere
+        }
+    }
+
     /// Backward: dL/df (B, N) from dL/dg and the forward's f and g.
     /// sigmoid: dg g (1 - g); tanh: dg (1 - g^2); relu: f > 0 ? dg : 0;
     /// leaky: f > 0 ? dg : slope dg; identity: dg;

@@ -92,10 +92,11 @@ extension Network {
     package func trainStep(
         x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, batch: Int
     ) throws(MLPError) -> Double {
-        guard optimizer != nil else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
+        guard let opt = optimizer else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
         let xBase = try checkInput(x, rows: batch)
         let yBase = try checkTargets(y, rows: batch)
         try reserveCache(batch: batch)
+        if canFuse(batch: batch, opt) { return try fusedTrainStep(x: xBase, y: yBase, batch: batch, opt) }
         trainingForward(xBase, batch: batch)
         let loss = trainingBackward(y: yBase, batch: batch)
         try optimizerStep()
