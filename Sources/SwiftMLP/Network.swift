@@ -22,6 +22,8 @@ public final class Network<Scalar: MLPScalar> {
     let grads: AlignedBuffer<Scalar>
     /// The largest batch `fusedTrainStep` serves; 0 if it never applies.
     let fusedBatchLimit: Int
+    /// The largest batch `Layout.check(batch:)` accepts.
+    let batchLimit: Int
 
     /// The training batch: x, f, g, dL/df, dL/dg of the last forward/backward.
     var cache: ActivationCache<Scalar>?
@@ -67,6 +69,7 @@ public final class Network<Scalar: MLPScalar> {
         self.params = params
         self.grads = grads
         self.fusedBatchLimit = Self.fusedBatchLimit(layout: layout, activations: activations, loss: configuration.loss)
+        self.batchLimit = Limits.maxBatchElements / layout.activationsPerSample
         self.shuffleGenerator = SplitMix64(seed: configuration.seed &+ 0x6A09_E667_F3BC_C909)
         var rng = SplitMix64(seed: configuration.seed)
         for l in 0..<layout.layerCount {
