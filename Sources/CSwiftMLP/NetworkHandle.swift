@@ -65,14 +65,21 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// Addresses of the handles swiftmlp_create/load returned and
     /// swiftmlp_free has not released: a freed, foreign or twice-freed
     /// pointer is recognised without reading the memory it points to.
-    /// Guarded by smlp_registry_lock (a pthread mutex in CSwiftMLPSupport).
-    nonisolated(unsafe) private static var live = HandleRegistry()
+    /// Guarded by smlp_registry_lock (CSwiftMLPSupport). Held through a
+    /// pointer rather than in a `static var`, which would cost a dynamic
+    /// exclusivity check (swift_beginAccess) on every lookup: the lock
+    /// already serialises every access.
+    nonisolated(unsafe) private static let live: UnsafeMutablePointer<HandleRegistry> = {
+        let p = UnsafeMutablePointer<HandleRegistry>.allocate(capacity: 1)
+        p.initialize(to: HandleRegistry())
+        return p
+    }()
 
     /// Registers `handle` and returns the pointer C callers hold.
     static func publish(_ handle: NetworkHandle) -> OpaquePointer {
         let pointer = Unmanaged.passRetained(handle).toOpaque()
         smlp_registry_lock()
-        live.insert(UInt(bitPattern: pointer))
+        live.pointee.insert(UInt(bitPattern: pointer))
         smlp_registry_unlock()
         return OpaquePointer(pointer)
     }
@@ -83,7 +90,7 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
         smlp_registry_lock()
         // Retained while the registry still owns it, so a concurrent free
         // cannot release it under this call.
-        let handle = live.contains(address)
+        let handle = live.pointee.contains(address)
             ? Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue() : nil
         smlp_registry_unlock()
         guard let handle else {
@@ -96,7 +103,7 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     static func free(_ pointer: OpaquePointer) {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
         smlp_registry_lock()
-        let removed = live.remove(address)
+        let removed = live.pointee.remove(address)
         smlp_registry_unlock()
         if removed { Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).release() }
     }
