@@ -13,6 +13,12 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     enum Access { case read, write }
 
     let network: DynamicNetwork
+    /// The typed network inside `network` (nil for the other element type),
+    /// for the hot path of swiftmlp_train_step. Unretained: `network` holds
+    /// it for the handle's whole life, and a call holds the handle, so a call
+    /// may use it through `_withUnsafeGuaranteedRef` without a retain/release.
+    let float32: Unmanaged<Network<Float>>?
+    let float64: Unmanaged<Network<Double>>?
     let sizes: UnsafeMutableBufferPointer<Int>
     let activations: UnsafeMutableBufferPointer<swiftmlp_activation>
     /// -1: one writer; n >= 0: n readers.
@@ -20,6 +26,8 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
 
     init(_ network: DynamicNetwork) {
         self.network = network
+        float32 = network.float32Network.map { Unmanaged.passUnretained($0) }
+        float64 = network.float64Network.map { Unmanaged.passUnretained($0) }
         let layout = network.layout
         sizes = .allocate(capacity: layout.sizes.count)
         _ = sizes.initialize(from: layout.sizes)
