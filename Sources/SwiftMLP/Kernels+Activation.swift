@@ -75,6 +75,22 @@ extension Kernels {
         return (x >= 0 ? 1 : e) / (1 + e)
     }
 
+    /// g = sigmoid(f) over `count` elements (`f` and `g` distinct), as
+    /// `sigmoidOneDivide`. For Double in two passes, e = exp(-|f|) into g,
+    /// then g = (f >= 0 ? 1 : e) / (1 + e): one loop with the exp's selects
+    /// and the numerator's is not vectorized for Double on baseline x86-64
+    /// (the cost model rejects it), each of the two is. The same operations
+    /// on the same values: the same bits. Float vectorizes in one loop.
+    @inline(__always)
+    static func sigmoidForward<T: MLPScalar>(f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int) {
+        if T.self == Float.self {
+            for i in 0..<count { g[i] = sigmoidOneDivide(f[i]) }
+        } else {
+            for i in 0..<count { g[i] = T.expNonPositive(-Swift.abs(f[i])) }
+            for i in 0..<count { let e = g[i]; g[i] = (f[i] >= 0 ? 1 : e) / (1 + e) }
+        }
+    }
+
     /// Forward activation alone over a flat block of `count` elements:
     /// g = act(f), f already holding g_prev @ W^T + b. The same per-element
     /// formulas as `biasActivationForward`; not for softmax (a row operation).
@@ -84,7 +100,7 @@ extension Kernels {
     ) {
         switch act {
         case .sigmoid:
-            for i in 0..<count { g[i] = sigmoidOneDivide(f[i]) }
+            sigmoidForward(f: f, g: g, count: count)
         case .tanh:
             for i in 0..<count { g[i] = T.tanh(f[i]) }
         case .relu:
