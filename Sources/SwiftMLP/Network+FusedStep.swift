@@ -30,6 +30,18 @@ extension Network {
             && optimizerSteps < ModelFormat.maxOptimizerSteps
     }
 
+    /// Fills `layers` (L entries) with the addresses of every layer's
+    /// operands in the parameters, gradients and `cache`.
+    func fillFusedLayers(_ layers: UnsafeMutablePointer<FusedLayer<Scalar>>, cache: ActivationCache<Scalar>) {
+        for l in 0..<layout.layerCount {
+            layers[l] = FusedLayer(
+                nIn: layout.sizes[l], nOut: layout.sizes[l + 1], activation: activations[l],
+                w: params.base + layout.weightOffsets[l], b: params.base + layout.biasOffsets[l],
+                dw: grads.base + layout.weightOffsets[l], db: grads.base + layout.biasOffsets[l],
+                gIn: cache.g(l), f: cache.f(l + 1), g: cache.g(l + 1), dg: cache.dg(l + 1), df: cache.df(l + 1))
+        }
+    }
+
     /// One training step on validated x (B, N0) and y (B, NL) with a cache of
     /// at least B rows, for a network, batch and optimizer that `canFuse`.
     /// Leaves the network exactly as `trainingForward`, `trainingBackward`
@@ -38,52 +50,54 @@ extension Network {
     func fusedTrainStep(
         x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, batch: Int, _ opt: Optimizer
     ) throws(MLPError) -> Double {
-        let cache = self.cache.unsafelyUnwrapped
+        // Filled by reserveCache, which every caller has run.
+        let layers = UnsafePointer(fusedLayers.unsafelyUnwrapped.base)
         let L = layout.layerCount
-        let p = params.base, dp = grads.base
-        let sizes = layout.sizes, wOff = layout.weightOffsets, bOff = layout.biasOffsets
+        let slope = self.slope
 
         // Forward: f = g_prev @ W^T + b, g = act(f).
-        cache.g(0).update(from: x, count: batch &* sizes[0])
+        layers[0].gIn.update(from: x, count: batch &* layers[0].nIn)
         for l in 0..<L {
-            let nIn = sizes[l], nOut = sizes[l &+ 1]
-            let f = cache.f(l &+ 1)
-            smallLinearForward(a: cache.g(l), w: p + wOff[l], b: p + bOff[l], f: f,
-                               rows: batch, nIn: nIn, nOut: nOut)
-            Kernels.activationForward(activations[l], slope: slope, f: f, g: cache.g(l &+ 1),
-                                      count: batch &* nOut)
+            let layer = layers + l
+            smallLinearForward(layer, rows: batch)
+            Kernels.activationForward(layer.pointee.activation, slope: slope, f: layer.pointee.f, g: layer.pointee.g,
+                                      count: batch &* layer.pointee.nOut)
         }
         lastBatch = batch
         forwardValid = true
 
         // Backward: MSE through the output sigmoid, then layer by layer.
-        let loss = Kernels.mseSigmoidBackward(dg: cache.dg(L), df: cache.df(L), g: cache.g(L), y: y,
-                                              count: batch &* sizes[L])
+        let top = layers + (L &- 1)
+        let loss = Kernels.mseSigmoidBackward(dg: top.pointee.dg, df: top.pointee.df, g: top.pointee.g, y: y,
+                                              count: batch &* top.pointee.nOut)
         var l = L
         while l > 0 {
             l &-= 1
-            let nIn = sizes[l], nOut = sizes[l &+ 1]
-            let df = cache.df(l &+ 1)
-            smallLinearBackward(df: df, a: cache.g(l), dw: dp + wOff[l], db: dp + bOff[l],
-                                rows: batch, nIn: nIn, nOut: nOut)
+            let layer = layers + l
+            smallLinearBackward(layer, rows: batch)
             if l > 0 {
-                smallInputGradient(df: df, w: p + wOff[l], dg: cache.dg(l), rows: batch, nIn: nIn, nOut: nOut)
-                Kernels.activationBackward(activations[l &- 1], slope: slope, df: cache.df(l), dg: cache.dg(l),
-                                           f: cache.f(l), g: cache.g(l), rows: batch, cols: nIn)
+                // dL/dg and dL/df of this layer's input, the output of layer l - 1.
+                let below = layer - 1
+                smallInputGradient(layer, dg: below.pointee.dg, rows: batch)
+                Kernels.activationBackward(below.pointee.activation, slope: slope, df: below.pointee.df,
+                                           dg: below.pointee.dg, f: below.pointee.f, g: below.pointee.g,
+                                           rows: batch, cols: below.pointee.nOut)
             }
         }
         hasGradients = true
         backwardDone = true
 
         // SGD without momentum: p -= lr (dp + wd p), all or nothing.
+        let p = params.base, dp = grads.base
         let lr = Scalar(opt.learningRate), wd = Scalar(opt.weightDecay)
         let n = layout.parameterCount
         // q - q is +0 for a finite q and NaN otherwise: OR-ing the exponent
-        // bits is a branch-free integer reduction, so the check vectorizes.
-        var nonFinite: Scalar.RawExponent = 0
+        // bits is a branch-free integer reduction, so the check vectorizes
+        // (in 32-bit lanes: the exponent of a Float or Double fits).
+        var nonFinite: UInt32 = 0
         for i in 0..<n {
             let q = p[i] - lr * (dp[i] + wd * p[i])
-            nonFinite |= (q - q).exponentBitPattern
+            nonFinite |= UInt32(truncatingIfNeeded: (q - q).exponentBitPattern)
         }
         guard nonFinite == 0 else {
             throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
@@ -93,6 +107,24 @@ extension Network {
         parametersChanged()
         return loss
     }
+}
+
+/// Where one weight layer's operands live (see `Network.fillFusedLayers`):
+/// W (nOut, nIn), b, their gradients, and in the training cache the layer's
+/// input g_prev (B, nIn) and its f, g, dL/dg, dL/df (B, nOut).
+struct FusedLayer<Scalar> {
+    var nIn: Int
+    var nOut: Int
+    var activation: Activation
+    var w: UnsafeMutablePointer<Scalar>
+    var b: UnsafeMutablePointer<Scalar>
+    var dw: UnsafeMutablePointer<Scalar>
+    var db: UnsafeMutablePointer<Scalar>
+    var gIn: UnsafeMutablePointer<Scalar>
+    var f: UnsafeMutablePointer<Scalar>
+    var g: UnsafeMutablePointer<Scalar>
+    var dg: UnsafeMutablePointer<Scalar>
+    var df: UnsafeMutablePointer<Scalar>
 }
 
 /// Runs `body(n)` with `n` as a constant for n = 1...8 (a copy of the body
@@ -113,15 +145,17 @@ private func withConstant(_ n: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// f (B, nOut) = a (B, nIn) @ W^T + b, W (nOut, nIn): `directMatmul`'s dot
-/// products (from 0, k ascending), then + b, as `biasActivationForward` adds it.
+/// f (B, nOut) = g_prev (B, nIn) @ W^T + b, W (nOut, nIn): `directMatmul`'s
+/// dot products (from 0, k ascending), then + b, as `biasActivationForward`
+/// adds it. Kernels of the fused step are compiled for size, so that loops
+/// are not vectorized behind run-time alias checks that cost more than
+/// these few iterations.
 @_optimize(size) @inline(never)
-private func smallLinearForward<T: MLPScalar>(
-    a: UnsafePointer<T>, w: UnsafePointer<T>, b: UnsafePointer<T>, f: UnsafeMutablePointer<T>,
-    rows: Int, nIn: Int, nOut: Int
-) {
+private func smallLinearForward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<T>>, rows: Int) {
+    let a = UnsafePointer(layer.pointee.gIn), w = UnsafePointer(layer.pointee.w), b = UnsafePointer(layer.pointee.b)
+    let f = layer.pointee.f, nOut = layer.pointee.nOut
     // Indices stay below B * (N0 + ... + NL) <= 2^28 or nOut * nIn <= 2^48.
-    withConstant(nIn) { nIn in
+    withConstant(layer.pointee.nIn) { nIn in
         for r in 0..<rows {
             let ar = a + r &* nIn, fr = f + r &* nOut
             for j in 0..<nOut {
@@ -134,14 +168,14 @@ private func smallLinearForward<T: MLPScalar>(
     }
 }
 
-/// dW (nOut, nIn) = df^T @ a and db = sum over rows of df, each element
+/// dW (nOut, nIn) = df^T @ g_prev and db = sum over rows of df, each element
 /// summed from 0 over the batch in row order, as `directMatmul` (transA) and
 /// `Kernels.biasBackward` do.
 @_optimize(size) @inline(never)
-private func smallLinearBackward<T: MLPScalar>(
-    df: UnsafePointer<T>, a: UnsafePointer<T>, dw: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>,
-    rows: Int, nIn: Int, nOut: Int
-) {
+private func smallLinearBackward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<T>>, rows: Int) {
+    let df = UnsafePointer(layer.pointee.df), a = UnsafePointer(layer.pointee.gIn)
+    let dw = layer.pointee.dw, db = layer.pointee.db
+    let nIn = layer.pointee.nIn, nOut = layer.pointee.nOut
     withConstant(rows) { rows in
         for i in 0..<nOut {
             let dwi = dw + i &* nIn, dfi = df + i
@@ -162,10 +196,10 @@ private func smallLinearBackward<T: MLPScalar>(
 /// over nOut in order, as `directMatmul` (no transpose) does.
 @_optimize(size) @inline(never)
 private func smallInputGradient<T: MLPScalar>(
-    df: UnsafePointer<T>, w: UnsafePointer<T>, dg: UnsafeMutablePointer<T>,
-    rows: Int, nIn: Int, nOut: Int
+    _ layer: UnsafePointer<FusedLayer<T>>, dg: UnsafeMutablePointer<T>, rows: Int
 ) {
-    withConstant(nOut) { nOut in
+    let df = UnsafePointer(layer.pointee.df), w = UnsafePointer(layer.pointee.w), nIn = layer.pointee.nIn
+    withConstant(layer.pointee.nOut) { nOut in
         for r in 0..<rows {
             let dfr = df + r &* nOut, dgr = dg + r &* nIn
             for j in 0..<nIn {

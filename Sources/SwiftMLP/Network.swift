@@ -24,6 +24,10 @@ public final class Network<Scalar: MLPScalar> {
     let fusedBatchLimit: Int
     /// The largest batch `Layout.check(batch:)` accepts.
     let batchLimit: Int
+    /// Where each layer's operands live, for `fusedTrainStep`: allocated
+    /// with the first training cache when `fusedBatchLimit > 0`, refilled
+    /// whenever the cache is replaced.
+    var fusedLayers: AlignedBuffer<FusedLayer<Scalar>>?
 
     /// The training batch: x, f, g, dL/df, dL/dg of the last forward/backward.
     var cache: ActivationCache<Scalar>?
@@ -84,6 +88,7 @@ public final class Network<Scalar: MLPScalar> {
         grads.deallocate()
         cache?.deallocate()
         inferenceCache?.deallocate()
+        fusedLayers?.deallocate()
         for buffer in optimizerState { buffer.deallocate() }
     }
 
@@ -110,8 +115,17 @@ public final class Network<Scalar: MLPScalar> {
     func reserveCache(batch: Int) throws(MLPError) {
         if let cache, cache.capacity >= batch { return }
         let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
+        if fusedBatchLimit > 0 && fusedLayers == nil {
+            do {
+                fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
+            } catch {
+                fresh.deallocate()
+                throw error
+            }
+        }
         cache?.deallocate()
         cache = fresh
+        if let fusedLayers { fillFusedLayers(fusedLayers.base, cache: fresh) }
         lastBatch = nil
         forwardValid = false
         backwardDone = false
