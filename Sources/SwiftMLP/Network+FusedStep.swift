@@ -145,6 +145,21 @@ private func withConstant(_ n: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// `withConstant` for two sizes: n as a constant for 1...8 and m for 1...4
+/// (45 copies of the body), so that two nested loops unroll completely.
+@inline(__always)
+private func withConstants(_ n: Int, _ m: Int, _ body: (Int, Int) -> Void) {
+    withConstant(n) { n in
+        switch m {
+        case 1: body(n, 1)
+        case 2: body(n, 2)
+        case 3: body(n, 3)
+        case 4: body(n, 4)
+        default: body(n, m)
+        }
+    }
+}
+
 /// f (B, nOut) = g_prev (B, nIn) @ W^T + b, W (nOut, nIn): `directMatmul`'s
 /// dot products (from 0, k ascending), then + b, as `biasActivationForward`
 /// adds it. Kernels of the fused step are compiled for size, so that loops
@@ -153,9 +168,9 @@ private func withConstant(_ n: Int, _ body: (Int) -> Void) {
 @_optimize(size) @inline(never)
 private func smallLinearForward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<T>>, rows: Int) {
     let a = UnsafePointer(layer.pointee.gIn), w = UnsafePointer(layer.pointee.w), b = UnsafePointer(layer.pointee.b)
-    let f = layer.pointee.f, nOut = layer.pointee.nOut
+    let f = layer.pointee.f
     // Indices stay below B * (N0 + ... + NL) <= 2^28 or nOut * nIn <= 2^48.
-    withConstant(layer.pointee.nIn) { nIn in
+    withConstants(layer.pointee.nIn, layer.pointee.nOut) { nIn, nOut in
         for r in 0..<rows {
             let ar = a + r &* nIn, fr = f + r &* nOut
             for j in 0..<nOut {
@@ -175,8 +190,8 @@ private func smallLinearForward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<
 private func smallLinearBackward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<T>>, rows: Int) {
     let df = UnsafePointer(layer.pointee.df), a = UnsafePointer(layer.pointee.gIn)
     let dw = layer.pointee.dw, db = layer.pointee.db
-    let nIn = layer.pointee.nIn, nOut = layer.pointee.nOut
-    withConstant(rows) { rows in
+    let nOut = layer.pointee.nOut
+    withConstants(rows, layer.pointee.nIn) { rows, nIn in
         for i in 0..<nOut {
             let dwi = dw + i &* nIn, dfi = df + i
             for j in 0..<nIn {
@@ -198,8 +213,8 @@ private func smallLinearBackward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer
 private func smallInputGradient<T: MLPScalar>(
     _ layer: UnsafePointer<FusedLayer<T>>, dg: UnsafeMutablePointer<T>, rows: Int
 ) {
-    let df = UnsafePointer(layer.pointee.df), w = UnsafePointer(layer.pointee.w), nIn = layer.pointee.nIn
-    withConstant(layer.pointee.nOut) { nOut in
+    let df = UnsafePointer(layer.pointee.df), w = UnsafePointer(layer.pointee.w)
+    withConstants(layer.pointee.nOut, layer.pointee.nIn) { nOut, nIn in
         for r in 0..<rows {
             let dfr = df + r &* nOut, dgr = dg + r &* nIn
             for j in 0..<nIn {
