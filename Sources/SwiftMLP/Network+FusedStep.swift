@@ -47,6 +47,7 @@ extension Network {
     /// Leaves the network exactly as `trainingForward`, `trainingBackward`
     /// and `optimizerStep` would, including when the step is refused as
     /// non-finite (parameters unchanged; cache and gradients hold this batch).
+    @inline(__always)  // one call site, in trainStep
     func fusedTrainStep(
         x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, batch: Int, _ opt: Optimizer
     ) throws(MLPError) -> Double {

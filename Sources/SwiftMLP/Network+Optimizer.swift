@@ -97,16 +97,18 @@ extension Network {
         // checkTargets and reserveCache below all pass without changing
         // anything, tested inline; any other call takes those checks, which
         // throw the precise error.
+        let xBase: UnsafePointer<Scalar>, yBase: UnsafePointer<Scalar>
         if batch > 0 && batch <= batchLimit, let cache, cache.capacity >= batch,
-           let xBase = x.baseAddress, let yBase = y.baseAddress,
+           let xb = x.baseAddress, let yb = y.baseAddress,
            x.count == batch &* layout.inputSize, y.count == batch &* layout.outputSize,
-           Kernels.allFinite(xBase, count: x.count), Kernels.allFinite(yBase, count: y.count) {
-            if canFuse(batch: batch, opt) { return try fusedTrainStep(x: xBase, y: yBase, batch: batch, opt) }
-            return try unfusedTrainStep(x: xBase, y: yBase, batch: batch)
+           Kernels.allFinite(xb, count: x.count), Kernels.allFinite(yb, count: y.count) {
+            xBase = xb
+            yBase = yb
+        } else {
+            xBase = try checkInput(x, rows: batch)
+            yBase = try checkTargets(y, rows: batch)
+            try reserveCache(batch: batch)
         }
-        let xBase = try checkInput(x, rows: batch)
-        let yBase = try checkTargets(y, rows: batch)
-        try reserveCache(batch: batch)
         if canFuse(batch: batch, opt) { return try fusedTrainStep(x: xBase, y: yBase, batch: batch, opt) }
         return try unfusedTrainStep(x: xBase, y: yBase, batch: batch)
     }
