@@ -28,7 +28,13 @@ extension Kernels {
                 let fr = f + r * cols, gr = g + r * cols
                 switch act {
                 case .sigmoid:
-                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoid(v) }
+                    if T.self == Float.self {
+                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoidOneDivide(v) }
+                    } else {
+                        // Two passes that each vectorize (see sigmoidForward).
+                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.expNonPositive(-Swift.abs(v)) }
+                        for c in 0..<cols { let e = gr[c]; gr[c] = (fr[c] >= 0 ? 1 : e) / (1 + e) }
+                    }
                 case .tanh:
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
                 case .relu:
@@ -52,7 +58,7 @@ extension Kernels {
         let count = rows * cols
         switch act {
         case .sigmoid:
-            for i in 0..<count { g[i] = sigmoid(f[i]) }
+            sigmoidForward(f: f, g: g, count: count)
         case .tanh:
             for i in 0..<count { g[i] = T.tanh(f[i]) }
         case .relu:
