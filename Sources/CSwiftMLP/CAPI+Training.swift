@@ -58,9 +58,30 @@ public func swiftmlp_train_step(
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
     run("swiftmlp_train_step", net, .write) { (h) throws(MLPError) in
-        let data = DynamicNetwork.RawData(x: try required(x, "x"), xCount: elementCount(x_len),
-                                          y: try required(y, "y"), yCount: elementCount(y_len), rows: batch)
-        let value = try h.network.trainStep(try elementType(dtype), data: data)
+        let x = try required(x, "x"), y = try required(y, "y")
+        let value: Double
+        // The caller's dtype is the network's: straight to the typed network
+        // (see Network+CEntry.swift). Otherwise the general path, which
+        // reports the unknown or mismatched dtype.
+        if dtype == SWIFTMLP_FLOAT32, let n = h.float32 {
+            value = try n._withUnsafeGuaranteedRef { n in
+                Result { () throws(MLPError) in
+                    try n.trainStep(rawX: x, xCount: elementCount(x_len), rawY: y, yCount: elementCount(y_len),
+                                    batch: batch)
+                }
+            }.get()
+        } else if dtype == SWIFTMLP_FLOAT64, let n = h.float64 {
+            value = try n._withUnsafeGuaranteedRef { n in
+                Result { () throws(MLPError) in
+                    try n.trainStep(rawX: x, xCount: elementCount(x_len), rawY: y, yCount: elementCount(y_len),
+                                    batch: batch)
+                }
+            }.get()
+        } else {
+            let data = DynamicNetwork.RawData(x: x, xCount: elementCount(x_len),
+                                              y: y, yCount: elementCount(y_len), rows: batch)
+            value = try h.network.trainStep(try elementType(dtype), data: data)
+        }
         loss?.pointee = value
     }
 }

@@ -1,7 +1,7 @@
 /// The set of live handle addresses: open addressing with linear probing
 /// and a multiplicative (Fibonacci) hash, so a lookup on every C call costs a
 /// few instructions (Swift's `Set` hashes with SipHash). Not thread-safe by
-/// itself: `NetworkHandle` guards it with a pthread mutex.
+/// itself: `NetworkHandle` guards it with smlp_registry_lock.
 struct HandleRegistry {
     private static let empty: UInt = 0
     private static let removed: UInt = 1   // tombstone; real addresses are aligned, never 0 or 1

@@ -13,13 +13,26 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     enum Access { case read, write }
 
     let network: DynamicNetwork
+    /// The typed network inside `network` (nil for the other element type),
+    /// for the hot path of swiftmlp_train_step. Unretained: `network` holds
+    /// it for the handle's whole life, and a call holds the handle, so a call
+    /// may use it through `_withUnsafeGuaranteedRef` without a retain/release.
+    let float32: Unmanaged<Network<Float>>?
+    let float64: Unmanaged<Network<Double>>?
     let sizes: UnsafeMutableBufferPointer<Int>
     let activations: UnsafeMutableBufferPointer<swiftmlp_activation>
-    /// -1: one writer; n >= 0: n readers.
+    /// The calls in this handle: `writerBit` while a writing call runs,
+    /// otherwise the number of reading calls; plus `freedBit` once
+    /// swiftmlp_free has unregistered the handle while calls were still in
+    /// it (the last of them to leave then releases it).
     private let users = Atomic<Int>(0)
+    private static var writerBit: Int { 1 << 61 }
+    private static var freedBit: Int { 1 << 62 }
 
     init(_ network: DynamicNetwork) {
         self.network = network
+        float32 = network.float32Network.map { Unmanaged.passUnretained($0) }
+        float64 = network.float64Network.map { Unmanaged.passUnretained($0) }
         let layout = network.layout
         sizes = .allocate(capacity: layout.sizes.count)
         _ = sizes.initialize(from: layout.sizes)
@@ -32,32 +45,38 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
         activations.deallocate()
     }
 
-    /// Enters a call with `access`, or throws `.busy` if it conflicts with
-    /// one running on another thread. Never blocks.
-    func enter(_ access: Access) throws(MLPError) {
+    /// Counts a call with `access` in; false if it conflicts with one running
+    /// on another thread. Never blocks. Called with the registry lock held,
+    /// on a registered handle (so `freedBit` is not set).
+    private func tryEnter(_ access: Access) -> Bool {
         switch access {
         case .write:
-            guard users.compareExchange(expected: 0, desired: -1, ordering: .acquiring).exchanged else {
-                throw MLPError(.busy, "another thread is using this network; calls that change a network must not overlap with any other call on it")
-            }
+            return users.compareExchange(expected: 0, desired: Self.writerBit, ordering: .acquiring).exchanged
         case .read:
             var current = users.load(ordering: .relaxed)
             while true {
-                guard current >= 0 else {
-                    throw MLPError(.busy, "another thread is changing this network")
-                }
+                guard current & Self.writerBit == 0 else { return false }
                 let (exchanged, seen) = users.compareExchange(expected: current, desired: current + 1, ordering: .acquiring)
-                if exchanged { return }
+                if exchanged { return true }
                 current = seen
             }
         }
     }
 
-    func leave(_ access: Access) {
-        switch access {
-        case .write: users.store(0, ordering: .releasing)
-        case .read: users.subtract(1, ordering: .releasing)
+    /// Counts a call out; true when swiftmlp_free ran during the calls and
+    /// this was the last one: the caller then releases the handle.
+    private func leave(_ access: Access) -> Bool {
+        let after = switch access {
+        case .write: users.wrappingSubtract(Self.writerBit, ordering: .acquiringAndReleasing).newValue
+        case .read: users.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
         }
+        return after == Self.freedBit
+    }
+
+    /// Marks an unregistered handle freed; true when no call is in it, so
+    /// the caller releases it now (otherwise the last call out does).
+    private func markFreed() -> Bool {
+        users.bitwiseOr(Self.freedBit, ordering: .acquiringAndReleasing).oldValue == 0
     }
 
     // MARK: the registry of live handles
@@ -65,39 +84,69 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// Addresses of the handles swiftmlp_create/load returned and
     /// swiftmlp_free has not released: a freed, foreign or twice-freed
     /// pointer is recognised without reading the memory it points to.
-    /// Guarded by smlp_registry_lock (a pthread mutex in CSwiftMLPSupport).
-    nonisolated(unsafe) private static var live = HandleRegistry()
+    /// Guarded by smlp_registry_lock (CSwiftMLPSupport). Held through a
+    /// pointer rather than in a `static var`, which would cost a dynamic
+    /// exclusivity check (swift_beginAccess) on every lookup: the lock
+    /// already serialises every access.
+    nonisolated(unsafe) private static let live: UnsafeMutablePointer<HandleRegistry> = {
+        let p = UnsafeMutablePointer<HandleRegistry>.allocate(capacity: 1)
+        p.initialize(to: HandleRegistry())
+        return p
+    }()
 
     /// Registers `handle` and returns the pointer C callers hold.
     static func publish(_ handle: NetworkHandle) -> OpaquePointer {
         let pointer = Unmanaged.passRetained(handle).toOpaque()
         smlp_registry_lock()
-        live.insert(UInt(bitPattern: pointer))
+        live.pointee.insert(UInt(bitPattern: pointer))
         smlp_registry_unlock()
         return OpaquePointer(pointer)
     }
 
-    /// The live handle behind `pointer` (retained for the caller's scope).
-    static func lookUp(_ pointer: OpaquePointer) throws(MLPError) -> NetworkHandle {
+    /// Enters a call with `access` on the live handle behind `pointer`:
+    /// `.badHandle` if it is not one (its memory is not read), `.busy` if the
+    /// call conflicts with one running on another thread. Lookup and entry
+    /// happen under the registry lock, so a concurrent swiftmlp_free (a
+    /// caller error, but one that must not crash the library) cannot release
+    /// the handle in between; afterwards the count of calls in it keeps it
+    /// alive (see `free`), with no retain and release per call. Pair with
+    /// `leave`.
+    static func enter(_ pointer: OpaquePointer, _ access: Access) throws(MLPError) -> Unmanaged<NetworkHandle> {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
+        let handle = Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer))
         smlp_registry_lock()
-        // Retained while the registry still owns it, so a concurrent free
-        // cannot release it under this call.
-        let handle = live.contains(address)
-            ? Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue() : nil
+        let registered = live.pointee.contains(address)
+        let entered = registered && handle._withUnsafeGuaranteedRef { $0.tryEnter(access) }
         smlp_registry_unlock()
-        guard let handle else {
+        guard registered else {
             throw MLPError(.badHandle, "net is not a live swiftmlp network (already freed, or not from swiftmlp_create/load)")
+        }
+        guard entered else {
+            switch access {
+            case .write:
+                throw MLPError(.busy, "another thread is using this network; calls that change a network must not overlap with any other call on it")
+            case .read:
+                throw MLPError(.busy, "another thread is changing this network")
+            }
         }
         return handle
     }
 
-    /// Unregisters and releases; a pointer that is not live is ignored.
+    /// Ends a call `enter` let in; releases the handle if swiftmlp_free ran
+    /// meanwhile and no other call is left in it.
+    static func leave(_ handle: Unmanaged<NetworkHandle>, _ access: Access) {
+        if handle._withUnsafeGuaranteedRef({ $0.leave(access) }) { handle.release() }
+    }
+
+    /// Unregisters and releases (at once, or when the last call still in
+    /// it leaves); a pointer that is not live is ignored.
     static func free(_ pointer: OpaquePointer) {
         let address = UInt(bitPattern: UnsafeRawPointer(pointer))
+        let handle = Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer))
         smlp_registry_lock()
-        let removed = live.remove(address)
+        let removed = live.pointee.remove(address)
+        let releaseNow = removed && handle._withUnsafeGuaranteedRef { $0.markFreed() }
         smlp_registry_unlock()
-        if removed { Unmanaged<NetworkHandle>.fromOpaque(UnsafeRawPointer(pointer)).release() }
+        if releaseNow { handle.release() }
     }
 }

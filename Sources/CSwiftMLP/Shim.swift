@@ -28,24 +28,18 @@ func run(
     _ body: (NetworkHandle) throws(MLPError) -> Void
 ) -> swiftmlp_status {
     run(function) { () throws(MLPError) in
-        let h = try handle(net)
-        try h.enter(access)
-        defer { h.leave(access) }
-        try body(h)
+        guard let net else { throw MLPError(.nullPointer, "net is NULL") }
+        let h = try NetworkHandle.enter(net, access)
+        defer { NetworkHandle.leave(h, access) }
+        // The handle stays alive until `leave` (see NetworkHandle.enter):
+        // used without a retain/release.
+        try h._withUnsafeGuaranteedRef { h in Result { () throws(MLPError) in try body(h) } }.get()
     }
 }
 
 func record(_ function: StaticString, _ error: MLPError) {
     let text = "\(function): \(error.message)"
     text.withCString { smlp_error_set($0, text.utf8.count) }
-}
-
-/// The live handle behind a `swiftmlp_net *`: `.nullPointer` for NULL,
-/// `.badHandle` for a pointer that is not a live network.
-@inline(__always)
-func handle(_ pointer: OpaquePointer?) throws(MLPError) -> NetworkHandle {
-    guard let pointer else { throw MLPError(.nullPointer, "net is NULL") }
-    return try NetworkHandle.lookUp(pointer)
 }
 
 /// A C enum value as one of SwiftMLP's enums, or `.invalidArgument` naming it.

@@ -28,7 +28,13 @@ extension Kernels {
                 let fr = f + r * cols, gr = g + r * cols
                 switch act {
                 case .sigmoid:
-                    for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoid(v) }
+                    if T.self == Float.self {
+                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoidOneDivide(v) }
+                    } else {
+                        // Two passes that each vectorize (see sigmoidForward).
+                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.expNonPositive(-Swift.abs(v)) }
+                        for c in 0..<cols { let e = gr[c]; gr[c] = (fr[c] >= 0 ? 1 : e) / (1 + e) }
+                    }
                 case .tanh:
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
                 case .relu:
@@ -52,7 +58,7 @@ extension Kernels {
         let count = rows * cols
         switch act {
         case .sigmoid:
-            for i in 0..<count { g[i] = sigmoid(f[i]) }
+            sigmoidForward(f: f, g: g, count: count)
         case .tanh:
             for i in 0..<count { g[i] = T.tanh(f[i]) }
         case .relu:
@@ -63,6 +69,54 @@ extension Kernels {
             g.update(from: f, count: count)
         case .softmax:
             break
+        }
+    }
+
+    /// `Kernels.sigmoid` with one division instead of two: the numerator is
+    /// selected first, so the result is the same bits (1/d or e/d), but the
+    /// vectorized loops pay for one divide per lane instead of two.
+    @inline(__always)
+    static func sigmoidOneDivide<T: MLPScalar>(_ x: T) -> T {
+        let e = T.expNonPositive(-Swift.abs(x))
+        return (x >= 0 ? 1 : e) / (1 + e)
+    }
+
+    /// g = sigmoid(f) over `count` elements (`f` and `g` distinct), as
+    /// `sigmoidOneDivide`. For Double in two passes, e = exp(-|f|) into g,
+    /// then g = (f >= 0 ? 1 : e) / (1 + e): one loop with the exp's selects
+    /// and the numerator's is not vectorized for Double on baseline x86-64
+    /// (the cost model rejects it), each of the two is. The same operations
+    /// on the same values: the same bits. Float vectorizes in one loop.
+    @inline(__always)
+    static func sigmoidForward<T: MLPScalar>(f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int) {
+        if T.self == Float.self {
+            for i in 0..<count { g[i] = sigmoidOneDivide(f[i]) }
+        } else {
+            for i in 0..<count { g[i] = T.expNonPositive(-Swift.abs(f[i])) }
+            for i in 0..<count { let e = g[i]; g[i] = (f[i] >= 0 ? 1 : e) / (1 + e) }
+        }
+    }
+
+    /// Forward activation alone over a flat block of `count` elements:
+    /// g = act(f), f already holding g_prev @ W^T + b. The same per-element
+    /// formulas as `biasActivationForward`; not for softmax (a row operation).
+    @inline(__always)
+    static func activationForward<T: MLPScalar>(
+        _ act: Activation, slope: T, f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int
+    ) {
+        switch act {
+        case .sigmoid:
+            sigmoidForward(f: f, g: g, count: count)
+        case .tanh:
+            for i in 0..<count { g[i] = T.tanh(f[i]) }
+        case .relu:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : 0 }
+        case .leakyReLU:
+            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : slope * v }
+        case .identity:
+            for i in 0..<count { g[i] = f[i] }
+        case .softmax:
+            break  // never passed: callers route softmax layers elsewhere
         }
     }
 

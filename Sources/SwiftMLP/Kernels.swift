@@ -27,11 +27,15 @@ enum Kernels {
         }
     }
 
-    /// True when every element is finite. Branch-free: x - x is 0 for a
-    /// finite x and NaN for an infinity or NaN, and NaN sticks in the sum.
+    /// True when every element is finite. Branch-free: x - x is +0 for a
+    /// finite x and NaN for an infinity or NaN, whose exponent bits are all
+    /// ones; OR-ing the exponent bits is an integer reduction, which
+    /// vectorizes (a floating-point sum would be one long dependency chain),
+    /// in 32-bit lanes (a Float's or Double's exponent fits).
+    @inline(__always)
     static func allFinite<T: MLPScalar>(_ p: UnsafePointer<T>, count: Int) -> Bool {
-        var acc: T = 0
-        for i in 0..<count { acc += p[i] - p[i] }
+        var acc: UInt32 = 0
+        for i in 0..<count { acc |= UInt32(truncatingIfNeeded: (p[i] - p[i]).exponentBitPattern) }
         return acc == 0
     }
 }

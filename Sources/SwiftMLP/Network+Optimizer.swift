@@ -92,10 +92,31 @@ extension Network {
     package func trainStep(
         x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, batch: Int
     ) throws(MLPError) -> Double {
-        guard optimizer != nil else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
-        let xBase = try checkInput(x, rows: batch)
-        let yBase = try checkTargets(y, rows: batch)
-        try reserveCache(batch: batch)
+        guard let opt = optimizer else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
+        // Fast path: exactly the conditions under which checkInput,
+        // checkTargets and reserveCache below all pass without changing
+        // anything, tested inline; any other call takes those checks, which
+        // throw the precise error.
+        let xBase: UnsafePointer<Scalar>, yBase: UnsafePointer<Scalar>
+        if batch > 0 && batch <= batchLimit, let cache, cache.capacity >= batch,
+           let xb = x.baseAddress, let yb = y.baseAddress,
+           x.count == batch &* layout.inputSize, y.count == batch &* layout.outputSize,
+           Kernels.allFinite(xb, count: x.count), Kernels.allFinite(yb, count: y.count) {
+            xBase = xb
+            yBase = yb
+        } else {
+            xBase = try checkInput(x, rows: batch)
+            yBase = try checkTargets(y, rows: batch)
+            try reserveCache(batch: batch)
+        }
+        if canFuse(batch: batch, opt) { return try fusedTrainStep(x: xBase, y: yBase, batch: batch, opt) }
+        return try unfusedTrainStep(x: xBase, y: yBase, batch: batch)
+    }
+
+    /// The general training step on validated x and y, the cache holding `batch` rows.
+    private func unfusedTrainStep(
+        x xBase: UnsafePointer<Scalar>, y yBase: UnsafePointer<Scalar>, batch: Int
+    ) throws(MLPError) -> Double {
         trainingForward(xBase, batch: batch)
         let loss = trainingBackward(y: yBase, batch: batch)
         try optimizerStep()

@@ -20,6 +20,14 @@ public final class Network<Scalar: MLPScalar> {
     let slope: Scalar
     let params: AlignedBuffer<Scalar>
     let grads: AlignedBuffer<Scalar>
+    /// The largest batch `fusedTrainStep` serves; 0 if it never applies.
+    let fusedBatchLimit: Int
+    /// The largest batch `Layout.check(batch:)` accepts.
+    let batchLimit: Int
+    /// Where each layer's operands live, for `fusedTrainStep`: allocated
+    /// with the first training cache when `fusedBatchLimit > 0`, refilled
+    /// whenever the cache is replaced.
+    var fusedLayers: AlignedBuffer<FusedLayer<Scalar>>?
 
     /// The training batch: x, f, g, dL/df, dL/dg of the last forward/backward.
     var cache: ActivationCache<Scalar>?
@@ -64,6 +72,8 @@ public final class Network<Scalar: MLPScalar> {
         self.slope = Scalar(configuration.leakySlope)
         self.params = params
         self.grads = grads
+        self.fusedBatchLimit = Self.fusedBatchLimit(layout: layout, activations: activations, loss: configuration.loss)
+        self.batchLimit = Limits.maxBatchElements / layout.activationsPerSample
         self.shuffleGenerator = SplitMix64(seed: configuration.seed &+ 0x6A09_E667_F3BC_C909)
         var rng = SplitMix64(seed: configuration.seed)
         for l in 0..<layout.layerCount {
@@ -78,6 +88,7 @@ public final class Network<Scalar: MLPScalar> {
         grads.deallocate()
         cache?.deallocate()
         inferenceCache?.deallocate()
+        fusedLayers?.deallocate()
         for buffer in optimizerState { buffer.deallocate() }
     }
 
@@ -104,8 +115,17 @@ public final class Network<Scalar: MLPScalar> {
     func reserveCache(batch: Int) throws(MLPError) {
         if let cache, cache.capacity >= batch { return }
         let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
+        if fusedBatchLimit > 0 && fusedLayers == nil {
+            do {
+                fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
+            } catch {
+                fresh.deallocate()
+                throw error
+            }
+        }
         cache?.deallocate()
         cache = fresh
+        if let fusedLayers { fillFusedLayers(fusedLayers.base, cache: fresh) }
         lastBatch = nil
         forwardValid = false
         backwardDone = false

@@ -11,8 +11,9 @@ void smlp_error_clear(void);
 /* This thread's message; never NULL. */
 const char *smlp_error_get(void);
 
-/* The lock guarding the registry of live handles (a pthread mutex, so that
- * ThreadSanitizer sees it). */
+/* The lock guarding the registry of live handles (C11 atomics with acquire/
+ * release ordering, so that ThreadSanitizer sees it). Never held across
+ * anything but the registry's own operations. */
 void smlp_registry_lock(void);
 void smlp_registry_unlock(void);
 
