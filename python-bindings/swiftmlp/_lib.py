@@ -27,7 +27,10 @@ out as the C compiler does (the library also checks each struct_size).
 The hot paths (forward, backward, train_step) call second function objects
 without the errcheck (``unchecked(name)``) and test the status inline, which
 saves about half a microsecond per call; a non-zero status raises the same
-exception through ``raise_for_status``.
+exception through ``raise_for_status``.  Their fast paths (mlp._fast_args)
+also pass the handle and data pointers as ints, the dtype and sizes as
+prepared c_int/c_size_t objects and the loss as the c_double itself: the
+conversions ctypes does cheapest for these argtypes.
 
 The version is checked right after loading, before the other symbols are
 declared, so an older or newer library is reported as a version mismatch

@@ -58,20 +58,85 @@ _forward = _lib.unchecked("swiftmlp_forward")
 _backward = _lib.unchecked("swiftmlp_backward")
 _train_step = _lib.unchecked("swiftmlp_train_step")
 
-_c_char_from_buffer = ctypes.c_char.from_buffer
+_ndarray = np.ndarray
+_from_address = c_void_p.from_address
+# flags.num bits of NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED
+_C_ALIGNED = 0x0001 | 0x0100
 
 
-def _address(a: np.ndarray):
-    """The address of a non-empty C-contiguous array's data, as an argument for
-    a c_void_p parameter.  For a writable array, byref() of a ctypes view of
-    its buffer (about 0.4 us; the view holds a buffer export, so the array
-    cannot be resized while the call runs); a read-only array has no
-    writable buffer to view, so its address comes from a.ctypes.data
-    (about 1.5 us)."""
+def _data_offset():
+    """Where an ndarray object holds its data pointer, for _address().
+
+    NumPy's C API lays an array object out as PyArrayObject_fields: the
+    PyObject header, then ``char *data`` (what PyArray_DATA() reads).  So on
+    CPython the data pointer of array ``a`` is the pointer stored at
+    ``id(a) + sizeof(PyObject)``; reading it with ctypes costs about a tenth
+    of ``a.__array_interface__['data'][0]`` and a third of
+    ``byref(c_char.from_buffer(a))``, and works for read-only arrays too.
+    The offset is used only after it gave exactly the address NumPy reports
+    (__array_interface__) for a set of probe arrays (owning, offset views,
+    read-only, float32); on another interpreter or layout it is None and
+    _address() uses ``a.ctypes.data``."""
+    import sys
+    if sys.implementation.name != "cpython":
+        return None
+    offset = object.__basicsize__  # sizeof(PyObject): the header before `data`
+    base = np.arange(24, dtype=np.float64)
+    read_only = np.frombuffer(bytes(64), dtype=np.float64)[2:]
+    probes = (base, base[5:], base.reshape(4, 6)[1:, :], read_only,
+              np.empty((3, 5), dtype=np.float32), np.empty((0, 2)))
+    misaligned = np.frombuffer(bytes(80), dtype=np.uint8)[1:73].view(np.float64)
     try:
-        return byref(_c_char_from_buffer(a))
-    except (TypeError, ValueError):  # a read-only (or empty) buffer
-        return a.ctypes.data
+        for a in probes:
+            if _from_address(id(a) + offset).value != a.__array_interface__["data"][0]:
+                return None
+        # The fast paths test C-contiguity and alignment as flags.num bits.
+        for a in probes + (misaligned, base.reshape(4, 6).T, base[::2]):
+            flags = a.flags
+            if ((flags.num & _C_ALIGNED == _C_ALIGNED)
+                    != (flags.c_contiguous and flags.aligned)):
+                return None
+    except Exception:  # pragma: no cover - defensive
+        return None
+    return offset
+
+
+#: See _data_offset(); None: the fast paths are off and _address() uses a.ctypes.data.
+_DATA_OFFSET = _data_offset()
+
+
+def _address(a: np.ndarray) -> int:
+    """The address of an ndarray's data (an int, for a c_void_p parameter).
+    The caller keeps `a` referenced during the call it passes the address
+    to, which keeps the data alive: NumPy refuses resize() (with its default
+    refcheck) of an array referenced from elsewhere."""
+    if _DATA_OFFSET is not None:
+        return _from_address(id(a) + _DATA_OFFSET).value
+    return a.ctypes.data  # pragma: no cover - not CPython or an unknown layout
+
+
+_empty = np.empty
+_NO_FAST_ARGS = (None,) * 6  # matches no shape: the fast paths are not taken
+
+
+def _fast_args(shapes: tuple, sizes: tuple, batch: int) -> tuple:
+    """The cache of one fast path (train_step, forward, backward): the
+    shape(s) the general path has just validated, the call's size_t
+    arguments as c_size_t objects, and the batch size.
+
+    The fast path of a method is taken when its arguments are ndarrays
+    (exactly, not subclasses) of the network's dtype object, C-contiguous
+    and aligned, with exactly these shapes: then every check of the general
+    path would pass and every conversion be a no-op, so the call goes
+    straight to the library with these prepared arguments (a c_size_t passed
+    for a c_size_t parameter costs ctypes much less than an int).  Anything
+    else takes the general path, which validates, converts and raises as
+    documented, and refreshes this cache when its shapes change.  The tuple
+    is replaced as a whole, never modified, so a thread reading it sees one
+    consistent entry."""
+    if _DATA_OFFSET is None:  # pragma: no cover - no fast data pointers
+        return _NO_FAST_ARGS
+    return (*shapes, *(c_size_t(n) for n in sizes), batch)
 
 
 def _lookup(kind: str, table: dict, value) -> int:
@@ -243,7 +308,10 @@ class MLP:
       dtype in native byte order and of the right dimensions (read-only and
       memory-mapped ones included) is passed to the library as it is: no
       copy, no conversion (the library only reads it).  This is the fast
-      path of forward(), backward() and train_step().
+      path of forward(), backward() and train_step(); once a call has
+      checked a shape, the next calls with such arrays of the same shape
+      (an exact np.ndarray, not a subclass) go to the library with
+      arguments prepared by that first call.
 
     Every array read from the network (``weights[i]``, ``biases[i]``,
     ``weight_grads[i]``, ``bias_grads[i]``, ``get_params()``,
@@ -301,9 +369,14 @@ class MLP:
         self._free = lib.swiftmlp_free  # kept for __del__ at interpreter shutdown
         self._fwd_batch = None  # batch of the last forward, while its cache is valid
         self._fit_thread = None  # thread id while fit() runs (its callback must not re-enter)
-        # The loss out-parameter of the hot paths, reused under the lock.
+        # The loss out-parameter of the hot paths, reused under the lock
+        # (passed as the c_double itself: ctypes passes its address to the
+        # POINTER(c_double) parameter, cheaper than a byref() object).
         self._loss_out = c_double()
-        self._loss_ref = byref(self._loss_out)
+        # The fast paths of train_step, forward and backward (see
+        # _fast_args): the shapes last validated and the ctypes arguments
+        # that go with them.
+        self._step_args = self._fwd_args = self._bwd_args = _NO_FAST_ARGS
 
     @classmethod
     def _from_handle(cls, handle: c_void_p, function: str) -> "MLP":
@@ -319,6 +392,7 @@ class MLP:
         if not handle.value:  # pragma: no cover - a library contract violation
             raise RuntimeError(f"{function} returned OK but no handle")
         self._handle = handle
+        self._handle_int = handle.value  # for the fast paths, which check _handle first
         got = _lib.Config()
         lib.swiftmlp_get_config(handle, byref(got))
         count = c_size_t()
@@ -326,6 +400,7 @@ class MLP:
         n_layers = int(got.n_sizes) - 1
         self._dtype = _CODE_DTYPES[got.dtype]
         self._code = int(got.dtype)
+        self._c_code = c_int(self._code)  # the fast paths' dtype argument (never changed)
         self._sizes = tuple(int(got.sizes[i]) for i in range(got.n_sizes))
         self._param_count = int(count.value)
         self._seed = int(got.seed)
@@ -577,6 +652,22 @@ class MLP:
         """Forward pass of a batch.  x: (B, N0) array-like, B >= 1.
         Returns a new (B, NL) array of the network's dtype (owned by the caller).
         The batch is cached for the following backward() (and inspect())."""
+        if type(x) is _ndarray:
+            # Fast path: an input of the shape last validated (see _fast_args).
+            a = self._fwd_args
+            if (x.shape == a[0] and x.dtype is self._dtype
+                    and x.flags.num & _C_ALIGNED == _C_ALIGNED):
+                y = _empty(a[1], self._dtype)
+                with self._lock:
+                    if self._handle is None or self._fit_thread is not None:
+                        self._h()  # StateError: closed, or inside fit()'s callback
+                    status = _forward(self._handle_int, self._c_code,
+                                      _from_address(id(x) + _DATA_OFFSET).value, a[2], a[3],
+                                      _from_address(id(y) + _DATA_OFFSET).value, a[4])
+                    if status:
+                        _lib.raise_for_status(status, "swiftmlp_forward")
+                    self._fwd_batch = a[5]
+                return y
         x = self._as_input(x, "x", ndim=2)
         batch = self._rows(x, "x")
         if batch * self._size_sum > _lib.MAX_BATCH_ELEMENTS:
@@ -585,7 +676,11 @@ class MLP:
                         f"batch {batch} x (N0+...+NL = {self._size_sum}) activations "
                         f"exceed SWIFTMLP_MAX_BATCH_ELEMENTS = {_lib.MAX_BATCH_ELEMENTS}; "
                         f"use smaller batches")
-        y = np.empty((batch, self._sizes[-1]), dtype=self._dtype)
+        out_shape = (batch, self._sizes[-1])
+        if x.shape != self._fwd_args[0]:
+            self._fwd_args = _fast_args((x.shape, out_shape),
+                                        (x.size, batch, batch * self._sizes[-1]), batch)
+        y = np.empty(out_shape, dtype=self._dtype)
         with self._lock:
             status = _forward(self._h(), self._code, _address(x), x.size, batch, _address(y),
                               y.size)
@@ -603,6 +698,22 @@ class MLP:
         y_true: (B, NL) array-like with B the batch of the last forward; for a
         cross-entropy network also a 1-D integer array of B class indices
         (swiftmlp_backward_labels)."""
+        if type(y_true) is _ndarray:
+            # Fast path: dense targets of the shape last validated (see _fast_args).
+            a = self._bwd_args
+            if (y_true.shape == a[0] and y_true.dtype is self._dtype
+                    and y_true.flags.num & _C_ALIGNED == _C_ALIGNED):
+                with self._lock:
+                    if self._handle is None or self._fit_thread is not None:
+                        self._h()  # StateError: closed, or inside fit()'s callback
+                    if self._fwd_batch == a[3]:
+                        status = _backward(self._handle_int, self._c_code,
+                                           _from_address(id(y_true) + _DATA_OFFSET).value,
+                                           a[1], a[2], self._loss_out)
+                        if status:
+                            _lib.raise_for_status(status, "swiftmlp_backward")
+                        return self._loss_out.value
+                # no forward() of this batch size: the checks below say what is wrong
         arr = _asarray(y_true, "y_true")
         use_labels = self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1
         if use_labels:
@@ -631,7 +742,9 @@ class MLP:
                             f"y_true has shape {y.shape}, but the last forward() was a "
                             f"batch of {self._fwd_batch} and the network has {nl} outputs: "
                             f"expected ({self._fwd_batch}, {nl})")
-            status = _backward(h, self._code, _address(y), y.size, y.shape[0], self._loss_ref)
+            if y.shape != self._bwd_args[0]:
+                self._bwd_args = _fast_args((y.shape,), (y.size, y.shape[0]), y.shape[0])
+            status = _backward(h, self._code, _address(y), y.size, y.shape[0], self._loss_out)
             if status:
                 _lib.raise_for_status(status, "swiftmlp_backward")
             return self._loss_out.value
@@ -699,6 +812,24 @@ class MLP:
         gradients in place, as the library documents.  Like step(), a
         successful call invalidates the forward cache.
         """
+        if lr is _USE_OPTIMIZER and type(x) is _ndarray and type(y_true) is _ndarray:
+            # Fast path: arrays of the shapes last validated (see _fast_args).
+            a = self._step_args
+            dt = self._dtype
+            if (x.shape == a[0] and y_true.shape == a[1] and x.dtype is dt
+                    and y_true.dtype is dt and x.flags.num & _C_ALIGNED == _C_ALIGNED
+                    and y_true.flags.num & _C_ALIGNED == _C_ALIGNED):
+                with self._lock:
+                    if self._handle is None or self._fit_thread is not None:
+                        self._h()  # StateError: closed, or inside fit()'s callback
+                    status = _train_step(self._handle_int, self._c_code,
+                                         _from_address(id(x) + _DATA_OFFSET).value, a[2],
+                                         _from_address(id(y_true) + _DATA_OFFSET).value, a[3],
+                                         a[4], self._loss_out)
+                    if status:
+                        self._train_step_failed(status, x, y_true, a[5])
+                    self._fwd_batch = None
+                    return self._loss_out.value
         if lr is not _USE_OPTIMIZER:
             with self._lock:
                 self.forward(x)
@@ -713,9 +844,11 @@ class MLP:
             y = self._as_input(y_true, "y_true", ndim=2)
         if y.shape[0] != batch or y.shape[1] != self._sizes[-1]:
             self._check_target_rows(y, batch, "y_true", "x")
+        if x.shape != self._step_args[0] or y.shape != self._step_args[1]:
+            self._step_args = _fast_args((x.shape, y.shape), (x.size, y.size, batch), batch)
         with self._lock:
             status = _train_step(self._h(), self._code, _address(x), x.size, _address(y),
-                                 y.size, batch, self._loss_ref)
+                                 y.size, batch, self._loss_out)
             if status:
                 self._train_step_failed(status, x, y, batch)
             self._fwd_batch = None
