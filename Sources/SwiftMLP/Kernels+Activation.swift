@@ -28,13 +28,8 @@ extension Kernels {
                 let fr = f + r * cols, gr = g + r * cols
                 switch act {
                 case .sigmoid:
-                    if T.self == Float.self {
-                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = sigmoidOneDivide(v) }
-                    } else {
-                        // Two passes that each vectorize (see sigmoidForward).
-                        for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.expNonPositive(-Swift.abs(v)) }
-                        for c in 0..<cols { let e = gr[c]; gr[c] = (fr[c] >= 0 ? 1 : e) / (1 + e) }
-                    }
+                    for c in 0..<cols { fr[c] += bias[c] }
+                    T.sigmoidBlock(fr, gr, count: cols)
                 case .tanh:
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
                 case .relu:
@@ -82,19 +77,11 @@ extension Kernels {
     }
 
     /// g = sigmoid(f) over `count` elements (`f` and `g` distinct), as
-    /// `sigmoidOneDivide`. For Double in two passes, e = exp(-|f|) into g,
-    /// then g = (f >= 0 ? 1 : e) / (1 + e): one loop with the exp's selects
-    /// and the numerator's is not vectorized for Double on baseline x86-64
-    /// (the cost model rejects it), each of the two is. The same operations
-    /// on the same values: the same bits. Float vectorizes in one loop.
+    /// `sigmoidOneDivide` (the same bits), through `MLPScalar.sigmoidBlock`:
+    /// vectorized for the running CPU.
     @inline(__always)
     static func sigmoidForward<T: MLPScalar>(f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int) {
-        if T.self == Float.self {
-            for i in 0..<count { g[i] = sigmoidOneDivide(f[i]) }
-        } else {
-            for i in 0..<count { g[i] = T.expNonPositive(-Swift.abs(f[i])) }
-            for i in 0..<count { let e = g[i]; g[i] = (f[i] >= 0 ? 1 : e) / (1 + e) }
-        }
+        T.sigmoidBlock(f, g, count: count)
     }
 
     /// Forward activation alone over a flat block of `count` elements:

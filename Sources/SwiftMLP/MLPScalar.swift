@@ -16,6 +16,11 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
+    /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
+    /// vectors (Sources/CSwiftMLPBLAS/sigmoid.c); the same bits.
+    static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
+
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
     static func expNonPositive(_ x: Self) -> Self
@@ -33,6 +38,11 @@ extension Float: MLPScalar {
     public static var dtype: DType { .float32 }
 
     @inline(__always)
+    public static func sigmoidBlock(_ f: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count: Int) {
+        smlp_sigmoid_f32(f, g, count)
+    }
+
+    @inline(__always)
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -46,6 +56,11 @@ extension Float: MLPScalar {
 
 extension Double: MLPScalar {
     public static var dtype: DType { .float64 }
+
+    @inline(__always)
+    public static func sigmoidBlock(_ f: UnsafePointer<Double>, _ g: UnsafeMutablePointer<Double>, count: Int) {
+        smlp_sigmoid_f64(f, g, count)
+    }
 
     @inline(__always)
     public static func gemm(

@@ -27,6 +27,31 @@ import Testing
         }
     }
 
+    /// The vectorized C block (MLPScalar.sigmoidBlock, the clone for this
+    /// CPU) gives the bits of the Swift kernel, element by element: a sweep
+    /// across the whole range, values near the clamps, subnormals, signed
+    /// zeros, infinities and NaN.
+    func blockEqualsSwiftKernel<T: MLPScalar>(_: T.Type, lowest: T) {
+        var xs: [T] = [0, -0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                       .leastNormalMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                       lowest, -lowest, lowest.nextUp, lowest.nextDown, -lowest.nextUp, -lowest.nextDown]
+        var data = TestData(seed: 99)
+        xs += data.uniform(5000, -40, 40) as [T]
+        xs += data.uniform(2000, -800, 800) as [T]
+        for e in stride(from: -30, through: 30, by: 1) { xs.append(T(e) / 7) }
+        var g = [T](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { f in
+            g.withUnsafeMutableBufferPointer { T.sigmoidBlock(f.baseAddress!, $0.baseAddress!, count: f.count) }
+        }
+        for (i, x) in xs.enumerated() {
+            let want = Kernels.sigmoidOneDivide(x)
+            #expect((g[i] == want && g[i].sign == want.sign) || (g[i].isNaN && want.isNaN), "x = \(x)")
+        }
+    }
+
+    @Test func vectorizedBlockEqualsSwiftKernelDouble() { blockEqualsSwiftKernel(Double.self, lowest: -708.3964185322641) }
+    @Test func vectorizedBlockEqualsSwiftKernelFloat() { blockEqualsSwiftKernel(Float.self, lowest: -87.33654) }
+
     @Test func backwardAtExtremesIsFiniteAndZero() {
         var g = [Kernels.sigmoid(1000.0), Kernels.sigmoid(-1000.0)]
         let dg = [1.0, 1.0]

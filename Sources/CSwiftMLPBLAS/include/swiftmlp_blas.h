@@ -10,6 +10,7 @@
 #ifndef SWIFTMLP_BLAS_H
 #define SWIFTMLP_BLAS_H
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Row-major C (m, n) = alpha * op(A) @ op(B) + beta * C; op(A) is (m, k),
  * op(B) is (k, n). Dimensions and leading dimensions fit in int (callers
@@ -37,6 +38,11 @@ const char *smlp_blas_core(void);
 const char *smlp_blas_core_replaced(void);
 /* Whether OpenBLAS is this library's private (static) copy. */
 bool smlp_blas_private(void);
+
+/* g[i] = sigmoid(f[i]) for i < count (f and g distinct), with exactly the
+ * Swift kernel's operations (sigmoid.c), vectorized for the running CPU. */
+void smlp_sigmoid_f32(const float *f, float *g, size_t count);
+void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);

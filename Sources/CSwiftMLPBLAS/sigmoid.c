@@ -1,0 +1,96 @@
+/* g = sigmoid(f) over a flat block, vectorized for the CPU it runs on.
+ *
+ * The Swift core is compiled for baseline x86-64 (SSE2: 2 doubles or 4
+ * floats per instruction). This loop is compiled three times (AVX-512, AVX2,
+ * baseline) and the loader picks the one the CPU runs (target_clones). Each
+ * element gets exactly the operations of the Swift kernel
+ * (Kernels.sigmoidOneDivide with MLPScalar.expNonPositive): the same
+ * constants, the same order, no fused multiply-add (contraction is off), so
+ * the result bits do not depend on the clone, and equal the Swift path's
+ * (checked by a test). */
+#include "swiftmlp_blas.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+static inline double exp_nonpositive_f64(double x) {
+    const double lowest = -708.3964185322641; /* ln(DBL_MIN) */
+    double v = x > lowest ? (x < 0 ? x : 0) : lowest;
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
+    double k = v * 1.4426950408889634 + shifter;
+    double n = k - shifter;
+    double r = (v - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t kb, sb;
+    memcpy(&kb, &k, sizeof kb);
+    memcpy(&sb, &shifter, sizeof sb);
+    uint64_t bits = (kb - sb + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < lowest ? 0 : (x == x ? p * scale : x);
+}
+
+static inline float exp_nonpositive_f32(float x) {
+    const float lowest = -87.33654f; /* ln(FLT_MIN) */
+    float v = x > lowest ? (x < 0 ? x : 0) : lowest;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
+    float k = v * 1.44269504f + shifter;
+    float n = k - shifter;
+    float r = (v - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    uint32_t kb, sb;
+    memcpy(&kb, &k, sizeof kb);
+    memcpy(&sb, &shifter, sizeof sb);
+    uint32_t bits = (kb - sb + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < lowest ? 0 : (x == x ? p * scale : x);
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+#define SMLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SMLP_CLONES
+#endif
+
+SMLP_CLONES
+void smlp_sigmoid_f64(const double *restrict f, double *restrict g, size_t count) {
+#pragma clang loop vectorize(enable) interleave(enable)
+    for (size_t i = 0; i < count; i++) {
+        double x = f[i];
+        double e = exp_nonpositive_f64(-__builtin_fabs(x));
+        g[i] = (x >= 0 ? 1.0 : e) / (1.0 + e);
+    }
+}
+
+SMLP_CLONES
+void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) {
+#pragma clang loop vectorize(enable) interleave(enable)
+    for (size_t i = 0; i < count; i++) {
+        float x = f[i];
+        float e = exp_nonpositive_f32(-__builtin_fabsf(x));
+        g[i] = (x >= 0 ? 1.0f : e) / (1.0f + e);
+    }
+}
