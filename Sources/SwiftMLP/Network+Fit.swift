@@ -29,25 +29,31 @@ extension Network {
         let batchSize = Swift.min(options.batchSize, rows)
         try layout.check(batch: batchSize)
 
-        // Everything fit needs, allocated once.
-        let order = try AlignedBuffer<Int>(count: rows)
+        // Everything fit needs, allocated once. Without shuffling a batch is
+        // a block of consecutive rows, read where it is: no order, no copies.
+        let shuffle = options.shuffle
+        let order = try AlignedBuffer<Int>(count: shuffle ? rows : 0)
         defer { order.deallocate() }
-        let xb = try AlignedBuffer<Scalar>(count: batchSize * n0)
+        let xb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * n0 : 0)
         defer { xb.deallocate() }
-        let yb = try AlignedBuffer<Scalar>(count: batchSize * nL)
+        let yb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * nL : 0)
         defer { yb.deallocate() }
         let keepBest = options.patience > 0 && options.restoreBest
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
         defer { best.deallocate() }
         try reserveCache(batch: batchSize)
 
-        for i in 0..<rows { order.base[i] = i }
+        if shuffle { for i in 0..<rows { order.base[i] = i } }
         let batchCount = (rows + batchSize - 1) / batchSize
         var history = FitHistory()
+        // One entry per epoch; reserved up front (bounded, as epochs may be
+        // huge with early stopping) so that the epochs do not reallocate.
+        history.trainLoss.reserveCapacity(Swift.min(options.epochs, 4096))
+        if val != nil { history.validationLoss.reserveCapacity(Swift.min(options.epochs, 4096)) }
         var bestLoss = Double.infinity, wait = 0
 
         for epoch in 0..<options.epochs {
-            if options.shuffle {
+            if shuffle {
                 // Fisher-Yates with the network's shuffle generator.
                 var i = rows - 1
                 while i > 0 {
@@ -59,13 +65,18 @@ extension Network {
             var sum = 0.0, seen = 0
             for b in 0..<batchCount {
                 let start = b * batchSize, m = Swift.min(batchSize, rows - start)
-                for r in 0..<m {
-                    let src = order.base[start + r]
-                    (xb.base + r * n0).update(from: xBase + src * n0, count: n0)
-                    (yb.base + r * nL).update(from: yBase + src * nL, count: nL)
+                var xs = xBase + start * n0, ys = yBase + start * nL
+                if shuffle {
+                    for r in 0..<m {
+                        let src = order.base[start + r]
+                        (xb.base + r * n0).update(from: xBase + src * n0, count: n0)
+                        (yb.base + r * nL).update(from: yBase + src * nL, count: nL)
+                    }
+                    xs = UnsafePointer(xb.base)
+                    ys = UnsafePointer(yb.base)
                 }
-                trainingForward(xb.base, batch: m)
-                let loss = trainingBackward(y: yb.base, batch: m)
+                trainingForward(xs, batch: m)
+                let loss = trainingBackward(y: ys, batch: m)
                 do {
                     try optimizerStep()
                 } catch {

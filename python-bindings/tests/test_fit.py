@@ -91,6 +91,25 @@ def test_fit_is_the_documented_shuffled_batches(dtype, batch_size):
         assert hist.best_loss == min(val_losses)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch_size", [1, 7, 45, 1000])
+def test_fit_without_shuffling_is_the_consecutive_batches(dtype, batch_size):
+    """shuffle=False: the batches are blocks of consecutive rows (read in
+    place by the library), the last one the remainder."""
+    x, labels = blobs(n=45)
+    y = np.eye(3)[labels]
+    with classifier(5, dtype) as net, classifier(5, dtype) as twin:
+        net.optimizer = twin.optimizer = swiftmlp.SGD(lr=0.05, momentum=0.9)
+        hist = net.fit(x, y, epochs=3, batch_size=batch_size, shuffle=False)
+        losses, _ = replay_fit(twin, None, x.astype(dtype), y.astype(dtype), 3, batch_size,
+                               shuffle=False)
+        assert net.get_params().tobytes() == twin.get_params().tobytes()
+        np.testing.assert_allclose(hist.loss, losses, rtol=1e-12)
+        # the last batch is what inspect() shows, as after a shuffled fit
+        last = (45 - 1) // min(batch_size, 45) * min(batch_size, 45)
+        np.testing.assert_array_equal(net.inspect()[0]["g"], x[last:].astype(dtype))
+
+
 def test_shuffle_generator_carries_over_between_fits():
     """Two fits of 2 epochs are the documented sequence: the second fit starts
     from the order 0..rows-1 again but the generator continues."""
