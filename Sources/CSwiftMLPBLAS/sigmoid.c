@@ -94,3 +94,33 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
         g[i] = (x >= 0 ? 1.0f : e) / (1.0f + e);
     }
 }
+
+/* Plain SGD with L2 weight decay, p -= lr * (g + wd * p), as the Swift
+ * optimizer kernel computes it (same operations, no contraction). With
+ * commit == 0 nothing is written and the result is 1 when every new value
+ * would be finite; with commit != 0 the values are stored (result 1). The
+ * check ORs integer flags, which vectorizes, where a floating-point sum of
+ * x - x is one serial chain of adds. */
+#define SGD_BODY(T, ABS, MAXV)                                                    \
+    if (commit) {                                                                 \
+        _Pragma("clang loop vectorize(enable)")                                   \
+        for (size_t i = 0; i < count; i++) p[i] = p[i] - lr * (g[i] + wd * p[i]); \
+        return 1;                                                                 \
+    }                                                                             \
+    unsigned bad = 0;                                                             \
+    _Pragma("clang loop vectorize(enable)")                                       \
+    for (size_t i = 0; i < count; i++) {                                          \
+        T v = p[i] - lr * (g[i] + wd * p[i]);                                     \
+        bad |= ABS(v) <= MAXV ? 0u : 1u;                                          \
+    }                                                                             \
+    return bad == 0;
+
+SMLP_CLONES
+int smlp_sgd_f64(double *restrict p, const double *restrict g, size_t count, double lr, double wd, int commit) {
+    SGD_BODY(double, __builtin_fabs, 1.7976931348623157e308)
+}
+
+SMLP_CLONES
+int smlp_sgd_f32(float *restrict p, const float *restrict g, size_t count, float lr, float wd, int commit) {
+    SGD_BODY(float, __builtin_fabsf, 3.40282347e38f)
+}

@@ -21,6 +21,12 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// vectors (Sources/CSwiftMLPBLAS/sigmoid.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
+    /// Plain SGD over `count` elements, p -= lr * (g + wd * p), vectorized for
+    /// the running CPU (Sources/CSwiftMLPBLAS/sigmoid.c): with `commit` false
+    /// only whether every new value is finite (nothing written), else stores.
+    static func sgdBlock(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, count: Int,
+                         lr: Self, wd: Self, commit: Bool) -> Bool
+
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
     static func expNonPositive(_ x: Self) -> Self
@@ -43,6 +49,12 @@ extension Float: MLPScalar {
     }
 
     @inline(__always)
+    public static func sgdBlock(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, count: Int,
+                                lr: Float, wd: Float, commit: Bool) -> Bool {
+        smlp_sgd_f32(p, g, count, lr, wd, commit ? 1 : 0) != 0
+    }
+
+    @inline(__always)
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -60,6 +72,12 @@ extension Double: MLPScalar {
     @inline(__always)
     public static func sigmoidBlock(_ f: UnsafePointer<Double>, _ g: UnsafeMutablePointer<Double>, count: Int) {
         smlp_sigmoid_f64(f, g, count)
+    }
+
+    @inline(__always)
+    public static func sgdBlock(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, count: Int,
+                                lr: Double, wd: Double, commit: Bool) -> Bool {
+        smlp_sgd_f64(p, g, count, lr, wd, commit ? 1 : 0) != 0
     }
 
     @inline(__always)

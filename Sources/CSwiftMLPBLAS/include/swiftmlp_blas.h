@@ -44,6 +44,12 @@ bool smlp_blas_private(void);
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
+/* Plain SGD, p -= lr * (g + wd * p) over count elements, as the Swift
+ * optimizer kernel computes it; commit == 0: only check that every new value
+ * is finite (1) or not (0), writing nothing; commit != 0: store them. */
+int smlp_sgd_f32(float *p, const float *g, size_t count, float lr, float wd, int commit);
+int smlp_sgd_f64(double *p, const double *g, size_t count, double lr, double wd, int commit);
+
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);
 
