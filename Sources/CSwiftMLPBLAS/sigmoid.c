@@ -9,7 +9,9 @@
  * the result bits do not depend on the clone, and equal the Swift path's
  * (checked by a test). */
 #include "swiftmlp_blas.h"
+#include "thread_pool.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -116,11 +118,61 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
     return bad == 0;
 
 SMLP_CLONES
-int smlp_sgd_f64(double *restrict p, const double *restrict g, size_t count, double lr, double wd, int commit) {
+static int sgd_block_f64(double *restrict p, const double *restrict g, size_t count, double lr, double wd,
+                         int commit) {
     SGD_BODY(double, __builtin_fabs, 1.7976931348623157e308)
 }
 
 SMLP_CLONES
-int smlp_sgd_f32(float *restrict p, const float *restrict g, size_t count, float lr, float wd, int commit) {
+static int sgd_block_f32(float *restrict p, const float *restrict g, size_t count, float lr, float wd,
+                         int commit) {
     SGD_BODY(float, __builtin_fabsf, 3.40282347e38f)
+}
+
+/* Large parameter buffers are memory-bound passes: split them over the
+ * BLAS layer's threads (element-wise, so the result does not depend on the
+ * split). */
+enum { SGD_PARALLEL_MIN = 1 << 18, SGD_ALIGN = 64 };
+
+typedef struct {
+    int dbl, commit;
+    void *p;
+    const void *g;
+    size_t count, chunk;
+    double lr, wd;
+    _Atomic int bad;
+} sgd_job;
+
+static void sgd_part(void *context, int index) {
+    sgd_job *j = context;
+    size_t start = (size_t)index * j->chunk;
+    if (start >= j->count) return;
+    size_t n = j->count - start < j->chunk ? j->count - start : j->chunk;
+    int ok = j->dbl ? sgd_block_f64((double *)j->p + start, (const double *)j->g + start, n, j->lr, j->wd, j->commit)
+                    : sgd_block_f32((float *)j->p + start, (const float *)j->g + start, n, (float)j->lr,
+                                    (float)j->wd, j->commit);
+    if (!ok) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+}
+
+static int sgd(sgd_job *j) {
+    int threads = j->count >= SGD_PARALLEL_MIN ? smlp_blas_threads() : 1;
+    if (threads <= 1) {
+        j->chunk = j->count;
+        sgd_part(j, 0);
+    } else {
+        size_t chunk = (j->count + (size_t)threads - 1) / (size_t)threads;
+        j->chunk = (chunk + SGD_ALIGN - 1) / SGD_ALIGN * SGD_ALIGN;
+        smlp_pool_run(sgd_part, j, (int)((j->count + j->chunk - 1) / j->chunk));
+    }
+    return !atomic_load_explicit(&j->bad, memory_order_relaxed);
+}
+
+int smlp_sgd_f64(double *p, const double *g, size_t count, double lr, double wd, int commit) {
+    sgd_job j = {1, commit, p, g, count, 0, lr, wd, 0};
+    return sgd(&j);
+}
+
+int smlp_sgd_f32(float *p, const float *g, size_t count, float lr, float wd, int commit) {
+    sgd_job j = {0, commit, p, g, count, 0, lr, wd, 0};
+    return sgd(&j);
 }
