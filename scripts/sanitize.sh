@@ -84,7 +84,9 @@ run_tsan() {
     configure_and_build build-tsan thread
     require_instrumented build-tsan/lib/libswiftmlp.so.0 __tsan_
     # OPENBLAS_NUM_THREADS=1 and the suppressions: see cmake/sanitizers/tsan.supp.
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+    # die_after_fork=0: c-tests/test_blas.c trains on in a child forked from a
+    # process with worker threads (TSan otherwise refuses any fork with threads).
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$supp/tsan.supp"
     export TSAN_SYMBOLIZER_PATH="$symbolizer" OPENBLAS_NUM_THREADS=1
 
     echo "== TSan: the whole ctest suite (c_test_threads, stress_thread_rules, ...)"
