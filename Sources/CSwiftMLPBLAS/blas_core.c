@@ -31,16 +31,6 @@
 
 static char replaced[32];
 
-const char *smlp_blas_core(void) {
-    (void)smlp_blas_threads(); /* the correction, if any, happens first */
-    return openblas_get_corename();
-}
-
-const char *smlp_blas_core_replaced(void) {
-    (void)smlp_blas_threads();
-    return replaced[0] ? replaced : NULL;
-}
-
 bool smlp_blas_private(void) {
 #ifdef SMLP_PRIVATE_OPENBLAS
     return true;

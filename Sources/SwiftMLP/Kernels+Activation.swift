@@ -50,21 +50,7 @@ extension Kernels {
             let fr = f + r * cols
             for c in 0..<cols { fr[c] += bias[c] }
         }
-        let count = rows * cols
-        switch act {
-        case .sigmoid:
-            sigmoidForward(f: f, g: g, count: count)
-        case .tanh:
-            for i in 0..<count { g[i] = T.tanh(f[i]) }
-        case .relu:
-            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : 0 }
-        case .leakyReLU:
-            for i in 0..<count { let v = f[i]; g[i] = v > 0 ? v : slope * v }
-        case .identity:
-            g.update(from: f, count: count)
-        case .softmax:
-            break
-        }
+        activationForward(act, slope: slope, f: f, g: g, count: rows * cols)
     }
 
     /// `Kernels.sigmoid` with one division instead of two: the numerator is

@@ -18,11 +18,11 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
 
     /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
     /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
-    /// vectors (Sources/CSwiftMLPBLAS/sigmoid.c); the same bits.
+    /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// Plain SGD over `count` elements, p -= lr * (g + wd * p), vectorized for
-    /// the running CPU (Sources/CSwiftMLPBLAS/sigmoid.c): with `commit` false
+    /// the running CPU (Sources/CSwiftMLPBLAS/elementwise.c): with `commit` false
     /// only whether every new value is finite (nothing written), else stores.
     static func sgdBlock(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, count: Int,
                          lr: Self, wd: Self, commit: Bool) -> Bool

@@ -31,16 +31,11 @@ int smlp_blas_threads(void);
 /* Products with at least this many multiply-adds (m*n*k) are split. */
 double smlp_gemm_parallel_min(void);
 
-/* The OpenBLAS core in use ("Cooperlake", "SkylakeX", "Haswell", ...). */
-const char *smlp_blas_core(void);
-/* The core OpenBLAS chose itself when smlp_blas_correct_core replaced it,
- * else NULL. */
-const char *smlp_blas_core_replaced(void);
 /* Whether OpenBLAS is this library's private (static) copy. */
 bool smlp_blas_private(void);
 
 /* g[i] = sigmoid(f[i]) for i < count (f and g distinct), with exactly the
- * Swift kernel's operations (sigmoid.c), vectorized for the running CPU. */
+ * Swift kernel's operations (elementwise.c), vectorized for the running CPU. */
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 

@@ -1,4 +1,7 @@
-/* g = sigmoid(f) over a flat block, vectorized for the CPU it runs on.
+/* Element-wise kernels vectorized for the CPU they run on: the sigmoid
+ * forward and plain SGD (below).
+ *
+ * g = sigmoid(f) over a flat block.
  *
  * The Swift core is compiled for baseline x86-64 (SSE2: 2 doubles or 4
  * floats per instruction). This loop is compiled three times (AVX-512, AVX2,
