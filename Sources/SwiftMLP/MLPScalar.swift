@@ -21,11 +21,14 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
-    /// Plain SGD over `count` elements, p -= lr * (g + wd * p), vectorized for
-    /// the running CPU (Sources/CSwiftMLPBLAS/elementwise.c): with `commit` false
-    /// only whether every new value is finite (nothing written), else stores.
-    static func sgdBlock(_ p: UnsafeMutablePointer<Self>, _ g: UnsafePointer<Self>, count: Int,
-                         lr: Self, wd: Self, commit: Bool) -> Bool
+    /// One optimizer step over `count` parameters `p` with gradients `g` and
+    /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
+    /// CPU and split over the BLAS layer's threads when large
+    /// (Sources/CSwiftMLPBLAS/elementwise.c): with `commit` false only whether
+    /// every new value is finite (nothing written), else stores them.
+    static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Self>,
+                               _ g: UnsafePointer<Self>, _ s1: UnsafeMutablePointer<Self>?,
+                               _ s2: UnsafeMutablePointer<Self>?, count: Int, commit: Bool) -> Bool
 
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
@@ -49,9 +52,10 @@ extension Float: MLPScalar {
     }
 
     @inline(__always)
-    public static func sgdBlock(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, count: Int,
-                                lr: Float, wd: Float, commit: Bool) -> Bool {
-        smlp_sgd_f32(p, g, count, lr, wd, commit ? 1 : 0) != 0
+    public static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Float>,
+                                      _ g: UnsafePointer<Float>, _ s1: UnsafeMutablePointer<Float>?,
+                                      _ s2: UnsafeMutablePointer<Float>?, count: Int, commit: Bool) -> Bool {
+        withUnsafePointer(to: c) { smlp_optimizer_step_f32($0, p, g, s1, s2, count, commit ? 1 : 0) != 0 }
     }
 
     @inline(__always)
@@ -75,9 +79,10 @@ extension Double: MLPScalar {
     }
 
     @inline(__always)
-    public static func sgdBlock(_ p: UnsafeMutablePointer<Double>, _ g: UnsafePointer<Double>, count: Int,
-                                lr: Double, wd: Double, commit: Bool) -> Bool {
-        smlp_sgd_f64(p, g, count, lr, wd, commit ? 1 : 0) != 0
+    public static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Double>,
+                                      _ g: UnsafePointer<Double>, _ s1: UnsafeMutablePointer<Double>?,
+                                      _ s2: UnsafeMutablePointer<Double>?, count: Int, commit: Bool) -> Bool {
+        withUnsafePointer(to: c) { smlp_optimizer_step_f64($0, p, g, s1, s2, count, commit ? 1 : 0) != 0 }
     }
 
     @inline(__always)

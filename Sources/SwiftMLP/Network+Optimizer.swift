@@ -8,16 +8,28 @@ extension Network {
         guard lr.isFinite && lr >= 0 else {
             throw MLPError(.invalidArgument, "learning rate \(lr) must be finite and >= 0")
         }
-        try requireGradientsForStep()
+        try requireGradients(toDo: "step with")
         // The optimizer kernel's plain-SGD case (no momentum, no decay), so
         // both kinds of step share one implementation.
-        let plain = Optimizer.sgd(learningRate: lr)
+        try applyStep(Optimizer.sgd(learningRate: lr), t: 1, state: false)
+    }
+
+    /// One step of `opt` (t its step number) with the current gradients, all
+    /// or nothing: refused with `.nonFinite`, writing nothing, if any new
+    /// parameter or state value would be non-finite. `state`: use the
+    /// optimizer state buffers (false: plain SGD, whatever is configured).
+    /// Invalidates the forward cache; leaves the step count to the caller.
+    func applyStep(_ opt: Optimizer, t: Int, state: Bool) throws(MLPError) {
+        let s1 = state ? optimizerState.first?.base : nil
+        let s2 = state && optimizerState.count > 1 ? optimizerState[1].base : nil
         let n = layout.parameterCount
-        guard Kernels.optimizerStep(plain, t: 1, params: params.base, grads: grads.base, s1: nil, s2: nil,
+        guard Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
                                     count: n, commit: false) else {
-            throw MLPError(.nonFinite, "this step would make a parameter non-finite; parameters are unchanged")
+            throw MLPError(.nonFinite, state
+                ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
+                : "this step would make a parameter non-finite; parameters are unchanged")
         }
-        _ = Kernels.optimizerStep(plain, t: 1, params: params.base, grads: grads.base, s1: nil, s2: nil,
+        _ = Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
                                   count: n, commit: true)
         parametersChanged()
     }
@@ -61,24 +73,18 @@ extension Network {
         guard let opt = optimizer else {
             throw MLPError(.state, "no optimizer is set: call setOptimizer first")
         }
-        try requireGradientsForStep()
+        try requireGradients(toDo: "step with")
         guard optimizerSteps < ModelFormat.maxOptimizerSteps else {
             throw MLPError(.state, "the optimizer has taken \(optimizerSteps) steps, the most it counts; reset it")
         }
         let t = optimizerSteps + 1
-        let s1 = optimizerState.first?.base, s2 = optimizerState.count > 1 ? optimizerState[1].base : nil
-        guard Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
-                                    count: layout.parameterCount, commit: false) else {
-            throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
-        }
-        _ = Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
-                                  count: layout.parameterCount, commit: true)
+        try applyStep(opt, t: t, state: true)
         optimizerSteps = t
-        parametersChanged()
     }
 
-    private func requireGradientsForStep() throws(MLPError) {
-        guard hasGradients else { throw MLPError(.state, "step needs gradients: call backward first") }
+    /// Throws `.state` unless a backward has filled the gradients.
+    func requireGradients(toDo purpose: String) throws(MLPError) {
+        guard hasGradients else { throw MLPError(.state, "no gradients to \(purpose) yet: call backward first") }
     }
 }
 

@@ -8,7 +8,7 @@ extension Network {
 
     /// Copies all gradients of the last backward into `out`.
     package func copyGradients(into out: UnsafeMutableBufferPointer<Scalar>) throws(MLPError) {
-        try requireGradients()
+        try requireGradients(toDo: "read")
         try copyFlat(grads, into: out, what: "gradient")
     }
 
@@ -39,7 +39,7 @@ extension Network {
         _ layer: Int, weights: UnsafeMutableBufferPointer<Scalar>, biases: UnsafeMutableBufferPointer<Scalar>
     ) throws(MLPError) {
         try layout.check(layer: layer)
-        try requireGradients()
+        try requireGradients(toDo: "read")
         try copyLayer(layer, from: grads, weights: weights, biases: biases)
     }
 
@@ -79,7 +79,7 @@ extension Network {
 
     /// All gradients of the last backward, in the parameter layout.
     public func gradients() throws(MLPError) -> [Scalar] {
-        try requireGradients()
+        try requireGradients(toDo: "read")
         return Array(UnsafeBufferPointer(start: grads.base, count: layout.parameterCount))
     }
 
@@ -92,7 +92,7 @@ extension Network {
     /// dL/dW_layer and dL/db_layer of the last backward.
     public func layerGradients(_ layer: Int) throws(MLPError) -> (weights: [Scalar], biases: [Scalar]) {
         try layout.check(layer: layer)
-        try requireGradients()
+        try requireGradients(toDo: "read")
         return slices(of: grads, layer: layer)
     }
 
@@ -106,10 +106,6 @@ extension Network {
     }
 
     // MARK: helpers
-
-    private func requireGradients() throws(MLPError) {
-        guard hasGradients else { throw MLPError(.state, "no gradients yet: call backward first") }
-    }
 
     private func layerCounts(_ layer: Int) -> (weights: Int, biases: Int) {
         let nOut = layout.sizes[layer + 1]

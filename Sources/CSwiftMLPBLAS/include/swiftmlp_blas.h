@@ -39,11 +39,28 @@ bool smlp_blas_private(void);
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
-/* Plain SGD, p -= lr * (g + wd * p) over count elements, as the Swift
- * optimizer kernel computes it; commit == 0: only check that every new value
- * is finite (1) or not (0), writing nothing; commit != 0: store them. */
-int smlp_sgd_f32(float *p, const float *g, size_t count, float lr, float wd, int commit);
-int smlp_sgd_f64(double *p, const double *g, size_t count, double lr, double wd, int commit);
+/* The optimizer kinds of smlp_optimizer_step_*. */
+enum { SMLP_OPT_SGD = 0, SMLP_OPT_MOMENTUM = 1, SMLP_OPT_ADAM = 2, SMLP_OPT_ADAMW = 3 };
+
+/* The coefficients of one optimizer step, each already rounded to the
+ * element type (a float network passes float values widened to double):
+ * the formulas are in elementwise.c and Sources/SwiftMLP/Optimizer.swift. */
+typedef struct smlp_optimizer_coefficients {
+    int kind;      /* SMLP_OPT_* */
+    int nesterov;  /* momentum SGD: Nesterov's form */
+    double lr, wd, mu, b1, b2, c1, c2, eps, decay, bc1, bc2;
+} smlp_optimizer_coefficients;
+
+/* One optimizer step over count parameters p with gradients g and state s1
+ * (momentum buffer, Adam's m) and s2 (Adam's v; NULL otherwise).
+ * commit == 0: only check that every new value is finite (1) or not (0),
+ * writing nothing; commit != 0: store them (1). Vectorized for the running
+ * CPU, split over the BLAS layer's threads when large; the bits do not
+ * depend on either. */
+int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, float *s1,
+                            float *s2, size_t count, int commit);
+int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
+                            double *s2, size_t count, int commit);
 
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);
