@@ -20,7 +20,11 @@ def run_python(code: str, path_entry: str, env_update: dict, remove=("SWIFTMLP_L
     env = {k: v for k, v in os.environ.items() if k not in remove}
     env.update(env_update)
     env["PYTHONPATH"] = path_entry
+    # `python -c` puts the working directory first on sys.path: run from the
+    # entry's parent, so that pytest started inside python-bindings/ does not
+    # import the package from there instead of from path_entry.
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                          cwd=os.path.dirname(os.path.abspath(path_entry)),
                           capture_output=True, text=True, timeout=120)
 
 
