@@ -91,24 +91,41 @@ static inline float exp_nonpositive_f32(float x) {
 #define SMLP_CLONES
 #endif
 
+static inline double sigmoid_f64(double x) {
+    double e = exp_nonpositive_f64(-__builtin_fabs(x));
+    return (x >= 0 ? 1.0 : e) / (1.0 + e);
+}
+
+static inline float sigmoid_f32(float x) {
+    float e = exp_nonpositive_f32(-__builtin_fabsf(x));
+    return (x >= 0 ? 1.0f : e) / (1.0f + e);
+}
+
+/* Full vectors first, then half and quarter vectors, then single
+ * elements: a block shorter than a vector (a tiny network's output layer, 4
+ * values) takes one narrower vector pass instead of a scalar evaluation per
+ * element, each a dependency chain of the polynomial's length (4 doubles:
+ * ~25 ns instead of ~65 here). */
+#define SMLP_PRAGMA(x) _Pragma(#x)
+#define SIGMOID_BLOCK(V, H, Q, ONE)                                                 \
+    size_t body = count / V * V, half = count / H * H, quarter = count / Q * Q;     \
+    _Pragma("clang loop vectorize(enable) interleave(enable)")                      \
+    for (size_t i = 0; i < body; i++) g[i] = ONE(f[i]);                             \
+    SMLP_PRAGMA(clang loop vectorize(enable) vectorize_width(H) interleave_count(1)) \
+    for (size_t i = body; i < half; i++) g[i] = ONE(f[i]);                          \
+    SMLP_PRAGMA(clang loop vectorize(enable) vectorize_width(Q) interleave_count(1)) \
+    for (size_t i = half; i < quarter; i++) g[i] = ONE(f[i]);                       \
+    _Pragma("clang loop vectorize(disable)")                                        \
+    for (size_t i = quarter; i < count; i++) g[i] = ONE(f[i]);
+
 SMLP_CLONES
 void smlp_sigmoid_f64(const double *restrict f, double *restrict g, size_t count) {
-#pragma clang loop vectorize(enable) interleave(enable)
-    for (size_t i = 0; i < count; i++) {
-        double x = f[i];
-        double e = exp_nonpositive_f64(-__builtin_fabs(x));
-        g[i] = (x >= 0 ? 1.0 : e) / (1.0 + e);
-    }
+    SIGMOID_BLOCK(8, 4, 2, sigmoid_f64)
 }
 
 SMLP_CLONES
 void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) {
-#pragma clang loop vectorize(enable) interleave(enable)
-    for (size_t i = 0; i < count; i++) {
-        float x = f[i];
-        float e = exp_nonpositive_f32(-__builtin_fabsf(x));
-        g[i] = (x >= 0 ? 1.0f : e) / (1.0f + e);
-    }
+    SIGMOID_BLOCK(16, 8, 4, sigmoid_f32)
 }
 
 /* One optimizer step over a flat block, with exactly the operations of the

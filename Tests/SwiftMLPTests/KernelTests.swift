@@ -30,7 +30,7 @@ import Testing
     /// The vectorized C block (MLPScalar.sigmoidBlock, the clone for this
     /// CPU) gives the bits of the Swift kernel, element by element: a sweep
     /// across the whole range, values near the clamps, subnormals, signed
-    /// zeros, infinities and NaN.
+    /// zeros, infinities and NaN; then blocks of every short length.
     func blockEqualsSwiftKernel<T: MLPScalar>(_: T.Type, lowest: T) {
         var xs: [T] = [0, -0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
                        .leastNormalMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
@@ -46,6 +46,25 @@ import Testing
         for (i, x) in xs.enumerated() {
             let want = Kernels.sigmoidOneDivide(x)
             #expect((g[i] == want && g[i].sign == want.sign) || (g[i].isNaN && want.isNaN), "x = \(x)")
+        }
+        // Short blocks and every remainder: the block is cut into full,
+        // half and quarter vectors and single elements (counts 1...40, at
+        // offsets that leave the start unaligned too); nothing beyond
+        // `count` is written.
+        for count in 1...40 {
+            for offset in [0, 1, 3] {
+                let f = Array(xs[(7 * count + offset)..<(7 * count + offset + count)])
+                var out = [T](repeating: 42, count: count + 1)
+                f.withUnsafeBufferPointer { fb in
+                    out.withUnsafeMutableBufferPointer { T.sigmoidBlock(fb.baseAddress!, $0.baseAddress!, count: count) }
+                }
+                for i in 0..<count {
+                    let want = Kernels.sigmoidOneDivide(f[i])
+                    #expect((out[i] == want && out[i].sign == want.sign) || (out[i].isNaN && want.isNaN),
+                            "count \(count), element \(i): x = \(f[i])")
+                }
+                #expect(out[count] == 42, "count \(count): wrote past the block")
+            }
         }
     }
 
