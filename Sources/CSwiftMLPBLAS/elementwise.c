@@ -128,6 +128,148 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
     SIGMOID_BLOCK(16, 8, 4, sigmoid_f32)
 }
 
+/* ---- the sigmoid layers' other element-wise passes ----
+ *
+ * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
+ * and db = the column sums of dL/df, row by row. The operations and their
+ * order are those of the Swift kernels (Kernels+Activation.swift,
+ * Kernels.biasBackward), so the bits are the same; blocks of 2^16 elements
+ * or more are split over the BLAS layer's threads (by rows, element ranges
+ * and column ranges: each element's own operations do not change). */
+enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
+
+typedef struct {
+    int dbl, kind;              /* kind: 0 bias+sigmoid, 1 sigmoid backward, 2 bias backward */
+    void *out, *out2;           /* kind 0: f, g; kind 1: df; kind 2: db */
+    const void *a, *b;          /* kind 0: bias; kind 1: dg, g; kind 2: df */
+    size_t rows, cols, count;   /* the block */
+    size_t chunk;               /* rows (0), elements (1) or columns (2) per part */
+} ew_job;
+
+SMLP_CLONES static void bias_add_f64(double *restrict f, const double *restrict b, size_t cols) {
+#pragma clang loop vectorize(enable)
+    for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];
+}
+SMLP_CLONES static void bias_add_f32(float *restrict f, const float *restrict b, size_t cols) {
+#pragma clang loop vectorize(enable)
+    for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];
+}
+SMLP_CLONES static void sigmoid_backward_f64(double *restrict df, const double *restrict dg,
+                                             const double *restrict g, size_t n) {
+#pragma clang loop vectorize(enable)
+    for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);
+}
+SMLP_CLONES static void sigmoid_backward_f32(float *restrict df, const float *restrict dg,
+                                             const float *restrict g, size_t n) {
+#pragma clang loop vectorize(enable)
+    for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);
+}
+/* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */
+SMLP_CLONES static void column_sums_f64(double *restrict db, const double *restrict df, size_t rows, size_t cols,
+                                        size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; c++) db[c] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = df + r * cols;
+#pragma clang loop vectorize(enable)
+        for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];
+    }
+}
+SMLP_CLONES static void column_sums_f32(float *restrict db, const float *restrict df, size_t rows, size_t cols,
+                                        size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; c++) db[c] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = df + r * cols;
+#pragma clang loop vectorize(enable)
+        for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];
+    }
+}
+
+static void ew_part(void *context, int index) {
+    const ew_job *j = context;
+    size_t start = (size_t)index * j->chunk, total = j->kind == 0 ? j->rows : j->kind == 1 ? j->count : j->cols;
+    if (start >= total) return;
+    size_t end = total - start < j->chunk ? total : start + j->chunk;
+    size_t es = j->dbl ? sizeof(double) : sizeof(float);
+    switch (j->kind) {
+    case 0: {
+        /* Groups of rows of about 4096 elements (in L1/L2): the bias over
+         * each row, then one sigmoid pass over the group. */
+        size_t group = j->cols >= 4096 ? 1 : 4096 / j->cols;
+        for (size_t r0 = start; r0 < end; r0 += group) {
+            size_t r1 = end - r0 < group ? end : r0 + group;
+            char *f = (char *)j->out + r0 * j->cols * es, *g = (char *)j->out2 + r0 * j->cols * es;
+            for (size_t r = r0; r < r1; r++) {
+                if (j->dbl)
+                    bias_add_f64((double *)f + (r - r0) * j->cols, j->a, j->cols);
+                else
+                    bias_add_f32((float *)f + (r - r0) * j->cols, j->a, j->cols);
+            }
+            if (j->dbl)
+                smlp_sigmoid_f64((const double *)f, (double *)g, (r1 - r0) * j->cols);
+            else
+                smlp_sigmoid_f32((const float *)f, (float *)g, (r1 - r0) * j->cols);
+        }
+        break;
+    }
+    case 1:
+        if (j->dbl)
+            sigmoid_backward_f64((double *)j->out + start, (const double *)j->a + start, (const double *)j->b + start,
+                                 end - start);
+        else
+            sigmoid_backward_f32((float *)j->out + start, (const float *)j->a + start, (const float *)j->b + start,
+                                 end - start);
+        break;
+    default:
+        if (j->dbl)
+            column_sums_f64(j->out, j->a, j->rows, j->cols, start, end);
+        else
+            column_sums_f32(j->out, j->a, j->rows, j->cols, start, end);
+        break;
+    }
+}
+
+/* One part per thread when the block is large, each a multiple of `align`
+ * units (rows, elements or columns) long. */
+static void ew_run(ew_job *j, size_t units, size_t align) {
+    int threads = j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN ? smlp_blas_threads() : 1;
+    size_t chunk = (units + (size_t)threads - 1) / (size_t)threads;
+    chunk = (chunk + align - 1) / align * align;
+    if (chunk < align) chunk = align;
+    j->chunk = chunk;
+    int parts = (int)((units + chunk - 1) / chunk);
+    if (parts <= 1) {
+        j->chunk = units;
+        ew_part(j, 0);
+    } else {
+        smlp_pool_run(ew_part, j, parts);
+    }
+}
+
+void smlp_bias_sigmoid_f64(double *f, double *g, const double *bias, size_t rows, size_t cols) {
+    ew_job j = {1, 0, f, g, bias, NULL, rows, cols, rows * cols, 0};
+    ew_run(&j, rows, 1);
+}
+void smlp_bias_sigmoid_f32(float *f, float *g, const float *bias, size_t rows, size_t cols) {
+    ew_job j = {0, 0, f, g, bias, NULL, rows, cols, rows * cols, 0};
+    ew_run(&j, rows, 1);
+}
+void smlp_sigmoid_backward_f64(double *df, const double *dg, const double *g, size_t count) {
+    ew_job j = {1, 1, df, NULL, dg, g, 1, count, count, 0};
+    ew_run(&j, count, 64);
+}
+void smlp_sigmoid_backward_f32(float *df, const float *dg, const float *g, size_t count) {
+    ew_job j = {0, 1, df, NULL, dg, g, 1, count, count, 0};
+    ew_run(&j, count, 64);
+}
+void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t cols) {
+    ew_job j = {1, 2, db, NULL, df, NULL, rows, cols, rows * cols, 0};
+    ew_run(&j, cols, 16);
+}
+void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols) {
+    ew_job j = {0, 2, db, NULL, df, NULL, rows, cols, rows * cols, 0};
+    ew_run(&j, cols, 16);
+}
+
 /* One optimizer step over a flat block, with exactly the operations of the
  * formulas in Sources/SwiftMLP/Optimizer.swift (no contraction, so every
  * clone gives the same bits). With commit == 0 nothing is written and the

@@ -22,6 +22,11 @@ extension Kernels {
             }
             return
         }
+        if act == .sigmoid {
+            // C for the running CPU, threaded when large; the same bits.
+            T.biasSigmoidBlock(f, g, bias: bias, rows: rows, cols: cols)
+            return
+        }
         if cols >= 16 {
             // One fused pass per row: f += b and g = act(f).
             for r in 0..<rows {
@@ -105,7 +110,11 @@ extension Kernels {
         let count = rows * cols
         switch act {
         case .sigmoid:
-            for i in 0..<count { let gi = g[i]; df[i] = dg[i] * gi * (1 - gi) }
+            if count >= elementwiseCLimit {
+                T.sigmoidBackwardBlock(df, dg: dg, g: g, count: count)  // the same operations in C
+            } else {
+                for i in 0..<count { let gi = g[i]; df[i] = dg[i] * gi * (1 - gi) }
+            }
         case .tanh:
             for i in 0..<count { let gi = g[i]; df[i] = dg[i] * (1 - gi * gi) }
         case .relu:

@@ -21,6 +21,21 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
+    /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on
+    /// every row, then g = sigmoid(f) (the operations of the Swift loops, the
+    /// same bits), in C for the running CPU, split over the BLAS layer's
+    /// threads when large (Sources/CSwiftMLPBLAS/elementwise.c).
+    static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>,
+                                 bias: UnsafePointer<Self>, rows: Int, cols: Int)
+
+    /// df = dg * g * (1 - g) over `count` elements, as `biasSigmoidBlock` runs.
+    static func sigmoidBackwardBlock(_ df: UnsafeMutablePointer<Self>, dg: UnsafePointer<Self>,
+                                     g: UnsafePointer<Self>, count: Int)
+
+    /// db[c] = the sum over the rows of df[r, c], from 0 and row 0 first, as
+    /// `biasSigmoidBlock` runs.
+    static func biasBackwardBlock(_ db: UnsafeMutablePointer<Self>, df: UnsafePointer<Self>, rows: Int, cols: Int)
+
     /// One optimizer step over `count` parameters `p` with gradients `g` and
     /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
     /// CPU and split over the BLAS layer's threads when large
@@ -52,6 +67,24 @@ extension Float: MLPScalar {
     }
 
     @inline(__always)
+    public static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                        bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+        smlp_bias_sigmoid_f32(f, g, bias, rows, cols)
+    }
+
+    @inline(__always)
+    public static func sigmoidBackwardBlock(_ df: UnsafeMutablePointer<Float>, dg: UnsafePointer<Float>,
+                                            g: UnsafePointer<Float>, count: Int) {
+        smlp_sigmoid_backward_f32(df, dg, g, count)
+    }
+
+    @inline(__always)
+    public static func biasBackwardBlock(_ db: UnsafeMutablePointer<Float>, df: UnsafePointer<Float>,
+                                         rows: Int, cols: Int) {
+        smlp_bias_backward_f32(db, df, rows, cols)
+    }
+
+    @inline(__always)
     public static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Float>,
                                       _ g: UnsafePointer<Float>, _ s1: UnsafeMutablePointer<Float>?,
                                       _ s2: UnsafeMutablePointer<Float>?, count: Int, commit: Bool) -> Bool {
@@ -76,6 +109,24 @@ extension Double: MLPScalar {
     @inline(__always)
     public static func sigmoidBlock(_ f: UnsafePointer<Double>, _ g: UnsafeMutablePointer<Double>, count: Int) {
         smlp_sigmoid_f64(f, g, count)
+    }
+
+    @inline(__always)
+    public static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
+                                        bias: UnsafePointer<Double>, rows: Int, cols: Int) {
+        smlp_bias_sigmoid_f64(f, g, bias, rows, cols)
+    }
+
+    @inline(__always)
+    public static func sigmoidBackwardBlock(_ df: UnsafeMutablePointer<Double>, dg: UnsafePointer<Double>,
+                                            g: UnsafePointer<Double>, count: Int) {
+        smlp_sigmoid_backward_f64(df, dg, g, count)
+    }
+
+    @inline(__always)
+    public static func biasBackwardBlock(_ db: UnsafeMutablePointer<Double>, df: UnsafePointer<Double>,
+                                         rows: Int, cols: Int) {
+        smlp_bias_backward_f64(db, df, rows, cols)
     }
 
     @inline(__always)

@@ -82,6 +82,53 @@ import Testing
     }
 }
 
+/// The C element-wise blocks of a sigmoid layer (MLPScalar.biasSigmoidBlock,
+/// sigmoidBackwardBlock, biasBackwardBlock) against the Swift loops they
+/// replace, bit for bit: small blocks (one thread) and blocks of 2^16
+/// elements and more (split over the BLAS layer's threads: by rows, element
+/// ranges and column ranges), with odd shapes.
+@Suite struct ElementwiseBlockTests {
+    func check<T: MLPScalar>(_: T.Type, rows: Int, cols: Int) {
+        var data = TestData(seed: UInt64(rows * 100_003 + cols))
+        let n = rows * cols
+        let f0: [T] = data.uniform(n, -12, 12), bias: [T] = data.uniform(cols, -1, 1)
+        let dg: [T] = data.uniform(n, -2, 2)
+
+        // forward: f += b per row, g = sigmoid(f)
+        var f = f0, g = [T](repeating: 0, count: n)
+        f.withUnsafeMutableBufferPointer { fb in
+            g.withUnsafeMutableBufferPointer { gb in
+                T.biasSigmoidBlock(fb.baseAddress!, gb.baseAddress!, bias: bias, rows: rows, cols: cols)
+            }
+        }
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let i = r * cols + c, want = f0[i] + bias[c]
+                #expect(f[i] == want, "f[\(r), \(c)]")
+                #expect(g[i] == Kernels.sigmoidOneDivide(want), "g[\(r), \(c)]")
+            }
+        }
+        // backward: df = dg g (1 - g)
+        var df = [T](repeating: .nan, count: n)
+        df.withUnsafeMutableBufferPointer { T.sigmoidBackwardBlock($0.baseAddress!, dg: dg, g: g, count: n) }
+        for i in 0..<n { #expect(df[i] == dg[i] * g[i] * (1 - g[i]), "df[\(i)]") }
+        // db = column sums of df, row 0 first
+        var db = [T](repeating: .nan, count: cols)
+        db.withUnsafeMutableBufferPointer { T.biasBackwardBlock($0.baseAddress!, df: df, rows: rows, cols: cols) }
+        for c in 0..<cols {
+            var s: T = 0
+            for r in 0..<rows { s += df[r * cols + c] }
+            #expect(db[c] == s, "db[\(c)]")
+        }
+    }
+
+    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    func equalsSwiftLoopsFloat(rows: Int, cols: Int) { check(Float.self, rows: rows, cols: cols) }
+
+    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    func equalsSwiftLoopsDouble(rows: Int, cols: Int) { check(Double.self, rows: rows, cols: cols) }
+}
+
 @Suite struct GemmTests {
     /// C = alpha op(A) op(B) + beta C through `T.gemm`, with padded leading
     /// dimensions, against the naive oracle. The large shapes are above the

@@ -39,6 +39,19 @@ bool smlp_blas_private(void);
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
+/* A sigmoid layer's other element-wise passes, with the Swift kernels'
+ * operations (the same bits), vectorized for the running CPU and split over
+ * the BLAS layer's threads from 2^16 elements:
+ * bias_sigmoid: f (rows, cols) += bias per row, then g = sigmoid(f);
+ * sigmoid_backward: df = dg * g * (1 - g) over count elements;
+ * bias_backward: db[c] = sum of df[r][c] over r = 0, 1, ... (from 0). */
+void smlp_bias_sigmoid_f32(float *f, float *g, const float *bias, size_t rows, size_t cols);
+void smlp_bias_sigmoid_f64(double *f, double *g, const double *bias, size_t rows, size_t cols);
+void smlp_sigmoid_backward_f32(float *df, const float *dg, const float *g, size_t count);
+void smlp_sigmoid_backward_f64(double *df, const double *dg, const double *g, size_t count);
+void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols);
+void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t cols);
+
 /* The optimizer kinds of smlp_optimizer_step_*. */
 enum { SMLP_OPT_SGD = 0, SMLP_OPT_MOMENTUM = 1, SMLP_OPT_ADAM = 2, SMLP_OPT_ADAMW = 3 };
 
