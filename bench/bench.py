@@ -538,12 +538,40 @@ def run_gemm(args, results):
             + (f"; torch.mm {out['torch_gflops']:.1f} GFLOP/s" if out.get("torch_gflops") else ""))
 
 
-def run_fit(args, results):
-    sizes = [64, 128, 10]
+def run_bound(args, results, name, sizes, batch):
+    """The step's matrix products alone, through swiftmlp's own BLAS layer
+    (bench/gemm_bound.c): the ceiling of a whole training step of this
+    network with this BLAS. Stored as results["bound"][name][dtype]."""
     for dtype in common.DTYPES:
-        spec = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": 32, "lr": 2.0,
+        cmd = [os.path.join(BIN, "gemm_bound"), "time", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
+               "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--seconds", repr(args.seconds),
+               "--repeats", str(args.repeats)]
+        out, err = run_json(cmd)
+        slot = results["bound"].setdefault(name, {})
+        if err:
+            slot[dtype] = {"error": err}
+            log(f"  products alone {name} {dtype}: ERROR {err}")
+            continue
+        st = stats(out["rates"])
+        g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
+        us = {"median": 1e6 / st["median"], "min": 1e6 / st["max"], "max": 1e6 / st["min"]}
+        ol = out.get("other_load_cores")
+        slot[dtype] = {"sizes": sizes, "batch": batch, "gflops": g, "us_per_step": us, "threads": out["threads"],
+                       "other_load_cores": ol, "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
+        log(f"  products alone {name} {sizes} B={batch} {dtype}: {g['median']:.1f} GFLOP/s "
+            f"[{g['min']:.1f} .. {g['max']:.1f}], {us['median']:.1f} us/step, {out['threads']} thread(s)")
+
+
+FIT_SIZES, FIT_BATCH = [64, 128, 10], 32
+FIT_ROWS = 1797  # scikit-learn's digits
+
+
+def run_fit(args, results):
+    sizes = FIT_SIZES
+    for dtype in common.DTYPES:
+        spec = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": FIT_BATCH, "lr": 2.0,
                 "repeats": args.fit_repeats, "workdir": WORK}
-        res = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": 32, "lr": 2.0}
+        res = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": FIT_BATCH, "lr": 2.0}
         outs = {}
         for peer in ("fit-numpy", "fit-swiftmlp"):
             spec["check_out"] = os.path.join(WORK, f"fit-{peer}-{dtype}.bin")
@@ -633,6 +661,20 @@ def gemm_peak(results, dtype):
     return g["gflops"]["max"] if "gflops" in g else None
 
 
+def fit_bound(results, dtype):
+    """(seconds the fit's matrix products alone take, the largest NumPy-loop ÷
+    fit ratio they leave) on the digits: epochs x the full batches of 32 at
+    the products-alone rate, the last short batch left out (so the bound is
+    if anything too generous), or (None, None)."""
+    b = results.get("bound", {}).get("fit", {}).get(dtype, {})
+    f = results["fit"].get(dtype, {})
+    if "us_per_step" not in b or "epochs" not in f:
+        return None, None
+    seconds = f["epochs"] * (FIT_ROWS // FIT_BATCH) * b["us_per_step"]["median"] * 1e-6
+    numpy_s = f.get("fit-numpy", {}).get("seconds", {}).get("median")
+    return seconds, (numpy_s / seconds if numpy_s else None)
+
+
 def add_ratios(results):
     for r in results["runs"]:
         if "samples_per_s" not in r:
@@ -678,10 +720,12 @@ def targets(results, smoke):
     for dt in common.DTYPES:
         c, p = find(results, "wide", dt, "swiftmlp-c"), best_python(results, "wide", dt)
         g = gemm_peak(results, dt)
+        b = results.get("bound", {}).get("wide", {}).get(dt, {})
+        alone = f"; the step's products alone {b['gflops']['median'] / g:.0%}" if g and "gflops" in b else ""
         add(f"wide {common.SHORT_DTYPE[dt]}: swiftmlp C GFLOP/s (median) ÷ GEMM peak (best repeat)",
             c["gflops"] / g if c and g else None, 0.85, "",
-            f"{c['gflops']:.1f} of {g:.1f} GFLOP/s; from Python {p['gflops'] / g:.0%}" if c and g and p else "",
-            runs=(c, results["gemm"].get(dt)))
+            (f"{c['gflops']:.1f} of {g:.1f} GFLOP/s; from Python {p['gflops'] / g:.0%}" + alone) if c and g and p
+            else "", runs=(c, results["gemm"].get(dt)))
     # allocations
     ac = results.get("alloc_check") or {}
     per_step = [r.get("allocs_per_step") for r in results["runs"] if r["peer"] == "swiftmlp-c"
@@ -710,7 +754,9 @@ def targets(results, smoke):
                       "met": None if smoke else hwm <= limit, "lower_is_better": True})
     for dt in common.DTYPES:
         f = results["fit"].get(dt, {})
+        secs, most = fit_bound(results, dt)
         add(f"fit() digits {common.SHORT_DTYPE[dt]}: NumPy loop time ÷ swiftmlp fit time", f.get("ratio"), 5.0, "×",
+            f"the fit's matrix products alone take {secs:.3f} s: at most {most:.2f}×" if most else "",
             runs=(f.get("fit-numpy"), f.get("fit-swiftmlp")))
     return T
 
@@ -819,6 +865,30 @@ def markdown(results, info, smoke):
                  f"{f['fit-numpy']['seconds']['median']:.3f} | {f['ratio']:.2f}× | "
                  f"{f['fit-swiftmlp']['accuracy']:.3f} / {f['fit-numpy']['accuracy']:.3f} | "
                  f"{'ok' if c['ok'] else '**FAIL**'} {c['param_rel_err']:.0e} |")
+    if results.get("bound"):
+        L += ["", "## The step's matrix products alone", "",
+              "`bench/gemm_bound.c`: the matrix products of one training step (f = g_prev W^T, dW = df^T g_prev, "
+              "dg_prev = df W per layer) and nothing else, through swiftmlp's own BLAS layer compiled in "
+              "(the same OpenBLAS archive, core, threads and splitting): what a whole step can reach with this "
+              "BLAS. For wide, against the GEMM peak; for the digits, the time the fit's products alone take and "
+              "the largest NumPy-loop ÷ fit ratio that leaves.", "",
+              "| network | dtype | GFLOP/s (median) | [min .. max] | µs/step | threads | bound |",
+              "|---|---|---:|---:|---:|---:|---|"]
+        for name, per in results["bound"].items():
+            for dt, b in per.items():
+                if "error" in b:
+                    L.append(f"| {name} | {dt} | ERROR | | | | |")
+                    continue
+                if name == "wide":
+                    g = gemm_peak(results, dt)
+                    note = f"{b['gflops']['median'] / g:.0%} of the GEMM peak" if g else ""
+                else:
+                    secs, most = fit_bound(results, dt)
+                    note = f"fit products {secs:.3f} s: at most {most:.2f}× the NumPy loop" if most else ""
+                warn = " ⚠" if b.get("disturbed") else ""
+                L.append(f"| {name} {b['sizes']} B={b['batch']} | {dt} | {b['gflops']['median']:.1f}{warn} | "
+                         f"[{b['gflops']['min']:.1f} .. {b['gflops']['max']:.1f}] | "
+                         f"{b['us_per_step']['median']:.1f} | {b['threads']} | {note} |")
     ac = results.get("alloc_check", {})
     L += ["", "## Allocation check", "", f"`{ac.get('command', '')}` → exit {ac.get('exit')}", "", "```"]
     L += ac.get("stdout", "").splitlines()
@@ -933,7 +1003,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (default 5)")
     ap.add_argument("--workloads", default="tiny,small,mnist,wide")
     ap.add_argument("--peers", default=",".join(BATCH_PEERS))
-    ap.add_argument("--skip", default="", help="comma list of: gemm, fit, alloc")
+    ap.add_argument("--skip", default="", help="comma list of: gemm, fit, alloc, bound (the products-alone rows)")
     ap.add_argument("--diagnose-coretype", default="", metavar="CORE",
                     help="also run the C driver on mnist-ish and wide with OPENBLAS_CORETYPE=CORE "
                          "(e.g. SkylakeX): a labelled diagnostic row, not a peer")
@@ -963,7 +1033,7 @@ def main():
     for line in describe_environment(info):
         log(line)
     results = {"args": {k: v for k, v in vars(args).items()}, "smoke": smoke, "environment": info,
-               "runs": [], "gemm": {}, "fit": {}, "alloc_check": {}}
+               "runs": [], "gemm": {}, "fit": {}, "alloc_check": {}, "bound": {}}
 
     cases = []
     for name, (sizes, batch) in workloads.items():
@@ -977,6 +1047,9 @@ def main():
     if "gemm" not in skip:
         log("\n== GEMM peak")
         run_gemm(args, results)
+        if "wide" in workloads and "bound" not in skip:
+            log("\n== the wide step's matrix products alone (swiftmlp's BLAS layer)")
+            run_bound(args, results, "wide", *workloads["wide"])
     if after:
         run_cases(after, peers, args, results)
     # table order: workload, dtype, peer
@@ -986,6 +1059,9 @@ def main():
     if "fit" not in skip:
         log("\n== fit() on the digits")
         run_fit(args, results)
+        if "bound" not in skip:
+            log("\n== the digits step's matrix products alone (swiftmlp's BLAS layer)")
+            run_bound(args, results, "fit", FIT_SIZES, FIT_BATCH)
     if "alloc" not in skip:
         log("\n== allocation check")
         run_alloc_check(args, workloads, results)

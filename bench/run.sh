@@ -67,6 +67,21 @@ $CC $CFLAGS -Iinclude bench/swiftmlp_driver.c -L"$BIN" -lswiftmlp -ldl -Wl,-rpat
 $CC $CFLAGS -shared -fPIC bench/alloc_count.c -ldl -o "$BIN/alloc_count.so"
 $CC $CFLAGS -Iinclude bench/alloc_check.c bench/alloc_count.c -rdynamic -L"$BIN" -lswiftmlp -Wl,-rpath,'$ORIGIN' \
     -o "$BIN/alloc_check"
+# The step's matrix products alone, through the library's own BLAS layer
+# compiled in (bench/gemm_bound.c): with the private OpenBLAS archive when
+# there is one, as Package.swift links it, else the shared libopenblas.
+ARCHIVE=""
+for a in /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a /usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.a; do
+    [ -f "$a" ] && ARCHIVE=$a && break
+done
+BLAS_SRC="Sources/CSwiftMLPBLAS/gemm.c Sources/CSwiftMLPBLAS/thread_pool.c Sources/CSwiftMLPBLAS/blas_core.c"
+if [ -n "$ARCHIVE" ]; then
+    $CC -O2 -std=c11 -Wall -Wextra -DSMLP_PRIVATE_OPENBLAS -Ibench -ISources/CSwiftMLPBLAS/include -ISources/CSwiftMLPBLAS \
+        bench/gemm_bound.c $BLAS_SRC "$ARCHIVE" -lpthread -lm -ldl -o "$BIN/gemm_bound"
+else
+    $CC -O2 -std=c11 -Wall -Wextra -Ibench -ISources/CSwiftMLPBLAS/include -ISources/CSwiftMLPBLAS \
+        bench/gemm_bound.c $BLAS_SRC -lopenblas -lpthread -lm -ldl -o "$BIN/gemm_bound"
+fi
 rm -f "$BIN/fann_driver_f32" "$BIN/fann_driver_f64"
 if $CC $CFLAGS bench/fann_driver.c -lfloatfann -lm -ldl -o "$BIN/fann_driver_f32" &&
    $CC $CFLAGS -DBENCH_FANN_DOUBLE bench/fann_driver.c -ldoublefann -lm -ldl -o "$BIN/fann_driver_f64"; then
