@@ -16,6 +16,9 @@
  *   (c) fork: a child of a process whose workers are running trains on
  *       (its own workers start) and gets the parent's result bit for bit,
  *       instead of waiting forever for workers that do not exist in it.
+ *   (d) after large products, the process runs the main thread and
+ *       swiftmlp's workers only: the private OpenBLAS's own server threads
+ *       (started when it was loaded; it runs single-threaded) are stopped.
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -23,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +234,36 @@ static void training_continues_in_a_forked_child(void **state)
     swiftmlp_free(net);
 }
 
+/* ---- (d) no idle OpenBLAS threads ------------------------------------------- */
+
+static int process_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static void only_swiftmlp_threads_run(void **state)
+{
+    (void)state;
+    swiftmlp_net *net = NULL;
+    assert_int_equal(train_big(SWIFTMLP_FLOAT64, 1, &net), SWIFTMLP_OK);  /* splits: the workers run */
+    /* "..., N thread(s) for products": the main thread plus N - 1 workers. */
+    const char *info = swiftmlp_blas_info();
+    int threads = 0;
+    for (const char *p = strstr(info, ", "); p && threads == 0; p = strstr(p + 1, ", "))
+        if (sscanf(p, ", %d thread", &threads) != 1) threads = 0;
+    if (threads < 1) fail_msg("no thread count in \"%s\"", info);
+    int seen = process_threads();
+    if (seen != threads)
+        fail_msg("%d threads run, expected %d (main + %d workers): %s", seen, threads, threads - 1, info);
+    swiftmlp_free(net);
+}
+
 int main(void)
 {
     /* The core-selection entries run only (a). */
@@ -238,6 +272,7 @@ int main(void)
     };
     if (getenv("SWIFTMLP_TEST_EXPECT_CORE")) return cmocka_run_group_tests(core_only, NULL, NULL);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(only_swiftmlp_threads_run),
         cmocka_unit_test(concurrent_large_training_f64),
         cmocka_unit_test(concurrent_large_training_f32),
         cmocka_unit_test(training_continues_in_a_forked_child),

@@ -29,13 +29,23 @@ double smlp_gemm_parallel_min(void) { return parallel_min; }
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static int threads = 1;
 
+#ifdef SMLP_PRIVATE_OPENBLAS
+/* OpenBLAS's own (pthreads build): stops the server threads it started when
+ * it was loaded; it would start them again only for a multi-threaded call. */
+int blas_thread_shutdown_(void);
+#endif
+
 /* Once, before the first product: with the private OpenBLAS, correct its
  * core (blas_core.c), make it single-threaded (its own threads would split
- * every product again and allocate per call) and start the pool. */
+ * every product again and allocate per call) and stop the server threads
+ * it started when loaded (idle from then on, they spin in sched_yield for
+ * about 0.1 s before they sleep, on a core the pool's workers or the
+ * application could use), then start the pool. */
 static void setup(void) {
 #ifdef SMLP_PRIVATE_OPENBLAS
     smlp_blas_correct_core();
     openblas_set_num_threads(1);
+    blas_thread_shutdown_();
     threads = smlp_pool_size();
 #endif
 }
