@@ -427,6 +427,7 @@ def record(peer, case, s, out, err, results, seconds):
         results["runs"].append(run)
         return
     st = stats(out["rates"])
+    run["round_medians"] = out.get("round_medians")
     run.update({"steps_per_s": st, "samples_per_s": st["median"] * batch,
                 "gflops": st["median"] * flops / 1e9, "steps_per_repeat": out["steps_per_repeat"],
                 "finite": out.get("finite", True), "raw": {k: v for k, v in out.items() if k != "rates"},
@@ -475,6 +476,7 @@ def run_cases(cases, peers, args, results):
     if not args.smoke:
         for case in cases:
             header(case)
+            active = []
             for peer in peers:
                 why = skip_reason(peer, case["spec"]["workload"], case["spec"]["dtype"], args)
                 if why:
@@ -482,10 +484,8 @@ def run_cases(cases, peers, args, results):
                         results["runs"].append({"workload": case["spec"]["workload"], "dtype": case["spec"]["dtype"],
                                                 "peer": peer, "skipped": why})
                     continue
-                s = spec_for(peer, case["spec"])
-                t0 = time.time()
-                out, err = execute(peer, s)
-                record(peer, case, s, out, err, results, time.time() - t0)
+                active.append(peer)
+            run_rounds(case, active, args, results)
         return
     for peer in peers:
         log(f"\n== {peer} (smoke: all workloads)")
@@ -514,21 +514,77 @@ def run_cases(cases, peers, args, results):
             record(peer, case, s, out, err, results, (time.time() - t0) / max(1, len(todo)))
 
 
+def run_rounds(case, active, args, results):
+    """The peers of one case in `args.rounds` rounds, each peer one process
+    per round with its share of the repeats, the order reversed every other
+    round: a slow or fast phase of the machine then falls on every peer, and
+    a ratio between two peers is taken round by round (paired()). For the
+    wide workload each round also measures the GEMM peak and the products
+    alone (results["wide_rounds"]), so that the wide target is paired too."""
+    spec = case["spec"]
+    per_round = max(1, -(-args.repeats // args.rounds))
+    outs = {p: [] for p in active}
+    errs, secs, last = {}, {p: 0.0 for p in active}, {}
+    for rnd in range(args.rounds):
+        for peer in (active if rnd % 2 == 0 else list(reversed(active))):
+            if peer in errs:
+                continue
+            sp = spec_for(peer, spec)
+            sp["repeats"] = per_round
+            t0 = time.time()
+            out, err = execute(peer, sp)
+            secs[peer] += time.time() - t0
+            last[peer] = sp
+            if err:
+                errs[peer] = err
+            else:
+                outs[peer].append(out)
+        if spec["workload"] == "wide" and "gemm" not in args.skip_set:
+            wr = results.setdefault("wide_rounds", {}).setdefault(spec["dtype"], {"peak": [], "bound": []})
+            g, _, _ = measure_peak(args, spec["dtype"], per_round)
+            b = measure_bound(args, spec["sizes"], spec["batch"], spec["dtype"], per_round) \
+                if "bound" not in args.skip_set else {}
+            wr["peak"].append(g["median"] if g else None)
+            wr["bound"].append(b["gflops"]["median"] if "gflops" in b else None)
+            log(f"  round {rnd + 1}: GEMM peak {g['median'] if g else float('nan'):.1f} GFLOP/s, products alone "
+                f"{b['gflops']['median'] if 'gflops' in b else float('nan'):.1f} GFLOP/s")
+    for peer in active:
+        if peer in errs:
+            record(peer, case, last[peer], None, errs[peer], results, secs[peer])
+            continue
+        o = outs[peer]
+        merged = dict(o[-1])
+        merged["rates"] = [r for x in o for r in x["rates"]]
+        merged["round_medians"] = [float(np.median(x["rates"])) for x in o]
+        merged["other_load_cores"] = max((x.get("other_load_cores") or 0.0) for x in o)
+        if all("allocs" in x for x in o):
+            merged["allocs"] = sum(x["allocs"] for x in o)
+            merged["timed_steps"] = sum(x["timed_steps"] for x in o)
+        record(peer, case, last[peer], merged, None, results, secs[peer])
+
+
+def measure_peak(args, dtype, repeats):
+    """The NumPy GEMM peak (peers.py gemm): (GFLOP/s stats, the peer's
+    output, error)."""
+    spec = {"n": args.gemm_n, "dtype": dtype, "seconds": args.seconds, "repeats": repeats, "workdir": WORK}
+    os.makedirs(WORK, exist_ok=True)
+    path = os.path.join(WORK, f"spec-gemm-{dtype}.json")
+    with open(path, "w") as fh:
+        json.dump(spec, fh)
+    out, err = run_json([sys.executable, os.path.join(HERE, "peers.py"), "gemm", path])
+    if err:
+        return None, None, err
+    st = stats(out["rates"])
+    return {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}, out, None
+
+
 def run_gemm(args, results):
     for dtype in common.DTYPES:
-        spec = {"n": args.gemm_n, "dtype": dtype, "seconds": args.seconds, "repeats": args.repeats,
-                "workdir": WORK}
-        os.makedirs(WORK, exist_ok=True)
-        path = os.path.join(WORK, f"spec-gemm-{dtype}.json")
-        with open(path, "w") as fh:
-            json.dump(spec, fh)
-        out, err = run_json([sys.executable, os.path.join(HERE, "peers.py"), "gemm", path])
+        g, out, err = measure_peak(args, dtype, args.repeats)
         if err:
             results["gemm"][dtype] = {"error": err}
             log(f"  GEMM {dtype}: ERROR {err}")
             continue
-        st = stats(out["rates"])
-        g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
         ol = out.get("other_load_cores")
         results["gemm"][dtype] = {"n": args.gemm_n, "gflops": g, "torch_gflops": out.get("torch_gflops"),
                                   "finite": out.get("finite", True), "other_load_cores": ol,
@@ -538,28 +594,36 @@ def run_gemm(args, results):
             + (f"; torch.mm {out['torch_gflops']:.1f} GFLOP/s" if out.get("torch_gflops") else ""))
 
 
+def measure_bound(args, sizes, batch, dtype, repeats):
+    """The step's matrix products alone (bench/gemm_bound.c): a dict with
+    GFLOP/s and us/step stats, or {"error": ...}."""
+    cmd = [os.path.join(BIN, "gemm_bound"), "time", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
+           "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--seconds", repr(args.seconds),
+           "--repeats", str(repeats)]
+    out, err = run_json(cmd)
+    if err:
+        return {"error": err}
+    st = stats(out["rates"])
+    g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
+    us = {"median": 1e6 / st["median"], "min": 1e6 / st["max"], "max": 1e6 / st["min"]}
+    ol = out.get("other_load_cores")
+    return {"sizes": sizes, "batch": batch, "gflops": g, "us_per_step": us, "threads": out["threads"],
+            "other_load_cores": ol, "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
+
+
 def run_bound(args, results, name, sizes, batch):
     """The step's matrix products alone, through swiftmlp's own BLAS layer
     (bench/gemm_bound.c): the ceiling of a whole training step of this
     network with this BLAS. Stored as results["bound"][name][dtype]."""
     for dtype in common.DTYPES:
-        cmd = [os.path.join(BIN, "gemm_bound"), "time", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
-               "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--seconds", repr(args.seconds),
-               "--repeats", str(args.repeats)]
-        out, err = run_json(cmd)
-        slot = results["bound"].setdefault(name, {})
-        if err:
-            slot[dtype] = {"error": err}
-            log(f"  products alone {name} {dtype}: ERROR {err}")
+        b = measure_bound(args, sizes, batch, dtype, args.repeats)
+        results["bound"].setdefault(name, {})[dtype] = b
+        if "error" in b:
+            log(f"  products alone {name} {dtype}: ERROR {b['error']}")
             continue
-        st = stats(out["rates"])
-        g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
-        us = {"median": 1e6 / st["median"], "min": 1e6 / st["max"], "max": 1e6 / st["min"]}
-        ol = out.get("other_load_cores")
-        slot[dtype] = {"sizes": sizes, "batch": batch, "gflops": g, "us_per_step": us, "threads": out["threads"],
-                       "other_load_cores": ol, "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
+        g, us = b["gflops"], b["us_per_step"]
         log(f"  products alone {name} {sizes} B={batch} {dtype}: {g['median']:.1f} GFLOP/s "
-            f"[{g['min']:.1f} .. {g['max']:.1f}], {us['median']:.1f} us/step, {out['threads']} thread(s)")
+            f"[{g['min']:.1f} .. {g['max']:.1f}], {us['median']:.1f} us/step, {b['threads']} thread(s)")
 
 
 FIT_SIZES, FIT_BATCH = [64, 128, 10], 32
@@ -663,6 +727,27 @@ def find(results, wl, dt, peer):
     return None
 
 
+def paired(a, b):
+    """a's steps/s ÷ b's, both runs of one case: the median of the rounds'
+    ratios when both ran in the same rounds (run_rounds), else the ratio of
+    the medians."""
+    ra, rb = a.get("round_medians"), b.get("round_medians")
+    if ra and rb and len(ra) == len(rb):
+        return float(np.median([x / y for x, y in zip(ra, rb)]))
+    return a["steps_per_s"]["median"] / b["steps_per_s"]["median"]
+
+
+def wide_fraction(results, run, dt, key="peak"):
+    """The wide C step's GFLOP/s ÷ the GEMM peak (key "peak") or ÷ the
+    products alone ("bound"), round by round when the rounds measured them;
+    None otherwise."""
+    wr = results.get("wide_rounds", {}).get(dt, {}).get(key) or []
+    rm = run.get("round_medians") if run else None
+    if run and rm and len(wr) == len(rm) and all(wr):
+        return float(np.median([m * run["flops_per_step"] / 1e9 / w for m, w in zip(rm, wr)]))
+    return None
+
+
 def best_python(results, wl, dt):
     cands = [find(results, wl, dt, p) for p in ("swiftmlp-py", "swiftmlp-py-3call")]
     cands = [c for c in cands if c]
@@ -699,7 +784,7 @@ def add_ratios(results):
         if "samples_per_s" not in r:
             continue
         ref = find(results, r["workload"], r["dtype"], "numpy-slides")
-        r["ratio_numpy"] = r["samples_per_s"] / ref["samples_per_s"] if ref else None
+        r["ratio_numpy"] = paired(r, ref) if ref else None
         peak = gemm_peak(results, r["dtype"])
         if peak:
             r["gemm_fraction"] = r["gflops"] / peak
@@ -720,31 +805,34 @@ def targets(results, smoke):
         for dt in common.DTYPES:
             c, f = find(results, wl, dt, "swiftmlp-c"), find(results, wl, dt, "fann")
             add(f"{common.LABELS[wl]} {common.SHORT_DTYPE[dt]}: swiftmlp C samples/s ÷ FANN samples/s",
-                c["samples_per_s"] / f["samples_per_s"] if c and f else None, 2.0, "×",
+                paired(c, f) if c and f else None, 2.0, "×",
                 f"{fmt_rate(c['samples_per_s']) if c else '–'} vs {fmt_rate(f['samples_per_s']) if f else '–'}",
                 runs=(c, f))
     for wl, need in (("tiny", 5.0), ("small", 3.0)):
         for dt in common.DTYPES:
             p, n = best_python(results, wl, dt), find(results, wl, dt, "numpy-slides")
             add(f"{common.LABELS[wl]} {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ numpy-slides (steps/s)",
-                p["samples_per_s"] / n["samples_per_s"] if p and n else None, need, "×",
+                paired(p, n) if p and n else None, need, "×",
                 f"best of train_step/3-call: {p['peer'] if p else '–'}", runs=(p, n))
     for dt, need_np, need_t in (("float32", 1.5, 1.5), ("float64", 2.5, 1.2)):
         p = best_python(results, "mnist", dt)
         n, t = find(results, "mnist", dt, "numpy-slides"), find(results, "mnist", dt, "torch")
         add(f"mnist-ish {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ numpy-slides",
-            p["samples_per_s"] / n["samples_per_s"] if p and n else None, need_np, "×", runs=(p, n))
+            paired(p, n) if p and n else None, need_np, "×", runs=(p, n))
         add(f"mnist-ish {common.SHORT_DTYPE[dt]}: swiftmlp Python ÷ torch",
-            p["samples_per_s"] / t["samples_per_s"] if p and t else None, need_t, "×", runs=(p, t))
+            paired(p, t) if p and t else None, need_t, "×", runs=(p, t))
     for dt in common.DTYPES:
         c, p = find(results, "wide", dt, "swiftmlp-c"), best_python(results, "wide", dt)
         g = gemm_peak(results, dt)
-        b = results.get("bound", {}).get("wide", {}).get(dt, {})
-        alone = f"; the step's products alone {b['gflops']['median'] / g:.0%}" if g and "gflops" in b else ""
-        add(f"wide {common.SHORT_DTYPE[dt]}: swiftmlp C GFLOP/s ÷ GEMM peak (medians of the repeats)",
-            c["gflops"] / g if c and g else None, 0.85, "",
-            (f"{c['gflops']:.1f} of {g:.1f} GFLOP/s; from Python {p['gflops'] / g:.0%}" + alone) if c and g and p
-            else "", runs=(c, results["gemm"].get(dt)))
+        frac = wide_fraction(results, c, dt) if c else None
+        alone = wide_fraction(results, c, dt, "bound") if c else None
+        if frac is None and c and g:
+            frac = c["gflops"] / g
+        add(f"wide {common.SHORT_DTYPE[dt]}: swiftmlp C GFLOP/s ÷ GEMM peak (round by round, median)",
+            frac, 0.85, "",
+            (f"{c['gflops']:.1f} GFLOP/s, GEMM peak {g:.1f} (medians); from Python {p['gflops'] / g:.0%}"
+             + (f"; the step ÷ its products alone {alone:.0%}" if alone else "")) if c and g and p else "",
+            runs=(c, results["gemm"].get(dt)))
     # allocations
     ac = results.get("alloc_check") or {}
     per_step = [r.get("allocs_per_step") for r in results["runs"] if r["peer"] == "swiftmlp-c"
@@ -1050,6 +1138,8 @@ def main():
     if args.diagnose_coretype:
         peers.append("swiftmlp-c@" + args.diagnose_coretype)
     skip = set(s for s in args.skip.split(",") if s)
+    args.skip_set = skip
+    args.rounds = 1 if smoke else 3
     os.makedirs(WORK, exist_ok=True)
 
     t_start = time.time()
