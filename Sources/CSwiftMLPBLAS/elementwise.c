@@ -127,6 +127,26 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
     SIGMOID_BLOCK(16, 8, 4, sigmoid_f32)
 }
 
+/* One fork-join over `units` (rows, elements or columns): with `large`,
+ * one part per thread, each a multiple of `align` units; else one part. The
+ * part length goes to *chunk before any part runs. Shared by the sigmoid
+ * layers' passes and the optimizer steps below (element-wise: the split
+ * never changes a result). */
+static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units, size_t align, int large) {
+    size_t threads = large ? (size_t)smlp_blas_threads() : 1;
+    size_t c = (units + threads - 1) / threads;
+    c = (c + align - 1) / align * align;
+    if (c < align) c = align;
+    size_t parts = (units + c - 1) / c;
+    if (parts <= 1) {
+        *chunk = units;
+        task(job, 0);
+    } else {
+        *chunk = c;
+        smlp_pool_run(task, job, (int)parts);
+    }
+}
+
 /* ---- the sigmoid layers' other element-wise passes ----
  *
  * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
@@ -137,79 +157,60 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
  * and column ranges: each element's own operations do not change). */
 enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 
+/* The three kernels for one element type T (suffix SUF). */
+#define LAYER_KERNELS(T, SUF)                                                                \
+    SMLP_CLONES static void bias_add_##SUF(T *restrict f, const T *restrict b, size_t cols) { \
+        _Pragma("clang loop vectorize(enable)")                                              \
+        for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];                                \
+    }                                                                                        \
+    SMLP_CLONES static void sigmoid_backward_##SUF(T *restrict df, const T *restrict dg,      \
+                                                   const T *restrict g, size_t n) {          \
+        _Pragma("clang loop vectorize(enable)")                                              \
+        for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);                    \
+    }                                                                                        \
+    /* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */                         \
+    SMLP_CLONES static void column_sums_##SUF(T *restrict db, const T *restrict df, size_t rows, \
+                                              size_t cols, size_t c0, size_t c1) {           \
+        for (size_t c = c0; c < c1; c++) db[c] = 0;                                          \
+        for (size_t r = 0; r < rows; r++) {                                                  \
+            const T *row = df + r * cols;                                                    \
+            _Pragma("clang loop vectorize(enable)")                                          \
+            for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];                         \
+        }                                                                                    \
+    }                                                                                        \
+    /* Rows [r0, r1) of the forward, in groups of about 4096 elements (in                    \
+     * L1/L2): the bias over each row, then one sigmoid pass over the group. */              \
+    static void bias_sigmoid_rows_##SUF(T *f, T *g, const T *bias, size_t cols, size_t r0, size_t r1) { \
+        size_t group = cols >= 4096 ? 1 : 4096 / cols;                                       \
+        for (size_t a = r0; a < r1; a += group) {                                            \
+            size_t b = r1 - a < group ? r1 : a + group;                                      \
+            for (size_t r = a; r < b; r++) bias_add_##SUF(f + r * cols, bias, cols);         \
+            smlp_sigmoid_##SUF(f + a * cols, g + a * cols, (b - a) * cols);                  \
+        }                                                                                    \
+    }
+
+LAYER_KERNELS(double, f64)
+LAYER_KERNELS(float, f32)
+
 typedef struct {
     int dbl, kind;              /* kind: 0 bias+sigmoid, 1 sigmoid backward, 2 bias backward */
     void *out, *out2;           /* kind 0: f, g; kind 1: df; kind 2: db */
     const void *a, *b;          /* kind 0: bias; kind 1: dg, g; kind 2: df */
-    size_t rows, cols, count;   /* the block */
+    size_t rows, cols;          /* the block (kind 1: 1 x count) */
     size_t chunk;               /* rows (0), elements (1) or columns (2) per part */
 } ew_job;
 
-SMLP_CLONES static void bias_add_f64(double *restrict f, const double *restrict b, size_t cols) {
-#pragma clang loop vectorize(enable)
-    for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];
-}
-SMLP_CLONES static void bias_add_f32(float *restrict f, const float *restrict b, size_t cols) {
-#pragma clang loop vectorize(enable)
-    for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];
-}
-SMLP_CLONES static void sigmoid_backward_f64(double *restrict df, const double *restrict dg,
-                                             const double *restrict g, size_t n) {
-#pragma clang loop vectorize(enable)
-    for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);
-}
-SMLP_CLONES static void sigmoid_backward_f32(float *restrict df, const float *restrict dg,
-                                             const float *restrict g, size_t n) {
-#pragma clang loop vectorize(enable)
-    for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);
-}
-/* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */
-SMLP_CLONES static void column_sums_f64(double *restrict db, const double *restrict df, size_t rows, size_t cols,
-                                        size_t c0, size_t c1) {
-    for (size_t c = c0; c < c1; c++) db[c] = 0;
-    for (size_t r = 0; r < rows; r++) {
-        const double *row = df + r * cols;
-#pragma clang loop vectorize(enable)
-        for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];
-    }
-}
-SMLP_CLONES static void column_sums_f32(float *restrict db, const float *restrict df, size_t rows, size_t cols,
-                                        size_t c0, size_t c1) {
-    for (size_t c = c0; c < c1; c++) db[c] = 0;
-    for (size_t r = 0; r < rows; r++) {
-        const float *row = df + r * cols;
-#pragma clang loop vectorize(enable)
-        for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];
-    }
-}
-
 static void ew_part(void *context, int index) {
     const ew_job *j = context;
-    size_t start = (size_t)index * j->chunk, total = j->kind == 0 ? j->rows : j->kind == 1 ? j->count : j->cols;
+    size_t total = j->kind == 0 ? j->rows : j->kind == 1 ? j->cols : j->cols;
+    size_t start = (size_t)index * j->chunk;
     if (start >= total) return;
     size_t end = total - start < j->chunk ? total : start + j->chunk;
-    size_t es = j->dbl ? sizeof(double) : sizeof(float);
     switch (j->kind) {
-    case 0: {
-        /* Groups of rows of about 4096 elements (in L1/L2): the bias over
-         * each row, then one sigmoid pass over the group. */
-        size_t group = j->cols >= 4096 ? 1 : 4096 / j->cols;
-        for (size_t r0 = start; r0 < end; r0 += group) {
-            size_t r1 = end - r0 < group ? end : r0 + group;
-            char *f = (char *)j->out + r0 * j->cols * es, *g = (char *)j->out2 + r0 * j->cols * es;
-            for (size_t r = r0; r < r1; r++) {
-                if (j->dbl)
-                    bias_add_f64((double *)f + (r - r0) * j->cols, j->a, j->cols);
-                else
-                    bias_add_f32((float *)f + (r - r0) * j->cols, j->a, j->cols);
-            }
-            if (j->dbl)
-                smlp_sigmoid_f64((const double *)f, (double *)g, (r1 - r0) * j->cols);
-            else
-                smlp_sigmoid_f32((const float *)f, (float *)g, (r1 - r0) * j->cols);
-        }
+    case 0:
+        if (j->dbl) bias_sigmoid_rows_f64(j->out, j->out2, j->a, j->cols, start, end);
+        else bias_sigmoid_rows_f32(j->out, j->out2, j->a, j->cols, start, end);
         break;
-    }
     case 1:
         if (j->dbl)
             sigmoid_backward_f64((double *)j->out + start, (const double *)j->a + start, (const double *)j->b + start,
@@ -219,53 +220,39 @@ static void ew_part(void *context, int index) {
                                  end - start);
         break;
     default:
-        if (j->dbl)
-            column_sums_f64(j->out, j->a, j->rows, j->cols, start, end);
-        else
-            column_sums_f32(j->out, j->a, j->rows, j->cols, start, end);
+        if (j->dbl) column_sums_f64(j->out, j->a, j->rows, j->cols, start, end);
+        else column_sums_f32(j->out, j->a, j->rows, j->cols, start, end);
         break;
     }
 }
 
-/* One part per thread when the block is large, each a multiple of `align`
- * units (rows, elements or columns) long. */
+/* units: what kind `kind` splits (rows, elements, columns); align: the part granularity. */
 static void ew_run(ew_job *j, size_t units, size_t align) {
-    int threads = j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN ? smlp_blas_threads() : 1;
-    size_t chunk = (units + (size_t)threads - 1) / (size_t)threads;
-    chunk = (chunk + align - 1) / align * align;
-    if (chunk < align) chunk = align;
-    j->chunk = chunk;
-    int parts = (int)((units + chunk - 1) / chunk);
-    if (parts <= 1) {
-        j->chunk = units;
-        ew_part(j, 0);
-    } else {
-        smlp_pool_run(ew_part, j, parts);
-    }
+    run_split(ew_part, j, &j->chunk, units, align, j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN);
 }
 
 void smlp_bias_sigmoid_f64(double *f, double *g, const double *bias, size_t rows, size_t cols) {
-    ew_job j = {1, 0, f, g, bias, NULL, rows, cols, rows * cols, 0};
+    ew_job j = {1, 0, f, g, bias, NULL, rows, cols, 0};
     ew_run(&j, rows, 1);
 }
 void smlp_bias_sigmoid_f32(float *f, float *g, const float *bias, size_t rows, size_t cols) {
-    ew_job j = {0, 0, f, g, bias, NULL, rows, cols, rows * cols, 0};
+    ew_job j = {0, 0, f, g, bias, NULL, rows, cols, 0};
     ew_run(&j, rows, 1);
 }
 void smlp_sigmoid_backward_f64(double *df, const double *dg, const double *g, size_t count) {
-    ew_job j = {1, 1, df, NULL, dg, g, 1, count, count, 0};
+    ew_job j = {1, 1, df, NULL, dg, g, 1, count, 0};
     ew_run(&j, count, 64);
 }
 void smlp_sigmoid_backward_f32(float *df, const float *dg, const float *g, size_t count) {
-    ew_job j = {0, 1, df, NULL, dg, g, 1, count, count, 0};
+    ew_job j = {0, 1, df, NULL, dg, g, 1, count, 0};
     ew_run(&j, count, 64);
 }
 void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t cols) {
-    ew_job j = {1, 2, db, NULL, df, NULL, rows, cols, rows * cols, 0};
+    ew_job j = {1, 2, db, NULL, df, NULL, rows, cols, 0};
     ew_run(&j, cols, 16);
 }
 void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols) {
-    ew_job j = {0, 2, db, NULL, df, NULL, rows, cols, rows * cols, 0};
+    ew_job j = {0, 2, db, NULL, df, NULL, rows, cols, 0};
     ew_run(&j, cols, 16);
 }
 
@@ -284,22 +271,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  *                p -= lr (m / bc1) / (sqrt(v / bc2) + eps)
  * (__builtin_elementwise_sqrt: the correctly rounded square root, without
  * errno, so that the loop vectorizes.) */
-#define OK(x, MAXV) (ABS(x) <= (MAXV) ? 0u : 1u)
-
-#define SGD_BODY(T, MAXV)                                                          \
-    T lr = (T)o->lr, wd = (T)o->wd;                                                \
-    if (commit) {                                                                  \
-        _Pragma("clang loop vectorize(enable)")                                    \
-        for (size_t i = 0; i < count; i++) p[i] = p[i] - lr * (g[i] + wd * p[i]);  \
-        return 1;                                                                  \
-    }                                                                              \
-    unsigned bad = 0;                                                              \
-    _Pragma("clang loop vectorize(enable)")                                        \
-    for (size_t i = 0; i < count; i++) {                                           \
-        T v = p[i] - lr * (g[i] + wd * p[i]);                                      \
-        bad |= OK(v, MAXV);                                                        \
-    }                                                                              \
-    return bad == 0;
+#define OK(x, MAXV) (__builtin_elementwise_abs(x) <= (MAXV) ? 0u : 1u)
 
 /* Both passes run the same element code (STEP), in separate loops so that
  * each vectorizes without masked stores. */
@@ -318,60 +290,54 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
     }                                                                              \
     return bad == 0;
 
-#define MOMENTUM_BODY(T, MAXV)                                                     \
-    T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu;                                 \
-    T *restrict buf = s1;                                                          \
-    int nesterov = o->nesterov;                                                    \
-    TWO_PASSES(T d = g[i] + wd * p[i];                                             \
-               T b = mu * buf[i] + d;                                              \
-               T q = p[i] - lr * (nesterov ? d + mu * b : b);,                     \
-               buf[i] = b; p[i] = q;,                                              \
-               OK(q, MAXV) | OK(b, MAXV))
+/* The three optimizers and their dispatch for one element type T (suffix
+ * SUF, largest finite value MAXV). */
+#define OPTIMIZERS(T, SUF, MAXV)                                                               \
+    SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,      \
+                                     const T *restrict g, size_t count, int commit) {          \
+        T lr = (T)o->lr, wd = (T)o->wd;                                                        \
+        TWO_PASSES(T q = p[i] - lr * (g[i] + wd * p[i]);, p[i] = q;, OK(q, MAXV))               \
+    }                                                                                          \
+    SMLP_CLONES static int momentum_##SUF(const smlp_optimizer_coefficients *o, T *restrict p, \
+                                          const T *restrict g, T *restrict buf, size_t count,  \
+                                          int commit) {                                        \
+        T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu;                                         \
+        int nesterov = o->nesterov;                                                            \
+        TWO_PASSES(T d = g[i] + wd * p[i];                                                     \
+                   T b = mu * buf[i] + d;                                                      \
+                   T q = p[i] - lr * (nesterov ? d + mu * b : b);,                             \
+                   buf[i] = b; p[i] = q;,                                                      \
+                   OK(q, MAXV) | OK(b, MAXV))                                                  \
+    }                                                                                          \
+    SMLP_CLONES static int adam_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,     \
+                                      const T *restrict g, T *restrict m, T *restrict v,       \
+                                      size_t count, int commit) {                              \
+        T lr = (T)o->lr, wd = (T)o->wd, b1 = (T)o->b1, b2 = (T)o->b2;                          \
+        T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;                  \
+        T bc1 = (T)o->bc1, bc2 = (T)o->bc2;                                                    \
+        int decoupled = o->kind == SMLP_OPT_ADAMW;                                             \
+        TWO_PASSES(T q = decoupled ? p[i] * decay : p[i];                                      \
+                   T d = decoupled ? g[i] : g[i] + wd * q;                                     \
+                   T mi = b1 * m[i] + c1 * d;                                                  \
+                   T vi = b2 * v[i] + c2 * d * d;                                              \
+                   q = q - lr * (mi / bc1) / (__builtin_elementwise_sqrt(vi / bc2) + eps);,    \
+                   m[i] = mi; v[i] = vi; p[i] = q;,                                            \
+                   OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))                                  \
+    }                                                                                          \
+    /* Elements [start, start + n) of the buffers (s1, s2 may be NULL). */                     \
+    static int optimizer_block_##SUF(const smlp_optimizer_coefficients *o, T *p, const T *g,   \
+                                     T *s1, T *s2, size_t start, size_t n, int commit) {       \
+        p += start;                                                                            \
+        g += start;                                                                            \
+        switch (o->kind) {                                                                     \
+        case SMLP_OPT_SGD: return sgd_##SUF(o, p, g, n, commit);                               \
+        case SMLP_OPT_MOMENTUM: return momentum_##SUF(o, p, g, s1 + start, n, commit);         \
+        default: return adam_##SUF(o, p, g, s1 + start, s2 + start, n, commit);                \
+        }                                                                                      \
+    }
 
-#define ADAM_BODY(T, SQRT, MAXV)                                                   \
-    T lr = (T)o->lr, wd = (T)o->wd, b1 = (T)o->b1, b2 = (T)o->b2;                  \
-    T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;          \
-    T bc1 = (T)o->bc1, bc2 = (T)o->bc2;                                            \
-    T *restrict m = s1, *restrict v = s2;                                          \
-    int decoupled = o->kind == SMLP_OPT_ADAMW;                                     \
-    TWO_PASSES(T q = decoupled ? p[i] * decay : p[i];                              \
-               T d = decoupled ? g[i] : g[i] + wd * q;                             \
-               T mi = b1 * m[i] + c1 * d;                                          \
-               T vi = b2 * v[i] + c2 * d * d;                                      \
-               q = q - lr * (mi / bc1) / (SQRT(vi / bc2) + eps);,                  \
-               m[i] = mi; v[i] = vi; p[i] = q;,                                    \
-               OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))
-
-#define ABS __builtin_fabs
-SMLP_CLONES static int sgd_f64(const smlp_optimizer_coefficients *o, double *restrict p,
-                               const double *restrict g, size_t count, int commit) {
-    SGD_BODY(double, 1.7976931348623157e308)
-}
-SMLP_CLONES static int momentum_f64(const smlp_optimizer_coefficients *o, double *restrict p,
-                                    const double *restrict g, double *restrict s1, size_t count, int commit) {
-    MOMENTUM_BODY(double, 1.7976931348623157e308)
-}
-SMLP_CLONES static int adam_f64(const smlp_optimizer_coefficients *o, double *restrict p,
-                                const double *restrict g, double *restrict s1, double *restrict s2,
-                                size_t count, int commit) {
-    ADAM_BODY(double, __builtin_elementwise_sqrt, 1.7976931348623157e308)
-}
-#undef ABS
-#define ABS __builtin_fabsf
-SMLP_CLONES static int sgd_f32(const smlp_optimizer_coefficients *o, float *restrict p,
-                               const float *restrict g, size_t count, int commit) {
-    SGD_BODY(float, 3.40282347e38f)
-}
-SMLP_CLONES static int momentum_f32(const smlp_optimizer_coefficients *o, float *restrict p,
-                                    const float *restrict g, float *restrict s1, size_t count, int commit) {
-    MOMENTUM_BODY(float, 3.40282347e38f)
-}
-SMLP_CLONES static int adam_f32(const smlp_optimizer_coefficients *o, float *restrict p,
-                                const float *restrict g, float *restrict s1, float *restrict s2,
-                                size_t count, int commit) {
-    ADAM_BODY(float, __builtin_elementwise_sqrt, 3.40282347e38f)
-}
-#undef ABS
+OPTIMIZERS(double, f64, 1.7976931348623157e308)
+OPTIMIZERS(float, f32, 3.40282347e38f)
 
 /* Parameter buffers of 2^15 or more are split over the BLAS layer's threads
  * (element-wise, so the result does not depend on the split); Adam, with
@@ -391,46 +357,19 @@ typedef struct {
     _Atomic int bad;
 } opt_job;
 
-#define AT(ptr, T, start) ((ptr) ? (T *)(ptr) + (start) : NULL)
-
 static void opt_part(void *context, int index) {
     opt_job *j = context;
     size_t start = (size_t)index * j->chunk;
     if (start >= j->count) return;
     size_t n = j->count - start < j->chunk ? j->count - start : j->chunk;
-    const smlp_optimizer_coefficients *o = j->o;
-    int ok;
-    if (j->dbl) {
-        double *p = AT(j->p, double, start), *s1 = AT(j->s1, double, start), *s2 = AT(j->s2, double, start);
-        const double *g = (const double *)j->g + start;
-        switch (o->kind) {
-        case SMLP_OPT_SGD: ok = sgd_f64(o, p, g, n, j->commit); break;
-        case SMLP_OPT_MOMENTUM: ok = momentum_f64(o, p, g, s1, n, j->commit); break;
-        default: ok = adam_f64(o, p, g, s1, s2, n, j->commit); break;
-        }
-    } else {
-        float *p = AT(j->p, float, start), *s1 = AT(j->s1, float, start), *s2 = AT(j->s2, float, start);
-        const float *g = (const float *)j->g + start;
-        switch (o->kind) {
-        case SMLP_OPT_SGD: ok = sgd_f32(o, p, g, n, j->commit); break;
-        case SMLP_OPT_MOMENTUM: ok = momentum_f32(o, p, g, s1, n, j->commit); break;
-        default: ok = adam_f32(o, p, g, s1, s2, n, j->commit); break;
-        }
-    }
+    int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit)
+                    : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit);
     if (!ok) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
 }
 
 static int optimizer_step(opt_job *j) {
     size_t min = j->o->kind == SMLP_OPT_ADAM || j->o->kind == SMLP_OPT_ADAMW ? SPLIT_MIN_ADAM : SPLIT_MIN;
-    int threads = j->count >= min ? smlp_blas_threads() : 1;
-    if (threads <= 1) {
-        j->chunk = j->count;
-        opt_part(j, 0);
-    } else {
-        size_t chunk = (j->count + (size_t)threads - 1) / (size_t)threads;
-        j->chunk = (chunk + SPLIT_ALIGN - 1) / SPLIT_ALIGN * SPLIT_ALIGN;
-        smlp_pool_run(opt_part, j, (int)((j->count + j->chunk - 1) / j->chunk));
-    }
+    run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min);
     return !atomic_load_explicit(&j->bad, memory_order_relaxed);
 }
 

@@ -2,15 +2,18 @@ import RealModule
 
 extension Kernels {
     /// Forward: f (B, N) += b (N) broadcast over the batch; g = act(f).
-    /// f already holds g_prev @ W^T. Bias and activation are one fused pass
-    /// for layers of 16 or more units; narrower ones (in L1 anyway) take a
-    /// bias pass and one flat activation loop over the block, which vectorizes.
+    /// f already holds g_prev @ W^T. Sigmoid layers go to the C block
+    /// (`MLPScalar.biasSigmoidBlock`); softmax is a row operation. For the
+    /// others, bias and activation are one fused pass for layers of 16 or
+    /// more units; narrower ones (in L1 anyway) take a bias pass and one flat
+    /// activation loop over the block, which vectorizes.
     static func biasActivationForward<T: MLPScalar>(
         _ act: Activation, slope: T,
         f: UnsafeMutablePointer<T>, g: UnsafeMutablePointer<T>,
         bias: UnsafePointer<T>, rows: Int, cols: Int
     ) {
-        if act == .softmax {
+        switch act {
+        case .softmax:
             for r in 0..<rows {
                 let fr = f + r * cols, gr = g + r * cols
                 // g = exp(f - max f) / sum exp(f - max f), per row: never overflows.
@@ -21,20 +24,18 @@ extension Kernels {
                 for c in 0..<cols { gr[c] = gr[c] / s }
             }
             return
-        }
-        if act == .sigmoid {
+        case .sigmoid:
             // C for the running CPU, threaded when large; the same bits.
             T.biasSigmoidBlock(f, g, bias: bias, rows: rows, cols: cols)
             return
+        case .tanh, .relu, .leakyReLU, .identity:
+            break
         }
         if cols >= 16 {
             // One fused pass per row: f += b and g = act(f).
             for r in 0..<rows {
                 let fr = f + r * cols, gr = g + r * cols
                 switch act {
-                case .sigmoid:
-                    for c in 0..<cols { fr[c] += bias[c] }
-                    T.sigmoidBlock(fr, gr, count: cols)
                 case .tanh:
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = T.tanh(v) }
                 case .relu:
@@ -43,8 +44,8 @@ extension Kernels {
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v > 0 ? v : slope * v }
                 case .identity:
                     for c in 0..<cols { let v = fr[c] + bias[c]; fr[c] = v; gr[c] = v }
-                case .softmax:
-                    break
+                case .sigmoid, .softmax:
+                    break  // handled above
                 }
             }
             return
