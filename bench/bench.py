@@ -540,14 +540,24 @@ def run_rounds(case, active, args, results):
             else:
                 outs[peer].append(out)
         if spec["workload"] == "wide" and "gemm" not in args.skip_set:
-            wr = results.setdefault("wide_rounds", {}).setdefault(spec["dtype"], {"peak": [], "bound": []})
-            g, _, _ = measure_peak(args, spec["dtype"], per_round)
+            wr = results.setdefault("wide_rounds", {}).setdefault(
+                spec["dtype"], {k: [] for k in ("peak", "bound", "numpy_products", "torch_products")})
+            g, gout, _ = measure_peak(args, spec["dtype"], per_round,
+                                      step={"sizes": spec["sizes"], "batch": spec["batch"]})
             b = measure_bound(args, spec["sizes"], spec["batch"], spec["dtype"], per_round) \
                 if "bound" not in args.skip_set else {}
+            gout = gout or {}
             wr["peak"].append(g["median"] if g else None)
             wr["bound"].append(b["gflops"]["median"] if "gflops" in b else None)
-            log(f"  round {rnd + 1}: GEMM peak {g['median'] if g else float('nan'):.1f} GFLOP/s, products alone "
-                f"{b['gflops']['median'] if 'gflops' in b else float('nan'):.1f} GFLOP/s")
+            wr["numpy_products"].append(gout.get("numpy_products_gflops"))
+            wr["torch_products"].append(gout.get("torch_products_gflops"))
+            if gout.get("products_rel_diff") is not None:
+                wr.setdefault("products_rel_diff", []).append(gout["products_rel_diff"])
+            nan = float("nan")
+            log(f"  round {rnd + 1}: GEMM peak {g['median'] if g else nan:.1f} GFLOP/s; the step's products alone: "
+                f"swiftmlp {b['gflops']['median'] if 'gflops' in b else nan:.1f}, "
+                f"NumPy {gout.get('numpy_products_gflops') or nan:.1f}, "
+                f"torch {gout.get('torch_products_gflops') or nan:.1f} GFLOP/s")
     for peer in active:
         if peer in errs:
             record(peer, case, last[peer], None, errs[peer], results, secs[peer])
@@ -563,10 +573,13 @@ def run_rounds(case, active, args, results):
         record(peer, case, last[peer], merged, None, results, secs[peer])
 
 
-def measure_peak(args, dtype, repeats):
+def measure_peak(args, dtype, repeats, step=None):
     """The NumPy GEMM peak (peers.py gemm): (GFLOP/s stats, the peer's
-    output, error)."""
+    output, error). With step = {"sizes", "batch"} the same process also
+    times that step's matrix products alone through NumPy and torch."""
     spec = {"n": args.gemm_n, "dtype": dtype, "seconds": args.seconds, "repeats": repeats, "workdir": WORK}
+    if step:
+        spec["step"] = step
     os.makedirs(WORK, exist_ok=True)
     path = os.path.join(WORK, f"spec-gemm-{dtype}.json")
     with open(path, "w") as fh:
@@ -578,9 +591,12 @@ def measure_peak(args, dtype, repeats):
     return {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}, out, None
 
 
-def run_gemm(args, results):
+def run_gemm(args, results, wide=None):
+    """The GEMM peak per dtype; with wide = (sizes, batch) also the wide
+    step's products alone through NumPy and torch (in the same process)."""
     for dtype in common.DTYPES:
-        g, out, err = measure_peak(args, dtype, args.repeats)
+        g, out, err = measure_peak(args, dtype, args.repeats,
+                                   step={"sizes": wide[0], "batch": wide[1]} if wide else None)
         if err:
             results["gemm"][dtype] = {"error": err}
             log(f"  GEMM {dtype}: ERROR {err}")
@@ -588,10 +604,16 @@ def run_gemm(args, results):
         ol = out.get("other_load_cores")
         results["gemm"][dtype] = {"n": args.gemm_n, "gflops": g, "torch_gflops": out.get("torch_gflops"),
                                   "finite": out.get("finite", True), "other_load_cores": ol,
+                                  **{k: out[k] for k in ("numpy_products_gflops", "torch_products_gflops",
+                                                         "products_rel_diff") if k in out},
                                   "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
         log(f"  GEMM peak {dtype} (NumPy {args.gemm_n}x{args.gemm_n} matmul): {g['median']:.1f} GFLOP/s "
             f"[{g['min']:.1f} .. {g['max']:.1f}]"
             + (f"; torch.mm {out['torch_gflops']:.1f} GFLOP/s" if out.get("torch_gflops") else ""))
+        if "numpy_products_gflops" in out:
+            log(f"  the wide step's products alone {dtype}: NumPy {out['numpy_products_gflops']:.1f} GFLOP/s"
+                + (f", torch {out['torch_products_gflops']:.1f} GFLOP/s (agree to {out['products_rel_diff']:.1e})"
+                   if "torch_products_gflops" in out else ""))
 
 
 def measure_bound(args, sizes, batch, dtype, repeats):
@@ -779,6 +801,59 @@ def fit_bound(results, dtype):
     return seconds, (numpy_s / seconds if numpy_s else None)
 
 
+PRODUCTS_AGREE = {"float32": 1e-4, "float64": 1e-12}  # NumPy vs torch, same products, same inputs
+
+
+def wide_round_ratios(results, dt):
+    """Per round of the wide workload, GFLOP/s of the GEMM peak, the step's
+    products alone (through NumPy's BLAS, torch's, swiftmlp's) and the
+    swiftmlp C step; and the medians of the round-by-round ratios that say
+    where the step's distance to the peak comes from. {} without rounds."""
+    wr = results.get("wide_rounds", {}).get(dt)
+    c = find(results, "wide", dt, "swiftmlp-c")
+    if not wr or not c or not c.get("round_medians"):
+        return {}
+    step = [m * c["flops_per_step"] / 1e9 for m in c["round_medians"]]
+    rows = list(zip(wr["peak"], wr.get("numpy_products", []), wr.get("torch_products", []), wr["bound"], step))
+
+    def med(i, j):
+        r = [row[i] / row[j] for row in rows if row[i] and row[j]]
+        return float(np.median(r)) if r else None
+
+    return {"rows": rows, "ratios": {
+        "numpy products ÷ peak": med(1, 0), "torch products ÷ peak": med(2, 0),
+        "swiftmlp products ÷ NumPy products": med(3, 1), "swiftmlp products ÷ torch products": med(3, 2),
+        "step ÷ swiftmlp products": med(4, 3), "step ÷ peak": med(4, 0)},
+        "rel_diff": max(wr.get("products_rel_diff") or [0.0])}
+
+
+def wide_rounds_section(results):
+    L = []
+    for dt in common.DTYPES:
+        w = wide_round_ratios(results, dt)
+        if not w:
+            continue
+        if not L:
+            n = next((g["n"] for g in results["gemm"].values() if "n" in g), "n")
+            L += ["", "## Wide: the step against its own matrix products, round by round", "",
+                  "Each round measures, in this order and one process each: the GEMM peak (NumPy's "
+                  f"{n}² matmul), then in the same process the wide step's matrix products alone (the "
+                  "shapes of bench/gemm_bound.c, 3 per layer, 2 for the first) through NumPy's BLAS and "
+                  "through torch's; "
+                  "then the products alone through swiftmlp's BLAS layer (gemm_bound); the swiftmlp C step's "
+                  "rate is that round's median. Ratios are medians of the round-by-round ratios.", ""]
+        L += [f"{dt}:", "", "| round | GEMM peak | NumPy products | torch products | swiftmlp products | "
+              "swiftmlp C step |", "|---:|---:|---:|---:|---:|---:|"]
+        for i, row in enumerate(w["rows"]):
+            L.append(f"| {i + 1} | " + " | ".join("–" if v is None else f"{v:.1f}" for v in row) + " |")
+        L += ["", "| ratio (median of rounds) | value |", "|---|---:|"]
+        L += [f"| {k} | {'–' if v is None else f'{v:.0%}'} |" for k, v in w["ratios"].items()]
+        ok = w["rel_diff"] <= PRODUCTS_AGREE[dt]
+        L += ["", f"NumPy's and torch's products agree: largest relative difference {w['rel_diff']:.1e} "
+                  f"({'ok' if ok else '**FAIL**'}, ≤ {PRODUCTS_AGREE[dt]:.0e}).", ""]
+    return L
+
+
 def add_ratios(results):
     for r in results["runs"]:
         if "samples_per_s" not in r:
@@ -831,7 +906,10 @@ def targets(results, smoke):
         add(f"wide {common.SHORT_DTYPE[dt]}: swiftmlp C GFLOP/s ÷ GEMM peak (round by round, median)",
             frac, 0.85, "",
             (f"{c['gflops']:.1f} GFLOP/s, GEMM peak {g:.1f} (medians); from Python {p['gflops'] / g:.0%}"
-             + (f"; the step ÷ its products alone {alone:.0%}" if alone else "")) if c and g and p else "",
+             + (f"; the step ÷ its products alone {alone:.0%}" if alone else "")
+             + (f"; NumPy's own BLAS on the step's products {npr:.0%} of the peak"
+                if (npr := wide_round_ratios(results, dt).get("ratios", {}).get("numpy products ÷ peak"))
+                else "")) if c and g and p else "",
             runs=(c, results["gemm"].get(dt)))
     # allocations
     ac = results.get("alloc_check") or {}
@@ -1002,6 +1080,7 @@ def markdown(results, info, smoke):
                 L.append(f"| {name} {b['sizes']} B={b['batch']} | {dt} | {b['gflops']['median']:.1f}{warn} | "
                          f"[{b['gflops']['min']:.1f} .. {b['gflops']['max']:.1f}] | "
                          f"{b['us_per_step']['median']:.1f} | {b['threads']} | {note} |")
+    L += wide_rounds_section(results)
     ac = results.get("alloc_check", {})
     L += ["", "## Allocation check", "", f"`{ac.get('command', '')}` → exit {ac.get('exit')}", "", "```"]
     L += ac.get("stdout", "").splitlines()
@@ -1162,7 +1241,7 @@ def main():
     run_cases(before, peers, args, results)
     if "gemm" not in skip:
         log("\n== GEMM peak")
-        run_gemm(args, results)
+        run_gemm(args, results, workloads.get("wide"))
         if "wide" in workloads and "bound" not in skip:
             log("\n== the wide step's matrix products alone (swiftmlp's BLAS layer)")
             run_bound(args, results, "wide", *workloads["wide"])
@@ -1195,6 +1274,11 @@ def main():
     for dt, g in results["gemm"].items():
         if "error" in g or not g.get("finite", True):
             fails.append(f"GEMM {dt} failed")
+        if g.get("products_rel_diff", 0.0) > PRODUCTS_AGREE[dt]:
+            fails.append(f"GEMM {dt}: NumPy's and torch's wide step products disagree")
+    for dt, wr in results.get("wide_rounds", {}).items():
+        if max(wr.get("products_rel_diff") or [0.0]) > PRODUCTS_AGREE[dt]:
+            fails.append(f"wide {dt}: NumPy's and torch's step products disagree")
     for dt, f in results["fit"].items():
         if not f.get("check", {}).get("ok"):
             fails.append(f"fit digits {dt}: parameter check")

@@ -227,7 +227,47 @@ def peer_swiftmlp_ctypes(spec):
     return out
 
 
+def step_products(sizes, batch, dt, mm, empty, wrap=None):
+    """The matrix products of one training step of `sizes` at `batch` (those
+    of bench/gemm_bound.c: per layer f = g_prev W^T, dW = df^T g_prev and,
+    past the first layer, dg_prev = df W), through `mm(a, b, out)`, each
+    into a preallocated output: (one step as a function, FLOPs per step)."""
+    rng = np.random.default_rng(1)
+
+    def filled(*shape):
+        return rng.uniform(0.01, 0.1, size=shape).astype(dt)
+
+    layers = []
+    g_prev = filled(batch, sizes[0])
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        f = filled(batch, n_out)
+        layers.append(dict(w=filled(n_out, n_in), f=f, df=filled(batch, n_out), g_prev=g_prev,
+                           dw=empty((n_out, n_in)), dg=empty((batch, n_in))))
+        g_prev = f
+    if wrap is not None:  # torch: tensors sharing the arrays' memory
+        layers = [{k: wrap(v) for k, v in y.items()} for y in layers]
+    T = (lambda a: a.T)
+
+    def step():
+        for y in layers:
+            mm(y["g_prev"], T(y["w"]), y["f"])
+        for i in range(len(layers) - 1, -1, -1):
+            y = layers[i]
+            mm(T(y["df"]), y["g_prev"], y["dw"])
+            if i > 0:
+                mm(y["df"], y["w"], y["dg"])
+
+    step.layers = layers
+    flops = sum(2 * batch * a * b * (2 if i == 0 else 3)
+                for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))
+    return step, flops
+
+
 def peer_gemm(spec):
+    """The GEMM peak: NumPy's n x n matmul (and torch.mm's, informative).
+    With spec["step"] = {"sizes", "batch"} also the step's matrix products
+    alone through NumPy's BLAS and through torch's, in this same process: what
+    the peak's own BLAS (and torch's) reach on the step's shapes."""
     n, dt = spec["n"], np.dtype(spec["dtype"])
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n)).astype(dt)
@@ -236,14 +276,31 @@ def peer_gemm(spec):
     out = run_timing(lambda: np.matmul(a, b, out=c), spec)
     out["flops_per_step"] = 2 * n ** 3
     out["finite"] = bool(np.isfinite(c).all())
+    step_spec = spec.get("step")
+    reps = max(1, spec["repeats"] // 2 + 1)
+    if step_spec:
+        sizes, batch = step_spec["sizes"], step_spec["batch"]
+        step, flops = step_products(sizes, batch, dt, lambda x, y, o: np.matmul(x, y, out=o),
+                                    lambda shape: np.empty(shape, dtype=dt))
+        _, rates = common.time_steps(step, spec["seconds"], reps)
+        out["numpy_products_gflops"] = float(np.median(rates)) * flops / 1e9
+        np_step = step
     try:
         import torch
         torch.set_num_threads(2)
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         tc = torch.empty_like(ta)
-        _, rates = common.time_steps(lambda: torch.mm(ta, tb, out=tc), spec["seconds"],
-                                     max(1, spec["repeats"] // 2 + 1))
+        _, rates = common.time_steps(lambda: torch.mm(ta, tb, out=tc), spec["seconds"], reps)
         out["torch_gflops"] = float(np.median(rates)) * 2 * n ** 3 / 1e9
+        if step_spec:
+            step, flops = step_products(sizes, batch, dt, lambda x, y, o: torch.mm(x, y, out=o),
+                                        lambda shape: np.empty(shape, dtype=dt), torch.from_numpy)
+            _, rates = common.time_steps(step, spec["seconds"], reps)
+            out["torch_products_gflops"] = float(np.median(rates)) * flops / 1e9
+            # the same products from the same inputs: the two must agree
+            out["products_rel_diff"] = max(
+                float(np.max(np.abs(t[k].numpy() - y[k])) / np.max(np.abs(y[k])))
+                for t, y in zip(step.layers, np_step.layers) for k in ("f", "dw"))
     except ImportError:
         pass
     return out
