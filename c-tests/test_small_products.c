@@ -11,11 +11,11 @@
  *       parameters, for float and double, on shapes that take the path with
  *       tile tails in both dimensions (130 = 8*16 + 2 rows of W, 70 = 4*16 + 6
  *       columns), on the digits network, and below batch 16 (old path);
- *   (b) 6 threads that each create, run and free their own network and then
- *       end: each thread's scratch buffer is freed at its exit (the
- *       sanitizer builds run this too: LeakSanitizer reports a buffer left
- *       behind, AddressSanitizer any access outside one), and every thread's
- *       output equals (a)'s bit for bit.
+ *   (b) 6 threads at once, each creating, running and freeing its own
+ *       networks: they share the scratch slots (the sanitizer builds run
+ *       this too: ThreadSanitizer reports a slot used by two products at
+ *       once, AddressSanitizer an access outside a buffer, LeakSanitizer a
+ *       buffer left at exit), and every output equals (a)'s bit for bit.
  */
 #include "test_util.h"
 
@@ -157,7 +157,7 @@ static void *work(void *arg)
     return NULL;
 }
 
-static void threads_that_end_get_the_same_bits(void **state)
+static void concurrent_threads_get_the_same_bits(void **state)
 {
     (void)state;
     pthread_t t[N_THREADS];
@@ -177,7 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_library_runs_an_avx512_core_where_there_is_one),
         cmocka_unit_test(outputs_equal_a_naive_double_forward),
-        cmocka_unit_test(threads_that_end_get_the_same_bits),
+        cmocka_unit_test(concurrent_threads_get_the_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

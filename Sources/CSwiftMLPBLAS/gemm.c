@@ -128,36 +128,66 @@ static int plan(gemm_job *j) {
  *
  * Only when the batch has >= 16 rows (at 8 rows the transpose costs what
  * the kernel saves) and W has <= SMALL_NN_MAX elements. The transposed copy
- * goes to a per-thread scratch buffer, grown when a larger W comes and
- * never shrunk (so no allocation once the shapes repeat), freed when the
- * thread exits; if it cannot be allocated the product runs as before. */
-enum { SMALL_NN_MIN_ROWS = 16, SMALL_NN_MAX = 1 << 17 };
+ * goes to one of SCRATCH_SLOTS shared buffers, each taken by one product at
+ * a time (an atomic flag; a product that finds every slot taken runs as
+ * before), allocated at its first use and grown only for a larger W, so
+ * nothing is allocated once the shapes repeat. They are not per thread, so
+ * no thread-exit destructor points into this library after a dlclose; the
+ * library's unload destructor frees every slot not in use. */
+enum { SMALL_NN_MIN_ROWS = 16, SMALL_NN_MAX = 1 << 17, SCRATCH_SLOTS = 8 };
 
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <strings.h>
 
-static bool small_nn_core;  /* the core has the small-matrix kernels (setup) */
-static pthread_key_t scratch_key;
-static _Thread_local void *scratch;
-static _Thread_local size_t scratch_bytes;
+static bool small_nn_core;  /* the core has the small-matrix kernels (setup, once) */
 
-static void scratch_free(void *p) { free(p); }
+static struct scratch_slot {
+    atomic_int taken;
+    void *data;
+    size_t bytes;
+} slots[SCRATCH_SLOTS];
 
 static void small_nn_setup(void) {
     const char *core = openblas_get_corename();
     small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
-                    __builtin_cpu_supports("avx512f") && pthread_key_create(&scratch_key, scratch_free) == 0;
+                    __builtin_cpu_supports("avx512f");
 }
 
-static void *scratch_for(size_t bytes) {
-    if (bytes <= scratch_bytes) return scratch;
-    void *p = NULL;
-    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
-    free(scratch);
-    scratch = p;
-    scratch_bytes = bytes;
-    pthread_setspecific(scratch_key, p);  /* freed by scratch_free at thread exit */
-    return p;
+/* A free slot with at least `bytes`, taken (give it back with
+ * scratch_give), or NULL. */
+static struct scratch_slot *scratch_take(size_t bytes) {
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        struct scratch_slot *s = &slots[i];
+        if (atomic_exchange_explicit(&s->taken, 1, memory_order_acquire)) continue;
+        if (s->bytes < bytes) {
+            void *p = NULL;
+            if (posix_memalign(&p, 64, bytes) != 0) {
+                atomic_store_explicit(&s->taken, 0, memory_order_release);
+                return NULL;
+            }
+            free(s->data);
+            s->data = p;
+            s->bytes = bytes;
+        }
+        return s;
+    }
+    return NULL;
+}
+
+static void scratch_give(struct scratch_slot *s) { atomic_store_explicit(&s->taken, 0, memory_order_release); }
+
+/* At unload (dlclose, or exit): free the slots nobody holds and keep them
+ * taken, so a product still running elsewhere at exit falls back to the
+ * plain call instead of using freed memory. */
+__attribute__((destructor)) static void scratch_unload(void) {
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        struct scratch_slot *s = &slots[i];
+        if (atomic_exchange_explicit(&s->taken, 1, memory_order_acquire)) continue;
+        free(s->data);
+        s->data = NULL;
+        s->bytes = 0;
+    }
 }
 
 /* dst (k x n, leading dimension n) = src^T, src (n x k, leading dimension lds). */
@@ -234,18 +264,18 @@ static bool run_small_nn(const gemm_job *j) {
     bool tn_refused = (double)j->m * (double)j->n > 1200.0 || j->k < 32;
     size_t wn = (size_t)j->n * (size_t)j->k;
     if (mnk > 1e6 || !tn_refused || wn > SMALL_NN_MAX) return false;
-    size_t es = j->dbl ? sizeof(double) : sizeof(float);
-    void *wt = scratch_for(wn * es);
-    if (!wt) return false;
+    struct scratch_slot *slot = scratch_take(wn * (j->dbl ? sizeof(double) : sizeof(float)));
+    if (!slot) return false;
     if (j->dbl) {
-        transpose_f64(j->b, (size_t)j->ldb, wt, (size_t)j->n, (size_t)j->k);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, j->alpha, j->a, j->lda, wt, j->n,
-                    j->beta, j->c, j->ldc);
+        transpose_f64(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, j->alpha, j->a, j->lda,
+                    slot->data, j->n, j->beta, j->c, j->ldc);
     } else {
-        transpose_f32(j->b, (size_t)j->ldb, wt, (size_t)j->n, (size_t)j->k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, (float)j->alpha, j->a, j->lda, wt,
-                    j->n, (float)j->beta, j->c, j->ldc);
+        transpose_f32(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, (float)j->alpha, j->a, j->lda,
+                    slot->data, j->n, (float)j->beta, j->c, j->ldc);
     }
+    scratch_give(slot);
     return true;
 }
 #else
