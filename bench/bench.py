@@ -514,6 +514,12 @@ def run_cases(cases, peers, args, results):
             record(peer, case, s, out, err, results, (time.time() - t0) / max(1, len(todo)))
 
 
+def round_order(peers, rnd):
+    """The peers' order in round rnd: as given in even rounds, reversed in
+    odd ones, so that neither side of a ratio always runs first."""
+    return list(peers) if rnd % 2 == 0 else list(reversed(peers))
+
+
 def run_rounds(case, active, args, results):
     """The peers of one case in `args.rounds` rounds, each peer one process
     per round with its share of the repeats, the order reversed every other
@@ -526,7 +532,7 @@ def run_rounds(case, active, args, results):
     outs = {p: [] for p in active}
     errs, secs, last = {}, {p: 0.0 for p in active}, {}
     for rnd in range(args.rounds):
-        for peer in (active if rnd % 2 == 0 else list(reversed(active))):
+        for peer in round_order(active, rnd):
             if peer in errs:
                 continue
             sp = spec_for(peer, spec)
@@ -653,10 +659,11 @@ FIT_ROWS = 1797  # scikit-learn's digits
 
 
 def run_fit(args, results):
-    """The two fit peers alternate, one process each per round (NumPy loop,
-    swiftmlp, NumPy loop, ...), so that a slow or fast phase of the machine
-    falls on both: the ratio is the median of the rounds' ratios (each the
-    median NumPy-loop time over the median swiftmlp time of that round)."""
+    """The two fit peers alternate, one process each per round, the order
+    reversed every other round (NumPy loop, swiftmlp, swiftmlp, NumPy loop,
+    ...), so that a slow or fast phase of the machine falls on both: the
+    ratio is the median of the rounds' ratios (each the median NumPy-loop
+    time over the median swiftmlp time of that round)."""
     sizes = FIT_SIZES
     for dtype in common.DTYPES:
         spec = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": FIT_BATCH, "lr": 2.0,
@@ -665,9 +672,9 @@ def run_fit(args, results):
                "rounds": args.fit_rounds}
         times = {"fit-numpy": [], "fit-swiftmlp": []}
         round_ratios, failed = [], False
-        for _ in range(args.fit_rounds):
+        for rnd in range(args.fit_rounds):
             medians = {}
-            for peer in ("fit-numpy", "fit-swiftmlp"):
+            for peer in round_order(["fit-numpy", "fit-swiftmlp"], rnd):
                 spec["check_out"] = os.path.join(WORK, f"fit-{peer}-{dtype}.bin")
                 path = os.path.join(WORK, f"spec-{peer}-{dtype}.json")
                 with open(path, "w") as fh:
@@ -1208,7 +1215,7 @@ def main():
     args.gemm_n = 512 if smoke else 4096
     args.fit_epochs = 2 if smoke else 30
     args.fit_repeats = 1 if smoke else 5
-    args.fit_rounds = 1 if smoke else 3
+    args.fit_rounds = 1 if smoke else 5
     args.alloc_steps = 100
     all_wl = common.SMOKE_WORKLOADS if smoke else common.WORKLOADS
     wl_names = [w for w in args.workloads.split(",") if w]
