@@ -227,11 +227,13 @@ def peer_swiftmlp_ctypes(spec):
     return out
 
 
-def step_products(sizes, batch, dt, mm, empty, wrap=None):
+def step_products(sizes, batch, dt, mm, wrap=None):
     """The matrix products of one training step of `sizes` at `batch` (those
     of bench/gemm_bound.c: per layer f = g_prev W^T, dW = df^T g_prev and,
     past the first layer, dg_prev = df W), through `mm(a, b, out)`, each
-    into a preallocated output: (one step as a function, FLOPs per step)."""
+    into a preallocated output; `wrap` turns the NumPy arrays into the
+    peer's own (torch: tensors sharing their memory). Returns (one step as a
+    function, the layers' operands and outputs)."""
     rng = np.random.default_rng(1)
 
     def filled(*shape):
@@ -242,25 +244,21 @@ def step_products(sizes, batch, dt, mm, empty, wrap=None):
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         f = filled(batch, n_out)
         layers.append(dict(w=filled(n_out, n_in), f=f, df=filled(batch, n_out), g_prev=g_prev,
-                           dw=empty((n_out, n_in)), dg=empty((batch, n_in))))
+                           dw=np.empty((n_out, n_in), dtype=dt), dg=np.empty((batch, n_in), dtype=dt)))
         g_prev = f
-    if wrap is not None:  # torch: tensors sharing the arrays' memory
+    if wrap is not None:
         layers = [{k: wrap(v) for k, v in y.items()} for y in layers]
-    T = (lambda a: a.T)
 
     def step():
         for y in layers:
-            mm(y["g_prev"], T(y["w"]), y["f"])
+            mm(y["g_prev"], y["w"].T, y["f"])
         for i in range(len(layers) - 1, -1, -1):
             y = layers[i]
-            mm(T(y["df"]), y["g_prev"], y["dw"])
+            mm(y["df"].T, y["g_prev"], y["dw"])
             if i > 0:
                 mm(y["df"], y["w"], y["dg"])
 
-    step.layers = layers
-    flops = sum(2 * batch * a * b * (2 if i == 0 else 3)
-                for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))
-    return step, flops
+    return step, layers
 
 
 def peer_gemm(spec):
@@ -280,11 +278,10 @@ def peer_gemm(spec):
     reps = max(1, spec["repeats"] // 2 + 1)
     if step_spec:
         sizes, batch = step_spec["sizes"], step_spec["batch"]
-        step, flops = step_products(sizes, batch, dt, lambda x, y, o: np.matmul(x, y, out=o),
-                                    lambda shape: np.empty(shape, dtype=dt))
+        flops = common.flops_per_step(sizes, batch)
+        step, np_layers = step_products(sizes, batch, dt, lambda x, y, o: np.matmul(x, y, out=o))
         _, rates = common.time_steps(step, spec["seconds"], reps)
         out["numpy_products_gflops"] = float(np.median(rates)) * flops / 1e9
-        np_step = step
     try:
         import torch
         torch.set_num_threads(2)
@@ -293,14 +290,14 @@ def peer_gemm(spec):
         _, rates = common.time_steps(lambda: torch.mm(ta, tb, out=tc), spec["seconds"], reps)
         out["torch_gflops"] = float(np.median(rates)) * 2 * n ** 3 / 1e9
         if step_spec:
-            step, flops = step_products(sizes, batch, dt, lambda x, y, o: torch.mm(x, y, out=o),
-                                        lambda shape: np.empty(shape, dtype=dt), torch.from_numpy)
+            step, t_layers = step_products(sizes, batch, dt, lambda x, y, o: torch.mm(x, y, out=o),
+                                           torch.from_numpy)
             _, rates = common.time_steps(step, spec["seconds"], reps)
             out["torch_products_gflops"] = float(np.median(rates)) * flops / 1e9
             # the same products from the same inputs: the two must agree
             out["products_rel_diff"] = max(
                 float(np.max(np.abs(t[k].numpy() - y[k])) / np.max(np.abs(y[k])))
-                for t, y in zip(step.layers, np_step.layers) for k in ("f", "dw"))
+                for t, y in zip(t_layers, np_layers) for k in ("f", "dw"))
     except ImportError:
         pass
     return out

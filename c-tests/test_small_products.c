@@ -145,8 +145,8 @@ static void *work(void *arg)
     double out[MAX_OUT];
     for (int round = 0; round < 3; round++)
         for (size_t k = 0; k < N_SHAPES; k++) {
-            const shape *s = &k_shapes[(k + (size_t)w->index) % N_SHAPES];
             size_t idx = (k + (size_t)w->index) % N_SHAPES;
+            const shape *s = &k_shapes[idx];
             for (int d = 0; d < 2; d++) {
                 size_t n = s->batch * s->sizes[s->n_sizes - 1];
                 if (!run_net(s, d ? SWIFTMLP_FLOAT64 : SWIFTMLP_FLOAT32, out, NULL, 0) ||

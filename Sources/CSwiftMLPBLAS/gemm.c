@@ -27,6 +27,7 @@ static const double parallel_min = 1048576.0;
 double smlp_gemm_parallel_min(void) { return parallel_min; }
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static void small_nn_setup(void);  /* below, with the path it enables */
 static int threads = 1;
 
 #ifdef SMLP_PRIVATE_OPENBLAS
@@ -40,9 +41,8 @@ int blas_thread_shutdown_(void);
  * every product again and allocate per call) and stop the server threads
  * it started when loaded (idle from then on, they spin in sched_yield for
  * about 0.1 s before they sleep, on a core the pool's workers or the
- * application could use), then start the pool. */
-static void small_nn_setup(void);
-
+ * application could use), then start the pool; and decide whether the
+ * small-NN path below applies to the core in use. */
 static void setup(void) {
 #ifdef SMLP_PRIVATE_OPENBLAS
     smlp_blas_correct_core();
@@ -66,6 +66,17 @@ typedef struct {
     int split_rows, chunk, total;
 } gemm_job;
 
+/* One row-major BLAS call of either element type (the pointers' type). */
+static void blas_gemm(int dbl, bool trans_a, bool trans_b, int m, int n, int k, double alpha, const void *a,
+                      int lda, const void *b, int ldb, double beta, void *c, int ldc) {
+    enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    if (dbl)
+        cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float)alpha, a, lda, b, ldb, (float)beta, c, ldc);
+}
+
 static void gemm_part(void *context, int index) {
     const gemm_job *j = context;
     int start = index * j->chunk;
@@ -84,14 +95,7 @@ static void gemm_part(void *context, int index) {
         b += (size_t)start * (j->trans_b ? (size_t)j->ldb : 1) * es;
         c += (size_t)start * es;
     }
-    enum CBLAS_TRANSPOSE ta = j->trans_a ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = j->trans_b ? CblasTrans : CblasNoTrans;
-    if (j->dbl)
-        cblas_dgemm(CblasRowMajor, ta, tb, m, n, j->k, j->alpha, (const double *)a, j->lda,
-                    (const double *)b, j->ldb, j->beta, (double *)c, j->ldc);
-    else
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, j->k, (float)j->alpha, (const float *)a, j->lda,
-                    (const float *)b, j->ldb, (float)j->beta, (float *)c, j->ldc);
+    blas_gemm(j->dbl, j->trans_a, j->trans_b, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, j->beta, c, j->ldc);
 }
 
 /* How many parts: one per thread, each at least PART_ALIGN long. */
@@ -259,6 +263,7 @@ static void transpose_f64(const double *restrict src, size_t lds, double *restri
  * that takes OpenBLAS's small NN kernel and j's x·W^T would not; false
  * (nothing done) otherwise. */
 static bool run_small_nn(const gemm_job *j) {
+    /* Never a product plan() would split: 1e6 multiply-adds < parallel_min. */
     if (!small_nn_core || j->trans_a || !j->trans_b || j->m < SMALL_NN_MIN_ROWS) return false;
     double mnk = (double)j->m * (double)j->n * (double)j->k;
     bool tn_refused = (double)j->m * (double)j->n > 1200.0 || j->k < 32;
@@ -266,21 +271,17 @@ static bool run_small_nn(const gemm_job *j) {
     if (mnk > 1e6 || !tn_refused || wn > SMALL_NN_MAX) return false;
     struct scratch_slot *slot = scratch_take(wn * (j->dbl ? sizeof(double) : sizeof(float)));
     if (!slot) return false;
-    if (j->dbl) {
-        transpose_f64(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, j->alpha, j->a, j->lda,
-                    slot->data, j->n, j->beta, j->c, j->ldc);
-    } else {
-        transpose_f32(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->m, j->n, j->k, (float)j->alpha, j->a, j->lda,
-                    slot->data, j->n, (float)j->beta, j->c, j->ldc);
-    }
+    if (j->dbl) transpose_f64(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
+    else transpose_f32(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
+    blas_gemm(j->dbl, false, false, j->m, j->n, j->k, j->alpha, j->a, j->lda, slot->data, j->n, j->beta, j->c,
+              j->ldc);
     scratch_give(slot);
     return true;
 }
 #else
 static void small_nn_setup(void) {}
-static bool run_small_nn(const gemm_job *j) { (void)j; return false; }
+static bool run_small_nn(const gemm_job *j) {
+    /* Never a product plan() would split: 1e6 multiply-adds < parallel_min. */ (void)j; return false; }
 #endif
 
 static void run(gemm_job *j) {

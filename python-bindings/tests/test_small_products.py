@@ -13,18 +13,12 @@ Every quantity is compared with the slides' NumPy code (reference.py) in
 float64 at tight tolerances, and with the same network on the Haswell core."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import reference
-
-BINDINGS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+from test_loader import BINDINGS_DIR, run_python
 
 
 def avx512():
@@ -43,10 +37,10 @@ SHAPES = [([64, 128, 10], 32), ([70, 130, 10], 33), ([64, 128, 10], 16), ([64, 1
           ([33, 47, 200, 3], 20)]
 
 SCRIPT = """
-import json, sys, threading
+import json, threading
 import numpy as np
 import swiftmlp
-cases = json.loads(sys.argv[1])
+cases = json.loads(CASES)
 out = []
 for sizes, batch, dtype in cases:
     rng = np.random.default_rng(len(sizes) * 1000 + batch)
@@ -78,12 +72,10 @@ print(json.dumps(out))
 
 
 def run_on_core(core, cases):
-    env = dict(os.environ)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    env["OPENBLAS_CORETYPE"] = core
-    env["PYTHONPATH"] = BINDINGS_DIR
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT), json.dumps(cases)], env=env,
-                          cwd=BINDINGS_DIR, capture_output=True, text=True, timeout=300)
+    """SCRIPT in a fresh interpreter with OPENBLAS_CORETYPE=core (the core is
+    chosen once per process), on the library the suite uses."""
+    proc = run_python(f"CASES = {json.dumps(json.dumps(cases))}\n" + SCRIPT, BINDINGS_DIR,
+                      {"OPENBLAS_CORETYPE": core}, remove=("OPENBLAS_L2_SIZE",))
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
