@@ -622,20 +622,31 @@ def run_gemm(args, results, wide=None):
                    if "torch_products_gflops" in out else ""))
 
 
-def measure_bound(args, sizes, batch, dtype, repeats):
+def measure_bound(args, sizes, batch, dtype, repeats, seconds=None):
     """The step's matrix products alone (bench/gemm_bound.c): a dict with
     GFLOP/s and us/step stats, or {"error": ...}."""
     cmd = [os.path.join(BIN, "gemm_bound"), "time", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
-           "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--seconds", repr(args.seconds),
+           "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype],
+           "--seconds", repr(args.seconds if seconds is None else seconds),
            "--repeats", str(repeats)]
     out, err = run_json(cmd)
     if err:
         return {"error": err}
-    st = stats(out["rates"])
-    g = {k: v * out["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
-    us = {"median": 1e6 / st["median"], "min": 1e6 / st["max"], "max": 1e6 / st["min"]}
     ol = out.get("other_load_cores")
-    return {"sizes": sizes, "batch": batch, "gflops": g, "us_per_step": us, "threads": out["threads"],
+    return bound_stats(sizes, batch, out["rates"], {"flops_per_step": out["flops_per_step"],
+                                                    "threads": out["threads"], "other_load_cores": ol})
+
+
+def bound_stats(sizes, batch, rates, like):
+    """measure_bound's dict for these steps/s rates; flops_per_step, threads
+    and other_load_cores as in `like` (a measure_bound result: the fit's
+    rounds pool their repeats through this)."""
+    st = stats(rates)
+    g = {k: v * like["flops_per_step"] / 1e9 for k, v in st.items() if k != "n"}
+    us = {"median": 1e6 / st["median"], "min": 1e6 / st["max"], "max": 1e6 / st["min"]}
+    ol = like.get("other_load_cores")
+    return {"sizes": sizes, "batch": batch, "rates": list(rates), "flops_per_step": like["flops_per_step"],
+            "gflops": g, "us_per_step": us, "threads": like["threads"],
             "other_load_cores": ol, "disturbed": bool(ol is not None and ol > OtherLoad.DISTURBED)}
 
 
@@ -658,12 +669,17 @@ FIT_SIZES, FIT_BATCH = [64, 128, 10], 32
 FIT_ROWS = 1797  # scikit-learn's digits
 
 
-def run_fit(args, results):
+def run_fit(args, results, with_products):
     """The two fit peers alternate, one process each per round, the order
     reversed every other round (NumPy loop, swiftmlp, swiftmlp, NumPy loop,
     ...), so that a slow or fast phase of the machine falls on both: the
     ratio is the median of the rounds' ratios (each the median NumPy-loop
-    time over the median swiftmlp time of that round)."""
+    time over the median swiftmlp time of that round). With `with_products`
+    each round also times the fit's matrix products alone (gemm_bound, a
+    third process in the same order), and the bound on the ratio is taken
+    round by round too: a products-alone run at another time of a run falls
+    in another phase of the machine (one such run reported the products
+    taking 97% of a fit whose profile puts them at ~60%)."""
     sizes = FIT_SIZES
     for dtype in common.DTYPES:
         spec = {"sizes": sizes, "dtype": dtype, "epochs": args.fit_epochs, "batch": FIT_BATCH, "lr": 2.0,
@@ -672,9 +688,23 @@ def run_fit(args, results):
                "rounds": args.fit_rounds}
         times = {"fit-numpy": [], "fit-swiftmlp": []}
         round_ratios, failed = [], False
+        products, product_rates = [], []  # per round: the products' us/step; every repeat's rate
+        participants = ["fit-numpy", "fit-swiftmlp"] + (["products"] if with_products else [])
         for rnd in range(args.fit_rounds):
             medians = {}
-            for peer in round_order(["fit-numpy", "fit-swiftmlp"], rnd):
+            for peer in round_order(participants, rnd):
+                if peer == "products":
+                    # about as long as a fit process's timed repeats
+                    pb = measure_bound(args, sizes, FIT_BATCH, dtype, 3, min(args.seconds, 0.3))
+                    if "error" in pb:
+                        log(f"  fit {dtype} products alone: ERROR {pb['error']}")
+                        results["bound"].setdefault("fit", {})[dtype] = pb
+                        participants.remove("products")
+                        continue
+                    like = pb
+                    products.append(pb["us_per_step"]["median"])
+                    product_rates += pb["rates"]
+                    continue
                 spec["check_out"] = os.path.join(WORK, f"fit-{peer}-{dtype}.bin")
                 path = os.path.join(WORK, f"spec-{peer}-{dtype}.json")
                 with open(path, "w") as fh:
@@ -693,6 +723,19 @@ def run_fit(args, results):
             if failed:
                 break
             round_ratios.append(medians["fit-numpy"] / medians["fit-swiftmlp"])
+            if len(products) == rnd + 1:
+                # epochs x the full batches at the products-alone rate, the
+                # last short batch left out (so the bound is if anything
+                # too generous)
+                secs = args.fit_epochs * (FIT_ROWS // FIT_BATCH) * products[-1] * 1e-6
+                res.setdefault("products_rounds", []).append(
+                    {"seconds": secs, "most": medians["fit-numpy"] / secs})
+        if product_rates:
+            pb = bound_stats(sizes, FIT_BATCH, product_rates, like)
+            results["bound"].setdefault("fit", {})[dtype] = pb
+            g = pb["gflops"]
+            log(f"  fit {dtype} products alone: {g['median']:.1f} GFLOP/s [{g['min']:.1f} .. {g['max']:.1f}], "
+                f"{pb['us_per_step']['median']:.1f} us/step over the rounds")
         if not failed:
             a = np.fromfile(os.path.join(WORK, f"fit-fit-swiftmlp-{dtype}.bin"), dtype=dtype)
             b = np.fromfile(os.path.join(WORK, f"fit-fit-numpy-{dtype}.bin"), dtype=dtype)
@@ -796,16 +839,13 @@ def gemm_peak(results, dtype):
 
 def fit_bound(results, dtype):
     """(seconds the fit's matrix products alone take, the largest NumPy-loop ÷
-    fit ratio they leave) on the digits: epochs x the full batches of 32 at
-    the products-alone rate, the last short batch left out (so the bound is
-    if anything too generous), or (None, None)."""
-    b = results.get("bound", {}).get("fit", {}).get(dtype, {})
-    f = results["fit"].get(dtype, {})
-    if "us_per_step" not in b or "epochs" not in f:
+    fit ratio they leave) on the digits, each the median over the fit's
+    rounds (run_fit: the products are timed in every round, the ratio is that
+    round's NumPy loop over that round's products), or (None, None)."""
+    rounds = results["fit"].get(dtype, {}).get("products_rounds") or []
+    if not rounds:
         return None, None
-    seconds = f["epochs"] * (FIT_ROWS // FIT_BATCH) * b["us_per_step"]["median"] * 1e-6
-    numpy_s = f.get("fit-numpy", {}).get("seconds", {}).get("median")
-    return seconds, (numpy_s / seconds if numpy_s else None)
+    return (float(np.median([r["seconds"] for r in rounds])), float(np.median([r["most"] for r in rounds])))
 
 
 PRODUCTS_AGREE = {"float32": 1e-4, "float64": 1e-12}  # NumPy vs torch, same products, same inputs
@@ -952,7 +992,8 @@ def targets(results, smoke):
             f.get("ratio"), 5.0, "×",
             "; ".join(x for x in (
                 ("rounds " + ", ".join(f"{r:.2f}" for r in rr)) if rr else "",
-                f"the fit's matrix products alone take {secs:.3f} s: at most {most:.2f}×" if most else "") if x),
+                f"the fit's matrix products alone, timed in the same rounds, take {secs:.3f} s: at most "
+                f"{most:.2f}× (medians of the rounds)" if most else "") if x),
             runs=(f.get("fit-numpy"), f.get("fit-swiftmlp")))
     return T
 
@@ -1068,8 +1109,9 @@ def markdown(results, info, smoke):
               "`bench/gemm_bound.c`: the matrix products of one training step (f = g_prev W^T, dW = df^T g_prev, "
               "dg_prev = df W per layer) and nothing else, through swiftmlp's own BLAS layer compiled in "
               "(the same OpenBLAS archive, core, threads and splitting): what a whole step can reach with this "
-              "BLAS. For wide, against the GEMM peak; for the digits, the time the fit's products alone take and "
-              "the largest NumPy-loop ÷ fit ratio that leaves.", "",
+              "BLAS. For wide, against the GEMM peak; for the digits (timed in every fit round, between the fit "
+              "processes), the time the fit's products alone take and the largest NumPy-loop ÷ fit ratio that "
+              "leaves, each the median over the rounds of that round's value.", "",
               "| network | dtype | GFLOP/s (median) | [min .. max] | µs/step | threads | bound |",
               "|---|---|---:|---:|---:|---:|---|"]
         for name, per in results["bound"].items():
@@ -1259,11 +1301,8 @@ def main():
     results["runs"].sort(key=lambda r: (order.get((r["workload"], r["dtype"]), 99),
                                         peers.index(r["peer"]) if r["peer"] in peers else 99))
     if "fit" not in skip:
-        log("\n== fit() on the digits")
-        run_fit(args, results)
-        if "bound" not in skip:
-            log("\n== the digits step's matrix products alone (swiftmlp's BLAS layer)")
-            run_bound(args, results, "fit", FIT_SIZES, FIT_BATCH)
+        log("\n== fit() on the digits" + ("" if "bound" in skip else ", each round with its matrix products alone"))
+        run_fit(args, results, "bound" not in skip)
     if "alloc" not in skip:
         log("\n== allocation check")
         run_alloc_check(args, workloads, results)
