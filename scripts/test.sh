@@ -6,6 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+
+# A debug build compiles the C kernels at -O0, unvectorized; the shipped
+# library runs their vectorized clones. So the kernel tests (bit equality of
+# the C sigmoid with the Swift kernel at every block length, the products)
+# run against an optimized build too. First: this build (-enable-testing)
+# shares .build/release, and build.sh then rebuilds the shipped library.
+echo "== Swift kernel tests, release build (swift test -c release --filter KernelTests)"
+swift test -c release -Xswiftc -enable-testing --filter KernelTests
+
 bash scripts/build.sh
 
 echo "== Swift tests (swift test)"

@@ -47,11 +47,12 @@ import Testing
             let want = Kernels.sigmoidOneDivide(x)
             #expect((g[i] == want && g[i].sign == want.sign) || (g[i].isNaN && want.isNaN), "x = \(x)")
         }
-        // Short blocks and every remainder: the block is cut into full,
-        // half and quarter vectors and single elements (counts 1...40, at
+        // Short blocks and every remainder: the block is cut into groups of
+        // full vectors (64 floats, 16 doubles at a time with AVX-512), full,
+        // half and quarter vectors and single elements (counts 1...80, at
         // offsets that leave the start unaligned too); nothing beyond
         // `count` is written.
-        for count in 1...40 {
+        for count in 1...80 {
             for offset in [0, 1, 3] {
                 let f = Array(xs[(7 * count + offset)..<(7 * count + offset + count)])
                 var out = [T](repeating: 42, count: count + 1)
