@@ -1,13 +1,14 @@
 """The forward product f = x W^T of a mid-sized layer on an AVX-512 OpenBLAS
-core (SkylakeX, Cooperlake): Sources/CSwiftMLPBLAS/gemm.c transposes W into a
-per-thread scratch buffer and runs OpenBLAS's small NN kernel, because the
+core (SkylakeX, Cooperlake): Sources/CSwiftMLPBLAS/gemm.c transposes W into one
+of its shared scratch slots and runs OpenBLAS's small NN kernel, because the
 small-matrix permit refuses that product as it comes (a "TN" product with
 M*N > 1200). The test suites run with OPENBLAS_CORETYPE=Haswell (no small
 kernels), so these cases run in fresh interpreters with the AVX-512 cores
 forced, on shapes that take the path (batch >= 16, at most 100^3
 multiply-adds) and around it: tile tails in both dimensions (sizes that are
 not multiples of 16 or 8), a batch below 16, a layer with M*N <= 1200, and
-worker threads that exit (their scratch buffer is freed with them).
+worker threads that exit while the library stays loaded (the slots outlive
+them).
 
 Every quantity is compared with the slides' NumPy code (reference.py) in
 float64 at tight tolerances, and with the same network on the Haswell core."""
@@ -57,7 +58,7 @@ for sizes, batch, dtype in cases:
         for _ in range(3):
             net.train_step(x, y)
         after = [np.array(w, dtype=np.float64).tolist() for w in net.weights]
-    # the same forward on threads that end (each frees its scratch buffer)
+    # the same forward on threads that end (the scratch slots outlive them)
     results = []
     def work():
         with swiftmlp.MLP(sizes, dtype=dtype, seed=7) as other:
