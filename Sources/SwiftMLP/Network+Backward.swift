@@ -42,15 +42,7 @@ extension Network {
 
     /// Validates dense targets: length and finiteness.
     func checkTargets(_ y: UnsafeBufferPointer<Scalar>, rows: Int) throws(MLPError) -> UnsafePointer<Scalar> {
-        let nL = layout.outputSize
-        guard y.count == rows * nL else {
-            throw MLPError(.bufferSize, "y has \(y.count) elements; \(rows) row(s) x output size \(nL) needs \(rows * nL)")
-        }
-        guard let base = y.baseAddress else { throw MLPError(.nullPointer, "y is NULL") }
-        guard Kernels.allFinite(base, count: rows * nL) else {
-            throw MLPError(.nonFinite, "y holds a NaN or infinite value")
-        }
-        return base
+        try checkRows(y, rows: rows, width: layout.outputSize, name: "y", widthName: "output size")
     }
 
     /// Validates class-index targets: cross-entropy loss, count, range.

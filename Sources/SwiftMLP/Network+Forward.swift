@@ -32,15 +32,7 @@ extension Network {
     /// Validates a batch of inputs: row count, length, finiteness.
     func checkInput(_ x: UnsafeBufferPointer<Scalar>, rows: Int) throws(MLPError) -> UnsafePointer<Scalar> {
         try layout.check(batch: rows)
-        let n0 = layout.inputSize
-        guard x.count == rows * n0 else {
-            throw MLPError(.bufferSize, "x has \(x.count) elements; \(rows) row(s) x input size \(n0) needs \(rows * n0)")
-        }
-        guard let base = x.baseAddress else { throw MLPError(.nullPointer, "x is NULL") }
-        guard Kernels.allFinite(base, count: rows * n0) else {
-            throw MLPError(.nonFinite, "x holds a NaN or infinite value")
-        }
-        return base
+        return try checkRows(x, rows: rows, width: layout.inputSize, name: "x", widthName: "input size")
     }
 
     /// The training forward on validated input; the cache holds `batch` rows.

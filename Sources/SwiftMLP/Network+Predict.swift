@@ -75,9 +75,14 @@ extension Network {
         return try evaluate(x: xBase, y: yBase, rows: rows)
     }
 
-    func checkRows(_ a: UnsafeBufferPointer<Scalar>, rows: Int, width: Int, name: StaticString) throws(MLPError) -> UnsafePointer<Scalar> {
+    /// Validates `rows` rows of `width` values: length, non-NULL, finiteness
+    /// (the inputs and dense targets of every entry point; `widthName` says
+    /// what the width is in the message).
+    func checkRows(_ a: UnsafeBufferPointer<Scalar>, rows: Int, width: Int, name: StaticString,
+                   widthName: StaticString = "") throws(MLPError) -> UnsafePointer<Scalar> {
         guard rows <= Int.max / width, a.count == rows * width else {
-            throw MLPError(.bufferSize, "\(name) has \(a.count) elements; \(rows) row(s) x \(width) needs \(rows &* width)")
+            let w = widthName.utf8CodeUnitCount == 0 ? "\(width)" : "\(widthName) \(width)"
+            throw MLPError(.bufferSize, "\(name) has \(a.count) elements; \(rows) row(s) x \(w) needs \(rows &* width)")
         }
         guard let base = a.baseAddress else { throw MLPError(.nullPointer, "\(name) is NULL") }
         guard Kernels.allFinite(base, count: a.count) else {
