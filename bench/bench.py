@@ -665,6 +665,50 @@ def run_bound(args, results, name, sizes, batch):
             f"[{g['min']:.1f} .. {g['max']:.1f}], {us['median']:.1f} us/step, {b['threads']} thread(s)")
 
 
+def numpy_blas_library(results):
+    """The file of NumPy's OpenBLAS, as the environment probe found it
+    (threadpoolctl), or None."""
+    for d in results["environment"].get("numpy_blas", []):
+        if d.get("internal_api") == "openblas" and d.get("filepath"):
+            return d["filepath"]
+    return None
+
+
+def run_blas_compare(args, results, sizes, batch):
+    """The wide step's products through swiftmlp's BLAS layer and through
+    NumPy's OpenBLAS (loaded with dlopen, its own threads), alternating in one
+    process (`gemm_bound compare`): the two libraries compared in the same
+    phase of the machine, which separate processes are not. Stored as
+    results["blas_compare"][dtype]; outputs that differ between the two are a
+    correctness failure."""
+    lib = numpy_blas_library(results)
+    if not lib:
+        log("  skipped: NumPy's OpenBLAS was not found (threadpoolctl)")
+        return
+    rounds = 1 if args.smoke else 10
+    for dtype in common.DTYPES:
+        cmd = [os.path.join(BIN, "gemm_bound"), "compare", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
+               "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--lib", lib,
+               "--seconds", repr(min(args.seconds, 0.3)), "--repeats", str(rounds)]
+        out, err = run_json(cmd)
+        if err:
+            results["blas_compare"][dtype] = {"error": err}
+            log(f"  {dtype}: ERROR {err}")
+            continue
+        ratios = [a / b for a, b in zip(out["swiftmlp_gflops"], out["other_gflops"])]
+        q1, med, q3 = (float(v) for v in np.percentile(ratios, [25, 50, 75]))
+        c = {k: out[k] for k in ("swiftmlp_gflops", "other_gflops", "other_symbol", "other_core", "rel_diff",
+                                 "agree", "steps_per_side")}
+        c.update(library=os.path.basename(lib), ratios=ratios, median=med, q1=q1, q3=q3,
+                 swiftmlp_median=float(np.median(out["swiftmlp_gflops"])),
+                 other_median=float(np.median(out["other_gflops"])))
+        results["blas_compare"][dtype] = c
+        log(f"  {dtype}: swiftmlp's BLAS {c['swiftmlp_median']:.1f} GFLOP/s, NumPy's {c['other_median']:.1f} "
+            f"(median of {rounds} rounds); swiftmlp ÷ NumPy round by round: median {med:.2f} "
+            f"[q1 {q1:.2f} .. q3 {q3:.2f}]; outputs {'agree' if c['agree'] else 'DIFFER'} "
+            f"({c['rel_diff']:.1e})")
+
+
 FIT_SIZES, FIT_BATCH = [64, 128, 10], 32
 FIT_ROWS = 1797  # scikit-learn's digits
 
@@ -901,6 +945,30 @@ def wide_rounds_section(results):
     return L
 
 
+def blas_compare_section(results):
+    """The same-process comparison of the two BLAS libraries on the wide
+    step's products (run_blas_compare)."""
+    per = results.get("blas_compare") or {}
+    if not per:
+        return []
+    L = ["", "## Wide: swiftmlp's BLAS and NumPy's on the step's products, in one process", "",
+         "`gemm_bound compare`: the wide step's matrix products (3 per layer, 2 for the first) through swiftmlp's BLAS "
+         "layer and through NumPy's OpenBLAS loaded with dlopen (its own threads), alternating in one process, "
+         "the order reversed every other round; both must give the same outputs. Separate processes a minute "
+         "apart differ by up to 1.5× on this VM; this compares the two libraries in the same phase of the "
+         "machine.", "",
+         "| dtype | rounds | swiftmlp's BLAS GFLOP/s | NumPy's GFLOP/s | swiftmlp ÷ NumPy (median of rounds) "
+         "| [q1 .. q3] | NumPy's entry point, core | outputs |", "|---|---:|---:|---:|---:|---:|---|---|"]
+    for dt, c in per.items():
+        if "error" in c:
+            L.append(f"| {dt} | ERROR {c['error']} | | | | | | |")
+            continue
+        L.append(f"| {dt} | {len(c['ratios'])} | {c['swiftmlp_median']:.1f} | {c['other_median']:.1f} | "
+                 f"{c['median']:.0%} | [{c['q1']:.0%} .. {c['q3']:.0%}] | `{c['other_symbol']}`, "
+                 f"{c['other_core']} | {'agree' if c['agree'] else '**DIFFER**'} ({c['rel_diff']:.1e}) |")
+    return L
+
+
 def add_ratios(results):
     for r in results["runs"]:
         if "samples_per_s" not in r:
@@ -956,7 +1024,9 @@ def targets(results, smoke):
              + (f"; the step ÷ its products alone {alone:.0%}" if alone else "")
              + (f"; NumPy's own BLAS on the step's products {npr:.0%} of the peak"
                 if (npr := wide_round_ratios(results, dt).get("ratios", {}).get("numpy products ÷ peak"))
-                else "")) if c and g and p else "",
+                else "")
+             + (f"; swiftmlp's BLAS ÷ NumPy's on those products, same process: {bc['median']:.0%}"
+                if "median" in (bc := results["blas_compare"].get(dt, {})) else "")) if c and g and p else "",
             runs=(c, results["gemm"].get(dt)))
     # allocations
     ac = results.get("alloc_check") or {}
@@ -1130,6 +1200,7 @@ def markdown(results, info, smoke):
                          f"[{b['gflops']['min']:.1f} .. {b['gflops']['max']:.1f}] | "
                          f"{b['us_per_step']['median']:.1f} | {b['threads']} | {note} |")
     L += wide_rounds_section(results)
+    L += blas_compare_section(results)
     ac = results.get("alloc_check", {})
     L += ["", "## Allocation check", "", f"`{ac.get('command', '')}` → exit {ac.get('exit')}", "", "```"]
     L += ac.get("stdout", "").splitlines()
@@ -1277,7 +1348,7 @@ def main():
     for line in describe_environment(info):
         log(line)
     results = {"args": {k: v for k, v in vars(args).items()}, "smoke": smoke, "environment": info,
-               "runs": [], "gemm": {}, "fit": {}, "alloc_check": {}, "bound": {}}
+               "runs": [], "gemm": {}, "fit": {}, "alloc_check": {}, "bound": {}, "blas_compare": {}}
 
     cases = []
     for name, (sizes, batch) in workloads.items():
@@ -1294,6 +1365,8 @@ def main():
         if "wide" in workloads and "bound" not in skip:
             log("\n== the wide step's matrix products alone (swiftmlp's BLAS layer)")
             run_bound(args, results, "wide", *workloads["wide"])
+            log("\n== the wide step's products: swiftmlp's BLAS and NumPy's, alternating in one process")
+            run_blas_compare(args, results, *workloads["wide"])
     if after:
         run_cases(after, peers, args, results)
     # table order: workload, dtype, peer
@@ -1325,6 +1398,10 @@ def main():
     for dt, wr in results.get("wide_rounds", {}).items():
         if max(wr.get("products_rel_diff") or [0.0]) > PRODUCTS_AGREE[dt]:
             fails.append(f"wide {dt}: NumPy's and torch's step products disagree")
+    for dt, c in results["blas_compare"].items():
+        if "error" in c or not c.get("agree"):
+            fails.append(f"wide {dt}: gemm_bound compare " + ("failed" if "error" in c else
+                                                               "found swiftmlp's and NumPy's products different"))
     for dt, f in results["fit"].items():
         if not f.get("check", {}).get("ok"):
             fails.append(f"fit digits {dt}: parameter check")

@@ -31,6 +31,7 @@ typedef struct bench_opts {
     int check_steps;         /* batch steps (swiftmlp) or epochs over the batch (FANN) */
     double seconds;          /* target duration of one repeat */
     int repeats;
+    const char *lib;         /* gemm_bound compare: the other BLAS library to load */
 } bench_opts;
 
 static inline void bench_die(const char *msg, const char *detail) {
@@ -75,6 +76,7 @@ static inline void bench_parse(int argc, char **argv, bench_opts *o) {
         else if (!strcmp(k, "--check-steps")) o->check_steps = atoi(v);
         else if (!strcmp(k, "--seconds")) o->seconds = strtod(v, NULL);
         else if (!strcmp(k, "--repeats")) o->repeats = atoi(v);
+        else if (!strcmp(k, "--lib")) o->lib = v;
         else bench_die("unknown option", k);
     }
     if (!o->dir || o->n_sizes < 2 || o->batch == 0) bench_die("--dir, --sizes and --batch are required", NULL);
