@@ -622,14 +622,18 @@ def run_gemm(args, results, wide=None):
                    if "torch_products_gflops" in out else ""))
 
 
+def gemm_bound_cmd(mode, sizes, batch, dtype, seconds, repeats, *extra):
+    """A bench/gemm_bound.c command line (mode "time" or "compare")."""
+    return [os.path.join(BIN, "gemm_bound"), mode, "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
+            "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--seconds", repr(seconds),
+            "--repeats", str(repeats), *extra]
+
+
 def measure_bound(args, sizes, batch, dtype, repeats, seconds=None):
     """The step's matrix products alone (bench/gemm_bound.c): a dict with
     GFLOP/s and us/step stats, or {"error": ...}."""
-    cmd = [os.path.join(BIN, "gemm_bound"), "time", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
-           "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype],
-           "--seconds", repr(args.seconds if seconds is None else seconds),
-           "--repeats", str(repeats)]
-    out, err = run_json(cmd)
+    out, err = run_json(gemm_bound_cmd("time", sizes, batch, dtype, args.seconds if seconds is None else seconds,
+                                       repeats))
     if err:
         return {"error": err}
     ol = out.get("other_load_cores")
@@ -687,10 +691,8 @@ def run_blas_compare(args, results, sizes, batch):
         return
     rounds = 1 if args.smoke else 10
     for dtype in common.DTYPES:
-        cmd = [os.path.join(BIN, "gemm_bound"), "compare", "--dir", WORK, "--sizes", ",".join(map(str, sizes)),
-               "--batch", str(batch), "--dtype", common.SHORT_DTYPE[dtype], "--lib", lib,
-               "--seconds", repr(min(args.seconds, 0.3)), "--repeats", str(rounds)]
-        out, err = run_json(cmd)
+        out, err = run_json(gemm_bound_cmd("compare", sizes, batch, dtype, min(args.seconds, 0.3), rounds,
+                                           "--lib", lib))
         if err:
             results["blas_compare"][dtype] = {"error": err}
             log(f"  {dtype}: ERROR {err}")
@@ -745,7 +747,7 @@ def run_fit(args, results, with_products):
                         results["bound"].setdefault("fit", {})[dtype] = pb
                         participants.remove("products")
                         continue
-                    like = pb
+                    last = pb  # its threads and FLOPs per step, for the pooled stats
                     products.append(pb["us_per_step"]["median"])
                     product_rates += pb["rates"]
                     continue
@@ -775,7 +777,7 @@ def run_fit(args, results, with_products):
                 res.setdefault("products_rounds", []).append(
                     {"seconds": secs, "most": medians["fit-numpy"] / secs})
         if product_rates:
-            pb = bound_stats(sizes, FIT_BATCH, product_rates, like)
+            pb = bound_stats(sizes, FIT_BATCH, product_rates, last)
             results["bound"].setdefault("fit", {})[dtype] = pb
             g = pb["gflops"]
             log(f"  fit {dtype} products alone: {g['median']:.1f} GFLOP/s [{g['min']:.1f} .. {g['max']:.1f}], "

@@ -44,8 +44,6 @@ static int dbl;
  * name; the "64_" entry points (NumPy's ILP64 OpenBLAS) take 64-bit
  * integers. CBLAS's enum values are fixed by the standard. */
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
-typedef void (*gemm32_fn)(int, int, int, int, int, int, double, const void *, int, const void *, int, double,
-                          void *, int);
 typedef void (*dgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
                            const double *, int64_t, double, double *, int64_t);
 typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
@@ -55,7 +53,7 @@ typedef void (*dgemm32_fn)(int, int, int, int, int, int, double, const double *,
 typedef void (*sgemm32_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
                            float *, int);
 static struct {
-    void *fn;       /* NULL: swiftmlp's BLAS layer */
+    void *fn;       /* the entry point (load_other); gemm() calls it while use_other is set */
     int ilp64;
     char name[64];
 } other;

@@ -101,10 +101,10 @@ static inline float sigmoid_f32(float x) {
 }
 
 /* Full vectors first (IC at a time, then one at a time), then half and
- * quarter vectors, then single elements: a block shorter than a vector (a tiny network's output layer, 4
- * values) takes one narrower vector pass instead of a scalar evaluation per
- * element, each a dependency chain of the polynomial's length (4 doubles:
- * ~25 ns instead of ~65 here). */
+ * quarter vectors, then single elements: a block shorter than a vector (a
+ * tiny network's output layer, 4 values) takes one narrower vector pass
+ * instead of a scalar evaluation per element, each a dependency chain of the
+ * polynomial's length (4 doubles: ~25 ns instead of ~65 here). */
 #define SMLP_PRAGMA(x) _Pragma(#x)
 #define SIGMOID_BLOCK(V, H, Q, IC, ONE)                                             \
     size_t wide = count / (V * IC) * (V * IC), body = count / V * V;                \

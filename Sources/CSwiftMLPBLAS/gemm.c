@@ -281,7 +281,9 @@ static bool run_small_nn(const gemm_job *j) {
 #else
 static void small_nn_setup(void) {}
 static bool run_small_nn(const gemm_job *j) {
-    /* Never a product plan() would split: 1e6 multiply-adds < parallel_min. */ (void)j; return false; }
+    (void)j;
+    return false;
+}
 #endif
 
 static void run(gemm_job *j) {
