@@ -15,7 +15,12 @@
  *       networks: they share the scratch slots (the sanitizer builds run
  *       this too: ThreadSanitizer reports a slot used by two products at
  *       once, AddressSanitizer an access outside a buffer, LeakSanitizer a
- *       buffer left at exit), and every output equals (a)'s bit for bit.
+ *       buffer left at exit), and every output equals (a)'s bit for bit;
+ *   (c) swiftmlp_fit on the digits network, which holds the first layer's W
+ *       transposed itself on these cores (Sources/SwiftMLP/
+ *       TransposedFirstLayer.swift), gives the same parameter and gradient
+ *       bits as swiftmlp_train_step on the same batches, a short last batch
+ *       (ordinary path) or none; under the sanitizers, with its buffers.
  */
 #include "test_util.h"
 
@@ -172,12 +177,81 @@ static void concurrent_threads_get_the_same_bits(void **state)
     }
 }
 
+/* (c) for one dtype: ROWS rows in batches of 32, 2 epochs: with 100 rows
+ * the last batch (4 rows) takes the ordinary path, with 96 the fit ends
+ * holding W^T and writes W and dL/dW back. */
+static void fit_matches_train_steps(swiftmlp_dtype dt, size_t ROWS)
+{
+    enum { BATCH = 32, EPOCHS = 2 };
+    const size_t sizes[] = {64, 128, 10};
+    size_t es = dtype_size(dt), count = 0;
+    char *x = malloc(ROWS * 64 * es), *y = malloc(ROWS * 10 * es);
+    assert_non_null(x);
+    assert_non_null(y);
+    for (size_t i = 0; i < ROWS * 64; i++) {
+        if (dt == SWIFTMLP_FLOAT32) ((float *)x)[i] = (float)input(i);
+        else ((double *)x)[i] = input(i);
+    }
+    for (size_t i = 0; i < ROWS * 10; i++) {
+        double v = 0.5 + 0.4 * sin(1.3 * (double)i);
+        if (dt == SWIFTMLP_FLOAT32) ((float *)y)[i] = (float)v;
+        else ((double *)y)[i] = v;
+    }
+    swiftmlp_net *net = NULL, *twin = NULL;
+    swiftmlp_optimizer opt;
+    assert_int_equal(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &opt), SWIFTMLP_OK);
+    opt.lr = 0.5;
+    assert_int_equal(swiftmlp_create(sizes, 3, dt, 5, &net), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_create(sizes, 3, dt, 5, &twin), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_set_optimizer(net, &opt), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_set_optimizer(twin, &opt), SWIFTMLP_OK);
+    swiftmlp_fit_options o;
+    assert_int_equal(swiftmlp_fit_options_default(&o), SWIFTMLP_OK);
+    o.epochs = EPOCHS;
+    o.batch_size = BATCH;
+    o.shuffle = 0;
+    assert_int_equal(swiftmlp_fit(net, dt, x, ROWS * 64, y, ROWS * 10, ROWS, &o, NULL), SWIFTMLP_OK);
+    for (int e = 0; e < EPOCHS; e++)
+        for (size_t r = 0; r < ROWS; r += BATCH) {
+            size_t m = ROWS - r < BATCH ? ROWS - r : BATCH;
+            double loss;
+            assert_int_equal(swiftmlp_train_step(twin, dt, x + r * 64 * es, m * 64, y + r * 10 * es, m * 10, m, &loss),
+                             SWIFTMLP_OK);
+        }
+    assert_int_equal(swiftmlp_param_count(net, &count), SWIFTMLP_OK);
+    char *a = malloc(count * es), *b = malloc(count * es);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(swiftmlp_get_params(net, dt, a, count), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_get_params(twin, dt, b, count), SWIFTMLP_OK);
+    assert_memory_equal(a, b, count * es);
+    assert_int_equal(swiftmlp_get_grads(net, dt, a, count), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_get_grads(twin, dt, b, count), SWIFTMLP_OK);
+    assert_memory_equal(a, b, count * es);
+    free(a);
+    free(b);
+    swiftmlp_free(net);
+    swiftmlp_free(twin);
+    free(x);
+    free(y);
+}
+
+static void fit_equals_the_train_steps_bit_for_bit(void **state)
+{
+    (void)state;
+    for (size_t rows = 96; rows <= 100; rows += 4) {
+        fit_matches_train_steps(SWIFTMLP_FLOAT32, rows);
+        fit_matches_train_steps(SWIFTMLP_FLOAT64, rows);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_library_runs_an_avx512_core_where_there_is_one),
         cmocka_unit_test(outputs_equal_a_naive_double_forward),
         cmocka_unit_test(concurrent_threads_get_the_same_bits),
+        cmocka_unit_test(fit_equals_the_train_steps_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

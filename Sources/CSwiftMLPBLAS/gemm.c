@@ -262,13 +262,17 @@ static void transpose_f64(const double *restrict src, size_t lds, double *restri
 /* Runs j as C = A·B (row-major NN) with B = the transpose of j's B, when
  * that takes OpenBLAS's small NN kernel and j's x·W^T would not; false
  * (nothing done) otherwise. */
-static bool run_small_nn(const gemm_job *j) {
+static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     /* Never a product plan() would split: 1e6 multiply-adds < parallel_min. */
-    if (!small_nn_core || j->trans_a || !j->trans_b || j->m < SMALL_NN_MIN_ROWS) return false;
-    double mnk = (double)j->m * (double)j->n * (double)j->k;
-    bool tn_refused = (double)j->m * (double)j->n > 1200.0 || j->k < 32;
+    if (!small_nn_core || trans_a || !trans_b || m < SMALL_NN_MIN_ROWS) return false;
+    double mnk = (double)m * (double)n * (double)k;
+    bool tn_refused = (double)m * (double)n > 1200.0 || k < 32;
+    return mnk <= 1e6 && tn_refused && (size_t)n * (size_t)k <= SMALL_NN_MAX;
+}
+
+static bool run_small_nn(const gemm_job *j) {
+    if (!small_nn_applies(j->trans_a, j->trans_b, j->m, j->n, j->k)) return false;
     size_t wn = (size_t)j->n * (size_t)j->k;
-    if (mnk > 1e6 || !tn_refused || wn > SMALL_NN_MAX) return false;
     struct scratch_slot *slot = scratch_take(wn * (j->dbl ? sizeof(double) : sizeof(float)));
     if (!slot) return false;
     if (j->dbl) transpose_f64(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
@@ -280,11 +284,41 @@ static bool run_small_nn(const gemm_job *j) {
 }
 #else
 static void small_nn_setup(void) {}
+static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
+    (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k;
+    return false;
+}
 static bool run_small_nn(const gemm_job *j) {
     (void)j;
     return false;
 }
 #endif
+
+bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k) {
+    (void)dbl;  /* the same rule for both element types */
+    pthread_once(&setup_once, setup);
+    return small_nn_applies(false, true, m, n, k);
+}
+
+/* The tile transposes need AVX-512, which small_nn_core implies. */
+#if defined(SMLP_PRIVATE_OPENBLAS) && defined(__x86_64__)
+#define TILE_TRANSPOSE(T, SUF)                                  \
+    pthread_once(&setup_once, setup);                           \
+    if (small_nn_core) {                                        \
+        transpose_##SUF(src, lds, dst, n, k);                   \
+        return;                                                 \
+    }
+#else
+#define TILE_TRANSPOSE(T, SUF)
+#endif
+#define TRANSPOSE(T, SUF)                                                                   \
+    void smlp_transpose_##SUF(const T *src, size_t lds, T *dst, size_t n, size_t k) {        \
+        TILE_TRANSPOSE(T, SUF)                                                              \
+        for (size_t j = 0; j < n; j++)                                                      \
+            for (size_t p = 0; p < k; p++) dst[p * n + j] = src[j * lds + p];               \
+    }
+TRANSPOSE(float, f32)
+TRANSPOSE(double, f64)
 
 static void run(gemm_job *j) {
     pthread_once(&setup_once, setup);

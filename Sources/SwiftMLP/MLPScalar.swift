@@ -16,6 +16,10 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// dst (k, n) = src^T, src (n, k) with leading dimension `lds`, both
+    /// row-major (the BLAS layer's transpose, Sources/CSwiftMLPBLAS/gemm.c).
+    static func transpose(_ src: UnsafePointer<Self>, lds: Int, into dst: UnsafeMutablePointer<Self>, n: Int, k: Int)
+
     /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
     /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
     /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
@@ -101,6 +105,11 @@ extension Float: MLPScalar {
         smlp_sgemm(transA, transB, blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
+
+    public static func transpose(_ src: UnsafePointer<Float>, lds: Int, into dst: UnsafeMutablePointer<Float>,
+                                 n: Int, k: Int) {
+        smlp_transpose_f32(src, lds, dst, n, k)
+    }
 }
 
 extension Double: MLPScalar {
@@ -145,5 +154,10 @@ extension Double: MLPScalar {
     ) {
         smlp_dgemm(transA, transB, blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda),
                   b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+
+    public static func transpose(_ src: UnsafePointer<Double>, lds: Int, into dst: UnsafeMutablePointer<Double>,
+                                 n: Int, k: Int) {
+        smlp_transpose_f64(src, lds, dst, n, k)
     }
 }

@@ -23,14 +23,25 @@ extension Network {
         let s1 = state ? optimizerState.first?.base : nil
         let s2 = state && optimizerState.count > 1 ? optimizerState[1].base : nil
         let n = layout.parameterCount
-        guard Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
-                                    count: n, commit: false) else {
+        // With the first layer held transposed (fit, only without optimizer
+        // state): W^T with (dL/dW)^T, and the parameters after that layer's
+        // W, which starts the buffer; both checked before either is written.
+        let first = transposedFirst
+        let skip = first.map { $0.nIn * $0.nOut } ?? 0
+        func step(commit: Bool) -> Bool {
+            if let first, !Kernels.optimizerStep(opt, t: t, params: first.w.base, grads: first.dw.base,
+                                                  s1: nil, s2: nil, count: skip, commit: commit) {
+                return false
+            }
+            return Kernels.optimizerStep(opt, t: t, params: params.base + skip, grads: grads.base + skip,
+                                         s1: s1, s2: s2, count: n - skip, commit: commit)
+        }
+        guard step(commit: false) else {
             throw MLPError(.nonFinite, state
                 ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
                 : "this step would make a parameter non-finite; parameters are unchanged")
         }
-        _ = Kernels.optimizerStep(opt, t: t, params: params.base, grads: grads.base, s1: s1, s2: s2,
-                                  count: n, commit: true)
+        _ = step(commit: true)
         parametersChanged()
     }
 

@@ -44,6 +44,11 @@ public final class Network<Scalar: MLPScalar> {
     /// True once a backward has filled `grads`.
     var hasGradients = false
 
+    /// While `fit` runs with the first layer held transposed, that layer's
+    /// W^T and (dL/dW)^T, which the forward, backward and optimizer step use
+    /// in place of its parts of `params` and `grads`; nil otherwise.
+    var transposedFirst: TransposedFirstLayer<Scalar>?
+
     var optimizer: Optimizer?
     var optimizerState: [AlignedBuffer<Scalar>] = []
     var optimizerSteps = 0

@@ -23,6 +23,18 @@ void smlp_dgemm(bool trans_a, bool trans_b, int m, int n, int k,
                 double alpha, const double *a, int lda, const double *b, int ldb,
                 double beta, double *c, int ldc);
 
+/* Whether smlp_?gemm(false, true, m, n, k, ...) -- a layer's forward
+ * x W^T -- copies B transposed before the product (gemm.c, "Small x·W^T
+ * products"). A caller that keeps W^T itself can pass it untransposed
+ * instead and save that copy. Thread-safe. */
+bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k);
+
+/* dst (k, n), row-major with leading dimension n, = src^T, src (n, k) with
+ * leading dimension lds: the copy smlp_?gemm makes for such a product (an
+ * AVX-512 tile transpose where it makes one; else a plain loop). */
+void smlp_transpose_f32(const float *src, size_t lds, float *dst, size_t n, size_t k);
+void smlp_transpose_f64(const double *src, size_t lds, double *dst, size_t n, size_t k);
+
 /* Threads a product may use: with the private OpenBLAS copy,
  * SWIFTMLP_NUM_THREADS if set to 1..64, else the CPUs this process may run on
  * (at most 8); 1 with a shared OpenBLAS, which threads itself. Read once. */
