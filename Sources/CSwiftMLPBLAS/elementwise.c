@@ -349,6 +349,55 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 OPTIMIZERS(double, f64, 1.7976931348623157e308)
 OPTIMIZERS(float, f32, 3.40282347e38f)
 
+/* ---- magnitudes as integers ----
+ *
+ * For x >= 0 (and +inf, NaN) the IEEE bit patterns are ordered as the
+ * values, with every NaN above +inf: the largest |x| of a block is the
+ * largest of the patterns with the sign bit cleared, an integer max that
+ * vectorizes (a floating-point max reduction does not, without fast-math). */
+#define MAGNITUDES(T, U, SUF, SIGN, INF_BITS)                                                   \
+    static inline U magnitude_##SUF(T x) {                                                      \
+        U b;                                                                                    \
+        memcpy(&b, &x, sizeof b);                                                               \
+        return b & ~(U)SIGN;                                                                    \
+    }                                                                                           \
+    /* The value of a magnitude pattern as a double, +inf for inf and NaN. */                   \
+    static double magnitude_value_##SUF(U m) {                                                  \
+        if (m >= (U)INF_BITS) return __builtin_inf();                                           \
+        T x;                                                                                    \
+        memcpy(&x, &m, sizeof x);                                                               \
+        return (double)x;                                                                       \
+    }                                                                                           \
+    SMLP_CLONES static U max_magnitude_##SUF(const T *restrict x, size_t count) {                \
+        U m = 0;                                                                                \
+        _Pragma("clang loop vectorize(enable)")                                                 \
+        for (size_t i = 0; i < count; i++) {                                                   \
+            U b = magnitude_##SUF(x[i]);                                                        \
+            m = b > m ? b : m;                                                                  \
+        }                                                                                       \
+        return m;                                                                               \
+    }                                                                                           \
+    double smlp_max_abs_##SUF(const T *x, size_t count) {                                      \
+        return magnitude_value_##SUF(max_magnitude_##SUF(x, count));                           \
+    }                                                                                           \
+    /* sgd_##SUF's commit, also returning the largest magnitude stored. */                     \
+    SMLP_CLONES static U sgd_commit_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,   \
+                                          const T *restrict g, size_t count) {                  \
+        T lr = (T)o->lr, wd = (T)o->wd;                                                         \
+        U m = 0;                                                                                \
+        _Pragma("clang loop vectorize(enable)")                                                 \
+        for (size_t i = 0; i < count; i++) {                                                   \
+            T q = p[i] - lr * (g[i] + wd * p[i]);                                               \
+            p[i] = q;                                                                           \
+            U b = magnitude_##SUF(q);                                                           \
+            m = b > m ? b : m;                                                                  \
+        }                                                                                       \
+        return m;                                                                               \
+    }
+
+MAGNITUDES(double, uint64_t, f64, 0x8000000000000000u, 0x7ff0000000000000u)
+MAGNITUDES(float, uint32_t, f32, 0x80000000u, 0x7f800000u)
+
 /* Parameter buffers of 2^15 or more are split over the BLAS layer's threads
  * (element-wise, so the result does not depend on the split); Adam, with
  * its divisions and square root, from 2^12. The passes stream parameters,
@@ -360,11 +409,12 @@ enum { SPLIT_MIN = 1 << 15, SPLIT_MIN_ADAM = 1 << 12, SPLIT_ALIGN = 64 };
 
 typedef struct {
     const smlp_optimizer_coefficients *o;
-    int dbl, commit;
+    int dbl, commit;            /* commit 2: sgd_commit_*, the largest magnitude into `largest` */
     void *p, *s1, *s2;
     const void *g;
     size_t count, chunk;
     _Atomic int bad;
+    _Atomic uint64_t largest;   /* a magnitude pattern (uint32_t ones widened for float) */
 } opt_job;
 
 static void opt_part(void *context, int index) {
@@ -372,6 +422,16 @@ static void opt_part(void *context, int index) {
     size_t start = (size_t)index * j->chunk;
     if (start >= j->count) return;
     size_t n = j->count - start < j->chunk ? j->count - start : j->chunk;
+    if (j->commit == 2) {
+        uint64_t m = j->dbl ? sgd_commit_f64(j->o, (double *)j->p + start, (const double *)j->g + start, n)
+                            : sgd_commit_f32(j->o, (float *)j->p + start, (const float *)j->g + start, n);
+        uint64_t seen = atomic_load_explicit(&j->largest, memory_order_relaxed);
+        while (m > seen &&
+               !atomic_compare_exchange_weak_explicit(&j->largest, &seen, m, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+        }
+        return;
+    }
     int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit)
                     : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit);
     if (!ok) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
@@ -385,12 +445,24 @@ static int optimizer_step(opt_job *j) {
 
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit) {
-    opt_job j = {o, 1, commit, p, s1, s2, g, count, 0, 0};
+    opt_job j = {o, 1, commit, p, s1, s2, g, count, 0, 0, 0};
     return optimizer_step(&j);
 }
 
 int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, float *s1,
                             float *s2, size_t count, int commit) {
-    opt_job j = {o, 0, commit, p, s1, s2, g, count, 0, 0};
+    opt_job j = {o, 0, commit, p, s1, s2, g, count, 0, 0, 0};
     return optimizer_step(&j);
+}
+
+double smlp_sgd_commit_max_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, size_t count) {
+    opt_job j = {o, 1, 2, p, NULL, NULL, g, count, 0, 0, 0};
+    optimizer_step(&j);
+    return magnitude_value_f64(atomic_load_explicit(&j.largest, memory_order_relaxed));
+}
+
+double smlp_sgd_commit_max_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, size_t count) {
+    opt_job j = {o, 0, 2, p, NULL, NULL, g, count, 0, 0, 0};
+    optimizer_step(&j);
+    return magnitude_value_f32((uint32_t)atomic_load_explicit(&j.largest, memory_order_relaxed));
 }

@@ -49,6 +49,15 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
                                _ g: UnsafePointer<Self>, _ s1: UnsafeMutablePointer<Self>?,
                                _ s2: UnsafeMutablePointer<Self>?, count: Int, commit: Bool) -> Bool
 
+    /// Plain SGD's commit without the check pass, for a caller that knows
+    /// every new value is finite: the same bits as `optimizerBlock`; returns
+    /// the largest |new p|, +infinity if one is not finite.
+    static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Self>,
+                               _ g: UnsafePointer<Self>, count: Int) -> Double
+
+    /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
+    static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
+
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
     static func expNonPositive(_ x: Self) -> Self
@@ -110,6 +119,15 @@ extension Float: MLPScalar {
                                  n: Int, k: Int) {
         smlp_transpose_f32(src, lds, dst, n, k)
     }
+
+    public static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Float>,
+                                      _ g: UnsafePointer<Float>, count: Int) -> Double {
+        withUnsafePointer(to: c) { smlp_sgd_commit_max_f32($0, p, g, count) }
+    }
+
+    public static func maxAbsBlock(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        smlp_max_abs_f32(x, count)
+    }
 }
 
 extension Double: MLPScalar {
@@ -159,5 +177,14 @@ extension Double: MLPScalar {
     public static func transpose(_ src: UnsafePointer<Double>, lds: Int, into dst: UnsafeMutablePointer<Double>,
                                  n: Int, k: Int) {
         smlp_transpose_f64(src, lds, dst, n, k)
+    }
+
+    public static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Double>,
+                                      _ g: UnsafePointer<Double>, count: Int) -> Double {
+        withUnsafePointer(to: c) { smlp_sgd_commit_max_f64($0, p, g, count) }
+    }
+
+    public static func maxAbsBlock(_ x: UnsafePointer<Double>, count: Int) -> Double {
+        smlp_max_abs_f64(x, count)
     }
 }

@@ -98,6 +98,7 @@ extension Network {
                                            f: cache.f(l), g: cache.g(l), rows: batch, cols: nIn)
             }
         }
+        gradientBound = boundGradients(batch: batch)
         hasGradients = true
         backwardDone = true
     }

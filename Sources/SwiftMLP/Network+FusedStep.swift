@@ -85,6 +85,7 @@ extension Network {
                                            rows: batch, cols: below.pointee.nOut)
             }
         }
+        gradientBound = .infinity  // not computed on this path
         hasGradients = true
         backwardDone = true
 

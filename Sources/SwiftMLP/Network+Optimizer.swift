@@ -1,3 +1,5 @@
+import CSwiftMLPBLAS
+
 extension Network {
     /// One plain SGD step with the gradients of the last backward:
     /// W -= lr dL/dW, b -= lr dL/db (the slides; ignores any configured
@@ -28,21 +30,38 @@ extension Network {
         // W, which starts the buffer; both checked before either is written.
         let first = transposedFirst
         let skip = first.map { $0.nIn * $0.nOut } ?? 0
-        func step(commit: Bool) -> Bool {
+        let c = Kernels.coefficients(opt, t: t, as: Scalar.self)
+        func check() -> Bool {
             if let first, !Kernels.optimizerStep(opt, t: t, params: first.w.base, grads: first.dw.base,
-                                                  s1: nil, s2: nil, count: skip, commit: commit) {
+                                                  s1: nil, s2: nil, count: skip, commit: false) {
                 return false
             }
             return Kernels.optimizerStep(opt, t: t, params: params.base + skip, grads: grads.base + skip,
-                                         s1: s1, s2: s2, count: n - skip, commit: commit)
+                                         s1: s1, s2: s2, count: n - skip, commit: false)
         }
-        guard step(commit: false) else {
+        // Plain SGD skips the check when the bounds settle it, and its
+        // commit measures the parameters for the next step's bound
+        // (Network+StepBound.swift).
+        let plain = s1 == nil && c.kind == Int32(SMLP_OPT_SGD)
+        guard plain && sgdStaysFinite(c) || check() else {
             throw MLPError(.nonFinite, state
                 ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
                 : "this step would make a parameter non-finite; parameters are unchanged")
         }
-        _ = step(commit: true)
+        var largest = Double.infinity
+        if plain {
+            largest = first.map { Scalar.sgdCommitBlock(c, $0.w.base, $0.dw.base, count: skip) } ?? 0
+            largest = Swift.max(largest, Scalar.sgdCommitBlock(c, params.base + skip, grads.base + skip, count: n - skip))
+        } else {
+            if let first {
+                _ = Kernels.optimizerStep(opt, t: t, params: first.w.base, grads: first.dw.base,
+                                          s1: nil, s2: nil, count: skip, commit: true)
+            }
+            _ = Kernels.optimizerStep(opt, t: t, params: params.base + skip, grads: grads.base + skip,
+                                      s1: s1, s2: s2, count: n - skip, commit: true)
+        }
         parametersChanged()
+        parameterBound = largest
     }
 
     /// The configured optimizer, if any.

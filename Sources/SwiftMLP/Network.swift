@@ -49,6 +49,12 @@ public final class Network<Scalar: MLPScalar> {
     /// in place of its parts of `params` and `grads`; nil otherwise.
     var transposedFirst: TransposedFirstLayer<Scalar>?
 
+    /// An upper bound on |p| over every parameter, +infinity when unknown;
+    /// and one on |dL/dθ| over the last backward's gradients
+    /// (Network+StepBound.swift: plain SGD skips its check pass with them).
+    var parameterBound = Double.infinity
+    var gradientBound = Double.infinity
+
     var optimizer: Optimizer?
     var optimizerState: [AlignedBuffer<Scalar>] = []
     var optimizerSteps = 0
@@ -113,6 +119,7 @@ public final class Network<Scalar: MLPScalar> {
     /// longer belongs to them, so backward needs a new forward.
     func parametersChanged() {
         forwardValid = false
+        parameterBound = .infinity
     }
 
     /// Makes sure the training cache holds `batch` rows; allocates only when

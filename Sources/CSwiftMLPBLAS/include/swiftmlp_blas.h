@@ -87,6 +87,18 @@ int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, cons
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit);
 
+/* Plain SGD (kind SMLP_OPT_SGD) committed in one pass, for a caller that
+ * knows every new value is finite: p -= lr (g + wd p) with the operations
+ * of smlp_optimizer_step_* (the same bits). Returns the largest |new p| as
+ * a double, +inf if one is not finite. Split like smlp_optimizer_step_*. */
+double smlp_sgd_commit_max_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, size_t count);
+double smlp_sgd_commit_max_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, size_t count);
+
+/* max |x[i]| over count elements as a double (0 for none), +inf if any
+ * element is infinite or NaN. Vectorized for the running CPU. */
+double smlp_max_abs_f32(const float *x, size_t count);
+double smlp_max_abs_f64(const double *x, size_t count);
+
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);
 
