@@ -122,23 +122,14 @@ extension Kernels {
     }
 
     /// MSE fused with the sigmoid's backward, one pass (the slides' network):
-    /// dg = 2/count (g - y), df = dg g (1 - g). Returns the loss.
+    /// dg = 2/count (g - y), df = dg g (1 - g). Returns the loss, the mean of
+    /// (g - y)^2 summed in Double in 8 interleaved partial sums (C, vectorized
+    /// for the running CPU: `MLPScalar.mseSigmoidBackwardBlock`).
     static func mseSigmoidBackward<T: MLPScalar>(
         dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
         g: UnsafePointer<T>, y: UnsafePointer<T>, count: Int
     ) -> Double {
-        let scale = T(2) / T(count)
-        var sum = 0.0
-        for i in 0..<count {
-            let gi = g[i]
-            let d = gi - y[i]
-            let wide = Double(d)
-            sum += wide * wide
-            let dgi = scale * d
-            dg[i] = dgi
-            df[i] = dgi * gi * (1 - gi)
-        }
-        return sum / Double(count)
+        T.mseSigmoidBackwardBlock(dg: dg, df: df, g: g, y: y, count: count)
     }
 
     /// One element of binary cross-entropy from the logit:

@@ -58,6 +58,10 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
+    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPBLAS/elementwise.c).
+    static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>,
+                                        g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int) -> Double
+
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
     static func expNonPositive(_ x: Self) -> Self
@@ -128,6 +132,11 @@ extension Float: MLPScalar {
     public static func maxAbsBlock(_ x: UnsafePointer<Float>, count: Int) -> Double {
         smlp_max_abs_f32(x, count)
     }
+
+    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Float>, df: UnsafeMutablePointer<Float>,
+                                               g: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) -> Double {
+        smlp_mse_sigmoid_backward_f32(dg, df, g, y, count)
+    }
 }
 
 extension Double: MLPScalar {
@@ -186,5 +195,10 @@ extension Double: MLPScalar {
 
     public static func maxAbsBlock(_ x: UnsafePointer<Double>, count: Int) -> Double {
         smlp_max_abs_f64(x, count)
+    }
+
+    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Double>, df: UnsafeMutablePointer<Double>,
+                                               g: UnsafePointer<Double>, y: UnsafePointer<Double>, count: Int) -> Double {
+        smlp_mse_sigmoid_backward_f64(dg, df, g, y, count)
     }
 }
