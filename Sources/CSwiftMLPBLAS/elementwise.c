@@ -209,6 +209,17 @@ LAYER_KERNELS(float, f32)
  * same bits, on every clone. */
 enum { LOSS_LANES = 8 };
 
+/* Element k of the MSE + sigmoid backward, its square added to lane[j]. */
+#define MSE_SIGMOID_ELEMENT(T, k, j)                                                            \
+    do {                                                                                        \
+        T gi = g[k], d = gi - y[k];                                                             \
+        double wide = (double)d;                                                                \
+        lane[j] += wide * wide;                                                                 \
+        T dgi = scale * d;                                                                      \
+        dg[k] = dgi;                                                                            \
+        df[k] = dgi * gi * (1 - gi);                                                            \
+    } while (0)
+
 #define MSE_SIGMOID(T, SUF)                                                                     \
     SMLP_CLONES double smlp_mse_sigmoid_backward_##SUF(T *restrict dg, T *restrict df,          \
                                                        const T *restrict g, const T *restrict y, \
@@ -218,23 +229,9 @@ enum { LOSS_LANES = 8 };
         size_t body = count / LOSS_LANES * LOSS_LANES;                                          \
         for (size_t i = 0; i < body; i += LOSS_LANES) {                                         \
             _Pragma("clang loop vectorize(enable)")                                             \
-            for (size_t j = 0; j < LOSS_LANES; j++) {                                           \
-                T gi = g[i + j], d = gi - y[i + j];                                             \
-                double wide = (double)d;                                                        \
-                lane[j] += wide * wide;                                                         \
-                T dgi = scale * d;                                                              \
-                dg[i + j] = dgi;                                                                \
-                df[i + j] = dgi * gi * (1 - gi);                                                \
-            }                                                                                   \
+            for (size_t j = 0; j < LOSS_LANES; j++) MSE_SIGMOID_ELEMENT(T, i + j, j);           \
         }                                                                                       \
-        for (size_t i = body; i < count; i++) {                                                 \
-            T gi = g[i], d = gi - y[i];                                                         \
-            double wide = (double)d;                                                            \
-            lane[i - body] += wide * wide;                                                      \
-            T dgi = scale * d;                                                                  \
-            dg[i] = dgi;                                                                        \
-            df[i] = dgi * gi * (1 - gi);                                                        \
-        }                                                                                       \
+        for (size_t i = body; i < count; i++) MSE_SIGMOID_ELEMENT(T, i, i - body);              \
         double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
         return sum / (double)count;                                                             \
     }
@@ -323,6 +320,10 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * errno, so that the loop vectorizes.) */
 #define OK(x, MAXV) (__builtin_elementwise_abs(x) <= (MAXV) ? 0u : 1u)
 
+/* Plain SGD's new value of element i (sgd_* and sgd_commit_* below: the
+ * same expression, so the same bits). */
+#define SGD_NEW(T) T q = p[i] - lr * (g[i] + wd * p[i]);
+
 /* Both passes run the same element code (STEP), in separate loops so that
  * each vectorizes without masked stores. */
 #define TWO_PASSES(STEP, STORE, CHECK)                                             \
@@ -346,7 +347,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
     SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,      \
                                      const T *restrict g, size_t count, int commit) {          \
         T lr = (T)o->lr, wd = (T)o->wd;                                                        \
-        TWO_PASSES(T q = p[i] - lr * (g[i] + wd * p[i]);, p[i] = q;, OK(q, MAXV))               \
+        TWO_PASSES(SGD_NEW(T), p[i] = q;, OK(q, MAXV))               \
     }                                                                                          \
     SMLP_CLONES static int momentum_##SUF(const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
@@ -427,7 +428,7 @@ OPTIMIZERS(float, f32, 3.40282347e38f)
         U m = 0;                                                                                \
         _Pragma("clang loop vectorize(enable)")                                                 \
         for (size_t i = 0; i < count; i++) {                                                   \
-            T q = p[i] - lr * (g[i] + wd * p[i]);                                               \
+            SGD_NEW(T)                                                                          \
             p[i] = q;                                                                           \
             U b = magnitude_##SUF(q);                                                           \
             m = b > m ? b : m;                                                                  \

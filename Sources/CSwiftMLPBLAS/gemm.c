@@ -302,18 +302,18 @@ bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k) {
 
 /* The tile transposes need AVX-512, which small_nn_core implies. */
 #if defined(SMLP_PRIVATE_OPENBLAS) && defined(__x86_64__)
-#define TILE_TRANSPOSE(T, SUF)                                  \
+#define TILE_TRANSPOSE(SUF)                                     \
     pthread_once(&setup_once, setup);                           \
     if (small_nn_core) {                                        \
         transpose_##SUF(src, lds, dst, n, k);                   \
         return;                                                 \
     }
 #else
-#define TILE_TRANSPOSE(T, SUF)
+#define TILE_TRANSPOSE(SUF)
 #endif
 #define TRANSPOSE(T, SUF)                                                                   \
     void smlp_transpose_##SUF(const T *src, size_t lds, T *dst, size_t n, size_t k) {        \
-        TILE_TRANSPOSE(T, SUF)                                                              \
+        TILE_TRANSPOSE(SUF)                                                                 \
         for (size_t j = 0; j < n; j++)                                                      \
             for (size_t p = 0; p < k; p++) dst[p * n + j] = src[j * lds + p];               \
     }

@@ -2,22 +2,9 @@ import CSwiftMLPBLAS
 import RealModule
 
 extension Kernels {
-    /// One step of `opt` (formulas in `Optimizer`), t >= 1 the step number.
-    /// `s1`, `s2` are the state buffers (SGD momentum: s1 = buf; Adam: s1 = m,
-    /// s2 = v). With `commit: false` nothing is written and the result tells
-    /// whether every new parameter and state value would be finite. The
-    /// element loops are C, vectorized for the running CPU
-    /// (`MLPScalar.optimizerBlock`); this forms the coefficients.
-    static func optimizerStep<T: MLPScalar>(
-        _ opt: Optimizer, t: Int,
-        params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>,
-        s1: UnsafeMutablePointer<T>?, s2: UnsafeMutablePointer<T>?,
-        count: Int, commit: Bool
-    ) -> Bool {
-        T.optimizerBlock(coefficients(opt, t: t, as: T.self), params, grads, s1, s2, count: count, commit: commit)
-    }
-
-    /// The step's coefficients, each rounded to T once. Those of Adam are
+    /// The coefficients of one step of `opt` (formulas in `Optimizer`), t >= 1
+    /// the step number, for `MLPScalar.optimizerBlock` and `sgdCommitBlock`
+    /// (the element loops, in C), each rounded to T once. Those of Adam are
     /// formed in Double and then rounded, as NumPy does with Python-float
     /// scalars: T(1 - 0.999), not 1 - T(0.999).
     static func coefficients<T: MLPScalar>(_ opt: Optimizer, t: Int, as: T.Type) -> smlp_optimizer_coefficients {

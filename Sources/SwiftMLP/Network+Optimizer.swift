@@ -31,19 +31,19 @@ extension Network {
         let first = transposedFirst
         let skip = first.map { $0.nIn * $0.nOut } ?? 0
         let c = Kernels.coefficients(opt, t: t, as: Scalar.self)
-        func check() -> Bool {
-            if let first, !Kernels.optimizerStep(opt, t: t, params: first.w.base, grads: first.dw.base,
-                                                  s1: nil, s2: nil, count: skip, commit: false) {
+        func step(commit: Bool) -> Bool {
+            if let first, !Scalar.optimizerBlock(c, first.w.base, first.dw.base, nil, nil, count: skip,
+                                                  commit: commit) {
                 return false
             }
-            return Kernels.optimizerStep(opt, t: t, params: params.base + skip, grads: grads.base + skip,
-                                         s1: s1, s2: s2, count: n - skip, commit: false)
+            return Scalar.optimizerBlock(c, params.base + skip, grads.base + skip, s1, s2, count: n - skip,
+                                         commit: commit)
         }
         // Plain SGD skips the check when the bounds settle it, and its
         // commit measures the parameters for the next step's bound
         // (Network+StepBound.swift).
         let plain = s1 == nil && c.kind == Int32(SMLP_OPT_SGD)
-        guard plain && sgdStaysFinite(c) || check() else {
+        guard plain && sgdStaysFinite(c) || step(commit: false) else {
             throw MLPError(.nonFinite, state
                 ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
                 : "this step would make a parameter non-finite; parameters are unchanged")
@@ -53,12 +53,7 @@ extension Network {
             largest = first.map { Scalar.sgdCommitBlock(c, $0.w.base, $0.dw.base, count: skip) } ?? 0
             largest = Swift.max(largest, Scalar.sgdCommitBlock(c, params.base + skip, grads.base + skip, count: n - skip))
         } else {
-            if let first {
-                _ = Kernels.optimizerStep(opt, t: t, params: first.w.base, grads: first.dw.base,
-                                          s1: nil, s2: nil, count: skip, commit: true)
-            }
-            _ = Kernels.optimizerStep(opt, t: t, params: params.base + skip, grads: grads.base + skip,
-                                      s1: s1, s2: s2, count: n - skip, commit: true)
+            _ = step(commit: true)
         }
         parametersChanged()
         parameterBound = largest
