@@ -13,7 +13,15 @@ import Foundation
 import PackageDescription
 
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-let soname = "libswiftmlp.so.0"
+// The SONAME carries the major version of include/swiftmlp.h, the one place
+// the version is written.
+let majorVersion: String = {
+    let header = (try? String(contentsOfFile: root + "/include/swiftmlp.h", encoding: .utf8)) ?? ""
+    let prefix = "#define SWIFTMLP_VERSION_MAJOR "
+    let line = header.split(separator: "\n").first { $0.hasPrefix(prefix) }
+    return line.map { String($0.dropFirst(prefix.count)) } ?? "0"
+}()
+let soname = "libswiftmlp.so.\(majorVersion)"
 
 // OpenBLAS is linked statically, as a private copy inside libswiftmlp.so
 // (Debian's libopenblas-dev ships the archive, built position-independent):
@@ -48,7 +56,9 @@ let package = Package(
         // every exported Swift function against the hand-written header.
         .systemLibrary(name: "CSwiftMLPABI", path: "Sources/CSwiftMLPABI"),
         // Thread-local error message storage (C11 _Thread_local).
-        .target(name: "CSwiftMLPSupport", path: "Sources/CSwiftMLPSupport"),
+        // (and the version text, from include/swiftmlp.h's macros).
+        .target(name: "CSwiftMLPSupport", path: "Sources/CSwiftMLPSupport",
+                cSettings: [.headerSearchPath("../../include")]),
         // The numeric core and Swift API.
         .target(name: "SwiftMLP",
                 dependencies: ["CSwiftMLPBLAS", .product(name: "RealModule", package: "swift-numerics")]),

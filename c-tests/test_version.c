@@ -9,12 +9,10 @@ static void test_version_number_matches_header_macro(void **state)
     assert_int_equal(swiftmlp_version_number(), SWIFTMLP_VERSION_NUMBER);
 }
 
-static void test_version_number_is_major_minor_patch_encoding(void **state)
+static void test_version_string_macro_matches_library(void **state)
 {
     (void)state;
-    assert_int_equal(SWIFTMLP_VERSION_NUMBER,
-                     SWIFTMLP_VERSION_MAJOR * 10000 + SWIFTMLP_VERSION_MINOR * 100 +
-                         SWIFTMLP_VERSION_PATCH);
+    assert_string_equal(swiftmlp_version_string(), SWIFTMLP_VERSION_STRING);
 }
 
 static void test_version_string_equals_major_dot_minor_dot_patch(void **state)
@@ -42,7 +40,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_number_matches_header_macro),
-        cmocka_unit_test(test_version_number_is_major_minor_patch_encoding),
+        cmocka_unit_test(test_version_string_macro_matches_library),
         cmocka_unit_test(test_version_string_equals_major_dot_minor_dot_patch),
         cmocka_unit_test(test_version_string_is_stable_static_text),
     };

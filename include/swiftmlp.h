@@ -86,12 +86,23 @@ extern "C" {
 
 /* ---- Versions -------------------------------------------------------- */
 
+/* The one place the version is written: CMake (project version, SONAME
+ * libswiftmlp.so.MAJOR, swiftmlp.pc, swiftmlpConfigVersion.cmake), the
+ * Python package's metadata and swiftmlp.__version__ read these three
+ * lines. */
+
 #define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 4
+#define SWIFTMLP_VERSION_MINOR 5
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
     (SWIFTMLP_VERSION_MAJOR * 10000 + SWIFTMLP_VERSION_MINOR * 100 + SWIFTMLP_VERSION_PATCH)
+#define SWIFTMLP_STRINGIFY_(x) #x
+#define SWIFTMLP_STRINGIFY(x) SWIFTMLP_STRINGIFY_(x)
+/** "MAJOR.MINOR.PATCH", equal to swiftmlp_version_string() of a matching library. */
+#define SWIFTMLP_VERSION_STRING                                      \
+    SWIFTMLP_STRINGIFY(SWIFTMLP_VERSION_MAJOR) "." SWIFTMLP_STRINGIFY( \
+        SWIFTMLP_VERSION_MINOR) "." SWIFTMLP_STRINGIFY(SWIFTMLP_VERSION_PATCH)
 
 /* ---- Limits ---------------------------------------------------------- */
 
@@ -103,6 +114,8 @@ extern "C" {
 #define SWIFTMLP_MAX_PARAMS 268435456
 /** Most cached activation elements per batch, batch * (N0 + ... + NL): 2^28. */
 #define SWIFTMLP_MAX_BATCH_ELEMENTS 268435456
+/** Most threads swiftmlp_set_num_threads accepts. */
+#define SWIFTMLP_MAX_THREADS 64
 
 /* ---- Types ----------------------------------------------------------- */
 
@@ -329,12 +342,13 @@ const char *swiftmlp_last_error(void);
  * runs that copy single-threaded and splits each product of at least 2^20
  * multiply-adds over its own worker threads (along the longer side of the
  * result); smaller products run on the calling thread. The thread count is
- * read once, at the first product, from the environment variable
- * SWIFTMLP_NUM_THREADS (1..64; 1 never splits), by default the CPUs the
- * process may run on, at most 8. The workers start then and stop when the
- * library is unloaded; a product that finds them busy with another thread's
- * product runs on its caller alone, with the same result bits, so results
- * depend only on the thread count. After the first step no product
+ * swiftmlp_get_num_threads(): by default read once, at the first product,
+ * from the environment variable SWIFTMLP_NUM_THREADS (1..64; 1 never
+ * splits), else the CPUs the process may run on, at most 8; changed with
+ * swiftmlp_set_num_threads. The workers start at the first product and stop
+ * when the library is unloaded; a product that finds them busy with another
+ * thread's product runs on its caller alone, with the same result bits, so
+ * results depend only on the thread count. After the first step no product
  * allocates. OPENBLAS_CORETYPE chooses OpenBLAS's kernels as usual; when it
  * is unset and OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on
  * a CPU it does not know, swiftmlp selects the kernels the CPU supports
@@ -342,10 +356,45 @@ const char *swiftmlp_last_error(void);
  * that off. (Built against a shared OpenBLAS instead, swiftmlp leaves its
  * threads and kernels to it; the text says so.)
  *
- * Never NULL; never free it. Thread-safe. The first call (or the first
- * matrix product) sets up the BLAS layer as described.
+ * Never NULL; never free it: the text for each thread count is written
+ * once and stays valid until the library is unloaded. Thread-safe. The
+ * first call (or the first matrix product) sets up the BLAS layer as
+ * described.
  */
 const char *swiftmlp_blas_info(void);
+
+/**
+ * The number of threads a matrix product (and a large element-wise pass or
+ * optimizer step) may use, the calling thread included: >= 1.
+ *
+ * This is the one process-wide setting of the library (swiftmlp_blas_info
+ * describes the rest). Built against a shared OpenBLAS instead of its
+ * private copy, it is that OpenBLAS's own thread count.
+ * Never fails. Thread-safe. The first call sets up the BLAS layer.
+ */
+size_t swiftmlp_get_num_threads(void);
+
+/**
+ * Let matrix products use `threads` threads, the calling thread included
+ * (1 <= threads <= SWIFTMLP_MAX_THREADS; 1 runs everything on the calling
+ * thread). Worker threads beyond the count sleep; missing ones are started
+ * here. For Python users, threadpoolctl's threadpool_limits() calls this.
+ *
+ * Results depend only on the thread count (products and element-wise passes
+ * are split in as many parts), so a network trained with one count and with
+ * another may differ in the last bits.
+ *
+ * Threads: may be called from any thread at any time, also while other
+ * threads train. A product or pass already running finishes in the parts it
+ * started with; the next one uses the new count. The setting outlives every
+ * network and survives fork() in the child.
+ *
+ * Returns SWIFTMLP_OK;
+ *   SWIFTMLP_ERR_INVALID_ARGUMENT: threads is 0 or > SWIFTMLP_MAX_THREADS;
+ *   SWIFTMLP_ERR_OUT_OF_MEMORY: a worker thread could not be started.
+ * On failure the count is unchanged.
+ */
+swiftmlp_status swiftmlp_set_num_threads(size_t threads);
 
 /* ---- Lifecycle ------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
 import CSwiftMLPABI
 import CSwiftMLPBLAS
 import CSwiftMLPSupport
+import SwiftMLP
 
 @c @implementation
 public func swiftmlp_version_number() -> UInt32 {
@@ -10,7 +11,7 @@ public func swiftmlp_version_number() -> UInt32 {
 
 @c @implementation
 public func swiftmlp_version_string() -> UnsafePointer<CChar>? {
-    cString("0.4.0")
+    smlp_version_string()
 }
 
 @c @implementation
@@ -43,4 +44,23 @@ public func swiftmlp_last_error() -> UnsafePointer<CChar>? {
 @c @implementation
 public func swiftmlp_blas_info() -> UnsafePointer<CChar>? {
     smlp_blas_info()
+}
+
+@c @implementation
+public func swiftmlp_get_num_threads() -> Int {
+    Int(smlp_blas_get_threads())
+}
+
+@c @implementation
+public func swiftmlp_set_num_threads(_ threads: Int) -> swiftmlp_status {
+    run("swiftmlp_set_num_threads") { () throws(MLPError) in
+        // size_t arrives as Int: read it back as the unsigned value it is.
+        let count = UInt(bitPattern: threads)
+        guard count >= 1, count <= UInt(SWIFTMLP_MAX_THREADS) else {
+            throw MLPError(.invalidArgument, "threads must be 1 to \(SWIFTMLP_MAX_THREADS), got \(count)")
+        }
+        guard smlp_blas_set_threads(Int32(count)) else {
+            throw MLPError(.outOfMemory, "could not start \(count - 1) worker threads")
+        }
+    }
 }

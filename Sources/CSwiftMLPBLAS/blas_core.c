@@ -39,11 +39,12 @@ bool smlp_blas_private(void) {
 #endif
 }
 
-static char info[256];
-static pthread_once_t info_once = PTHREAD_ONCE_INIT;
+/* One text per thread count, each written once and then never changed, so
+ * a returned pointer stays valid and its text true for that count. */
+static char info[65][256];
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void make_info(void) {
-    int threads = smlp_blas_threads();
+static void make_info(char *text, size_t size, int threads) {
     /* openblas_get_config(): "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." */
     char name[32] = "OpenBLAS", version[32] = "";
     const char *config = openblas_get_config();
@@ -53,16 +54,20 @@ static void make_info(void) {
     if (replaced[0])
         snprintf(corenote, sizeof corenote, " (replacing OpenBLAS's %s fallback)", replaced);
     if (smlp_blas_private())
-        snprintf(info, sizeof info, "%s %s (private copy), core %s%s, %d thread%s for products of >= %.0f multiply-adds",
+        snprintf(text, size, "%s %s (private copy), core %s%s, %d thread%s for products of >= %.0f multiply-adds",
                  name, version, core ? core : "?", corenote, threads, threads == 1 ? "" : "s", smlp_gemm_parallel_min());
     else
-        snprintf(info, sizeof info, "%s %s (shared library), core %s, threads chosen by OpenBLAS (%d)",
-                 name, version, core ? core : "?", openblas_get_num_threads());
+        snprintf(text, size, "%s %s (shared library), core %s, threads chosen by OpenBLAS (%d)",
+                 name, version, core ? core : "?", threads);
 }
 
 const char *smlp_blas_info(void) {
-    pthread_once(&info_once, make_info);
-    return info;
+    int threads = smlp_blas_get_threads();
+    if (threads < 1 || threads > 64) threads = 0; /* a shared OpenBLAS's own count, out of the table */
+    pthread_mutex_lock(&info_lock);
+    if (!info[threads][0]) make_info(info[threads], sizeof info[threads], threads);
+    pthread_mutex_unlock(&info_lock);
+    return info[threads];
 }
 
 #if defined(SMLP_PRIVATE_OPENBLAS) && defined(__x86_64__)

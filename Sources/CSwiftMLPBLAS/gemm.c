@@ -28,7 +28,6 @@ double smlp_gemm_parallel_min(void) { return parallel_min; }
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static void small_nn_setup(void);  /* below, with the path it enables */
-static int threads = 1;
 
 #ifdef SMLP_PRIVATE_OPENBLAS
 /* OpenBLAS's own (pthreads build): stops the server threads it started when
@@ -48,14 +47,37 @@ static void setup(void) {
     smlp_blas_correct_core();
     openblas_set_num_threads(1);
     blas_thread_shutdown_();
-    threads = smlp_pool_size();
 #endif
     small_nn_setup();
 }
 
 int smlp_blas_threads(void) {
     pthread_once(&setup_once, setup);
-    return threads;
+#ifdef SMLP_PRIVATE_OPENBLAS
+    return smlp_pool_size();
+#else
+    return 1;
+#endif
+}
+
+int smlp_blas_get_threads(void) {
+#ifdef SMLP_PRIVATE_OPENBLAS
+    return smlp_blas_threads();
+#else
+    pthread_once(&setup_once, setup);
+    return openblas_get_num_threads();
+#endif
+}
+
+bool smlp_blas_set_threads(int count) {
+    pthread_once(&setup_once, setup);
+#ifdef SMLP_PRIVATE_OPENBLAS
+    return smlp_pool_set_size(count);
+#else
+    if (count < 1 || count > 64) return false;
+    openblas_set_num_threads(count);
+    return true;
+#endif
 }
 
 typedef struct {
@@ -101,7 +123,7 @@ static void gemm_part(void *context, int index) {
 /* How many parts: one per thread, each at least PART_ALIGN long. */
 static int plan(gemm_job *j) {
     double work = (double)j->m * (double)j->n * (double)j->k;
-    int use = work >= parallel_min ? threads : 1;
+    int use = work >= parallel_min ? smlp_blas_threads() : 1;
     j->split_rows = j->m >= j->n;
     j->total = j->split_rows ? j->m : j->n;
     int parts = j->total / PART_ALIGN;

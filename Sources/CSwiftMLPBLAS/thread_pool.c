@@ -12,13 +12,19 @@
  * microseconds apart), yielding the CPU while they wait, then sleep on a
  * condition variable. One product at a
  * time uses the pool: a caller that finds it busy runs its whole product
- * itself, in the same parts, so concurrent callers never wait on each other. */
+ * itself, in the same parts, so concurrent callers never wait on each other.
+ *
+ * The size (threads a product may use, the caller included) can change at
+ * any time (smlp_pool_set_size): worker i takes part only while
+ * i < size - 1, the others sleep. A product's part count is fixed when it
+ * is published, so a change never alters a running product's parts. */
 #define _GNU_SOURCE
 #include "thread_pool.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,12 +44,14 @@ enum {
 
 static struct {
     pthread_mutex_t init_lock;
-    _Atomic int size;          /* 0: not started; else threads incl. the caller */
-    int workers;               /* started workers */
+    _Atomic int size;          /* 0: not started; else threads a product may use, incl. the caller */
+    int requested;             /* smlp_pool_set_size's count (0: the default); survives fork */
+    int workers;               /* started workers, indices 0..workers-1 (under init_lock) */
     pthread_t threads[POOL_MAX_THREADS];
     pthread_mutex_t busy;      /* held by the caller whose product uses the workers */
     pthread_mutex_t sleep_lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;       /* new work, for workers within the size */
+    pthread_cond_t resize;     /* a new size (or stop), for the others */
     _Atomic int stop;
     _Atomic uint64_t work;
     _Atomic unsigned done;     /* parts of the current generation finished */
@@ -54,6 +62,7 @@ static struct {
     .busy = PTHREAD_MUTEX_INITIALIZER,
     .sleep_lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
+    .resize = PTHREAD_COND_INITIALIZER,
 };
 
 static inline void cpu_relax(void) {
@@ -87,29 +96,43 @@ static void work_on(uint32_t gen) {
     }
 }
 
+/* Whether worker `index` may take part in products now. */
+static inline int active(int index) {
+    return index < atomic_load_explicit(&pool.size, memory_order_acquire) - 1;
+}
+
 static void *worker_main(void *arg) {
-    (void)arg;
+    const int index = (int)(intptr_t)arg;
     uint32_t seen = 0; /* generations start at 1 (pool start and fork reset `work` to 0) */
     for (;;) {
         uint32_t gen;
         int spins = 0;
-        while ((gen = WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire))) == seen) {
+        while ((gen = WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire))) == seen ||
+               !active(index)) {
             if (atomic_load_explicit(&pool.stop, memory_order_relaxed)) return NULL;
             /* Spinning keeps the next product's wake-up short; yielding lets
              * the application's threads (or another process) have this CPU
-             * when there are more runnable threads than cores. */
-            if (++spins < WORKER_PAUSES) {
+             * when there are more runnable threads than cores. A worker
+             * beyond the pool's size goes straight to sleep. */
+            if (active(index) && ++spins < WORKER_PAUSES) {
                 cpu_relax();
                 continue;
             }
-            if (spins < WORKER_PAUSES + WORKER_YIELDS) {
+            if (active(index) && spins < WORKER_PAUSES + WORKER_YIELDS) {
                 sched_yield();
                 continue;
             }
+            /* Workers beyond the size wait for a size change (`resize`),
+             * so that products do not wake them. */
             pthread_mutex_lock(&pool.sleep_lock);
-            while (WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire)) == seen &&
-                   !atomic_load_explicit(&pool.stop, memory_order_relaxed))
-                pthread_cond_wait(&pool.wake, &pool.sleep_lock);
+            while (!atomic_load_explicit(&pool.stop, memory_order_relaxed)) {
+                if (!active(index))
+                    pthread_cond_wait(&pool.resize, &pool.sleep_lock);
+                else if (WORK_GEN(atomic_load_explicit(&pool.work, memory_order_acquire)) == seen)
+                    pthread_cond_wait(&pool.wake, &pool.sleep_lock);
+                else
+                    break;
+            }
             pthread_mutex_unlock(&pool.sleep_lock);
             spins = 0;
         }
@@ -135,21 +158,29 @@ static int wanted_threads(void) {
     return n > POOL_DEFAULT_MAX ? POOL_DEFAULT_MAX : n;
 }
 
-static void start_workers(void) {
-    int want = wanted_threads();
+/* Starts workers until there are `count` (under init_lock); false if one
+ * could not be started (those started stay). */
+static bool start_workers(int count) {
     sigset_t all, old;
     sigfillset(&all);
     /* Workers take no signals: they stay with the application's threads. */
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int started = 0;
-    for (int i = 1; i < want; i++) {
-        if (pthread_create(&pool.threads[started], NULL, worker_main, NULL) != 0) break;
-        pthread_setname_np(pool.threads[started], "swiftmlp-blas");
-        started++;
+    while (pool.workers < count) {
+        int index = pool.workers;
+        if (pthread_create(&pool.threads[index], NULL, worker_main, (void *)(intptr_t)index) != 0) break;
+        pthread_setname_np(pool.threads[index], "swiftmlp-blas");
+        pool.workers++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pool.workers = started;
-    atomic_store_explicit(&pool.size, started + 1, memory_order_release);
+    return pool.workers >= count;
+}
+
+/* Wakes the workers sleeping on `cond`; a worker checks its condition under
+ * this lock before it waits, so no wake-up is lost. */
+static void wake_workers(pthread_cond_t *cond) {
+    pthread_mutex_lock(&pool.sleep_lock);
+    pthread_cond_broadcast(cond);
+    pthread_mutex_unlock(&pool.sleep_lock);
 }
 
 /* In a child of fork() only the forking thread exists: forget the workers
@@ -159,6 +190,7 @@ static void after_fork_in_child(void) {
     pthread_mutex_init(&pool.busy, NULL);
     pthread_mutex_init(&pool.sleep_lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.resize, NULL);
     pool.workers = 0;
     atomic_store(&pool.work, 0);
     atomic_store(&pool.done, 0);
@@ -166,20 +198,40 @@ static void after_fork_in_child(void) {
     atomic_store(&pool.size, 0);
 }
 
+/* Under init_lock: registers the fork handler once and starts the default
+ * pool (or the requested size) if it is not running. */
+static void start_pool_locked(void) {
+    if (atomic_load_explicit(&pool.size, memory_order_relaxed)) return;
+    static int registered;
+    if (!registered) {
+        pthread_atfork(NULL, NULL, after_fork_in_child);
+        registered = 1;
+    }
+    start_workers((pool.requested ? pool.requested : wanted_threads()) - 1);
+    atomic_store_explicit(&pool.size, pool.workers + 1, memory_order_release);
+}
+
 int smlp_pool_size(void) {
     int size = atomic_load_explicit(&pool.size, memory_order_acquire);
     if (size) return size;
     pthread_mutex_lock(&pool.init_lock);
-    if (!atomic_load_explicit(&pool.size, memory_order_relaxed)) {
-        static int registered;
-        if (!registered) {
-            pthread_atfork(NULL, NULL, after_fork_in_child);
-            registered = 1;
-        }
-        start_workers();
-    }
+    start_pool_locked();
     pthread_mutex_unlock(&pool.init_lock);
     return atomic_load_explicit(&pool.size, memory_order_acquire);
+}
+
+bool smlp_pool_set_size(int size) {
+    if (size < 1 || size > POOL_MAX_THREADS) return false;
+    pthread_mutex_lock(&pool.init_lock);
+    start_pool_locked();
+    bool ok = start_workers(size - 1);
+    if (ok) {
+        pool.requested = size;
+        atomic_store_explicit(&pool.size, size, memory_order_release);
+    }
+    pthread_mutex_unlock(&pool.init_lock);
+    wake_workers(&pool.resize); /* workers now within the size look for work */
+    return ok;
 }
 
 void smlp_pool_run(smlp_task_fn task, void *context, int count) {
@@ -195,11 +247,7 @@ void smlp_pool_run(smlp_task_fn task, void *context, int count) {
     uint32_t gen = WORK_GEN(atomic_load_explicit(&pool.work, memory_order_relaxed)) + 1;
     if (gen == 0) gen = 1; /* 0 means "no work yet" to a new worker */
     atomic_store_explicit(&pool.work, (uint64_t)gen << 32 | (uint64_t)count << 16, memory_order_release);
-    /* Wake sleepers; a worker checks `work` under this lock before it
-     * waits, so no wake-up is lost. */
-    pthread_mutex_lock(&pool.sleep_lock);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.sleep_lock);
+    wake_workers(&pool.wake);
 
     work_on(gen);
 
@@ -216,9 +264,8 @@ void smlp_pool_run(smlp_task_fn task, void *context, int count) {
 __attribute__((destructor)) static void pool_shutdown(void) {
     if (!atomic_load(&pool.size)) return;
     atomic_store(&pool.stop, 1);
-    pthread_mutex_lock(&pool.sleep_lock);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.sleep_lock);
+    wake_workers(&pool.wake);
+    wake_workers(&pool.resize);
     for (int i = 0; i < pool.workers; i++) pthread_join(pool.threads[i], NULL);
     pool.workers = 0;
     atomic_store(&pool.work, 0);

@@ -26,9 +26,12 @@ PyTorch nn.Sequential, see the README):
     >>> net2 = swiftmlp.load("model.safetensors")             # resumes training bit-identically
     >>> net3 = swiftmlp.from_bytes(net.to_bytes())
 
+Threads: swiftmlp.get_num_threads() / set_num_threads(n), and
+threadpoolctl's threadpool_limits(n) when threadpoolctl is installed.
+
 The shared library is looked up in $SWIFTMLP_LIBRARY, then the package
-directory, then the repository's build trees (.build/release/, build/lib/); see
-swiftmlp._lib for details.
+directory (a wheel carries it there), then a checkout's build trees
+(.build/release/, build/lib/); see swiftmlp._lib for details.
 """
 
 from ._errors import (BadHandleError, BufferSizeError, BusyError, CancelledError, DTypeError,
@@ -36,12 +39,15 @@ from ._errors import (BadHandleError, BufferSizeError, BusyError, CancelledError
                       NullPointerError, OutOfMemoryError, StateError, SwiftMLPError,
                       SwiftMLPIOError, TooLargeError)
 from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
-                   MAX_SIZES, blas_info, library_path, status_string, version, version_number)
+                   MAX_SIZES, MAX_THREADS, blas_info, get_num_threads, library_path,
+                   set_num_threads, status_string, version, version_number)
 from ._optim import SGD, Adam, AdamW, EarlyStopping, GradientCheck, History
 from .mlp import ACTIVATIONS, INITS, LOSSES, MLP, from_bytes, load
 
-#: Version of these Python bindings (equal to the C ABI version they target).
-__version__ = "0.4.0"
+from ._threadpool import register as _register_threadpool
+from ._version import __version__  # include/swiftmlp.h's, the one place it is written
+
+_register_threadpool()
 
 # Aliases with the C names of the limits.
 SWIFTMLP_MAX_SIZES = MAX_SIZES
@@ -54,6 +60,7 @@ __all__ = [
     "GradientCheck",
     "ACTIVATIONS", "LOSSES", "INITS",
     "version", "version_number", "status_string", "library_path", "blas_info", "__version__",
+    "get_num_threads", "set_num_threads", "MAX_THREADS",
     "EXPECTED_VERSION_NUMBER",
     "MAX_SIZES", "MAX_LAYER_SIZE", "MAX_PARAMS", "MAX_BATCH_ELEMENTS",
     "SWIFTMLP_MAX_SIZES", "SWIFTMLP_MAX_LAYER_SIZE", "SWIFTMLP_MAX_PARAMS",

@@ -41,17 +41,15 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import operator
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int64,
                     c_size_t, c_uint, c_uint32, c_uint64, c_void_p)
 
 from . import _errors
+from ._version import VERSION_MAJOR, VERSION_MINOR, VERSION_PATCH
 
 # ---- Constants mirrored from include/swiftmlp.h ------------------------------
-
-VERSION_MAJOR = 0
-VERSION_MINOR = 4
-VERSION_PATCH = 0
 #: The ABI version this wrapper was written against (SWIFTMLP_VERSION_NUMBER).
 EXPECTED_VERSION_NUMBER = VERSION_MAJOR * 10000 + VERSION_MINOR * 100 + VERSION_PATCH
 
@@ -59,6 +57,7 @@ MAX_SIZES = 1025
 MAX_LAYER_SIZE = 16777216
 MAX_PARAMS = 268435456
 MAX_BATCH_ELEMENTS = 268435456
+MAX_THREADS = 64
 
 FLOAT32 = 1
 FLOAT64 = 2
@@ -79,11 +78,12 @@ SAVE_DEFAULT, SAVE_OPTIMIZER_STATE = 0, 1
 SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
 
 ENV_VAR = "SWIFTMLP_LIBRARY"
-_SONAME = "libswiftmlp.so.0"
+_SONAME = f"libswiftmlp.so.{VERSION_MAJOR}"
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-# python-bindings/swiftmlp -> python-bindings -> repository root
+# python-bindings/swiftmlp -> python-bindings -> repository root (in a checkout)
 _REPO_ROOT = os.path.dirname(os.path.dirname(_PACKAGE_DIR))
+_IN_CHECKOUT = os.path.isfile(os.path.join(_REPO_ROOT, "Package.swift"))
 
 
 def candidate_paths() -> list[tuple[str, str]]:
@@ -97,10 +97,12 @@ def candidate_paths() -> list[tuple[str, str]]:
         found.extend(("package directory", p) for p in in_package)
     else:
         found.append(("package directory", os.path.join(_PACKAGE_DIR, "libswiftmlp.so*")))
-    # SwiftPM's build first: CMake only copies it, so it is never older.
-    found.append(("SwiftPM build tree",
-                  os.path.join(_REPO_ROOT, ".build", "release", "libswiftmlp.so")))
-    found.append(("CMake build tree", os.path.join(_REPO_ROOT, "build", "lib", "libswiftmlp.so")))
+    if _IN_CHECKOUT:
+        # SwiftPM's build first: CMake only copies it, so it is never older.
+        found.append(("SwiftPM build tree",
+                      os.path.join(_REPO_ROOT, ".build", "release", "libswiftmlp.so")))
+        found.append(("CMake build tree",
+                      os.path.join(_REPO_ROOT, "build", "lib", "libswiftmlp.so")))
     found.append(("dynamic loader search", _SONAME))
     return found
 
@@ -225,6 +227,8 @@ _SIGNATURES = {
     "swiftmlp_status_string": (c_char_p, [c_int]),
     "swiftmlp_last_error": (c_char_p, []),
     "swiftmlp_blas_info": (c_char_p, []),
+    "swiftmlp_get_num_threads": (c_size_t, []),
+    "swiftmlp_set_num_threads": (_Status, [c_size_t]),
     # ---- Lifecycle
     "swiftmlp_create": (_Status, [POINTER(c_size_t), c_size_t, c_int, c_uint64,
                                   POINTER(c_void_p)]),
@@ -367,8 +371,9 @@ def load_library():
     explicit = os.environ.get(ENV_VAR)
     hint = (f"${ENV_VAR} is set, so no other location was searched; fix or unset it."
             if explicit else
-            f"Build it with `swift build -c release --product swiftmlp` in the repository "
-            f"root, or set ${ENV_VAR} to the path of libswiftmlp.so.")
+            f"Install a wheel that carries it (bash scripts/wheel.sh), build it with "
+            f"`swift build -c release --product swiftmlp` in the repository root, or set "
+            f"${ENV_VAR} to the path of libswiftmlp.so.")
     raise ImportError("swiftmlp: could not load libswiftmlp. Tried:\n"
                       + "\n".join(failures) + "\n" + hint)
 
@@ -423,6 +428,29 @@ def version_number() -> int:
 def blas_info() -> str:
     """How the library multiplies matrices: its private OpenBLAS copy's
     version and kernels ("core"), and the threads a large product is split
-    over (set with the environment variable SWIFTMLP_NUM_THREADS before the
-    first product; see swiftmlp_blas_info in include/swiftmlp.h)."""
+    over (see swiftmlp_blas_info in include/swiftmlp.h)."""
     return lib.swiftmlp_blas_info().decode("utf-8", "replace")
+
+
+def get_num_threads() -> int:
+    """The threads a matrix product may use, the calling thread included
+    (swiftmlp_get_num_threads): by default $SWIFTMLP_NUM_THREADS, else the
+    CPUs this process may use, at most 8.  threadpoolctl sees it too."""
+    return int(lib.swiftmlp_get_num_threads())
+
+
+def set_num_threads(threads: int) -> None:
+    """Let matrix products use `threads` threads (1 to MAX_THREADS), for the
+    whole process (swiftmlp_set_num_threads).  threadpoolctl's
+    threadpool_limits() does the same through the registered controller."""
+    try:
+        count = operator.index(threads)
+    except TypeError:
+        count = None
+    if count is None or isinstance(threads, bool):
+        raise_error(_errors.InvalidArgumentError,
+                    f"threads must be an integer, got {type(threads).__name__}")
+    if not 0 <= count <= SIZE_MAX:  # not a size_t; the library checks the range
+        raise_error(_errors.InvalidArgumentError,
+                    f"threads must be 1 to {MAX_THREADS}, got {count}")
+    lib.swiftmlp_set_num_threads(count)

@@ -2,6 +2,7 @@
 
 import copy
 import gc
+import os
 import pickle
 import re
 import threading
@@ -12,10 +13,23 @@ import pytest
 import swiftmlp
 
 
+def _header_version():
+    """(MAJOR, MINOR, PATCH) read here from include/swiftmlp.h, independently of the package."""
+    header = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "include", "swiftmlp.h")
+    with open(header) as fh:
+        text = fh.read()
+    return tuple(int(re.search(rf"#define SWIFTMLP_VERSION_{part} (\d+)\n", text).group(1))
+                 for part in ("MAJOR", "MINOR", "PATCH"))
+
+
 def test_module_metadata():
-    assert swiftmlp.__version__ == "0.4.0"
-    assert swiftmlp.version() == "0.4.0"
-    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == 400
+    major, minor, patch = _header_version()
+    text = f"{major}.{minor}.{patch}"
+    assert swiftmlp.__version__ == text
+    assert swiftmlp.version() == text
+    assert swiftmlp.version_number() == swiftmlp.EXPECTED_VERSION_NUMBER == \
+        major * 10000 + minor * 100 + patch
     assert swiftmlp.MAX_SIZES == swiftmlp.SWIFTMLP_MAX_SIZES == 1025
     assert swiftmlp.MAX_LAYER_SIZE == 2 ** 24
     assert swiftmlp.MAX_PARAMS == swiftmlp.MAX_BATCH_ELEMENTS == 2 ** 28
@@ -289,13 +303,15 @@ def test_every_header_function_is_declared_with_matching_types():
     with open(header) as fh:
         text = re.sub(r"/\*.*?\*/", "", fh.read(), flags=re.S)
     prototypes = re.findall(
-        r"^(swiftmlp_status|unsigned|const char \*|void)\s*(swiftmlp_\w+)\s*\(([^;{]*?)\)\s*;",
+        r"^(swiftmlp_status|unsigned|size_t|const char \*|void)\s*(swiftmlp_\w+)\s*\(([^;{]*?)\)\s*;",
         text, flags=re.S | re.M)
     # 38 functions in 0.3.0 before model files; + train_step, save_size,
-    # save_buffer, save_file, load_buffer, load_file; + blas_info in 0.4.0.
-    assert len(prototypes) == 45, prototypes
+    # save_buffer, save_file, load_buffer, load_file; + blas_info in 0.4.0;
+    # + get_num_threads, set_num_threads in 0.5.0.
+    assert len(prototypes) == 47, prototypes
     assert {name for _, name, _ in prototypes} == set(_lib._SIGNATURES)
     expected_restype = {"swiftmlp_status": ctypes.c_int, "unsigned": ctypes.c_uint,
+                        "size_t": ctypes.c_size_t,
                         "const char *": ctypes.c_char_p, "void": None}
     for ret, name, params in prototypes:
         params = params.strip()

@@ -49,27 +49,34 @@ def test_nonexistent_explicit_path_lists_it_and_does_not_fall_back(tmp_path):
     assert "SWIFTMLP_LIBRARY" in proc.stdout
 
 
-def test_every_tried_path_is_listed_when_nothing_is_found(tmp_path):
-    # A copy of the package outside the repository (and without a library in
-    # it): no build tree next to it, so every candidate fails.
-    copy_root = tmp_path / "elsewhere" / "python-bindings"
-    shutil.copytree(PACKAGE_DIR, copy_root / "swiftmlp",
-                    ignore=shutil.ignore_patterns("__pycache__", "libswiftmlp.so*"))
+@pytest.mark.parametrize("layout", ["installed", "checkout"])
+def test_every_tried_path_is_listed_when_nothing_is_found(tmp_path, layout):
+    # A copy of the package without a library in it, either installed (its
+    # own copy of the header, as a wheel carries it) or in a checkout (a
+    # Package.swift and include/swiftmlp.h above it, no build trees): every
+    # candidate fails, and the build trees are searched in a checkout only.
     repo_root = tmp_path / "elsewhere"
+    copy_root = repo_root / "python-bindings"
+    _package_copy(copy_root, with_header=layout == "installed")
+    if layout == "checkout":
+        (repo_root / "include").mkdir()
+        shutil.copy(HEADER, repo_root / "include" / "swiftmlp.h")
+        (repo_root / "Package.swift").write_text("// a checkout\n")
     proc = run_python(IMPORT_AND_PRINT_ERROR, str(copy_root), {"LD_LIBRARY_PATH": ""})
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "IMPORT-ERROR" in out, out
-    expected = [
-        os.path.join(str(copy_root / "swiftmlp"), "libswiftmlp.so*"),
-        os.path.join(str(repo_root), ".build", "release", "libswiftmlp.so"),
-        os.path.join(str(repo_root), "build", "lib", "libswiftmlp.so"),
-        "libswiftmlp.so.0",
-    ]
+    build_trees = [os.path.join(str(repo_root), ".build", "release", "libswiftmlp.so"),
+                   os.path.join(str(repo_root), "build", "lib", "libswiftmlp.so")]
+    expected = [os.path.join(str(copy_root / "swiftmlp"), "libswiftmlp.so*"),
+                *(build_trees if layout == "checkout" else []),
+                "libswiftmlp.so.0"]
     positions = [out.find(p) for p in expected]
     assert all(p >= 0 for p in positions), (expected, out)
     assert positions == sorted(positions), "paths are listed in search order"
-    assert "swift build -c release" in out
+    if layout == "installed":
+        assert not any(p in out for p in build_trees), out
+    assert "swift build -c release" in out and "scripts/wheel.sh" in out
 
 
 def test_explicit_path_to_the_real_library_is_used(tmp_path):
@@ -79,10 +86,21 @@ def test_explicit_path_to_the_real_library_is_used(tmp_path):
     assert proc.stdout.strip() == f"LOADED {swiftmlp.library_path}"
 
 
+HEADER = os.path.join(os.path.dirname(BINDINGS_DIR), "include", "swiftmlp.h")
+
+
+def _package_copy(root, with_header=True):
+    """The package copied to root/swiftmlp without its library, with the
+    header copy an installed package carries (or without)."""
+    shutil.copytree(PACKAGE_DIR, root / "swiftmlp",
+                    ignore=shutil.ignore_patterns("__pycache__", "libswiftmlp.so*", "swiftmlp.h"))
+    if with_header:
+        shutil.copy(HEADER, root / "swiftmlp" / "swiftmlp.h")
+
+
 def test_library_in_package_directory_is_found(tmp_path):
     copy_root = tmp_path / "pkg"
-    shutil.copytree(PACKAGE_DIR, copy_root / "swiftmlp",
-                    ignore=shutil.ignore_patterns("__pycache__", "libswiftmlp.so*"))
+    _package_copy(copy_root)
     target = copy_root / "swiftmlp" / "libswiftmlp.so"
     shutil.copy(os.path.realpath(swiftmlp.library_path), target)
     proc = run_python(IMPORT_AND_PRINT_ERROR, str(copy_root), {})
@@ -146,9 +164,9 @@ PATCH_TEXT = f"{PATCH // 10000}.{PATCH // 100 % 100}.{PATCH % 100}"
 
 
 def test_patch_release_is_accepted_if_complete(tmp_path):
-    # 0.4.7 with every symbol: accepted (0.x: major.minor must match).
+    # MAJOR.MINOR.7 with every symbol: accepted (0.x: major.minor must match).
     from swiftmlp import _lib
-    assert PATCH_TEXT == "0.4.7"
+    assert PATCH != EXPECTED and PATCH // 100 == EXPECTED // 100
     lib = _fake_library(tmp_path, "patch", PATCH, PATCH_TEXT,
                         sorted(set(_lib._SIGNATURES) - INFO))
     proc = run_python(IMPORT_AND_PRINT_ERROR, BINDINGS_DIR, {"SWIFTMLP_LIBRARY": str(lib)})
@@ -168,7 +186,8 @@ def test_library_missing_a_symbol_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("missing", ["swiftmlp_train_step", "swiftmlp_save_file",
-                                     "swiftmlp_load_buffer", "swiftmlp_blas_info"])
+                                     "swiftmlp_load_buffer", "swiftmlp_blas_info",
+                                     "swiftmlp_set_num_threads"])
 def test_library_of_the_right_version_missing_a_new_function_is_reported(tmp_path, missing):
     # A build of this version without one of the newer functions: the
     # import fails naming that symbol, not later at the first call.

@@ -35,10 +35,18 @@ bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k);
 void smlp_transpose_f32(const float *src, size_t lds, float *dst, size_t n, size_t k);
 void smlp_transpose_f64(const double *src, size_t lds, double *dst, size_t n, size_t k);
 
-/* Threads a product may use: with the private OpenBLAS copy,
- * SWIFTMLP_NUM_THREADS if set to 1..64, else the CPUs this process may run on
- * (at most 8); 1 with a shared OpenBLAS, which threads itself. Read once. */
+/* Threads a product may use: with the private OpenBLAS copy, the count
+ * smlp_blas_set_threads set, else SWIFTMLP_NUM_THREADS if set to 1..64
+ * (read once), else the CPUs this process may run on (at most 8); 1 with a
+ * shared OpenBLAS, which threads itself. */
 int smlp_blas_threads(void);
+
+/* swiftmlp_get_num_threads / swiftmlp_set_num_threads: the threads products
+ * may use (the private copy: smlp_blas_threads; a shared OpenBLAS: its own
+ * count) and setting them (1..64; false, changing nothing, out of range or
+ * when a worker thread cannot be started). Thread-safe. */
+int smlp_blas_get_threads(void);
+bool smlp_blas_set_threads(int count);
 
 /* Products with at least this many multiply-adds (m*n*k) are split. */
 double smlp_gemm_parallel_min(void);

@@ -11,6 +11,9 @@ void smlp_error_clear(void);
 /* This thread's message; never NULL. */
 const char *smlp_error_get(void);
 
+/* SWIFTMLP_VERSION_STRING of include/swiftmlp.h, as static text. */
+const char *smlp_version_string(void);
+
 /* The lock guarding the registry of live handles (C11 atomics with acquire/
  * release ordering, so that ThreadSanitizer sees it). Never held across
  * anything but the registry's own operations. */

@@ -1,0 +1,248 @@
+/*
+ * test_num_threads.c — swiftmlp_get_num_threads / swiftmlp_set_num_threads:
+ * the default (SWIFTMLP_NUM_THREADS as ctest sets it), every accepted and
+ * refused count, workers beyond the count really idle (their CPU time in
+ * /proc stops growing), the same result bits for every count, and counts
+ * changed while another thread trains.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <time.h>
+
+/* A network whose products (64 x 512 x 256 multiply-adds and more) are
+ * split over the workers. */
+static const size_t wide[] = {256, 512, 256};
+enum { BATCH = 64 };
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+enum { MAX_WORKERS = 64 };
+
+/* Clock ticks (user + system) of each of this process's "swiftmlp-blas"
+ * threads, by thread id; returns how many there are. */
+static int worker_ticks(long tids[MAX_WORKERS], long ticks[MAX_WORKERS])
+{
+    int count = 0;
+    DIR *dir = opendir("/proc/self/task");
+    assert_non_null(dir);
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && count < MAX_WORKERS) {
+        if (entry->d_name[0] == '.') continue;
+        char path[64], comm[32] = "", line[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue; /* the thread ended */
+        if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
+        fclose(f);
+        if (strncmp(comm, "swiftmlp-blas", 13) != 0) continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", entry->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(line, sizeof line, f)) {
+            /* After the ")" that ends the name: state (field 3) ... utime
+             * (14), stime (15). */
+            const char *p = strrchr(line, ')');
+            long utime = 0, stime = 0;
+            if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) == 2) {
+                tids[count] = strtol(entry->d_name, NULL, 10);
+                ticks[count++] = utime + stime;
+            }
+        }
+        fclose(f);
+    }
+    closedir(dir);
+    return count;
+}
+
+/* The wide network, trained with Adam (whose step is split too). */
+static swiftmlp_net *new_wide(uint64_t seed)
+{
+    swiftmlp_net *net = create_net(wide, 3, SWIFTMLP_FLOAT64, seed);
+    swiftmlp_optimizer adam;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &adam));
+    assert_ok(swiftmlp_set_optimizer(net, &adam));
+    return net;
+}
+
+static void train(swiftmlp_net *net, int steps)
+{
+    static double x[BATCH * 256], y[BATCH * 256];
+    uint64_t state = 7;
+    for (size_t i = 0; i < BATCH * 256; i++) {
+        x[i] = rand_uniform(&state, -1, 1);
+        y[i] = rand_uniform(&state, 0, 1);
+    }
+    double loss;
+    for (int s = 0; s < steps; s++)
+        assert_ok(swiftmlp_train_step(net, SWIFTMLP_FLOAT64, x, BATCH * 256, y, BATCH * 256, BATCH, &loss));
+}
+
+/* Trains for about `seconds`; returns the clock ticks the workers used
+ * meanwhile, all but the busiest one's in *rest, and the workers' count in
+ * *workers. */
+static long worker_ticks_while_training(double seconds, long *rest, int *workers)
+{
+    long tids[MAX_WORKERS], before[MAX_WORKERS], tids_after[MAX_WORKERS], after[MAX_WORKERS];
+    swiftmlp_net *net = new_wide(1);
+    int n = worker_ticks(tids, before);
+    double end = now_seconds() + seconds;
+    while (now_seconds() < end) train(net, 1);
+    int m = worker_ticks(tids_after, after);
+    swiftmlp_free(net);
+    assert_int_equal(m, n); /* workers never end while the library is loaded */
+    long total = 0, busiest = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+            if (tids_after[i] == tids[j]) {
+                long used = after[i] - before[j];
+                total += used;
+                if (used > busiest) busiest = used;
+            }
+    *rest = total - busiest;
+    *workers = n;
+    return total;
+}
+
+static void test_default_count_is_the_environment_variable(void **state)
+{
+    (void)state;
+    const char *expect = getenv("SWIFTMLP_TEST_EXPECT_THREADS");
+    size_t count = swiftmlp_get_num_threads();
+    assert_true(count >= 1 && count <= SWIFTMLP_MAX_THREADS);
+    if (expect) assert_int_equal(count, strtoul(expect, NULL, 10));
+}
+
+static void test_every_count_from_1_to_max_is_set_and_reported(void **state)
+{
+    (void)state;
+    const size_t counts[] = {1, 2, 3, SWIFTMLP_MAX_THREADS, 5, 2};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        assert_ok(swiftmlp_set_num_threads(counts[i]));
+        assert_last_error_empty();
+        assert_int_equal(swiftmlp_get_num_threads(), counts[i]);
+        char want[64];
+        snprintf(want, sizeof want, ", %zu thread%s for products", counts[i], counts[i] == 1 ? "" : "s");
+        if (!strstr(swiftmlp_blas_info(), want))
+            fail_msg("swiftmlp_blas_info() = \"%s\", expected \"%s\"", swiftmlp_blas_info(), want);
+    }
+}
+
+static void test_out_of_range_counts_are_refused_and_change_nothing(void **state)
+{
+    (void)state;
+    assert_ok(swiftmlp_set_num_threads(3));
+    const size_t bad[] = {0, SWIFTMLP_MAX_THREADS + 1, (size_t)1 << 31, (size_t)1 << 32,
+                          ((size_t)1 << 63) - 1, (size_t)1 << 63, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_status(swiftmlp_set_num_threads(bad[i]), SWIFTMLP_ERR_INVALID_ARGUMENT);
+        char want[64];
+        snprintf(want, sizeof want, "got %zu", bad[i]);
+        if (!strstr(swiftmlp_last_error(), want))
+            fail_msg("last_error \"%s\" does not name the value (%s)", swiftmlp_last_error(), want);
+        assert_int_equal(swiftmlp_get_num_threads(), 3);
+    }
+}
+
+/* Workers beyond the count sleep: with 8 threads set once (7 workers) and
+ * then 2, only one worker takes CPU time while large products run (the
+ * others a tick or two, waking to see the change); with 8, they do. */
+static void test_workers_beyond_the_count_stay_idle(void **state)
+{
+    (void)state;
+    int workers;
+    long rest_at_8, rest_at_2;
+    assert_ok(swiftmlp_set_num_threads(8));
+    long at_8 = worker_ticks_while_training(0.5, &rest_at_8, &workers);
+    assert_int_equal(workers, 7);
+    assert_ok(swiftmlp_set_num_threads(2));
+    long at_2 = worker_ticks_while_training(0.5, &rest_at_2, &workers);
+    print_message("workers' clock ticks: %ld with 8 threads, %ld with 2 (%ld outside the busiest worker)\n",
+                  at_8, at_2, rest_at_2);
+    if (!(at_8 >= 5 && rest_at_2 <= 3))
+        fail_msg("the 7 workers used %ld ticks with 8 threads; with 2, %ld (%ld outside the busiest one)",
+                 at_8, at_2, rest_at_2);
+}
+
+/* Splitting never changes the arithmetic: every count gives the same bits. */
+static void test_results_are_the_same_bits_for_every_count(void **state)
+{
+    (void)state;
+    const size_t counts[] = {1, 2, 4};
+    snapshot reference = {NULL, 0};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        assert_ok(swiftmlp_set_num_threads(counts[c]));
+        swiftmlp_net *net = new_wide(11);
+        train(net, 3);
+        snapshot s = snapshot_params(net);
+        swiftmlp_free(net);
+        if (!reference.data) {
+            reference = s;
+            continue;
+        }
+        if (s.bytes != reference.bytes || memcmp(s.data, reference.data, s.bytes) != 0)
+            fail_msg("parameters after 3 steps with %zu threads differ from those with 1", counts[c]);
+        snapshot_free(&s);
+    }
+    snapshot_free(&reference);
+}
+
+static _Atomic int training_done;
+
+static void *toggle_counts(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; !training_done; i++) {
+        if (swiftmlp_set_num_threads(1 + i % 4) != SWIFTMLP_OK) return (void *)1;
+        struct timespec pause = {0, 200000};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+/* Changing the count while another thread trains: every step succeeds and
+ * the parameters are those of an undisturbed run. */
+static void test_counts_change_while_another_thread_trains(void **state)
+{
+    (void)state;
+    assert_ok(swiftmlp_set_num_threads(2));
+    swiftmlp_net *quiet = new_wide(5);
+    train(quiet, 10);
+    snapshot expected = snapshot_params(quiet);
+    swiftmlp_free(quiet);
+
+    swiftmlp_net *net = new_wide(5);
+    training_done = 0;
+    pthread_t toggler;
+    assert_int_equal(pthread_create(&toggler, NULL, toggle_counts, NULL), 0);
+    train(net, 10);
+    training_done = 1;
+    void *result;
+    assert_int_equal(pthread_join(toggler, &result), 0);
+    assert_null(result);
+    snapshot got = snapshot_params(net);
+    assert_same_snapshot(expected, got, "parameters");
+    snapshot_free(&got);
+    snapshot_free(&expected);
+    swiftmlp_free(net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_count_is_the_environment_variable),
+        cmocka_unit_test(test_workers_beyond_the_count_stay_idle), /* before 64 threads exist */
+        cmocka_unit_test(test_every_count_from_1_to_max_is_set_and_reported),
+        cmocka_unit_test(test_out_of_range_counts_are_refused_and_change_nothing),
+        cmocka_unit_test(test_results_are_the_same_bits_for_every_count),
+        cmocka_unit_test(test_counts_change_while_another_thread_trains),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
