@@ -26,6 +26,11 @@ ctest --test-dir build --output-on-failure
 echo "== Python tests (pytest)"
 python3 -m pytest python-bindings/tests -q
 
+# The wheel and the sdist as a user installs them: a fresh venv, run from
+# outside the checkout.
+echo "== Python package: wheel and sdist in a fresh venv (scripts/test-wheel.sh)"
+bash scripts/test-wheel.sh
+
 # The benchmark works: every peer runs and computes the same parameters
 # (bench/README.md). Exit 1 on a failed correctness check, never on speed.
 echo "== Benchmark smoke run (bash bench/run.sh --smoke)"

@@ -2,9 +2,9 @@
 is written (the C library, CMake, pkg-config and the package metadata read
 the same three lines).
 
-A wheel or source build carries a copy of the header as swiftmlp/swiftmlp.h;
-a checkout (PYTHONPATH=python-bindings) reads include/swiftmlp.h.  setup.py
-uses read_version() too.
+An installed package carries a copy of the header as swiftmlp/swiftmlp.h; a
+checkout (PYTHONPATH=python-bindings) reads include/swiftmlp.h, an unpacked
+source distribution native/include/swiftmlp.h (setup.py runs this file).
 """
 
 from __future__ import annotations
@@ -13,18 +13,21 @@ import os
 import re
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_CHECKOUT_HEADER = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)),
-                                "include", "swiftmlp.h")
+_BINDINGS_DIR = os.path.dirname(_PACKAGE_DIR)
+_HEADERS = [
+    ("an installed package", os.path.join(_PACKAGE_DIR, "swiftmlp.h")),
+    ("a checkout", os.path.join(os.path.dirname(_BINDINGS_DIR), "include", "swiftmlp.h")),
+    ("a source distribution", os.path.join(_BINDINGS_DIR, "native", "include", "swiftmlp.h")),
+]
 
 
 def header_path() -> str:
-    """The header this package was built from: its own copy, else the checkout's."""
-    for path in (os.path.join(_PACKAGE_DIR, "swiftmlp.h"), _CHECKOUT_HEADER):
+    """The header this package belongs with (the first of _HEADERS that exists)."""
+    for _, path in _HEADERS:
         if os.path.isfile(path):
             return path
-    raise ImportError("swiftmlp: cannot find its header to read the version: tried "
-                      f"{os.path.join(_PACKAGE_DIR, 'swiftmlp.h')} (an installed package) "
-                      f"and {_CHECKOUT_HEADER} (a checkout)")
+    tried = "; ".join(f"{path} ({where})" for where, path in _HEADERS)
+    raise ImportError(f"swiftmlp: cannot find its header to read the version: tried {tried}")
 
 
 def read_version(path: str) -> tuple[int, int, int]:
