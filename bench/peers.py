@@ -130,7 +130,7 @@ def peer_swiftmlp_py(spec, three_calls=False):
     net = swiftmlp.MLP(sizes, dtype=dt, seed=0)
 
     def prepare(lr):
-        net.set_params(p0)
+        net.set_flat_params(p0)
         net.optimizer = swiftmlp.SGD(lr=lr)
 
     if three_calls:
@@ -145,11 +145,11 @@ def peer_swiftmlp_py(spec, three_calls=False):
     prepare(spec["check_lr"])
     for _ in range(spec["check_steps"]):
         step()
-    np.asarray(net.get_params(), dtype=dt).tofile(spec["check_out"])
+    np.asarray(net.get_flat_params(), dtype=dt).tofile(spec["check_out"])
 
     prepare(spec["lr"])
     out = run_timing(step, spec)
-    out["finite"] = bool(np.isfinite(net.get_params()).all())
+    out["finite"] = bool(np.isfinite(net.get_flat_params()).all())
     out["swiftmlp"] = {"version": swiftmlp.version(), "library": str(swiftmlp.library_path)}
     net.close()
     return out
@@ -335,14 +335,14 @@ def peer_fit_swiftmlp(spec):
     net = swiftmlp.MLP(sizes, dtype=dt, seed=0)
     times = []
     for r in range(spec["repeats"] + 1):       # the first fit is a warm-up
-        net.set_params(p0)
+        net.set_flat_params(p0)
         t = time.perf_counter()
         net.fit(x, y, epochs=spec["epochs"], batch_size=spec["batch"],
                 optimizer=swiftmlp.SGD(lr=spec["lr"]), shuffle=False)
         el = time.perf_counter() - t
         if r:
             times.append(el)
-    params = np.asarray(net.get_params())
+    params = np.asarray(net.get_flat_params())
     params.astype(dt).tofile(spec["check_out"])
     net.close()
     return _fit_result(times, params, x, labels, sizes, dt)

@@ -273,7 +273,7 @@ class GradientCheck:
     """The worst parameter of a gradient check (swiftmlp_gradcheck).
 
     max_rel_error: max_i |a_i - n_i| / max(|a_i|, |n_i|, 1e-6 * max_k |a_k|)
-    index:         flat parameter index (get_params() layout) of that parameter
+    index:         flat parameter index (get_flat_params() layout) of that parameter
     analytic:      a_i, the backward gradient (computed in float64)
     numeric:       n_i, the finite-difference gradient (Richardson-extrapolated
                    central differences, see MLP.gradient_check_details)

@@ -314,11 +314,11 @@ class MLP:
       arguments prepared by that first call.
 
     Every array read from the network (``weights[i]``, ``biases[i]``,
-    ``weight_grads[i]``, ``bias_grads[i]``, ``get_params()``,
-    ``get_grads()``, the arrays of ``inspect()``) is a fresh READ-ONLY copy,
+    ``weight_grads[i]``, ``bias_grads[i]``, ``get_flat_params()``,
+    ``get_flat_grads()``, the arrays of ``inspect()``) is a fresh READ-ONLY copy,
     so an in-place write such as ``net.weights[0][0, 0] = 1.0`` raises
     instead of being silently lost; write with ``net.weights[0] = W`` or
-    ``set_params()`` (``.copy()`` gives a writable array).  ``forward()`` and
+    ``set_flat_params()`` (``.copy()`` gives a writable array).  ``forward()`` and
     ``predict()`` return new writable arrays owned by the caller.
 
     The network holds library memory: release it with ``close()`` (idempotent)
@@ -639,7 +639,7 @@ class MLP:
 
     def layer_offsets(self, layer: int) -> tuple:
         """(w_offset, b_offset): where W_layer and b_layer start in the flat
-        get_params()/get_grads() arrays."""
+        get_flat_params()/get_flat_grads() arrays."""
         layer = _LayerArrays(self, "weights")._index(layer)
         w_off, b_off = c_size_t(), c_size_t()
         with self._lock:
@@ -1335,7 +1335,7 @@ class MLP:
         layer = _LayerArrays(self, "weights")._index(layer)
         self._set_layer(layer, w=weights, b=biases)
 
-    def get_params(self) -> np.ndarray:
+    def get_flat_params(self) -> np.ndarray:
         """All parameters as a read-only flat array of param_count elements, in
         the documented layout: for each layer W (row-major) then b."""
         out = np.empty(self._param_count, dtype=self._dtype)
@@ -1343,9 +1343,9 @@ class MLP:
             lib.swiftmlp_get_params(self._h(), self._code, self._ptr(out), out.size)
         return _readonly(out)
 
-    def set_params(self, flat) -> None:
+    def set_flat_params(self, flat) -> None:
         """Replace all parameters from a 1-D array of exactly param_count
-        elements (layout of get_params()).  Non-finite values raise
+        elements (layout of get_flat_params()).  Non-finite values raise
         NonFiniteError and change nothing."""
         flat = self._as_input(flat, "params", ndim=1)
         if flat.size != self._param_count:
@@ -1356,7 +1356,7 @@ class MLP:
             lib.swiftmlp_set_params(self._h(), self._code, self._ptr(flat), flat.size)
             self._fwd_batch = None
 
-    def get_grads(self) -> np.ndarray:
+    def get_flat_grads(self) -> np.ndarray:
         """The gradients of the last backward() as a read-only flat array, in
         the parameter layout."""
         out = np.empty(self._param_count, dtype=self._dtype)
@@ -1483,7 +1483,7 @@ def _from_model_bytes(data: bytes) -> MLP:
 def _restore(sizes, dtype, seed, params, config=None, optimizer=None):
     # Unpickles MLPs pickled by swiftmlp 0.2/0.3.0 before model files existed.
     net = MLP(sizes, dtype=dtype, seed=seed, **(config or {}))
-    net.set_params(params)
+    net.set_flat_params(params)
     if optimizer is not None:
         net.optimizer = optimizer
     return net

@@ -264,7 +264,7 @@ def splitmix64_init(sizes, seed, init="uniform"):
     uniform: W and b = (2u - 1)/sqrt(N_in);
     glorot:  W = (2u - 1) sqrt(6/(N_in + N_out)), b = 0 (no draws);
     he:      W = (2u - 1) sqrt(6/N_in), b = 0 (no draws).
-    Returns the flat float64 parameters (layout of get_params())."""
+    Returns the flat float64 parameters (layout of get_flat_params())."""
     mask = (1 << 64) - 1
     state = seed & mask
 

@@ -63,14 +63,14 @@ def test_shapes_and_properties():
         assert isinstance(loss, float) and loss > 0
         assert [g.shape for g in net.weight_grads] == [(256, 784), (10, 256)]
         assert [g.shape for g in net.bias_grads] == [(256,), (10,)]
-        assert net.get_params().shape == net.get_grads().shape == (net.param_count,)
+        assert net.get_flat_params().shape == net.get_flat_grads().shape == (net.param_count,)
         assert "784" in repr(net) and "float64" in repr(net)
     assert "closed" in repr(net)
 
 
 def test_flat_layout_matches_layers():
     with swiftmlp.MLP([4, 3, 2, 5], seed=3) as net:
-        flat = net.get_params()
+        flat = net.get_flat_params()
         pos = 0
         for l, (w, b) in enumerate(zip(net.weights, net.biases)):
             assert net.layer_offsets(l) == (pos, pos + w.size)
@@ -86,8 +86,8 @@ def test_set_params_and_layer_writes_round_trip():
     rng = np.random.default_rng(1)
     with swiftmlp.MLP([3, 4, 2]) as net:
         p = rng.normal(size=net.param_count)
-        net.set_params(p)
-        np.testing.assert_array_equal(net.get_params(), p)
+        net.set_flat_params(p)
+        np.testing.assert_array_equal(net.get_flat_params(), p)
         w = rng.normal(size=(4, 3))
         b_before = net.biases[0]
         net.weights[0] = w
@@ -109,16 +109,16 @@ def test_set_params_and_layer_writes_round_trip():
 def test_same_seed_same_params_other_seed_different():
     with swiftmlp.MLP([5, 4, 3], seed=11) as a, swiftmlp.MLP([5, 4, 3], seed=11) as b, \
             swiftmlp.MLP([5, 4, 3], seed=12) as c:
-        np.testing.assert_array_equal(a.get_params(), b.get_params())
-        assert not np.array_equal(a.get_params(), c.get_params())
+        np.testing.assert_array_equal(a.get_flat_params(), b.get_flat_params())
+        assert not np.array_equal(a.get_flat_params(), c.get_flat_params())
     with swiftmlp.MLP([5, 4, 3], dtype="float32", seed=11) as f32:
         with swiftmlp.MLP([5, 4, 3], dtype="float64", seed=11) as f64:
-            np.testing.assert_array_equal(f32.get_params(), f64.get_params().astype(np.float32))
+            np.testing.assert_array_equal(f32.get_flat_params(), f64.get_flat_params().astype(np.float32))
 
 
 def test_seed_none_is_random():
     with swiftmlp.MLP([5, 4], seed=None) as a, swiftmlp.MLP([5, 4], seed=None) as b:
-        assert not np.array_equal(a.get_params(), b.get_params())
+        assert not np.array_equal(a.get_flat_params(), b.get_flat_params())
         assert 0 <= a.seed < 2 ** 64
 
 
@@ -177,9 +177,9 @@ def test_gradients_are_overwritten_not_accumulated():
     with swiftmlp.MLP([3, 4, 2]) as net:
         net.forward(x)
         net.backward(y)
-        first = net.get_grads().copy()
+        first = net.get_flat_grads().copy()
         net.backward(y)  # same forward cache: same gradients, not doubled
-        np.testing.assert_array_equal(net.get_grads(), first)
+        np.testing.assert_array_equal(net.get_flat_grads(), first)
 
 
 def test_train_step_equals_forward_backward_step():
@@ -191,7 +191,7 @@ def test_train_step_equals_forward_backward_step():
         loss_b = b.backward(y)
         b.step(0.7)
         assert loss_a == loss_b
-        np.testing.assert_array_equal(a.get_params(), b.get_params())
+        np.testing.assert_array_equal(a.get_flat_params(), b.get_flat_params())
 
 
 def test_iteration_and_slicing():
@@ -221,16 +221,16 @@ def test_del_releases_without_close():
 def test_pickle_and_deepcopy_copy_parameters():
     rng = np.random.default_rng(5)
     with swiftmlp.MLP([3, 4, 2], dtype="float32", seed=9) as net:
-        net.set_params(rng.normal(size=net.param_count))
+        net.set_flat_params(rng.normal(size=net.param_count))
         for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net), copy.copy(net)):
             with clone:
                 assert clone is not net and clone._handle.value != net._handle.value
                 assert clone.sizes == net.sizes and clone.dtype == net.dtype
-                np.testing.assert_array_equal(clone.get_params(), net.get_params())
+                np.testing.assert_array_equal(clone.get_flat_params(), net.get_flat_params())
                 clone.forward(np.zeros((1, 3)))
                 clone.backward(np.zeros((1, 2)))
                 clone.step(1.0)
-                assert not np.array_equal(clone.get_params(), net.get_params())
+                assert not np.array_equal(clone.get_flat_params(), net.get_flat_params())
 
 
 def test_threads_on_separate_and_shared_networks():
@@ -239,7 +239,7 @@ def test_threads_on_separate_and_shared_networks():
     with swiftmlp.MLP([5, 7, 3], seed=2) as ref:
         for _ in range(20):
             ref.train_step(x, y, 0.5)
-        expected = ref.get_params().copy()
+        expected = ref.get_flat_params().copy()
 
     nets = [swiftmlp.MLP([5, 7, 3], seed=2) for _ in range(4)]
     errors = []
@@ -258,7 +258,7 @@ def test_threads_on_separate_and_shared_networks():
         t.join()
     assert not errors
     for net in nets:
-        np.testing.assert_array_equal(net.get_params(), expected)
+        np.testing.assert_array_equal(net.get_flat_params(), expected)
         net.close()
 
     # One network shared by threads: calls are serialised by the wrapper's lock.
@@ -282,12 +282,12 @@ def test_threads_on_separate_and_shared_networks():
 
 def test_sigmoid_saturation_is_finite():
     with swiftmlp.MLP([1, 1]) as net:
-        net.set_params([1.0, 0.0])
+        net.set_flat_params([1.0, 0.0])
         out = net.forward([[1000.0], [-1000.0], [0.0]])
         assert out[0, 0] == 1.0 and out[1, 0] == 0.0 and out[2, 0] == 0.5
         loss = net.backward([[0.0], [1.0], [0.5]])
         assert np.isfinite(loss)
-        assert np.all(np.isfinite(net.get_grads()))
+        assert np.all(np.isfinite(net.get_flat_grads()))
 
 
 def test_every_header_function_is_declared_with_matching_types():

@@ -83,18 +83,18 @@ def test_step_with_lr_is_plain_sgd_and_leaves_the_optimizer_alone():
             net.train_step(x, y)  # Adam has state now (t = 2)
         a.forward(x)
         a.backward(y)
-        before, grads = a.get_params().copy(), a.get_grads().copy()
+        before, grads = a.get_flat_params().copy(), a.get_flat_grads().copy()
         a.step(lr=0.1)
-        np.testing.assert_array_equal(a.get_params(), before - 0.1 * grads)
+        np.testing.assert_array_equal(a.get_flat_params(), before - 0.1 * grads)
         assert a.optimizer_steps == 2
         # Adam's third step from here equals the third step of an optimizer
         # whose state the plain step never touched.
-        b.set_params(a.get_params())
+        b.set_flat_params(a.get_flat_params())
         for net in (a, b):
             net.forward(x)
             net.backward(y)
             net.step()
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert a.optimizer_steps == b.optimizer_steps == 3
 
 
@@ -106,7 +106,7 @@ def test_plain_sgd_optimizer_equals_step_lr():
         for _ in range(3):
             a.train_step(x, y)      # step() with the optimizer
             b.train_step(x, y, 0.7)  # step(lr)
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert a.optimizer_steps == 3 and b.optimizer_steps == 0
 
 
@@ -121,12 +121,12 @@ def test_reset_and_reassign_give_fresh_state():
         for reset in (a.reset_optimizer, lambda: setattr(a, "optimizer", opt)):
             reset()
             assert a.optimizer_steps == 0 and a.optimizer == opt
-            b.set_params(a.get_params())
+            b.set_flat_params(a.get_flat_params())
             b.optimizer = opt  # fresh
             for _ in range(2):
                 a.train_step(x, y)
                 b.train_step(x, y)
-            assert a.get_params().tobytes() == b.get_params().tobytes()
+            assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
 
 
 # ---- the slides' quantities ---------------------------------------------------------
@@ -188,7 +188,7 @@ def test_pickle_and_deepcopy_keep_configuration_and_optimizer():
                 assert (clone.activations, clone.loss, clone.init, clone.leaky_slope,
                         clone.seed, clone.dtype) == (net.activations, net.loss, net.init,
                                                      net.leaky_slope, net.seed, net.dtype)
-                assert clone.get_params().tobytes() == net.get_params().tobytes()
+                assert clone.get_flat_params().tobytes() == net.get_flat_params().tobytes()
                 assert clone.optimizer == net.optimizer and clone.optimizer_steps == 0
         assert "leaky_relu" in repr(net) and "cross_entropy" in repr(net)
 
@@ -212,7 +212,7 @@ def test_cross_entropy_stays_finite_for_any_finite_logits(dtype, big, targets):
     logsumexp(f) - f_0 = 0 exactly (probability rows: 0.75 * 0 + 0.25 * 2 big
     overflows, so only 'finite or +inf, never NaN' is asked there)."""
     with swiftmlp.MLP([1, 2], dtype=dtype, activations="softmax", loss="cross_entropy") as net:
-        net.set_params([big, -big, 0.0, 0.0])
+        net.set_flat_params([big, -big, 0.0, 0.0])
         y = {"one_hot": np.array([[1.0, 0.0]]), "labels": np.array([0]),
              "probabilities": np.array([[0.75, 0.25]])}[targets]
         net.forward([[1.0]])
@@ -222,7 +222,7 @@ def test_cross_entropy_stays_finite_for_any_finite_logits(dtype, big, targets):
             assert not np.isnan(loss) and not np.isnan(loss_eval)
         else:
             assert loss == 0.0 and loss_eval == 0.0
-        assert np.all(np.isfinite(net.get_grads()))
+        assert np.all(np.isfinite(net.get_flat_grads()))
 
 
 @pytest.mark.parametrize("optimizer", [swiftmlp.Adam, swiftmlp.AdamW])
@@ -233,11 +233,11 @@ def test_float32_adam_first_step_is_lr_to_float32_precision(optimizer):
     few float32 ulps (1e-6 is ~8 ulps).  The float64 network does (checked too)."""
     for dtype in ("float64", "float32"):
         with swiftmlp.MLP([1, 1], dtype=dtype, activations="identity") as net:
-            net.set_params([0.0, 0.0])
+            net.set_flat_params([0.0, 0.0])
             net.optimizer = optimizer(lr=0.5, betas=(0.9, 0.999), eps=1e-12, weight_decay=0.0)
             net.forward([[1.0]])
             net.backward([[-0.5]])  # dL/dW = dL/db = 2 (0 - (-0.5)) = 1
             net.step()
-            moved = -np.asarray(net.get_params(), dtype=np.float64)
+            moved = -np.asarray(net.get_flat_params(), dtype=np.float64)
             np.testing.assert_allclose(moved, 0.5, rtol=1e-6, atol=0,
                                        err_msg=f"{dtype}: the first Adam step moved by {moved}")

@@ -29,16 +29,16 @@ class Primed:
         self.y = rng.uniform(size=(BATCH, SIZES[-1])).astype(dtype)
         self.out = self.net.forward(self.x)
         self.loss = self.net.backward(self.y)
-        self.params = self.net.get_params().copy()
-        self.grads = self.net.get_grads().copy()
+        self.params = self.net.get_flat_params().copy()
+        self.grads = self.net.get_flat_grads().copy()
 
     def check_unchanged(self):
         net = self.net
-        np.testing.assert_array_equal(net.get_params(), self.params)
-        np.testing.assert_array_equal(net.get_grads(), self.grads)
+        np.testing.assert_array_equal(net.get_flat_params(), self.params)
+        np.testing.assert_array_equal(net.get_flat_grads(), self.grads)
         # The forward cache survived: backward works and reproduces the same results.
         assert net.backward(self.y) == self.loss
-        np.testing.assert_array_equal(net.get_grads(), self.grads)
+        np.testing.assert_array_equal(net.get_flat_grads(), self.grads)
         np.testing.assert_array_equal(net.forward(self.x), self.out)
 
 
@@ -225,10 +225,10 @@ def test_learning_rate_not_a_number(primed, lr):
 
 def test_step_before_any_backward():
     with swiftmlp.MLP(SIZES) as net:
-        before = net.get_params().copy()
+        before = net.get_flat_params().copy()
         with pytest.raises(StateError):
             net.step(0.1)
-        np.testing.assert_array_equal(net.get_params(), before)
+        np.testing.assert_array_equal(net.get_flat_params(), before)
 
 
 # ---- parameters -------------------------------------------------------------------
@@ -266,11 +266,11 @@ def test_weights_assignment_non_finite(primed):
 
 def test_set_params_wrong_length(primed):
     with pytest.raises(BufferSizeError):
-        primed.net.set_params(np.zeros(primed.net.param_count - 1))
+        primed.net.set_flat_params(np.zeros(primed.net.param_count - 1))
     with pytest.raises(BufferSizeError):
-        primed.net.set_params(np.zeros(primed.net.param_count + 1))
+        primed.net.set_flat_params(np.zeros(primed.net.param_count + 1))
     with pytest.raises(InvalidArgumentError):
-        primed.net.set_params(np.zeros((1, primed.net.param_count)))
+        primed.net.set_flat_params(np.zeros((1, primed.net.param_count)))
     primed.check_unchanged()
 
 
@@ -279,7 +279,7 @@ def test_set_params_non_finite_writes_nothing(primed):
     p[:] = 0.5
     p[-1] = np.inf
     with pytest.raises(NonFiniteError):
-        primed.net.set_params(p)
+        primed.net.set_flat_params(p)
     primed.check_unchanged()
 
 
@@ -320,7 +320,7 @@ def test_gradients_are_not_assignable(primed):
 def test_gradients_before_any_backward():
     with swiftmlp.MLP(SIZES) as net:
         with pytest.raises(StateError):
-            net.get_grads()
+            net.get_flat_grads()
         with pytest.raises(StateError):
             net.weight_grads[0]
         net.forward(np.zeros((1, SIZES[0])))
@@ -333,9 +333,9 @@ def test_gradients_before_any_backward():
 @pytest.mark.parametrize("read", [
     lambda net: net.weights[0], lambda net: net.biases[1],
     lambda net: net.weight_grads[1], lambda net: net.bias_grads[0],
-    lambda net: net.get_params(), lambda net: net.get_grads(),
+    lambda net: net.get_flat_params(), lambda net: net.get_flat_grads(),
     lambda net: next(iter(net.weights)), lambda net: net.weights[-1:][0],
-], ids=["weights", "biases", "weight_grads", "bias_grads", "get_params", "get_grads",
+], ids=["weights", "biases", "weight_grads", "bias_grads", "get_flat_params", "get_flat_grads",
         "iter", "slice"])
 def test_returned_arrays_are_read_only(primed, read):
     a = read(primed.net)
@@ -362,14 +362,14 @@ def test_in_place_write_to_weights_is_not_silently_lost(primed):
     lambda n: n.weights[0],
     lambda n: n.biases.__setitem__(0, np.zeros(SIZES[1])),
     lambda n: n.bias_grads[0],
-    lambda n: n.get_params(),
-    lambda n: n.set_params(np.zeros(n.param_count)),
-    lambda n: n.get_grads(),
+    lambda n: n.get_flat_params(),
+    lambda n: n.set_flat_params(np.zeros(n.param_count)),
+    lambda n: n.get_flat_grads(),
     lambda n: n.layer_offsets(0),
     lambda n: n.__enter__(),
     lambda n: list(n.weights),
-], ids=["forward", "backward", "step", "weights", "set_biases", "bias_grads", "get_params",
-        "set_params", "get_grads", "layer_offsets", "enter", "iterate"])
+], ids=["forward", "backward", "step", "weights", "set_biases", "bias_grads", "get_flat_params",
+        "set_flat_params", "get_flat_grads", "layer_offsets", "enter", "iterate"])
 def test_use_after_close(use):
     net = swiftmlp.MLP(SIZES)
     net.forward(np.zeros((1, SIZES[0])))

@@ -38,8 +38,8 @@ class Primed:
                 net.train_step(self.x, self.y)
             self.out = net.forward(self.x)
             self.loss = net.backward(self.y)
-        self.params = self.net.get_params().tobytes()
-        self.grads = self.net.get_grads().tobytes()
+        self.params = self.net.get_flat_params().tobytes()
+        self.grads = self.net.get_flat_grads().tobytes()
         self.quantities = self._quantities()
 
     def _quantities(self):
@@ -48,18 +48,18 @@ class Primed:
 
     def check_unchanged(self):
         net = self.net
-        assert net.get_params().tobytes() == self.params
-        assert net.get_grads().tobytes() == self.grads
+        assert net.get_flat_params().tobytes() == self.params
+        assert net.get_flat_grads().tobytes() == self.grads
         assert self._quantities() == self.quantities
         assert net.optimizer == swiftmlp.Adam(lr=0.01, weight_decay=0.001)
         assert net.optimizer_steps == 3
         # The cached batch survived: backward reproduces loss and gradients.
         assert net.backward(self.y) == self.loss
-        assert net.get_grads().tobytes() == self.grads
+        assert net.get_flat_grads().tobytes() == self.grads
         # The optimizer state survived: the next step is the twin's next step.
         net.step()
         self.twin.step()
-        assert net.get_params().tobytes() == self.twin.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == self.twin.get_flat_params().tobytes()
 
     def close(self):
         self.net.close()
@@ -197,7 +197,7 @@ def test_optimizer_step_and_reset_without_an_optimizer():
     with swiftmlp.MLP(SIZES, seed=1) as net:
         net.forward(np.zeros((1, 4)))
         net.backward(np.zeros((1, 3)))
-        params = net.get_params().tobytes()
+        params = net.get_flat_params().tobytes()
         assert net.optimizer is None and net.optimizer_steps == 0
         with pytest.raises(StateError, match="net.optimizer"):
             net.step()
@@ -205,7 +205,7 @@ def test_optimizer_step_and_reset_without_an_optimizer():
             net.reset_optimizer()
         with pytest.raises(StateError, match="optimizer"):
             net.fit(np.zeros((2, 4)), np.zeros((2, 3)), epochs=1)
-        assert net.get_params().tobytes() == params
+        assert net.get_flat_params().tobytes() == params
         net.backward(np.zeros((1, 3)))  # the cache survived
 
 
@@ -225,12 +225,12 @@ def test_optimizer_step_before_backward():
 def test_a_step_that_would_overflow_is_refused(dtype, how):
     """NonFiniteError, and parameters, gradients and optimizer state unchanged."""
     with swiftmlp.MLP([1, 1], dtype=dtype, activations="identity") as net:
-        net.set_params([0.0, 0.0])
+        net.set_flat_params([0.0, 0.0])
         lr = 1e308 if dtype == "float64" else 1e300  # float32: lr itself overflows
         net.optimizer = swiftmlp.SGD(lr=lr, momentum=0.5)
         net.forward([[1.0]])
         net.backward([[-1.0]])  # dL/dW = dL/db = 2 (g - y) = 2: the step gives -inf
-        grads = net.get_grads().tobytes()
+        grads = net.get_flat_grads().tobytes()
         with pytest.raises(NonFiniteError) as info:
             if how == "step(lr)":
                 net.step(lr=lr)
@@ -242,15 +242,15 @@ def test_a_step_that_would_overflow_is_refused(dtype, how):
         assert info.value.function == {"step(lr)": "swiftmlp_step",
                                        "step()": "swiftmlp_optimizer_step",
                                        "train_step": "swiftmlp_train_step"}[how]
-        np.testing.assert_array_equal(net.get_params(), [0.0, 0.0])
-        assert net.get_grads().tobytes() == grads
+        np.testing.assert_array_equal(net.get_flat_params(), [0.0, 0.0])
+        assert net.get_flat_grads().tobytes() == grads
         assert net.optimizer_steps == 0
         # ... and the momentum buffer is still zero: a sane step is the plain one.
         net.optimizer = swiftmlp.SGD(lr=0.5, momentum=0.5)
         net.forward([[1.0]])
         net.backward([[-1.0]])
         net.step()
-        np.testing.assert_array_equal(net.get_params(), [-1.0, -1.0])
+        np.testing.assert_array_equal(net.get_flat_params(), [-1.0, -1.0])
 
 
 # ---- class-index targets ------------------------------------------------------------

@@ -111,7 +111,7 @@ def test_bad_input_on_a_primed_network_raises_as_on_a_fresh_one(dtype, bad, op):
         # Not bad: a forward of fewer rows is valid. The primed network (its
         # fast path holds the full shape) gives what the general path gives.
         with primed_net(dtype, a) as net:
-            params = net.get_params().copy()
+            params = net.get_flat_params().copy()
             out = net.forward(v)
             w, b = robust_split(params, net.sizes)
             g = v
@@ -121,7 +121,7 @@ def test_bad_input_on_a_primed_network_raises_as_on_a_fresh_one(dtype, bad, op):
             assert out.shape == (len(v), net.sizes[-1])
         return
     with primed_net(dtype, a) as net, robust.new_net(dtype) as fresh:
-        before = net.get_params().tobytes()
+        before = net.get_flat_params().tobytes()
         got = _error(lambda: call(net, v, a))
         if op == "backward.y":
             fresh.forward(a["x"])  # the primed network's last forward
@@ -131,7 +131,7 @@ def test_bad_input_on_a_primed_network_raises_as_on_a_fresh_one(dtype, bad, op):
         assert got == got_fresh
         if exc is not None:
             assert got[0] is exc
-        assert net.get_params().tobytes() == before
+        assert net.get_flat_params().tobytes() == before
 
 
 @pytest.mark.parametrize("op", ["forward.x", "backward.y", "train_step.x"])
@@ -182,7 +182,7 @@ def test_each_call_reads_the_array_it_is_given():
             x[...] = rng.normal(size=x.shape)
             assert net.train_step(x, y) == ref.train_step(x.tolist(), y.tolist())
             np.testing.assert_array_equal(net.forward(x), ref.forward(x.tolist()))
-        assert net.get_params().tobytes() == ref.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == ref.get_flat_params().tobytes()
 
 
 def test_no_reference_to_the_callers_arrays_is_kept():

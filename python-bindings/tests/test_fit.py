@@ -82,7 +82,7 @@ def test_fit_is_the_documented_shuffled_batches(dtype, batch_size):
         losses, val_losses = replay_fit(twin, SplitMix64(seed + SHUFFLE_OFFSET),
                                         x.astype(dtype), y.astype(dtype), 4, batch_size,
                                         x_val, labels_val)
-        assert net.get_params().tobytes() == twin.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == twin.get_flat_params().tobytes()
         assert net.optimizer_steps == twin.optimizer_steps == 4 * -(-45 // min(batch_size, 45))
         np.testing.assert_allclose(hist.loss, losses, rtol=1e-12)
         assert hist.val_loss == val_losses  # evaluate(): the same computation
@@ -103,7 +103,7 @@ def test_fit_without_shuffling_is_the_consecutive_batches(dtype, batch_size):
         hist = net.fit(x, y, epochs=3, batch_size=batch_size, shuffle=False)
         losses, _ = replay_fit(twin, None, x.astype(dtype), y.astype(dtype), 3, batch_size,
                                shuffle=False)
-        assert net.get_params().tobytes() == twin.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == twin.get_flat_params().tobytes()
         np.testing.assert_allclose(hist.loss, losses, rtol=1e-12)
         # the last batch is what inspect() shows, as after a shuffled fit
         last = (45 - 1) // min(batch_size, 45) * min(batch_size, 45)
@@ -122,7 +122,7 @@ def test_shuffle_generator_carries_over_between_fits():
         generator = SplitMix64(5 + SHUFFLE_OFFSET)
         replay_fit(twin, generator, x, y, 2, 8)
         replay_fit(twin, generator, x, y, 2, 8)
-        assert net.get_params().tobytes() == twin.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == twin.get_flat_params().tobytes()
         assert net.optimizer_steps == 16
 
 
@@ -134,9 +134,9 @@ def test_same_seed_same_training_other_seed_other_batches():
             # ...but the shuffle generator of network "c" comes from seed 4
             net2 = swiftmlp.MLP([4, 8, 3], seed=seed, activations=["tanh", "softmax"],
                                 loss="cross_entropy", init="glorot")
-            net2.set_params(net.get_params())
+            net2.set_flat_params(net.get_flat_params())
             hist = net2.fit(x, labels, epochs=3, batch_size=10, optimizer=swiftmlp.Adam(0.01))
-            runs[name] = (net2.get_params().tobytes(), hist)
+            runs[name] = (net2.get_flat_params().tobytes(), hist)
             net2.close()
     assert runs["a"][0] == runs["b"][0]
     assert runs["a"][1] == runs["b"][1]
@@ -147,10 +147,10 @@ def test_same_seed_same_training_other_seed_other_batches():
 def test_shuffle_false_keeps_the_row_order_whatever_the_seed():
     x, labels = blobs(n=40)
     with classifier(1) as a, classifier(2) as b:
-        b.set_params(a.get_params())
+        b.set_flat_params(a.get_flat_params())
         ha = a.fit(x, labels, epochs=3, batch_size=6, shuffle=False, optimizer="adam")
         hb = b.fit(x, labels, epochs=3, batch_size=6, shuffle=False, optimizer="adam")
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert ha == hb
 
 
@@ -180,12 +180,12 @@ def test_early_stopping_restores_the_best_epoch(dtype):
         assert hist.val_loss[best] == min(hist.val_loss) == hist.best_loss
         assert hist.val_loss[-1] > hist.val_loss[best]
         assert len(hist.loss) == len(hist.val_loss) == hist.epochs_run
-        restored = net.get_params().tobytes()
+        restored = net.get_flat_params().tobytes()
         # The same network trained for best + 1 epochs without early stopping.
         with swiftmlp.MLP([3, 6, 1], dtype=dtype, seed=11) as twin:
             twin_hist = twin.fit(x, y, epochs=best + 1, batch_size=16, optimizer=opt,
                                  validation_data=(x_val, y_val))
-            assert twin.get_params().tobytes() == restored
+            assert twin.get_flat_params().tobytes() == restored
             assert twin_hist.val_loss == hist.val_loss[:best + 1]
             assert net.evaluate(x_val, y_val) == twin.evaluate(x_val, y_val) == hist.best_loss
         # Without restore_best it ends with the last epoch's parameters.
@@ -196,7 +196,7 @@ def test_early_stopping_restores_the_best_epoch(dtype):
                          early_stopping={"patience": 3, "restore_best": False})
             assert h.stopped_early and not h.restored_best and h.epochs_run == hist.epochs_run
             twin.fit(x, y, epochs=h.epochs_run, batch_size=16, optimizer=opt)
-            assert last.get_params().tobytes() == twin.get_params().tobytes()
+            assert last.get_flat_params().tobytes() == twin.get_flat_params().tobytes()
 
 
 def test_early_stopping_forms_and_min_delta():
@@ -207,7 +207,7 @@ def test_early_stopping_forms_and_min_delta():
         with swiftmlp.MLP([3, 6, 1], seed=11) as net:
             h = net.fit(x, y, epochs=200, batch_size=16, optimizer=swiftmlp.Adam(lr=0.05),
                         validation_data=(x_val, y_val), early_stopping=stopping)
-            results.append((h, net.get_params().tobytes()))
+            results.append((h, net.get_flat_params().tobytes()))
     assert all(r == results[0] for r in results)
     # A min_delta larger than any improvement: no epoch after the first improves.
     with swiftmlp.MLP([3, 6, 1], seed=11) as net:
@@ -249,7 +249,7 @@ def test_callback_reports_and_cancels_at_an_epoch_end():
         assert all(np.isnan(c["batch_loss"]) for c in calls)
         assert net.optimizer_steps == 9
         twin.fit(x, labels, epochs=3, batch_size=16, optimizer=swiftmlp.Adam(0.01))
-        assert net.get_params().tobytes() == twin.get_params().tobytes()
+        assert net.get_flat_params().tobytes() == twin.get_flat_params().tobytes()
 
 
 def test_callback_after_every_batch_can_cancel_mid_epoch():
@@ -316,7 +316,7 @@ def test_keyboard_interrupt_during_fit_cancels_cleanly():
             timer.cancel()
         steps = net.optimizer_steps
         assert 0 < steps < 10 ** 7 * 50 and steps % 50 == 0  # whole epochs of 50 batches
-        assert np.all(np.isfinite(net.get_params()))
+        assert np.all(np.isfinite(net.get_flat_params()))
         net.fit(x, labels, epochs=1, batch_size=4)
         assert net.optimizer_steps == steps + 50
 
@@ -330,7 +330,7 @@ def test_class_indices_equal_one_hot_targets():
                    validation_data=(x[:7], labels[:7]))
         hb = b.fit(x, np.eye(3)[labels], epochs=3, batch_size=5, optimizer="adamw",
                    validation_data=(x[:7], np.eye(3)[labels[:7]]))
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert ha == hb
         assert a.evaluate(x, labels) == a.evaluate(x, np.eye(3)[labels])
 
@@ -341,17 +341,17 @@ def test_batch_larger_than_the_data_is_one_full_batch():
         ha = a.fit(x, labels, epochs=4, batch_size=1000, optimizer=swiftmlp.SGD(lr=0.3))
         hb = b.fit(x, labels, epochs=4, batch_size=12, optimizer=swiftmlp.SGD(lr=0.3))
         assert a.optimizer_steps == b.optimizer_steps == 4
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert ha == hb
 
 
 def test_fit_needs_an_optimizer_and_keeps_the_current_one():
     x, labels = blobs(n=20)
     with classifier(0) as net:
-        params = net.get_params().tobytes()
+        params = net.get_flat_params().tobytes()
         with pytest.raises(StateError, match="optimizer"):
             net.fit(x, labels, epochs=1)
-        assert net.get_params().tobytes() == params and net.optimizer is None
+        assert net.get_flat_params().tobytes() == params and net.optimizer is None
         net.optimizer = swiftmlp.AdamW(lr=0.02)
         net.fit(x, labels, epochs=1, batch_size=10)
         assert net.optimizer == swiftmlp.AdamW(lr=0.02) and net.optimizer_steps == 2
@@ -370,21 +370,21 @@ def test_progress_bar_gives_the_same_training(capfd):
                    validation_data=(x_val, labels_val), progress=False)
         assert capfd.readouterr().err == ""
         assert ha == hb
-        assert a.get_params().tobytes() == b.get_params().tobytes()
+        assert a.get_flat_params().tobytes() == b.get_flat_params().tobytes()
         assert "epoch 3/3" in err and "21/21" in err and "val_loss" in err
 
 
 def test_non_finite_step_stops_the_fit_with_the_last_good_parameters():
     x, labels = blobs(n=20)
     with classifier(0, dtype="float32") as net:
-        params = net.get_params().tobytes()
+        params = net.get_flat_params().tobytes()
         with pytest.raises(NonFiniteError) as info:
             # lr = 1e300 is a valid (finite) double, but inf as a float32: the
             # first float32 step would make every parameter with a gradient inf
             net.fit(x, labels, epochs=3, batch_size=5, optimizer=swiftmlp.SGD(lr=1e300))
         assert info.value.function == "swiftmlp_fit"
         assert info.value.history.epochs_run == 0 and info.value.history.loss == []
-        assert net.get_params().tobytes() == params
+        assert net.get_flat_params().tobytes() == params
         assert net.optimizer_steps == 0
 
 
@@ -398,7 +398,7 @@ def test_predict_and_evaluate_leave_the_training_state_alone(dtype):
     with classifier(2, dtype) as net:
         out = net.forward(x_batch)
         loss = net.backward(labels_batch)
-        grads = net.get_grads().tobytes()
+        grads = net.get_flat_grads().tobytes()
         before = [{k: None if v is None or k == "layer" else v.tobytes() for k, v in e.items()}
                   for e in net.inspect()]
         p = net.predict(x_big)
@@ -414,7 +414,7 @@ def test_predict_and_evaluate_leave_the_training_state_alone(dtype):
         after = [{k: None if v is None or k == "layer" else v.tobytes() for k, v in e.items()}
                  for e in net.inspect()]
         assert after == before
-        assert net.get_grads().tobytes() == grads
+        assert net.get_flat_grads().tobytes() == grads
         assert net.backward(labels_batch) == loss  # the forward cache survived
 
 

@@ -39,7 +39,7 @@ def data(rows, dtype, seed):
             rng.uniform(size=(rows, SIZES[-1])).astype(dtype))
 
 def same(a, b):
-    return a.get_params().tobytes() == b.get_params().tobytes() and a.get_grads().tobytes() == b.get_grads().tobytes()
+    return a.get_flat_params().tobytes() == b.get_flat_params().tobytes() and a.get_flat_grads().tobytes() == b.get_flat_grads().tobytes()
 
 def case(name, dtype):
     seed = 11
@@ -67,12 +67,12 @@ def case(name, dtype):
             hist = net.fit(x, y, epochs=5, batch_size=16, shuffle=False, validation_data=(xv, yv),
                            early_stopping={"patience": 1, "min_delta": 100.0})
             replay_fit(twin, None, x, y, 1, 16, shuffle=False)
-            best = twin.get_params()
+            best = twin.get_flat_params()
             replay_fit(twin, None, x, y, 1, 16, shuffle=False)
             out["loss"] = hist.restored_best and hist.epochs_run == 2
-            out["restored"] = net.get_params().tobytes() == best.tobytes()
-            out["grads"] = net.get_grads().tobytes() == twin.get_grads().tobytes()
-            twin.set_params(best)
+            out["restored"] = net.get_flat_params().tobytes() == best.tobytes()
+            out["grads"] = net.get_flat_grads().tobytes() == twin.get_flat_grads().tobytes()
+            twin.set_flat_params(best)
         elif name == "non-finite step":
             x, y = data(96, dtype, 5)
             net.optimizer = twin.optimizer = swiftmlp.SGD(lr=0.5)

@@ -52,7 +52,7 @@ def random_case(hidden, output, loss, dtype, seed):
 def snapshot(net, x, y):
     """Everything a gradient check must not change."""
     quantities = net.inspect()
-    return {"params": net.get_params().tobytes(), "grads": net.get_grads().tobytes(),
+    return {"params": net.get_flat_params().tobytes(), "grads": net.get_flat_grads().tobytes(),
             "quantities": [{k: (None if v is None or k == "layer" else v.tobytes())
                             for k, v in e.items()} for e in quantities],
             "steps": net.optimizer_steps, "optimizer": net.optimizer}
@@ -87,26 +87,26 @@ def test_gradient_check_every_activation_and_loss(hidden, output, loss, dtype):
         # The analytic value is backward's gradient of that parameter (the
         # check computes it in float64, from the same float32 parameters for
         # a float32 network), and the numeric one agrees with it.
-        own = float(net.get_grads()[details.index])
-        scale = float(np.max(np.abs(net.get_grads())))
+        own = float(net.get_flat_grads()[details.index])
+        scale = float(np.max(np.abs(net.get_flat_grads())))
         assert abs(details.analytic - own) <= (1e-12 if dtype == "float64" else 1e-5) * scale
         assert abs(details.numeric - details.analytic) <= BOUND * max(
-            abs(details.analytic), abs(details.numeric), 1e-6 * float(np.max(np.abs(net.get_grads()))))
+            abs(details.analytic), abs(details.numeric), 1e-6 * float(np.max(np.abs(net.get_flat_grads()))))
 
         # Nothing changed: parameters, gradients, the cached batch and its
         # quantities, the optimizer and its step count.
         assert snapshot(net, x, y) == before
         assert net.backward(y) == loss_before  # the forward cache is intact
-        assert net.get_grads().tobytes() == before["grads"]
+        assert net.get_flat_grads().tobytes() == before["grads"]
 
 
 def test_gradient_check_before_any_forward_leaves_no_cache():
     net, x, y = random_case("tanh", "sigmoid", "mse", "float64", 3)
     with net:
-        params = net.get_params().copy()
+        params = net.get_flat_params().copy()
         assert net.gradient_check(x, y) <= BOUND
-        np.testing.assert_array_equal(net.get_params(), params)
+        np.testing.assert_array_equal(net.get_flat_params(), params)
         with pytest.raises(swiftmlp.StateError):
             net.inspect()  # still no forward on the network itself
         with pytest.raises(swiftmlp.StateError):
-            net.get_grads()
+            net.get_flat_grads()

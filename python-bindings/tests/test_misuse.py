@@ -117,7 +117,7 @@ def test_an_mlp_whose_handle_was_freed_behind_its_back_raises():
     net.optimizer = swiftmlp.SGD(lr=0.1)
     x, y = np.zeros((3, 2)), np.zeros((3, 1))
     lib.swiftmlp_free(net._handle)
-    for use in (lambda: net.forward(x), lambda: net.train_step(x, y), lambda: net.get_params(),
+    for use in (lambda: net.forward(x), lambda: net.train_step(x, y), lambda: net.get_flat_params(),
                 lambda: net.to_bytes(), lambda: net.predict(x), lambda: net.optimizer_steps):
         with pytest.raises(swiftmlp.BadHandleError):
             use()
@@ -232,7 +232,7 @@ def test_a_call_during_another_threads_fit_is_busy_and_changes_nothing(tmp_path)
     assert statuses == {name: BUSY for name in calls}
     assert hist.epochs_run == 2 and net.optimizer == swiftmlp.SGD(lr=0.1)  # not Adam
     assert net.optimizer_steps == 10
-    assert not np.any(net.get_params() == 0.125)
+    assert not np.any(net.get_flat_params() == 0.125)
     assert not os.path.exists(target)
     net.close()
 
@@ -318,7 +318,7 @@ def test_two_threads_training_one_handle_directly_get_ok_or_busy():
     assert by_call["backward"] <= {OK, BUSY, STATE}
     assert by_call["step"] <= {OK, BUSY, STATE}
     assert net.optimizer_steps == train.count(OK)  # may be 0: BUSY never waits
-    assert np.isfinite(net.get_params()).all()
+    assert np.isfinite(net.get_flat_params()).all()
     busy = train.count(BUSY) + results["read"].count(BUSY) + \
         sum(st == BUSY for _, st in results["fbs"])
     print(f"statuses: {train.count(OK)} train_step OK, {busy} BUSY in all")

@@ -54,7 +54,7 @@ def config_of(net):
 
 
 def params_bytes(net):
-    return net.get_params().tobytes()
+    return net.get_flat_params().tobytes()
 
 
 # ---- round trips -------------------------------------------------------------------
@@ -65,7 +65,7 @@ def params_bytes(net):
 def test_round_trip_through_file_and_bytes(tmp_path, cfg, optimizer, optimizer_state):
     with make(cfg) as net:
         rng = np.random.default_rng(1)
-        net.set_params(rng.normal(size=net.param_count))
+        net.set_flat_params(rng.normal(size=net.param_count))
         if optimizer is not None:
             net.optimizer = optimizer
             x, y = data(net, 6)
@@ -207,7 +207,7 @@ def test_old_pickles_still_load():
                                     swiftmlp.SGD(lr=0.5))))
     func, args = pickle.loads(blob)
     with func(*args) as net:
-        np.testing.assert_array_equal(net.get_params(), params)
+        np.testing.assert_array_equal(net.get_flat_params(), params)
         assert net.optimizer == swiftmlp.SGD(lr=0.5)
 
 
@@ -496,7 +496,7 @@ def test_pytorch_forward_equals_for_other_activations(tmp_path, cfg):
     torch = _torch()
     from safetensors.torch import load_file as torch_load_file
     with swiftmlp.MLP(cfg.pop("sizes"), dtype="float64", seed=3, **cfg) as net:
-        net.set_params(np.random.default_rng(0).normal(size=net.param_count))
+        net.set_flat_params(np.random.default_rng(0).normal(size=net.param_count))
         net.save(tmp_path / "m.safetensors")
         seq = _torch_sequential(torch, net)
         seq.load_state_dict(_renamed_for_torch(torch_load_file(str(tmp_path / "m.safetensors"))))
@@ -620,7 +620,7 @@ def test_edge_corpus_files_load_or_are_format_errors_and_then_work(name):
                 net.step()
             except swiftmlp.NonFiniteError:
                 pass  # an extreme state may refuse the step; it must not crash
-        assert np.isfinite(net.get_params()).all()
+        assert np.isfinite(net.get_flat_params()).all()
         assert swiftmlp.from_bytes(net.to_bytes(optimizer_state=True)).sizes == net.sizes
 
 

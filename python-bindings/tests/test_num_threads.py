@@ -79,7 +79,7 @@ def test_training_gives_the_same_bits_under_any_limit(restore_threads):
                 net.forward(x)
                 net.backward(y)
                 net.step(lr=0.5)
-            return net.get_params().copy()
+            return net.get_flat_params().copy()
 
     swiftmlp.set_num_threads(4)
     split = trained()

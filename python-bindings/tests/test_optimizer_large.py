@@ -66,14 +66,14 @@ def test_each_step_equals_the_reference_optimizer(name, dtype):
     with swiftmlp.MLP(SIZES, dtype=dtype, seed=5) as net:
         net.optimizer = lib_opt
         for x, y in batches(dtype):
-            before = net.get_params()
+            before = net.get_flat_params()
             net.forward(x)
             net.backward(y)
-            grads = net.get_grads()
+            grads = net.get_flat_grads()
             net.step()
             (expected,) = ref.step([before], [grads])
             assert expected.dtype == np.dtype(dtype)
-            got = net.get_params()
+            got = net.get_flat_params()
             err = np.max(np.abs(got.astype(np.float64) - expected)) / np.max(np.abs(expected))
             assert err <= TOL[dtype], f"{name} {dtype}: relative error {err:.3g}"
             assert not np.array_equal(got, before), "the step moved nothing"
@@ -92,7 +92,7 @@ RUN_ALL = textwrap.dedent("""
                 net.optimizer = opt
                 for x, y in batches(dtype):
                     net.train_step(x, y)
-                out[f"{name}-{dtype}"] = net.get_params().tobytes().hex()
+                out[f"{name}-{dtype}"] = net.get_flat_params().tobytes().hex()
     print(json.dumps(out))
 """)
 
@@ -134,15 +134,15 @@ def test_an_overflow_in_the_last_parameter_alone_is_refused_and_changes_nothing(
     with swiftmlp.MLP(SIZES, dtype=dtype, seed=3) as net:
         net.optimizer = opt
         net.train_step(x, y)                 # some optimizer state
-        params = net.get_params().copy()
+        params = net.get_flat_params().copy()
         assert np.isfinite(params).all() and np.abs(params).max() < huge / 1e7
         params[-1] = huge                    # the output saturates: finite gradients
-        net.set_params(params)
+        net.set_flat_params(params)
         steps = net.optimizer_steps
         state_before = net.to_bytes(optimizer_state=True)
         with pytest.raises(swiftmlp.NonFiniteError):
             net.train_step(x, y)
-        assert np.isfinite(net.get_grads()).all()
-        assert np.array_equal(net.get_params(), params)
+        assert np.isfinite(net.get_flat_grads()).all()
+        assert np.array_equal(net.get_flat_params(), params)
         assert net.to_bytes(optimizer_state=True) == state_before
         assert net.optimizer_steps == steps

@@ -79,7 +79,7 @@ def compare_one_step(net, weights, biases, x, y, lr, record, label=""):
         errors[("db", l)] = rel_err(net.bias_grads[l], dL_db[l])
 
     # The flat gradient buffer must agree with the per-layer views exactly.
-    flat_grads = net.get_grads()
+    flat_grads = net.get_flat_grads()
     for l in range(net.num_layers):
         w_off, b_off = net.layer_offsets(l)
         n_out, n_in = net.sizes[l + 1], net.sizes[l]
@@ -202,4 +202,4 @@ def splitmix64_params(sizes, seed):
 def test_initialisation_matches_documented_splitmix64(sizes, seed, dtype):
     with swiftmlp.MLP(sizes, dtype=dtype, seed=seed) as net:
         expected = splitmix64_params(sizes, seed).astype(dtype)
-        np.testing.assert_array_equal(net.get_params(), expected)
+        np.testing.assert_array_equal(net.get_flat_params(), expected)

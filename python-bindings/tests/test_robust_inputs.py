@@ -44,7 +44,7 @@ def base_arrays(dtype):
 # returns what it produced as comparable values (bytes, floats).
 
 def _params(net):
-    return net.get_params().tobytes()
+    return net.get_flat_params().tobytes()
 
 
 def _history(h):
@@ -55,7 +55,7 @@ OPS = {
     "forward.x": ("x", lambda net, v, a: net.forward(v).tobytes()),
     "call.x": ("x", lambda net, v, a: net(v).tobytes()),
     "backward.y": ("y", lambda net, v, a: (net.forward(a["x"]).tobytes(), net.backward(v),
-                                           net.get_grads().tobytes())),
+                                           net.get_flat_grads().tobytes())),
     "train_step.x": ("x", lambda net, v, a: (net.train_step(v, a["y"]), _params(net))),
     "train_step.y": ("y", lambda net, v, a: (net.train_step(a["x"], v), _params(net))),
     "train_step_lr.x": ("x", lambda net, v, a: (net.train_step(v, a["y"], 0.5), _params(net))),
@@ -76,7 +76,7 @@ OPS = {
     "set_biases": ("b0", lambda net, v, a: (net.biases.__setitem__(0, v), _params(net))[1]),
     "set_layer": ("w0", lambda net, v, a: (net.set_layer(0, v, a["b0"]), _params(net))[1]),
     "set_layer.b": ("b0", lambda net, v, a: (net.set_layer(0, a["w0"], v), _params(net))[1]),
-    "set_params": ("params", lambda net, v, a: (net.set_params(v), _params(net))[1]),
+    "set_params": ("params", lambda net, v, a: (net.set_flat_params(v), _params(net))[1]),
 }
 # Inputs whose number of dimensions is checked (else only the shape is).
 NDIM_CHECKED = {"x", "y", "params"}
@@ -277,14 +277,14 @@ def test_unusable_inputs_are_rejected_and_change_nothing(dtype, op, value, exc):
     with new_net(dtype) as net:
         net.forward(a["x"])
         net.backward(a["y"])
-        state = (net.get_params().tobytes(), net.get_grads().tobytes(), net.optimizer_steps)
+        state = (net.get_flat_params().tobytes(), net.get_flat_grads().tobytes(), net.optimizer_steps)
         with pytest.raises(exc) as info:
             call(net, value, a)
         assert isinstance(info.value, swiftmlp.SwiftMLPError)
         assert info.value.message and info.value.message in str(info.value)
         if op.startswith("backward"):
             return  # its forward() ran first, by design of the call
-        assert (net.get_params().tobytes(), net.get_grads().tobytes(),
+        assert (net.get_flat_params().tobytes(), net.get_flat_grads().tobytes(),
                 net.optimizer_steps) == state
 
 
@@ -349,7 +349,7 @@ def test_class_indices_in_any_integer_layout(dtype, variant, op):
     def run(net, labels):
         if op == "backward":
             net.forward(x)
-            return net.backward(labels), net.get_grads().tobytes()
+            return net.backward(labels), net.get_flat_grads().tobytes()
         if op == "train_step":
             return net.train_step(x, labels), _params(net)
         if op == "train_step_lr":
@@ -436,14 +436,14 @@ def test_train_step_non_finite_data_changes_nothing(where):
 
 def test_train_step_refused_step_leaves_this_batch_for_backward():
     with swiftmlp.MLP([1, 1], activations="identity") as net:
-        net.set_params([0.0, 0.0])
+        net.set_flat_params([0.0, 0.0])
         net.optimizer = swiftmlp.SGD(lr=1e308)
         with pytest.raises(swiftmlp.NonFiniteError):
             net.train_step([[1.0]], [[-1.0]])
-        np.testing.assert_array_equal(net.get_params(), [0.0, 0.0])
+        np.testing.assert_array_equal(net.get_flat_params(), [0.0, 0.0])
         # The library keeps this batch's forward cache and gradients.
         assert net.backward([[-1.0]]) == 1.0
-        np.testing.assert_array_equal(net.get_grads(), [2.0, 2.0])
+        np.testing.assert_array_equal(net.get_flat_grads(), [2.0, 2.0])
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

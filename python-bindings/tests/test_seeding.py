@@ -5,7 +5,7 @@ C:      build/examples/dump_params (examples/dump_params.c, built by CMake:
 Swift:  .build/release/swiftmlp-dump-params (Sources/swiftmlp-dump-params:
         swift build -c release --product swiftmlp-dump-params, also done by
         scripts/build.sh)
-Python: MLP(...).get_params().tobytes()
+Python: MLP(...).get_flat_params().tobytes()
 
 Both programs take `<f32|f64> <seed> <uniform|glorot|he> <size0> <size1> ...`
 and print the parameters' bytes as one line of lowercase hex.  A missing
@@ -56,7 +56,7 @@ def dump(language: str, dtype: str, seed: int, init: str, sizes) -> bytes:
 @pytest.mark.parametrize("sizes,seed", CASES)
 def test_c_python_swift_parameters_are_bit_identical(sizes, seed, init, dtype):
     with swiftmlp.MLP(sizes, dtype=dtype, seed=seed, init=init) as net:
-        from_python = net.get_params().tobytes()
+        from_python = net.get_flat_params().tobytes()
         assert net.seed == seed and net.init == init
     from_c = dump("C", dtype, seed, init, sizes)
     from_swift = dump("Swift", dtype, seed, init, sizes)
@@ -73,7 +73,7 @@ def test_other_seed_other_bytes():
     b = dump("C", "float64", 2, "he", [4, 3])
     assert a != b
     with swiftmlp.MLP([4, 3], seed=2, init="he") as net:
-        assert net.get_params().tobytes() == b
+        assert net.get_flat_params().tobytes() == b
 
 
 def test_activations_and_loss_do_not_change_the_draws():
@@ -81,4 +81,4 @@ def test_activations_and_loss_do_not_change_the_draws():
     with swiftmlp.MLP([5, 6, 3], seed=9, init="glorot") as plain, \
             swiftmlp.MLP([5, 6, 3], seed=9, init="glorot", activations=["relu", "softmax"],
                          loss="cross_entropy") as other:
-        assert plain.get_params().tobytes() == other.get_params().tobytes()
+        assert plain.get_flat_params().tobytes() == other.get_flat_params().tobytes()
