@@ -2,7 +2,8 @@
 # Installs what swiftmlp needs to build and test, only where it is missing:
 # Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
 # header check) and Python packages (numpy, pytest, scikit-learn, tqdm,
-# matplotlib, threadpoolctl; safetensors and torch for the model-file interoperability tests,
+# matplotlib, threadpoolctl, onnx, onnxruntime, pandas; safetensors and torch for the
+# model-file interoperability tests,
 # which fail -- never skip -- without them).
 # Sourced or run by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
@@ -28,6 +29,9 @@ python3 -c "import tqdm" 2>/dev/null || py_missing+=(tqdm)
 python3 -c "import matplotlib" 2>/dev/null || py_missing+=(matplotlib)
 python3 -c "import safetensors.numpy" 2>/dev/null || py_missing+=(safetensors)
 python3 -c "import threadpoolctl; threadpoolctl.register" 2>/dev/null || py_missing+=("threadpoolctl>=3.5")
+python3 -c "import onnx" 2>/dev/null || py_missing+=(onnx)
+python3 -c "import onnxruntime" 2>/dev/null || py_missing+=(onnxruntime)
+python3 -c "import pandas" 2>/dev/null || py_missing+=(pandas)
 if [ ${#py_missing[@]} -gt 0 ]; then
     echo "deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install -q "${py_missing[@]}"

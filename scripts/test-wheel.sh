@@ -75,6 +75,20 @@ PY
 }
 check_installed
 
+# ---- the console script the wheel installs
+"$work/venv/bin/swiftmlp" --version | grep -qx "swiftmlp $version" || fail "swiftmlp --version"
+(cd "$work/run" && "$py" -c "
+import csv, numpy as np
+rng = np.random.default_rng(0)
+with open('xor.csv', 'w', newline='') as f:
+    w = csv.writer(f); w.writerow(['a', 'b', 'label'])
+    for a, b in rng.integers(0, 2, (200, 2)): w.writerow([a, b, 'yes' if a != b else 'no'])
+" && "$work/venv/bin/swiftmlp" train xor.csv --target label --layers 8 --activation tanh \
+        --epochs 300 --lr 0.05 -o xor.safetensors >/dev/null \
+    && "$work/venv/bin/swiftmlp" evaluate xor.safetensors xor.csv --target label | grep -q "^accuracy 1.0000") \
+    || fail "the installed swiftmlp command did not learn XOR"
+echo "console script: ok"
+
 # ---- installed from the sdist: the library built from native/
 "$py" -m pip install -q --no-deps --force-reinstall --no-cache-dir "$sdist"
 check_installed

@@ -1435,6 +1435,15 @@ class MLP:
             with _io_error_names(path):
                 lib.swiftmlp_save_file(h, encoded, flags)
 
+    def to_onnx(self, path=None, opset=None):
+        """The network's forward pass as an ONNX model (needs the onnx
+        package): written to ``path``, or returned as bytes when ``path`` is
+        None.  Input "input" and output "output", (batch, N) with a dynamic
+        batch, in the network's dtype; ``opset`` defaults to 17 (13 or newer).
+        onnxruntime's output equals predict() to rounding (swiftmlp._onnx)."""
+        from ._onnx import to_onnx
+        return to_onnx(self, path, opset)
+
     def to_bytes(self, optimizer_state: bool = False) -> bytes:
         """The model file save() would write, as bytes (swiftmlp_save_size and
         swiftmlp_save_buffer).  swiftmlp.from_bytes() reads it back; so does
@@ -1530,7 +1539,7 @@ class _io_error_names:
         return False
 
 
-def load(path) -> MLP:
+def load(path, *, activations=None, loss=None, leaky_slope=None, seed=0) -> MLP:
     """A new network from a model file written by MLP.save() (or by any
     safetensors writer following the documented layout), with its
     configuration, parameters, optimizer and, if saved, optimizer state
@@ -1539,7 +1548,20 @@ def load(path) -> MLP:
     Everything is validated before it is trusted: a malformed file raises
     FormatError (a ValueError) with the library's message naming the
     problem; a missing or unreadable path, a directory or a device raises
-    SwiftMLPIOError (an OSError)."""
+    SwiftMLPIOError (an OSError).
+
+    With ``activations`` (and optionally ``loss``, ``leaky_slope``, ``seed``)
+    the file may be a plain weights file instead, such as PyTorch's
+    ``safetensors.torch.save_file(model.state_dict(), path)`` of an
+    nn.Sequential: its ``<i>.weight``/``<i>.bias`` tensors become the layers
+    and everything else takes MLP()'s defaults (swiftmlp._weights; needs the
+    safetensors package)."""
+    if activations is not None:
+        from ._weights import load_weights
+        return load_weights(path, activations, loss, leaky_slope, seed)
+    if (loss, leaky_slope) != (None, None):
+        raise_error(InvalidArgumentError, "load(): loss and leaky_slope describe a plain weights "
+                                          "file's architecture: give activations too")
     encoded = _encode_path(path)
     handle = c_void_p()
     with _io_error_names(path):
