@@ -40,14 +40,14 @@ public enum LearningRateSchedule: Sendable, Equatable {
             break
         case .inverseScaling(let powerT):
             guard powerT.isFinite && powerT >= 0 else {
-                throw MLPError(.invalidArgument, "invscaling power_t \(powerT) must be finite and >= 0")
+                throw MLPError(.invalidArgument, "invscaling schedule power_t \(powerT) must be finite and >= 0")
             }
         case .adaptive(let tolerance, let patience):
             guard tolerance.isFinite && tolerance >= 0 else {
-                throw MLPError(.invalidArgument, "adaptive tol \(tolerance) must be finite and >= 0")
+                throw MLPError(.invalidArgument, "adaptive schedule tolerance (lr_tol, sklearn's tol) \(tolerance) must be finite and >= 0")
             }
             guard patience >= 1 else {
-                throw MLPError(.invalidArgument, "adaptive n_iter_no_change must be >= 1, got \(UInt(bitPattern: patience))")
+                throw MLPError(.invalidArgument, "adaptive schedule n_iter_no_change must be >= 1, got \(UInt(bitPattern: patience))")
             }
         case .step(let stepSize, let gamma):
             guard stepSize >= 1 else {
