@@ -100,31 +100,53 @@ static void test_defaults(void **state)
 static void test_set_learning_rate_keeps_the_state(void **state)
 {
     (void)state;
-    /* a: 2 Adam steps, lr changed, 1 more; b: the same with set_optimizer
-     * (fresh moments) instead: the third steps differ, and a counts 3. */
-    swiftmlp_net *a = net_with(SWIFTMLP_OPT_ADAM, 0.01), *b = net_with(SWIFTMLP_OPT_ADAM, 0.01);
-    for (int i = 0; i < 2; i++) {
-        assert_ok(swiftmlp_train_step(a, SWIFTMLP_FLOAT64, g_x, 4 * N0, g_y, 4 * N2, 4, NULL));
-        assert_ok(swiftmlp_train_step(b, SWIFTMLP_FLOAT64, g_x, 4 * N0, g_y, 4 * N2, 4, NULL));
+    /* Per optimizer kind with state: a takes 2 steps, set_learning_rate to
+     * the SAME lr, 1 more; c takes 3 steps untouched: the same bits (the
+     * moments/momentum and t were kept). b does the same as a through
+     * set_optimizer (fresh state): other bits. And a new lr is used: d,
+     * with set_learning_rate(lr / 5), differs from c. */
+    const swiftmlp_optimizer_kind kinds[] = {SWIFTMLP_OPT_SGD, SWIFTMLP_OPT_ADAM, SWIFTMLP_OPT_ADAMW};
+    for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
+        swiftmlp_net *nets[4];
+        for (int i = 0; i < 4; i++) {
+            nets[i] = net_with(kinds[k], 0.01);
+            if (kinds[k] == SWIFTMLP_OPT_SGD) {
+                swiftmlp_optimizer o;
+                assert_ok(swiftmlp_get_optimizer(nets[i], &o));
+                o.momentum = 0.9;
+                assert_ok(swiftmlp_set_optimizer(nets[i], &o));
+            }
+        }
+        swiftmlp_net *a = nets[0], *b = nets[1], *c = nets[2], *d = nets[3];
+        for (int step = 0; step < 3; step++) {
+            if (step == 2) {
+                assert_ok(swiftmlp_set_learning_rate(a, 0.01));
+                assert_last_error_empty();
+                assert_ok(swiftmlp_set_learning_rate(d, 0.002));
+                swiftmlp_optimizer o;
+                assert_ok(swiftmlp_get_optimizer(b, &o));
+                assert_ok(swiftmlp_set_optimizer(b, &o));
+                assert_int_equal(steps_of(a), 2);
+                assert_int_equal(steps_of(b), 0);
+                assert_true(current_lr(a) == 0.01 && current_lr(d) == 0.002);
+            }
+            for (int i = 0; i < 4; i++) {
+                assert_ok(swiftmlp_train_step(nets[i], SWIFTMLP_FLOAT64, g_x + step * N0, 4 * N0,
+                                              g_y + step * N2, 4 * N2, 4, NULL));
+            }
+        }
+        assert_int_equal(steps_of(a), 3);
+        snapshot pa = snapshot_params(a), pb = snapshot_params(b), pc = snapshot_params(c),
+                 pd = snapshot_params(d);
+        assert_same_snapshot(pa, pc, "a set_learning_rate to the same lr");
+        assert_int_not_equal(memcmp(pa.data, pb.data, pa.bytes), 0);
+        assert_int_not_equal(memcmp(pa.data, pd.data, pa.bytes), 0);
+        snapshot_free(&pa);
+        snapshot_free(&pb);
+        snapshot_free(&pc);
+        snapshot_free(&pd);
+        for (int i = 0; i < 4; i++) swiftmlp_free(nets[i]);
     }
-    assert_ok(swiftmlp_set_learning_rate(a, 0.002));
-    assert_last_error_empty();
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_get_optimizer(b, &o));
-    o.lr = 0.002;
-    assert_ok(swiftmlp_set_optimizer(b, &o));
-    assert_true(current_lr(a) == 0.002);
-    assert_int_equal(steps_of(a), 2);
-    assert_int_equal(steps_of(b), 0);
-    assert_ok(swiftmlp_train_step(a, SWIFTMLP_FLOAT64, g_x, 4 * N0, g_y, 4 * N2, 4, NULL));
-    assert_ok(swiftmlp_train_step(b, SWIFTMLP_FLOAT64, g_x, 4 * N0, g_y, 4 * N2, 4, NULL));
-    assert_int_equal(steps_of(a), 3);
-    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-    assert_int_not_equal(memcmp(pa.data, pb.data, pa.bytes), 0);
-    snapshot_free(&pa);
-    snapshot_free(&pb);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
 }
 
 static void test_set_learning_rate_bad_values(void **state)

@@ -25,17 +25,27 @@ import Testing
             _ = try a.trainStep(x: x, y: y, batch: 4)
             _ = try b.trainStep(x: x, y: y, batch: 4)
         }
+        // The same rate again: c, never touched, keeps the same bits (the
+        // moments and t were kept).
+        let c = try Network<Double>(sizes: Self.sizes, seed: 3)
+        try c.setOptimizer(.adam(learningRate: 0.01))
+        for _ in 0..<2 { _ = try c.trainStep(x: x, y: y, batch: 4) }
+        try a.setLearningRate(0.01)
+        _ = try a.trainStep(x: x, y: y, batch: 4)
+        _ = try c.trainStep(x: x, y: y, batch: 4)
+        #expect(a.parameters == c.parameters && a.optimizerStepCount == 3)
+        _ = try b.trainStep(x: x, y: y, batch: 4)
         try a.setLearningRate(0.002)
         try b.setOptimizer(.adam(learningRate: 0.002))  // fresh moments
         #expect(a.currentOptimizer == .adam(learningRate: 0.002))
-        #expect(a.optimizerStepCount == 2 && b.optimizerStepCount == 0)
+        #expect(a.optimizerStepCount == 3 && b.optimizerStepCount == 0)
         _ = try a.trainStep(x: x, y: y, batch: 4)
         _ = try b.trainStep(x: x, y: y, batch: 4)
         #expect(a.parameters != b.parameters)
         for bad in [0.0, -1, .nan, .infinity] {
             #expect(throws: MLPError.self) { try a.setLearningRate(bad) }
         }
-        #expect(a.currentOptimizer?.learningRate == 0.002 && a.optimizerStepCount == 3)
+        #expect(a.currentOptimizer?.learningRate == 0.002 && a.optimizerStepCount == 4)
         let none = try Network<Double>(sizes: Self.sizes, seed: 3)
         do {
             try none.setLearningRate(0.1)
