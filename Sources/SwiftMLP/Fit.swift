@@ -69,12 +69,12 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// The closed-form rate of epoch `epoch` (every schedule but adaptive,
     /// whose rate `fit` carries from epoch to epoch), from lr0 and the
     /// samples trained on before it.
-    func closedForm(epoch: Int, initial lr0: Double, samplesSeen: Int) -> Double {
+    func closedForm(epoch: Int, initial lr0: Double, samplesSeen: Double) -> Double {
         switch self {
         case .constant, .adaptive:
             return lr0
         case .inverseScaling(let powerT):
-            return lr0 / pow(Double(samplesSeen) + 1, powerT)
+            return lr0 / pow(samplesSeen + 1, powerT)
         case .step(let stepSize, let gamma):
             return lr0 * pow(gamma, Double(epoch / stepSize))
         case .cosineAnnealing(let tMax, let etaMin):

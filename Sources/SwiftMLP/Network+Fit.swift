@@ -103,7 +103,7 @@ extension Network {
             if case .adaptive = options.schedule {
                 rate = adaptiveRate
             } else {
-                rate = options.schedule.closedForm(epoch: epoch, initial: lr0, samplesSeen: epoch &* rows)
+                rate = options.schedule.closedForm(epoch: epoch, initial: lr0, samplesSeen: Double(epoch) * Double(rows))
             }
             optimizer?.learningRate = rate
             if shuffle {
