@@ -26,6 +26,16 @@ torch.set_default_dtype(torch.float64)
 SUITE = "training features"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def torch_on_one_thread():
+    """Tiny tensors: torch's intra-op threads would only contend with the
+    library's for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def split(flat, sizes):
     """Flat parameters -> ([W_l], [b_l]) in the documented layout."""
     weights, biases, pos = [], [], 0
