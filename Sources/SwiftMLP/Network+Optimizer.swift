@@ -70,17 +70,17 @@ extension Network {
     /// refused as non-finite.
     func clipCoefficient(maxNorm: Double, first: TransposedFirstLayer<Scalar>?, skip: Int) -> Double {
         let n = layout.parameterCount
-        func sumOfSquares(_ divisor: Double) -> Double {
+        func sumOfSquares(_ scale: Double) -> Double {  // scale 1: the values themselves (1 * v is v)
             var s = 0.0
-            if let first { for i in 0..<skip { let v = Double(first.dw.base[i]) / divisor; s += v * v } }
-            for i in skip..<n { let v = Double(grads.base[i]) / divisor; s += v * v }
+            if let first { for i in 0..<skip { let v = Double(first.dw.base[i]) * scale; s += v * v } }
+            for i in skip..<n { let v = Double(grads.base[i]) * scale; s += v * v }
             return s
         }
         var total = sumOfSquares(1).squareRoot()
         if total == .infinity {
             var largest = Scalar.maxAbsBlock(grads.base + skip, count: n - skip)
             if let first { largest = Swift.max(largest, Scalar.maxAbsBlock(first.dw.base, count: skip)) }
-            if largest.isFinite { total = largest * sumOfSquares(largest).squareRoot() }
+            if largest.isFinite { total = largest * sumOfSquares(1 / largest).squareRoot() }
         }
         return Swift.min(1, maxNorm / (total + 1e-6))
     }

@@ -580,3 +580,28 @@ def test_bad_max_grad_norm_keeps_the_previous_optimizer(cls, bad):
     with pytest.raises(TypeError):
         cls(max_grad_norm="1", **kwargs)
     assert net.optimizer == swiftmlp.SGD(lr=0.1)
+
+
+def test_clipping_a_norm_whose_square_overflows():
+    """Gradients near 1e200 (targets of 1e200 through an identity output):
+    the sum of squares overflows a double, so the norm is taken of the
+    gradients divided by their largest magnitude; the step is then the
+    finite clipped one (NumPy with the same scaled norm). Without that
+    branch the coefficient would be max_norm / inf = 0 and nothing would move."""
+    sizes, acts = [3, 4, 2], ["tanh", "identity"]
+    net = swiftmlp.MLP(sizes, activations=acts, seed=2)
+    x, _ = data(4, sizes, "mse", 1)
+    y = np.full((4, 2), 1e200)
+    weights, biases = split(net.get_flat_params(), sizes)
+    net.optimizer = swiftmlp.SGD(lr=0.5, max_grad_norm=2.0)
+    net.train_step(x, y)
+    fs, gs = ref.forward_general(weights, biases, x, acts)
+    dW, db, _, _ = ref.backward_general(weights, fs, gs, y, acts, "mse")
+    flat = flatten(dW, db)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.sum(flat ** 2))
+    largest = np.max(np.abs(flat))
+    total = largest * np.sqrt(np.sum((flat / largest) ** 2))
+    expected = flatten(weights, biases) - 0.5 * flat * min(1.0, 2.0 / (total + 1e-6))
+    assert rel_err(net.get_flat_params(), expected) <= 1e-12
+    assert np.linalg.norm(net.get_flat_params() - flatten(weights, biases)) == pytest.approx(1.0, rel=1e-12)
