@@ -62,6 +62,7 @@ static swiftmlp_status call_get_optimizer(swiftmlp_net *n)
     return swiftmlp_get_optimizer(n, &o);
 }
 static swiftmlp_status call_reset_optimizer(swiftmlp_net *n) { return swiftmlp_reset_optimizer(n); }
+static swiftmlp_status call_set_learning_rate(swiftmlp_net *n) { return swiftmlp_set_learning_rate(n, 0.01); }
 static swiftmlp_status call_optimizer_step_count(swiftmlp_net *n)
 {
     uint64_t t;
@@ -197,6 +198,7 @@ static const api_fn k_fns[] = {
     FN(get_dtype),       FN(layer_count),    FN(get_sizes),     FN(param_count),
     FN(layer_offsets),   FN(get_params),     FN(set_params),    FN(get_grads),
     FN(get_layer),       FN(set_layer),      FN(get_layer_grads), FN(train_step),
+    FN(set_learning_rate),
 };
 enum { N_FNS = ARRAY_LEN(k_fns) };
 

@@ -451,6 +451,7 @@ static void op_set_optimizer(reader *r, slot *s)
     if (which & 32) o.eps = real(r);
     if (which & 64) o.weight_decay = real(r);
     if ((which & 128) && u8(r) % 4 == 0) o.struct_size = sizeof o + 8;
+    if (u8(r) % 8 == 7) o.max_grad_norm = real(r);
     if (fuzz_avoid("optimizer-nonfinite-unused")) {
         /* Known bug: a non-finite value in a field the kind does not use is
            accepted, saved, and then refused by load_buffer. */
@@ -464,7 +465,8 @@ static void op_set_optimizer(reader *r, slot *s)
     }
     int in01_b1 = o.beta1 > 0 && o.beta1 < 1, in01_b2 = o.beta2 > 0 && o.beta2 < 1;
     int common = o.struct_size == sizeof o && kb < 3 && finite_ok(o.lr) && o.lr > 0 &&
-                 finite_ok(o.weight_decay) && o.weight_decay >= 0;
+                 finite_ok(o.weight_decay) && o.weight_decay >= 0 &&
+                 finite_ok(o.max_grad_norm) && o.max_grad_norm >= 0;
     int sgd_ok = o.momentum >= 0 && o.momentum < 1 && !(o.nesterov && !(o.momentum > 0));
     int adam_ok = in01_b1 && in01_b2 && finite_ok(o.eps) && o.eps > 0;
     int core_ok = common && (kind == SWIFTMLP_OPT_SGD ? sgd_ok : adam_ok);
@@ -490,9 +492,15 @@ static void op_set_optimizer(reader *r, slot *s)
 
 static void op_optimizer_misc(reader *r, slot *s)
 {
-    uint8_t which = u8(r) % 4;
+    uint8_t which = u8(r) % 5;
     snap before = take(s);
-    if (which == 0) {
+    if (which == 4) {
+        double lr = real(r);
+        EXPECT(swiftmlp_set_learning_rate(s->net, lr),
+               !s->net ? SM(ERR_NULL_POINTER)
+               : !s->opt ? SM(ERR_STATE)
+               : finite_ok(lr) && lr > 0 ? SM(OK) : SM(ERR_INVALID_ARGUMENT));
+    } else if (which == 0) {
         uint32_t allowed = !s->net ? SM(ERR_NULL_POINTER)
                          : s->opt && s->grads == 1 ? SM(OK) | SM(ERR_NON_FINITE)
                          : s->opt && s->grads == UNKNOWN ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_STATE)
@@ -838,10 +846,41 @@ static void op_fit(reader *r, slot *s, slot *other)
         fo.val_y_len = vyl;
         fo.val_rows = vr;
     }
+    int sched_ok = 1;
+    if (u8(r) % 4 == 3) {
+        uint8_t k = u8(r) % 6; /* 5: not a schedule */
+        fo.lr_schedule = (swiftmlp_lr_schedule)k;
+        fo.power_t = real(r);
+        fo.lr_tol = real(r);
+        fo.n_iter_no_change = u8(r) % 3;
+        fo.step_size = u8(r) % 3;
+        fo.gamma = real(r);
+        fo.t_max = u8(r) % 3;
+        fo.eta_min = real(r);
+        sched_ok = k == 0 ? 1
+                 : k == 1 ? finite_ok(fo.power_t) && fo.power_t >= 0
+                 : k == 2 ? finite_ok(fo.lr_tol) && fo.lr_tol >= 0 && fo.n_iter_no_change >= 1
+                 : k == 3 ? fo.step_size >= 1 && finite_ok(fo.gamma) && fo.gamma > 0 && fo.gamma <= 1
+                 : k == 4 ? fo.t_max >= 1 && finite_ok(fo.eta_min) && fo.eta_min >= 0
+                          : 0;
+    }
+    void *w = NULL;
+    int w_ok = 1;
+    if (u8(r) % 4 == 3) {
+        size_t wl = pick_len(r, rows);
+        w = alloc_elems(dt, wl);
+        w_ok = fill_values(r, dt, w, wl, 1) && wl == rows;
+        double total = 0;
+        for (size_t i = 0; w_ok && i < wl; i++) total += dt == SWIFTMLP_FLOAT32 ? ((float *)w)[i] : ((double *)w)[i];
+        w_ok = w_ok && total > 0;
+        fo.sample_weight = maybe_null(r, w);
+        fo.sample_weight_len = wl;
+        w_ok = w_ok && fo.sample_weight != NULL;
+    }
     int use_default = u8(r) % 8 == 7;
     int ok = s->net && dt == s->dtype && rows >= 1 && x_len == rows * n_in(s) && y_len == rows * n_out(s) && finite &&
              s->opt && (use_default || (fo.epochs >= 1 && fo.batch_size >= 1 && val_ok &&
-                                        finite_ok(fo.min_delta) && fo.min_delta >= 0));
+                                        finite_ok(fo.min_delta) && fo.min_delta >= 0 && sched_ok && w_ok));
     uint32_t allowed = !s->net ? SM(ERR_NULL_POINTER)
                      : ok ? SM(OK) | SM(ERR_CANCELLED) | SM(ERR_NON_FINITE) | SM(ERR_OUT_OF_MEMORY)
                           : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) | SM(ERR_BUFFER_SIZE) |
@@ -862,6 +901,7 @@ static void op_fit(reader *r, slot *s, slot *other)
     free(y);
     free(vx);
     free(vy);
+    free(w);
 }
 
 static void op_gradcheck(reader *r, slot *s)

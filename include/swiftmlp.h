@@ -54,7 +54,7 @@
  *   gradient_check, save_*, cached_rows, optimizer_step_count) may run on
  *   any number of threads at once, each with its own scratch; a call that
  *   changes it (forward, backward, backward_labels, step, optimizer_step, train_step,
- *   set_optimizer, reset_optimizer, set_params, set_layer, fit) returns
+ *   set_optimizer, set_learning_rate, reset_optimizer, set_params, set_layer, fit) returns
  *   SWIFTMLP_ERR_BUSY, changing nothing, if any other call on that network is
  *   running, and a reading call returns SWIFTMLP_ERR_BUSY while a changing
  *   one runs.  Calls never block and never race.  (forward caches the batch
@@ -92,7 +92,7 @@ extern "C" {
  * lines. */
 
 #define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 5
+#define SWIFTMLP_VERSION_MINOR 6
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -203,6 +203,16 @@ typedef enum swiftmlp_init {
  * - ADAM:  d = dp + weight_decay*p; m = b1*m + (1-b1)*d; v = b2*v + (1-b2)*d^2;
  *          p -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps).     (torch.optim.Adam)
  * - ADAMW: p *= 1 - lr*weight_decay, then ADAM with d = dp.       (torch.optim.AdamW)
+ * With max_grad_norm > 0, every optimizer step (swiftmlp_optimizer_step,
+ * swiftmlp_train_step, swiftmlp_fit) first clips the gradients by their
+ * global norm, as torch.nn.utils.clip_grad_norm_(params, max_grad_norm):
+ *     total = sqrt(sum over every parameter of dp^2)   (summed in double),
+ *     coef  = min(1, max_grad_norm / (total + 1e-6)),
+ *     dp    = coef * dp   (coef rounded to the element type)
+ * and then applies the formulas above to that dp. The gradients the network
+ * holds (swiftmlp_get_grads) stay unclipped, so a refused step changes
+ * nothing. swiftmlp_step, the slides' plain step, ignores the configured
+ * optimizer and so never clips.
  */
 typedef enum swiftmlp_optimizer_kind {
     SWIFTMLP_OPT_SGD = 0,
@@ -247,6 +257,9 @@ typedef struct swiftmlp_optimizer {
     double beta1, beta2;           /**< Adam/AdamW: each in (0, 1) */
     double eps;                    /**< Adam/AdamW: finite, > 0 */
     double weight_decay;           /**< finite, >= 0: L2 (SGD, Adam) or decoupled (AdamW) */
+    double max_grad_norm;          /**< finite, >= 0: clip the gradients' global norm to this before
+                                        each step (see swiftmlp_optimizer_kind); 0 = off, the default.
+                                        Since 0.6.0. */
 } swiftmlp_optimizer;
 
 /** What swiftmlp_fit reports to its callback (valid during the call only). */
@@ -257,10 +270,48 @@ typedef struct swiftmlp_progress {
     double train_loss;             /**< mean training loss of the epoch so far */
     double val_loss;               /**< at an epoch's end with validation data, else NaN */
     int epoch_end;                 /**< non-zero at the end of an epoch */
+    double lr;                     /**< the learning rate of this epoch's steps (see swiftmlp_lr_schedule). Since 0.6.0. */
 } swiftmlp_progress;
 
 /** Return non-zero to cancel the fit (it then returns SWIFTMLP_ERR_CANCELLED). */
 typedef int (*swiftmlp_progress_fn)(const swiftmlp_progress *progress, void *user_data);
+
+/**
+ * Learning-rate schedules of swiftmlp_fit (swiftmlp_fit_options.lr_schedule).
+ * The values are pinned. At the start of every epoch fit sets the
+ * optimizer's lr to the schedule's rate for that epoch, from lr0 = the
+ * optimizer's lr when the fit starts and e = the 0-based epoch of this fit
+ * (every schedule gives lr0 at e = 0; swiftmlp_progress.lr reports the
+ * rate). When fit returns, however it ends, the optimizer's lr is lr0 again
+ * (its moments, momentum buffers and step count advance as usual): each fit
+ * starts its schedule anew. The rate may reach 0 (cosine with eta_min 0),
+ * which fit's steps accept.
+ * - SWIFTMLP_LR_CONSTANT: lr0 (scikit-learn's learning_rate="constant"; the default).
+ * - SWIFTMLP_LR_INVSCALING: lr0 / (t + 1)^power_t with t = e * rows, the rows
+ *   trained on in this fit before epoch e (scikit-learn's "invscaling":
+ *   SGDOptimizer.iteration_ends(time_step) after each epoch).
+ * - SWIFTMLP_LR_ADAPTIVE: scikit-learn's "adaptive" (MLP _fit_stochastic
+ *   without early_stopping: _update_no_improvement_count, then
+ *   SGDOptimizer.trigger_stopping). After each epoch, with its training loss
+ *   (swiftmlp_progress.train_loss at the epoch's end): if loss > best - lr_tol
+ *   then count += 1, else count = 0; if loss < best then best = loss (best
+ *   starts at +inf, count at 0); then if count > n_iter_no_change: if the
+ *   current lr <= 1e-6 the fit stops (swiftmlp_fit_result.stopped_early = 1),
+ *   else lr /= 5 and count = 0. lr_tol is sklearn's tol, n_iter_no_change
+ *   its n_iter_no_change.
+ * - SWIFTMLP_LR_STEP: lr0 * gamma^floor(e / step_size)
+ *   (torch.optim.lr_scheduler.StepLR(step_size, gamma), stepped once per epoch).
+ * - SWIFTMLP_LR_COSINE: eta_min + (lr0 - eta_min) * (1 + cos(pi * e / t_max)) / 2
+ *   (torch.optim.lr_scheduler.CosineAnnealingLR(T_max=t_max, eta_min), in its
+ *   closed form; it goes on past t_max as that formula does).
+ */
+typedef enum swiftmlp_lr_schedule {
+    SWIFTMLP_LR_CONSTANT = 0,
+    SWIFTMLP_LR_INVSCALING = 1,
+    SWIFTMLP_LR_ADAPTIVE = 2,
+    SWIFTMLP_LR_STEP = 3,
+    SWIFTMLP_LR_COSINE = 4
+} swiftmlp_lr_schedule;
 
 /** Options of swiftmlp_fit; fill with swiftmlp_fit_options_default first. */
 typedef struct swiftmlp_fit_options {
@@ -279,6 +330,28 @@ typedef struct swiftmlp_fit_options {
     swiftmlp_progress_fn progress; /**< may be NULL */
     void *user_data;               /**< passed to progress */
     int report_batches;            /**< default 1: call progress after every batch; 0: at epoch ends only */
+    /* Since 0.6.0. Only the chosen schedule's parameters are checked. */
+    swiftmlp_lr_schedule lr_schedule; /**< default SWIFTMLP_LR_CONSTANT (see swiftmlp_lr_schedule) */
+    double power_t;                /**< INVSCALING: finite, >= 0; default 0.5 */
+    double lr_tol;                 /**< ADAPTIVE: finite, >= 0; default 1e-4 */
+    size_t n_iter_no_change;       /**< ADAPTIVE: >= 1; default 10 */
+    size_t step_size;              /**< STEP: >= 1; default 1 */
+    double gamma;                  /**< STEP: in (0, 1]; default 0.1 */
+    size_t t_max;                  /**< COSINE: >= 1; default 1 */
+    double eta_min;                /**< COSINE: finite, >= 0; default 0 */
+    /** Per-row weights (rows elements of the network's element type, the
+     *  dtype of x), or NULL (default) for none: every row weighs 1, the loss
+     *  is the plain mean. Each must be finite and >= 0 and they must not all
+     *  be 0. A batch's loss is then scikit-learn's weighted mean
+     *  sum_i w_i l_i / sum_i w_i, l_i row i's loss (MSE, BCE: the mean over
+     *  its NL outputs; cross-entropy: -sum_j y_ij log softmax(f_i)_j), and
+     *  the gradients are those of that loss (all-ones weights give the
+     *  unweighted loss). A batch whose weights sum to 0 takes no step: it is
+     *  reported with batch_loss NaN, its rows do not count in the epoch's
+     *  train_loss, and the optimizer's step count does not advance for it.
+     *  Validation losses are unweighted. Read during the call only. */
+    const void *sample_weight;
+    size_t sample_weight_len;      /**< must equal rows when sample_weight is set; 0 when it is NULL */
 } swiftmlp_fit_options;
 
 /** What swiftmlp_fit did. */
@@ -545,7 +618,7 @@ swiftmlp_status swiftmlp_backward_labels(swiftmlp_net *net, const int64_t *label
 /**
  * Fill a swiftmlp_optimizer with the defaults of a kind: SGD lr 0.01, no
  * momentum; Adam lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay; AdamW
- * the same with weight decay 0.01.
+ * the same with weight decay 0.01; no gradient clipping (max_grad_norm 0).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (unknown kind).
  * Thread-safe.
  */
@@ -569,6 +642,18 @@ swiftmlp_status swiftmlp_set_optimizer(swiftmlp_net *net, const swiftmlp_optimiz
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
  */
 swiftmlp_status swiftmlp_get_optimizer(const swiftmlp_net *net, swiftmlp_optimizer *optimizer);
+
+/**
+ * Change the configured optimizer's learning rate, keeping its state: the
+ * momentum buffers, Adam's moments and the step count are untouched (unlike
+ * swiftmlp_set_optimizer, which starts them afresh). The next step uses lr.
+ * A changing call under the thread rule.
+ * @param lr  finite, > 0.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
+ *         (lr <= 0, NaN or infinite); SWIFTMLP_ERR_STATE (no optimizer set).
+ *         On failure nothing changes. Since 0.6.0.
+ */
+swiftmlp_status swiftmlp_set_learning_rate(swiftmlp_net *net, double lr);
 
 /**
  * Zero the optimizer's state and step count, keeping its hyperparameters.
@@ -642,10 +727,14 @@ swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
  * @param result    out (may be NULL): filled on SWIFTMLP_OK and SWIFTMLP_ERR_CANCELLED.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_CANCELLED (the callback returned non-zero;
  *             the network holds the parameters after the last completed step);
- *         SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
- *             epochs 0, batch_size 0, bad min_delta, struct_size mismatch, unknown dtype);
- *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE
- *             (data holds NaN/inf: nothing changed; or a step would make a
+ *         SWIFTMLP_ERR_NULL_POINTER (also: sample_weight NULL with
+ *             sample_weight_len != 0); SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
+ *             epochs 0, batch_size 0, bad min_delta, struct_size mismatch, unknown dtype,
+ *             unknown lr_schedule, a parameter of the chosen schedule outside its
+ *             domain, a negative sample weight, sample weights all 0);
+ *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE (also: sample_weight_len != rows);
+ *         SWIFTMLP_ERR_NON_FINITE
+ *             (data or a sample weight holds NaN/inf: nothing changed; or a step would make a
  *             parameter non-finite: training stopped at the last good step);
  *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Allocates its buffers once at the start. The callback must not call
@@ -741,7 +830,8 @@ swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity
  * ("uniform", "glorot", "he"), seed, shuffle_state; with an optimizer set:
  * optimizer ("sgd", "adam", "adamw"), optimizer_lr, optimizer_momentum,
  * optimizer_nesterov ("0"/"1"), optimizer_beta1, optimizer_beta2,
- * optimizer_eps, optimizer_weight_decay; with its state: optimizer_steps.
+ * optimizer_eps, optimizer_weight_decay, and optimizer_max_grad_norm when
+ * it is not 0 (absent when reading: 0); with its state: optimizer_steps.
  * Real numbers are written in shortest round-trip form, so save -> load ->
  * continue training is bit-identical to training on. When reading, real
  * numbers must be finite and written as JSON numbers ("0.01", "1e-08"),

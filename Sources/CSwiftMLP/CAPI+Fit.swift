@@ -13,7 +13,42 @@ public func swiftmlp_fit_options_default(_ options: UnsafeMutablePointer<swiftml
         o.shuffle = 1
         o.restore_best = 1
         o.report_batches = 1
+        o.lr_schedule = SWIFTMLP_LR_CONSTANT
+        o.power_t = 0.5
+        o.lr_tol = 1e-4
+        o.n_iter_no_change = 10
+        o.step_size = 1
+        o.gamma = 0.1
+        o.t_max = 1
+        o.eta_min = 0
         out.pointee = o
+    }
+}
+
+/// The schedule the options choose, with its parameters (checked by `FitOptions.validate`).
+private func schedule(_ o: swiftmlp_fit_options) throws(MLPError) -> LearningRateSchedule {
+    // size_t fields arrive as Int: values >= 2^63 come in negative and are
+    // reported (and refused) as the unsigned values the caller wrote.
+    switch o.lr_schedule {
+    case SWIFTMLP_LR_CONSTANT: return .constant
+    case SWIFTMLP_LR_INVSCALING: return .inverseScaling(powerT: o.power_t)
+    case SWIFTMLP_LR_ADAPTIVE:
+        guard o.n_iter_no_change >= 0 else {
+            throw MLPError(.invalidArgument, "adaptive n_iter_no_change \(UInt(bitPattern: o.n_iter_no_change)) is too large")
+        }
+        return .adaptive(tolerance: o.lr_tol, patience: o.n_iter_no_change)
+    case SWIFTMLP_LR_STEP:
+        guard o.step_size >= 0 else {
+            throw MLPError(.invalidArgument, "step schedule step_size \(UInt(bitPattern: o.step_size)) is too large")
+        }
+        return .step(stepSize: o.step_size, gamma: o.gamma)
+    case SWIFTMLP_LR_COSINE:
+        guard o.t_max >= 0 else {
+            throw MLPError(.invalidArgument, "cosine schedule t_max \(UInt(bitPattern: o.t_max)) is too large")
+        }
+        return .cosineAnnealing(tMax: o.t_max, etaMin: o.eta_min)
+    default:
+        throw MLPError(.invalidArgument, "unknown lr_schedule value \(o.lr_schedule.rawValue)")
     }
 }
 
@@ -47,15 +82,23 @@ public func swiftmlp_fit(
             validation = try rawData(o.val_x, o.val_x_len, o.val_y, o.val_y_len, o.val_rows,
                                      "options->val_x", "options->val_y")
         }
+        var sampleWeight: (base: UnsafeRawPointer, count: Int)? = nil
+        if let w = o.sample_weight {
+            sampleWeight = (w, elementCount(o.sample_weight_len))
+        } else if o.sample_weight_len != 0 {
+            throw MLPError(.nullPointer, "options->sample_weight is NULL but options->sample_weight_len is \(UInt(bitPattern: o.sample_weight_len)); set both, or neither")
+        }
         let fitOptions = FitOptions(epochs: o.epochs, batchSize: o.batch_size, shuffle: o.shuffle != 0,
-                                    patience: o.patience, minDelta: o.min_delta, restoreBest: o.restore_best != 0)
+                                    patience: o.patience, minDelta: o.min_delta, restoreBest: o.restore_best != 0,
+                                    schedule: try schedule(o))
         let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
-        let history = try network.fit(try elementType(dtype), data: data, validation: validation, options: fitOptions) { p in
+        let history = try network.fit(try elementType(dtype), data: data, validation: validation,
+                                      sampleWeight: sampleWeight, options: fitOptions) { p in
             guard let callback, everyBatch || p.epochEnd else { return true }
             var report = swiftmlp_progress(
                 epoch: p.epoch, epochs: p.epochs, batch: p.batch, n_batches: p.batchCount,
                 batch_loss: p.batchLoss, train_loss: p.trainLoss, val_loss: p.validationLoss,
-                epoch_end: p.epochEnd ? 1 : 0)
+                epoch_end: p.epochEnd ? 1 : 0, lr: p.learningRate)
             return callback(&report, user) == 0
         }
         if let result {

@@ -14,6 +14,7 @@ extension swiftmlp_optimizer {
         beta2 = opt.beta2
         eps = opt.epsilon
         weight_decay = opt.weightDecay
+        max_grad_norm = opt.maxGradNorm
     }
 }
 
@@ -40,7 +41,8 @@ public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePoi
         try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
         try network.setOptimizer(Optimizer(
             kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
-            nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay))
+            nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay,
+            maxGradNorm: o.max_grad_norm))
     }
 }
 
@@ -51,6 +53,13 @@ public func swiftmlp_get_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafeMut
         let out = try required(optimizer, "optimizer")
         guard let opt = network.optimizer else { throw MLPError(.state, "no optimizer is set") }
         out.pointee = swiftmlp_optimizer(opt)
+    }
+}
+
+@c @implementation
+public func swiftmlp_set_learning_rate(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_status {
+    run("swiftmlp_set_learning_rate", net, .write) { (h) throws(MLPError) in
+        try h.network.setLearningRate(lr)
     }
 }
 

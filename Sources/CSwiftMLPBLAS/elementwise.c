@@ -311,6 +311,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * flags, which vectorizes, where a floating-point sum of x - x is one serial
  * chain of adds.
  *
+ * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
  * Plain SGD:     p -= lr * (g + wd * p)
  * momentum SGD:  d = g + wd p; b = mu b + d; p -= lr * (nesterov ? d + mu b : b)
  * Adam / AdamW:  d = g + wd p (Adam) or p *= decay, d = g (AdamW);
@@ -322,7 +323,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 
 /* Plain SGD's new value of element i (sgd_* and sgd_commit_* below: the
  * same expression, so the same bits). */
-#define SGD_NEW(T) T q = p[i] - lr * (g[i] + wd * p[i]);
+#define SGD_NEW(T) T q = p[i] - lr * (gs * g[i] + wd * p[i]);
 
 /* Both passes run the same element code (STEP), in separate loops so that
  * each vectorizes without masked stores. */
@@ -346,15 +347,15 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 #define OPTIMIZERS(T, SUF, MAXV)                                                               \
     SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,      \
                                      const T *restrict g, size_t count, int commit) {          \
-        T lr = (T)o->lr, wd = (T)o->wd;                                                        \
+        T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                         \
         TWO_PASSES(SGD_NEW(T), p[i] = q;, OK(q, MAXV))               \
     }                                                                                          \
     SMLP_CLONES static int momentum_##SUF(const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
                                           int commit) {                                        \
-        T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu;                                         \
+        T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu, gs = (T)o->gs;                          \
         int nesterov = o->nesterov;                                                            \
-        TWO_PASSES(T d = g[i] + wd * p[i];                                                     \
+        TWO_PASSES(T d = gs * g[i] + wd * p[i];                                                \
                    T b = mu * buf[i] + d;                                                      \
                    T q = p[i] - lr * (nesterov ? d + mu * b : b);,                             \
                    buf[i] = b; p[i] = q;,                                                      \
@@ -365,10 +366,11 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
                                       size_t count, int commit) {                              \
         T lr = (T)o->lr, wd = (T)o->wd, b1 = (T)o->b1, b2 = (T)o->b2;                          \
         T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;                  \
-        T bc1 = (T)o->bc1, bc2 = (T)o->bc2;                                                    \
+        T bc1 = (T)o->bc1, bc2 = (T)o->bc2, gs = (T)o->gs;                                     \
         int decoupled = o->kind == SMLP_OPT_ADAMW;                                             \
         TWO_PASSES(T q = decoupled ? p[i] * decay : p[i];                                      \
-                   T d = decoupled ? g[i] : g[i] + wd * q;                                     \
+                   T gi = gs * g[i];                                                           \
+                   T d = decoupled ? gi : gi + wd * q;                                         \
                    T mi = b1 * m[i] + c1 * d;                                                  \
                    T vi = b2 * v[i] + c2 * d * d;                                              \
                    q = q - lr * (mi / bc1) / (__builtin_elementwise_sqrt(vi / bc2) + eps);,    \
@@ -424,7 +426,7 @@ OPTIMIZERS(float, f32, 3.40282347e38f)
     /* sgd_##SUF's commit, also returning the largest magnitude stored. */                     \
     SMLP_CLONES static U sgd_commit_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,   \
                                           const T *restrict g, size_t count) {                  \
-        T lr = (T)o->lr, wd = (T)o->wd;                                                         \
+        T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                          \
         U m = 0;                                                                                \
         _Pragma("clang loop vectorize(enable)")                                                 \
         for (size_t i = 0; i < count; i++) {                                                   \

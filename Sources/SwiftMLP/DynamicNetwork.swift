@@ -107,6 +107,14 @@ public final class DynamicNetwork {
         }
     }
 
+    /// Sets the optimizer's learning rate, keeping its state (`Network.setLearningRate`).
+    public func setLearningRate(_ lr: Double) throws(MLPError) {
+        switch storage {
+        case .float32(let n): try n.setLearningRate(lr)
+        case .float64(let n): try n.setLearningRate(lr)
+        }
+    }
+
     public func resetOptimizer() throws(MLPError) {
         switch storage {
         case .float32(let n): try n.resetOptimizer()
@@ -143,8 +151,10 @@ public final class DynamicNetwork {
         }
     }
 
+    /// `sampleWeight`: (base, count) of one weight per row in the data's element type, or nil.
     package func fit(
-        _ dtype: DType, data: RawData, validation: RawData?, options: FitOptions,
+        _ dtype: DType, data: RawData, validation: RawData?,
+        sampleWeight: (base: UnsafeRawPointer, count: Int)? = nil, options: FitOptions,
         progress: (FitProgress) -> Bool
     ) throws(MLPError) -> FitHistory {
         try check(dtype, "the data buffers")
@@ -152,10 +162,12 @@ public final class DynamicNetwork {
         case .float32(let n):
             return try n.fit(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows,
                              validation: validation.map { (typed($0.x, $0.xCount), typed($0.y, $0.yCount), $0.rows) },
+                             sampleWeight: sampleWeight.map { typed($0.base, $0.count) },
                              options: options, progress: progress)
         case .float64(let n):
             return try n.fit(x: typed(data.x, data.xCount), y: typed(data.y, data.yCount), rows: data.rows,
                              validation: validation.map { (typed($0.x, $0.xCount), typed($0.y, $0.yCount), $0.rows) },
+                             sampleWeight: sampleWeight.map { typed($0.base, $0.count) },
                              options: options, progress: progress)
         }
     }

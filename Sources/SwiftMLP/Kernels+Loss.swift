@@ -88,6 +88,76 @@ extension Kernels {
         }
     }
 
+    /// `lossBackward` with a weight per row (scikit-learn's weighted mean):
+    /// L = sum_r w_r l_r / W, W = sum_r w_r > 0 (the caller's check), where
+    /// l_r is row r's loss: for MSE and BCE the mean over its N outputs, for
+    /// cross-entropy -sum_j y_j log softmax(f)_j. Row r's derivatives are
+    /// those of the unweighted loss with 1/B replaced by w_r / W:
+    /// MSE dL/dg = 2 w_r/(W N) (g - y), then the activation's backward;
+    /// BCE dL/df = w_r/(W N) (g - y); cross-entropy dL/df = w_r/W (g sum_j y_j - y).
+    /// Each row's coefficient is formed in Double and rounded once; the
+    /// loss is summed in Double. All-ones weights give the unweighted loss
+    /// (not necessarily its last bits: the sums run in another order).
+    static func weightedLossBackward<T: MLPScalar>(
+        _ loss: Loss, output act: Activation, slope: T,
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>, weights w: UnsafePointer<T>,
+        rows: Int, cols: Int
+    ) -> Double {
+        var total = 0.0
+        for r in 0..<rows { total += Double(w[r]) }
+        let n = Double(cols)
+        var sum = 0.0
+        switch loss {
+        case .mse:
+            for r in 0..<rows {
+                let o = r * cols, scale = T(2 * Double(w[r]) / (total * n))
+                var rowSum = 0.0
+                for c in 0..<cols {
+                    let d = g[o + c] - y[o + c]
+                    let wide = Double(d)
+                    rowSum += wide * wide
+                    dg[o + c] = scale * d
+                }
+                sum += Double(w[r]) * (rowSum / n)
+            }
+            activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
+        case .binaryCrossEntropy:
+            for r in 0..<rows {
+                let o = r * cols, scale = T(Double(w[r]) / (total * n))
+                var rowSum = 0.0
+                for c in 0..<cols {
+                    let gi = g[o + c]
+                    let d = scale * (gi - y[o + c])
+                    df[o + c] = d
+                    dg[o + c] = d / (gi * (1 - gi))
+                    rowSum += Double(bceTerm(f[o + c], y[o + c]))
+                }
+                sum += Double(w[r]) * (rowSum / n)
+            }
+        case .crossEntropy:
+            for r in 0..<rows {
+                let o = r * cols, scale = T(Double(w[r]) / total)
+                let lse = logSumExp(f + o, cols)
+                var ySum: T = 0
+                for c in 0..<cols { ySum += y[o + c] }
+                var rowSum = 0.0
+                for c in 0..<cols {
+                    let yc = y[o + c]
+                    df[o + c] = scale * (g[o + c] * ySum - yc)
+                    if yc == 0 {
+                        dg[o + c] = 0
+                    } else {
+                        rowSum += Double(yc * (lse - f[o + c]))
+                        dg[o + c] = -scale * yc / g[o + c]
+                    }
+                }
+                sum += Double(w[r]) * rowSum
+            }
+        }
+        return sum / total
+    }
+
     /// Softmax cross-entropy with class-index targets (0 <= label < N, checked
     /// by the caller): the same as one-hot rows, without building them.
     static func crossEntropyLabelsBackward<T: MLPScalar>(

@@ -7,9 +7,12 @@ extension Kernels {
     /// (the element loops, in C), each rounded to T once. Those of Adam are
     /// formed in Double and then rounded, as NumPy does with Python-float
     /// scalars: T(1 - 0.999), not 1 - T(0.999).
-    static func coefficients<T: MLPScalar>(_ opt: Optimizer, t: Int, as: T.Type) -> smlp_optimizer_coefficients {
+    /// `gradientScale`: clipping's coefficient (`Network.clipCoefficient`), 1 without.
+    static func coefficients<T: MLPScalar>(_ opt: Optimizer, t: Int, gradientScale: Double = 1,
+                                           as: T.Type) -> smlp_optimizer_coefficients {
         func r(_ v: Double) -> Double { Double(T(v)) }
         var c = smlp_optimizer_coefficients()
+        c.gs = r(gradientScale)
         c.lr = r(opt.learningRate)
         c.wd = r(opt.weightDecay)
         switch opt.kind {

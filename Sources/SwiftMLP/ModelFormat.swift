@@ -16,7 +16,8 @@
 /// ("sigmoid,sigmoid"), leaky_slope, loss, init, seed, shuffle_state;
 /// with an optimizer: optimizer (sgd, adam, adamw) and optimizer_lr,
 /// optimizer_momentum, optimizer_nesterov (0/1), optimizer_beta1,
-/// optimizer_beta2, optimizer_eps, optimizer_weight_decay; with its state
+/// optimizer_beta2, optimizer_eps, optimizer_weight_decay, and
+/// optimizer_max_grad_norm when clipping is on (absent: 0); with its state
 /// also optimizer_steps. Real numbers are written in Swift's shortest
 /// round-trip form, so a save -> load round trip is bit-exact.
 enum ModelFormat {

@@ -117,7 +117,8 @@ struct ModelHeader {
             guard nesterov <= 1 else { throw MLPError(.format, "optimizer_nesterov must be 0 or 1") }
             let opt = Optimizer(kind: kind, learningRate: try real("optimizer_lr"), momentum: try real("optimizer_momentum"),
                                 nesterov: nesterov == 1, beta1: try real("optimizer_beta1"), beta2: try real("optimizer_beta2"),
-                                epsilon: try real("optimizer_eps"), weightDecay: try real("optimizer_weight_decay"))
+                                epsilon: try real("optimizer_eps"), weightDecay: try real("optimizer_weight_decay"),
+                                maxGradNorm: meta["optimizer_max_grad_norm"] == nil ? 0 : try real("optimizer_max_grad_norm"))
             do {
                 try opt.validate()
             } catch {

@@ -61,12 +61,21 @@ extension Network {
         return base
     }
 
-    /// The training backward on validated dense targets.
-    func trainingBackward(y: UnsafePointer<Scalar>, batch: Int) -> Double {
+    /// The training backward on validated dense targets; with `weights`
+    /// (one per row, >= 0, summing to > 0: the caller's checks) the loss is
+    /// their weighted mean (`Kernels.weightedLossBackward`).
+    func trainingBackward(y: UnsafePointer<Scalar>, batch: Int, weights: UnsafePointer<Scalar>? = nil) -> Double {
         let cache = self.cache.unsafelyUnwrapped, L = layout.layerCount
-        let loss = Kernels.lossBackward(configuration.loss, output: activations[L - 1], slope: slope,
+        let loss: Double
+        if let weights {
+            loss = Kernels.weightedLossBackward(configuration.loss, output: activations[L - 1], slope: slope,
+                                                dg: cache.dg(L), df: cache.df(L), f: cache.f(L), g: cache.g(L),
+                                                y: y, weights: weights, rows: batch, cols: layout.outputSize)
+        } else {
+            loss = Kernels.lossBackward(configuration.loss, output: activations[L - 1], slope: slope,
                                         dg: cache.dg(L), df: cache.df(L), f: cache.f(L), g: cache.g(L),
                                         y: y, rows: batch, cols: layout.outputSize)
+        }
         backpropagate(batch: batch)
         return loss
     }

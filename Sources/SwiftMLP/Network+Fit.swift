@@ -9,9 +9,19 @@ extension Network {
     /// steps allocate nothing. On a validation failure nothing changes. A step that
     /// would make a parameter non-finite stops training with `.nonFinite`;
     /// the network then holds the parameters of the last good step.
+    ///
+    /// `sampleWeight` (nil: every row weighs 1, today's loss): one weight
+    /// per row, each finite and >= 0, not all 0 (checked before anything
+    /// changes). Each batch's loss is then the weighted mean of its rows'
+    /// losses (`Kernels.weightedLossBackward`); a batch whose weights sum to
+    /// 0 takes no step (its gradient would be 0/0): it is reported with a
+    /// NaN batch loss, leaves the optimizer's step count, the gradients and
+    /// the parameters alone, and its rows do not count in the epoch's mean
+    /// training loss. Validation losses are unweighted.
     package func fit(
         x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, rows: Int,
         validation: (x: UnsafeBufferPointer<Scalar>, y: UnsafeBufferPointer<Scalar>, rows: Int)?,
+        sampleWeight: UnsafeBufferPointer<Scalar>? = nil,
         options: FitOptions, progress: (FitProgress) -> Bool
     ) throws(MLPError) -> FitHistory {
         try options.validate()
@@ -21,6 +31,7 @@ extension Network {
         let n0 = layout.inputSize, nL = layout.outputSize
         let xBase = try checkRows(x, rows: rows, width: n0, name: "x")
         let yBase = try checkRows(y, rows: rows, width: nL, name: "y")
+        let wBase = try sampleWeight.map { (w) throws(MLPError) in try checkSampleWeight(w, rows: rows) }
         var val: (x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, rows: Int)? = nil
         if let validation {
             guard validation.rows > 0 else { throw MLPError(.invalidArgument, "validation data needs at least 1 row") }
@@ -40,6 +51,8 @@ extension Network {
         defer { xb.deallocate() }
         let yb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * nL : 0)
         defer { yb.deallocate() }
+        let wb = try AlignedBuffer<Scalar>(count: shuffle && wBase != nil ? batchSize : 0)
+        defer { wb.deallocate() }
         let keepBest = options.patience > 0 && options.restoreBest
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
         defer { best.deallocate() }
@@ -76,8 +89,23 @@ extension Network {
         history.trainLoss.reserveCapacity(Swift.min(options.epochs, 4096))
         if val != nil { history.validationLoss.reserveCapacity(Swift.min(options.epochs, 4096)) }
         var bestLoss = Double.infinity, wait = 0
+        history.learningRates.reserveCapacity(Swift.min(options.epochs, 4096))
+
+        // The schedule sets the optimizer's rate per epoch (it may reach 0,
+        // which fit's steps accept: only setLearningRate and setOptimizer
+        // require > 0) and fit ends with lr0 again.
+        let lr0 = opt.learningRate
+        defer { optimizer?.learningRate = lr0 }
+        var adaptiveRate = lr0, noImprovement = 0, bestTrainLoss = Double.infinity
 
         for epoch in 0..<options.epochs {
+            let rate: Double
+            if case .adaptive = options.schedule {
+                rate = adaptiveRate
+            } else {
+                rate = options.schedule.closedForm(epoch: epoch, initial: lr0, samplesSeen: Double(epoch) * Double(rows))
+            }
+            optimizer?.learningRate = rate
             if shuffle {
                 // Fisher-Yates with the network's shuffle generator.
                 var i = rows - 1
@@ -91,14 +119,28 @@ extension Network {
             for b in 0..<batchCount {
                 let start = b * batchSize, m = Swift.min(batchSize, rows - start)
                 var xs = xBase + start * n0, ys = yBase + start * nL
+                var ws = wBase.map { $0 + start }
                 if shuffle {
                     for r in 0..<m {
                         let src = order.base[start + r]
                         (xb.base + r * n0).update(from: xBase + src * n0, count: n0)
                         (yb.base + r * nL).update(from: yBase + src * nL, count: nL)
+                        if let wBase { wb.base[r] = wBase[src] }
                     }
                     xs = UnsafePointer(xb.base)
                     ys = UnsafePointer(yb.base)
+                    if wBase != nil { ws = UnsafePointer(wb.base) }
+                }
+                if let ws, Self.weightSum(ws, count: m) == 0 {
+                    // No step for a batch that weighs nothing (see above).
+                    let report = FitProgress(epoch: epoch, epochs: options.epochs, batch: b, batchCount: batchCount,
+                                             batchLoss: .nan, trainLoss: seen > 0 ? sum / Double(seen) : .nan,
+                                             validationLoss: .nan, epochEnd: false, learningRate: rate)
+                    if !progress(report) {
+                        history.cancelled = true
+                        return history
+                    }
+                    continue
                 }
                 if let first {
                     let hold = m == batchSize || TransposedFirstLayer<Scalar>.transposes(layout: layout, batch: m)
@@ -113,7 +155,7 @@ extension Network {
                     }
                 }
                 trainingForward(xs, batch: m)
-                let loss = trainingBackward(y: ys, batch: m)
+                let loss = trainingBackward(y: ys, batch: m, weights: ws)
                 unsaved = transposedFirst != nil  // from here on (dL/dW^T now, W^T after the step)
                 do {
                     try optimizerStep()
@@ -124,14 +166,17 @@ extension Network {
                 seen += m
                 let report = FitProgress(epoch: epoch, epochs: options.epochs, batch: b, batchCount: batchCount,
                                          batchLoss: loss, trainLoss: sum / Double(seen),
-                                         validationLoss: .nan, epochEnd: false)
+                                         validationLoss: .nan, epochEnd: false, learningRate: rate)
                 if !progress(report) {
                     history.cancelled = true
                     return history
                 }
             }
-            let trainLoss = sum / Double(rows)
+            // seen == rows unless zero-weight batches were skipped (and then > 0:
+            // the weights do not sum to 0, so some batch trained).
+            let trainLoss = sum / Double(seen)
             history.trainLoss.append(trainLoss)
+            history.learningRates.append(rate)
             var monitored = trainLoss, valLoss = Double.nan
             if let val {
                 valLoss = try evaluate(x: val.x, y: val.y, rows: val.rows)
@@ -150,7 +195,8 @@ extension Network {
                 wait += 1
             }
             let report = FitProgress(epoch: epoch, epochs: options.epochs, batch: batchCount, batchCount: batchCount,
-                                     batchLoss: .nan, trainLoss: trainLoss, validationLoss: valLoss, epochEnd: true)
+                                     batchLoss: .nan, trainLoss: trainLoss, validationLoss: valLoss, epochEnd: true,
+                                     learningRate: rate)
             if !progress(report) {
                 history.cancelled = true
                 return history
@@ -158,6 +204,19 @@ extension Network {
             if options.patience > 0 && wait >= options.patience {
                 history.stoppedEarly = true
                 break
+            }
+            if case .adaptive(let tolerance, let patience) = options.schedule {
+                // scikit-learn's _update_no_improvement_count and trigger_stopping.
+                if trainLoss > bestTrainLoss - tolerance { noImprovement += 1 } else { noImprovement = 0 }
+                if trainLoss < bestTrainLoss { bestTrainLoss = trainLoss }
+                if noImprovement > patience {
+                    if adaptiveRate <= 1e-6 {
+                        history.stoppedEarly = true
+                        break
+                    }
+                    adaptiveRate /= 5
+                    noImprovement = 0
+                }
             }
         }
         if keepBest && history.bestEpoch != history.trainLoss.count - 1 {
@@ -169,24 +228,59 @@ extension Network {
         return history
     }
 
-    /// `fit` on flat row-major arrays.
+    /// Validates per-row weights: one per row, each finite and >= 0, not all 0.
+    func checkSampleWeight(_ w: UnsafeBufferPointer<Scalar>, rows: Int) throws(MLPError) -> UnsafePointer<Scalar> {
+        guard w.count == rows else {
+            throw MLPError(.bufferSize, "sample_weight has \(w.count) elements; \(rows) row(s) need one each")
+        }
+        guard let base = w.baseAddress else { throw MLPError(.nullPointer, "sample_weight is NULL") }
+        for i in 0..<rows {
+            guard base[i].isFinite else { throw MLPError(.nonFinite, "sample_weight[\(i)] = \(base[i]) is not finite") }
+            guard base[i] >= 0 else { throw MLPError(.invalidArgument, "sample_weight[\(i)] = \(base[i]) is negative") }
+        }
+        guard Self.weightSum(base, count: rows) > 0 else {
+            throw MLPError(.invalidArgument, "sample_weight is 0 for every row: no row would train")
+        }
+        return base
+    }
+
+    /// sum of count weights, in Double.
+    static func weightSum(_ w: UnsafePointer<Scalar>, count: Int) -> Double {
+        var total = 0.0
+        for i in 0..<count { total += Double(w[i]) }
+        return total
+    }
+
+    /// `fit` on flat row-major arrays; `sampleWeight`: one weight per row (see the other `fit`).
     public func fit(
         x: [Scalar], y: [Scalar], rows: Int,
         validation: (x: [Scalar], y: [Scalar], rows: Int)? = nil,
+        sampleWeight: [Scalar]? = nil,
         options: FitOptions, progress: (FitProgress) -> Bool = { _ in true }
     ) throws(MLPError) -> FitHistory {
         try x.withUnsafeBufferPointer { (xp) throws(MLPError) in
             try y.withUnsafeBufferPointer { (yp) throws(MLPError) in
-                guard let validation else {
-                    return try fit(x: xp, y: yp, rows: rows, validation: nil, options: options, progress: progress)
-                }
-                return try validation.x.withUnsafeBufferPointer { (vx) throws(MLPError) in
-                    try validation.y.withUnsafeBufferPointer { (vy) throws(MLPError) in
-                        try fit(x: xp, y: yp, rows: rows, validation: (vx, vy, validation.rows),
-                                options: options, progress: progress)
+                try withOptionalBuffer(sampleWeight) { (wp) throws(MLPError) in
+                    guard let validation else {
+                        return try fit(x: xp, y: yp, rows: rows, validation: nil, sampleWeight: wp,
+                                       options: options, progress: progress)
+                    }
+                    return try validation.x.withUnsafeBufferPointer { (vx) throws(MLPError) in
+                        try validation.y.withUnsafeBufferPointer { (vy) throws(MLPError) in
+                            try fit(x: xp, y: yp, rows: rows, validation: (vx, vy, validation.rows),
+                                    sampleWeight: wp, options: options, progress: progress)
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// Runs `body` with a buffer view of `array`, or nil.
+private func withOptionalBuffer<T, R>(
+    _ array: [T]?, _ body: (UnsafeBufferPointer<T>?) throws(MLPError) -> R
+) throws(MLPError) -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { (p) throws(MLPError) in try body(p) }
 }

@@ -5,7 +5,7 @@
 /// `Kernels.directMatmul` (at most `Kernels.directProductLimit`
 /// multiply-adds, so none would go through BLAS), the loss is MSE on a
 /// sigmoid output, no layer is softmax, and the optimizer is SGD without
-/// momentum. It computes every value with the same operations in the same
+/// momentum and without gradient clipping. It computes every value with the same operations in the same
 /// order as the general path (`trainingForward`, `trainingBackward`,
 /// `optimizerStep`), so results are bit-identical; it only drops the general
 /// path's per-call overhead (BLAS dispatch, loops vectorized for long rows
@@ -23,10 +23,13 @@ extension Network {
         return Kernels.directProductLimit / widest
     }
 
-    /// True when `trainStep` with this batch and optimizer may take `fusedTrainStep`.
+    /// True when `trainStep` with this batch and optimizer may take
+    /// `fusedTrainStep`. Never with gradient clipping (`maxGradNorm` > 0):
+    /// the fused step's inline SGD has no clipping, so such steps take the
+    /// general path, whose `applyStep` clips.
     @inline(__always)
     func canFuse(batch: Int, _ opt: Optimizer) -> Bool {
-        batch <= fusedBatchLimit && opt.kind == .sgd && opt.momentum == 0
+        batch <= fusedBatchLimit && opt.kind == .sgd && opt.momentum == 0 && opt.maxGradNorm == 0
             && optimizerSteps < ModelFormat.maxOptimizerSteps
     }
 

@@ -30,7 +30,8 @@ extension Network {
         // W, which starts the buffer; both checked before either is written.
         let first = transposedFirst
         let skip = first.map { $0.nIn * $0.nOut } ?? 0
-        let c = Kernels.coefficients(opt, t: t, as: Scalar.self)
+        let scale = opt.maxGradNorm > 0 ? clipCoefficient(maxNorm: opt.maxGradNorm, first: first, skip: skip) : 1
+        let c = Kernels.coefficients(opt, t: t, gradientScale: scale, as: Scalar.self)
         func step(commit: Bool) -> Bool {
             if let first, !Scalar.optimizerBlock(c, first.w.base, first.dw.base, nil, nil, count: skip,
                                                   commit: commit) {
@@ -57,6 +58,42 @@ extension Network {
         }
         parametersChanged()
         parameterBound = largest
+    }
+
+    /// torch.nn.utils.clip_grad_norm_'s coefficient for the current
+    /// gradients: min(1, maxNorm / (total + 1e-6)), total = the 2-norm of
+    /// every gradient (the first layer's dL/dW from `first` when held
+    /// transposed, which `fit` avoids with clipping: the sum's order would
+    /// differ). Summed in Double; if that overflows, the norm is taken of the
+    /// gradients divided by their largest magnitude. A non-finite gradient
+    /// gives total = inf or NaN, so coefficient 0 or NaN, and the step is
+    /// refused as non-finite.
+    func clipCoefficient(maxNorm: Double, first: TransposedFirstLayer<Scalar>?, skip: Int) -> Double {
+        let n = layout.parameterCount
+        func sumOfSquares(_ scale: Double) -> Double {  // scale 1: the values themselves (1 * v is v)
+            var s = 0.0
+            if let first { for i in 0..<skip { let v = Double(first.dw.base[i]) * scale; s += v * v } }
+            for i in skip..<n { let v = Double(grads.base[i]) * scale; s += v * v }
+            return s
+        }
+        var total = sumOfSquares(1).squareRoot()
+        if total == .infinity {
+            var largest = Scalar.maxAbsBlock(grads.base + skip, count: n - skip)
+            if let first { largest = Swift.max(largest, Scalar.maxAbsBlock(first.dw.base, count: skip)) }
+            if largest.isFinite { total = largest * sumOfSquares(1 / largest).squareRoot() }
+        }
+        return Swift.min(1, maxNorm / (total + 1e-6))
+    }
+
+    /// Sets the configured optimizer's learning rate, keeping its state
+    /// (momentum buffers, Adam's moments) and step count: what a schedule
+    /// does between epochs. `lr` finite and > 0; `.state` without an optimizer.
+    public func setLearningRate(_ lr: Double) throws(MLPError) {
+        guard optimizer != nil else { throw MLPError(.state, "no optimizer is set: call setOptimizer first") }
+        guard lr.isFinite && lr > 0 else {
+            throw MLPError(.invalidArgument, "learning rate \(lr) must be finite and > 0")
+        }
+        optimizer!.learningRate = lr
     }
 
     /// The configured optimizer, if any.

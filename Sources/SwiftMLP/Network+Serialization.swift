@@ -31,6 +31,8 @@ extension Network {
                 ("optimizer_eps", opt.epsilon.description),
                 ("optimizer_weight_decay", opt.weightDecay.description),
             ]
+            // Only when clipping is on, so files without it keep their bytes.
+            if opt.maxGradNorm > 0 { meta.append(("optimizer_max_grad_norm", opt.maxGradNorm.description)) }
             if includeOptimizerState {
                 meta.append(("optimizer_steps", String(optimizerSteps)))
                 for name in ModelFormat.stateNames(opt) { tensors.append((name, [layout.parameterCount])) }

@@ -13,6 +13,14 @@ import Darwin
 /// Adam:  d = dp + weightDecay p;  m = b1 m + (1-b1) d;  v = b2 v + (1-b2) d^2;
 ///        p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
 /// AdamW: p *= 1 - lr weightDecay, then Adam with d = dp.
+///
+/// With `maxGradNorm` > 0 every optimizer step first clips the gradients by
+/// their global norm, as torch.nn.utils.clip_grad_norm_ does: total =
+/// ||all gradients||_2 (summed in Double), coef = min(1, maxGradNorm /
+/// (total + 1e-6)), dp = coef * dp (coef rounded to the element type) in the
+/// formulas above. The gradients the network holds are not changed (torch
+/// scales .grad in place; here the step uses the scaled values), so a
+/// refused step changes nothing. 0 turns clipping off.
 public struct Optimizer: Sendable, Equatable {
     /// Raw values equal the C ABI's `swiftmlp_optimizer_kind`.
     public enum Kind: Int32, Sendable, CaseIterable, CustomStringConvertible {
@@ -37,10 +45,13 @@ public struct Optimizer: Sendable, Equatable {
     public var beta2: Double
     public var epsilon: Double
     public var weightDecay: Double
+    /// Gradient clipping by global norm before each step (see above); 0 = off.
+    public var maxGradNorm: Double
 
     public init(
         kind: Kind, learningRate: Double, momentum: Double = 0, nesterov: Bool = false,
-        beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0
+        beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
+        maxGradNorm: Double = 0
     ) {
         self.kind = kind
         self.learningRate = learningRate
@@ -50,20 +61,25 @@ public struct Optimizer: Sendable, Equatable {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+        self.maxGradNorm = maxGradNorm
     }
 
-    public static func sgd(learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) -> Optimizer {
-        Optimizer(kind: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+    public static func sgd(learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0,
+                           maxGradNorm: Double = 0) -> Optimizer {
+        Optimizer(kind: .sgd, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
+                  maxGradNorm: maxGradNorm)
     }
 
     public static func adam(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                            epsilon: Double = 1e-8, weightDecay: Double = 0) -> Optimizer {
-        Optimizer(kind: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+                            epsilon: Double = 1e-8, weightDecay: Double = 0, maxGradNorm: Double = 0) -> Optimizer {
+        Optimizer(kind: .adam, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                  maxGradNorm: maxGradNorm)
     }
 
     public static func adamW(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                             epsilon: Double = 1e-8, weightDecay: Double = 0.01) -> Optimizer {
-        Optimizer(kind: .adamW, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+                             epsilon: Double = 1e-8, weightDecay: Double = 0.01, maxGradNorm: Double = 0) -> Optimizer {
+        Optimizer(kind: .adamW, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                  maxGradNorm: maxGradNorm)
     }
 
     /// Throws `.invalidArgument` naming the first hyperparameter out of its
@@ -79,6 +95,9 @@ public struct Optimizer: Sendable, Equatable {
         }
         guard weightDecay.isFinite && weightDecay >= 0 else {
             throw MLPError(.invalidArgument, "weight decay \(weightDecay) must be finite and >= 0")
+        }
+        guard maxGradNorm.isFinite && maxGradNorm >= 0 else {
+            throw MLPError(.invalidArgument, "max grad norm \(maxGradNorm) must be finite and >= 0 (0 = no clipping)")
         }
         switch kind {
         case .sgd:

@@ -39,9 +39,14 @@ struct TransposedFirstLayer<Scalar: MLPScalar> {
     /// Whether `fit` keeps the first layer transposed: the step is one this
     /// type can take (no optimizer state: `Network.applyStep`), the first
     /// layer's W starts the parameter buffer (`Layout` puts it there) and
-    /// `transposes(layout:batch:)` at the batch size.
+    /// `transposes(layout:batch:)` at the batch size. Not with gradient
+    /// clipping: its norm sums every gradient, and with (dL/dW)^T held here
+    /// the order of that sum, so its rounding, would differ from the
+    /// untransposed fit's (the invariant: both give the same bits). Sample
+    /// weights change only the loss's dL/df, so they keep this path.
     static func pays(layout: Layout, batch: Int, optimizer: Optimizer) -> Bool {
-        optimizer.stateBufferCount == 0 && layout.weightOffsets[0] == 0 && transposes(layout: layout, batch: batch)
+        optimizer.stateBufferCount == 0 && optimizer.maxGradNorm == 0 && layout.weightOffsets[0] == 0
+            && transposes(layout: layout, batch: batch)
     }
 
     /// Whether the first layer's forward product at `batch` rows goes

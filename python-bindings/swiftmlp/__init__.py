@@ -41,7 +41,8 @@ from ._errors import (BadHandleError, BufferSizeError, BusyError, CancelledError
 from ._lib import (EXPECTED_VERSION_NUMBER, MAX_BATCH_ELEMENTS, MAX_LAYER_SIZE, MAX_PARAMS,
                    MAX_SIZES, MAX_THREADS, blas_info, get_num_threads, library_path,
                    set_num_threads, status_string, version, version_number)
-from ._optim import SGD, Adam, AdamW, EarlyStopping, GradientCheck, History
+from ._optim import (SGD, AdaptiveLR, Adam, AdamW, ConstantLR, CosineAnnealingLR, EarlyStopping,
+                     GradientCheck, History, InvScalingLR, StepLR)
 from .mlp import ACTIVATIONS, INITS, LOSSES, MLP, from_bytes, load
 
 from ._threadpool import register as _register_threadpool
@@ -57,7 +58,7 @@ SWIFTMLP_MAX_BATCH_ELEMENTS = MAX_BATCH_ELEMENTS
 
 __all__ = [
     "MLP", "load", "from_bytes", "SGD", "Adam", "AdamW", "EarlyStopping", "History",
-    "GradientCheck",
+    "GradientCheck", "ConstantLR", "InvScalingLR", "AdaptiveLR", "StepLR", "CosineAnnealingLR",
     "ACTIVATIONS", "LOSSES", "INITS",
     "version", "version_number", "status_string", "library_path", "blas_info", "__version__",
     "get_num_threads", "set_num_threads", "MAX_THREADS",

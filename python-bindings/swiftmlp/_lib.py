@@ -70,6 +70,8 @@ LOSS_MSE, LOSS_BCE, LOSS_CROSS_ENTROPY = 0, 1, 2
 INIT_UNIFORM, INIT_GLOROT, INIT_HE = 0, 1, 2
 # enum swiftmlp_optimizer_kind
 OPT_SGD, OPT_ADAM, OPT_ADAMW = 0, 1, 2
+# enum swiftmlp_lr_schedule
+LR_CONSTANT, LR_INVSCALING, LR_ADAPTIVE, LR_STEP, LR_COSINE = 0, 1, 2, 3, 4
 # enum swiftmlp_quantity
 Q_F, Q_G, Q_DL_DF, Q_DL_DG = 0, 1, 2, 3
 # enum swiftmlp_save_flags
@@ -133,7 +135,8 @@ class Optimizer(Structure):
                 ("beta1", c_double),
                 ("beta2", c_double),
                 ("eps", c_double),
-                ("weight_decay", c_double)]
+                ("weight_decay", c_double),
+                ("max_grad_norm", c_double)]
 
 
 class Progress(Structure):
@@ -145,7 +148,8 @@ class Progress(Structure):
                 ("batch_loss", c_double),
                 ("train_loss", c_double),
                 ("val_loss", c_double),
-                ("epoch_end", c_int)]
+                ("epoch_end", c_int),
+                ("lr", c_double)]
 
 
 #: typedef int (*swiftmlp_progress_fn)(const swiftmlp_progress *, void *)
@@ -168,7 +172,17 @@ class FitOptions(Structure):
                 ("restore_best", c_int),
                 ("progress", PROGRESS_FN),
                 ("user_data", c_void_p),
-                ("report_batches", c_int)]
+                ("report_batches", c_int),
+                ("lr_schedule", c_int),
+                ("power_t", c_double),
+                ("lr_tol", c_double),
+                ("n_iter_no_change", c_size_t),
+                ("step_size", c_size_t),
+                ("gamma", c_double),
+                ("t_max", c_size_t),
+                ("eta_min", c_double),
+                ("sample_weight", c_void_p),
+                ("sample_weight_len", c_size_t)]
 
 
 class FitResult(Structure):
@@ -249,6 +263,7 @@ _SIGNATURES = {
     "swiftmlp_optimizer_default": (_Status, [c_int, POINTER(Optimizer)]),
     "swiftmlp_set_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
     "swiftmlp_get_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
+    "swiftmlp_set_learning_rate": (_Status, [c_void_p, c_double]),
     "swiftmlp_reset_optimizer": (_Status, [c_void_p]),
     "swiftmlp_optimizer_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
     "swiftmlp_optimizer_step": (_Status, [c_void_p]),

@@ -17,6 +17,25 @@ p with gradient dp and t = optimizer steps taken including this one:
 * Adam:  d = dp + weight_decay*p; m = b1*m + (1-b1)*d; v = b2*v + (1-b2)*d**2;
          p -= lr * (m/(1-b1**t)) / (sqrt(v/(1-b2**t)) + eps).  (torch.optim.Adam)
 * AdamW: p *= 1 - lr*weight_decay, then Adam with d = dp.  (torch.optim.AdamW)
+
+Each takes ``max_grad_norm`` (default 0.0 = off): before every optimizer
+step (``net.step()``, ``train_step()`` without lr, ``fit``) the gradients are
+clipped by their global norm as torch.nn.utils.clip_grad_norm_ does:
+total = sqrt(sum of every dp**2), dp *= min(1, max_grad_norm / (total + 1e-6)).
+The gradients the network holds (``get_flat_grads()``) stay unclipped.
+
+Learning-rate schedules for ``fit(lr_schedule=...)`` (swiftmlp_lr_schedule),
+applied at the start of every epoch e (0-based, of this fit) from lr0, the
+optimizer's lr when fit starts; fit ends with lr0 again:
+
+* ConstantLR():                       lr0
+* InvScalingLR(power_t=0.5):          lr0 / (e*n + 1)**power_t   (sklearn "invscaling", n rows)
+* AdaptiveLR(tol=1e-4, n_iter_no_change=10): sklearn "adaptive" (lr /= 5 after
+  more than n_iter_no_change epochs without a training-loss improvement by
+  more than tol; the fit stops when that happens at lr <= 1e-6)
+* StepLR(step_size, gamma=0.1):       lr0 * gamma**(e // step_size)   (torch StepLR)
+* CosineAnnealingLR(t_max, eta_min=0.0): eta_min + (lr0 - eta_min)(1 + cos(pi e / t_max))/2
+                                       (torch CosineAnnealingLR, closed form)
 """
 
 from __future__ import annotations
@@ -30,7 +49,8 @@ from . import _lib
 from ._errors import InvalidArgumentError
 from ._lib import lib, raise_error
 
-__all__ = ["SGD", "Adam", "AdamW", "EarlyStopping", "History", "GradientCheck"]
+__all__ = ["SGD", "Adam", "AdamW", "EarlyStopping", "History", "GradientCheck",
+           "ConstantLR", "InvScalingLR", "AdaptiveLR", "StepLR", "CosineAnnealingLR"]
 
 
 def _real(value, name: str) -> float:
@@ -68,29 +88,32 @@ class _Optimizer:
 class SGD(_Optimizer):
     """Stochastic gradient descent, as torch.optim.SGD.
 
-    SGD(lr, momentum=0, nesterov=False, weight_decay=0): lr finite > 0,
-    0 <= momentum < 1, nesterov needs momentum > 0, weight_decay (L2, added
-    to the gradient) finite >= 0.  With momentum 0 and weight_decay 0 this is
-    the slides' plain step p -= lr * dL/dp.
+    SGD(lr, momentum=0, nesterov=False, weight_decay=0, max_grad_norm=0): lr
+    finite > 0, 0 <= momentum < 1, nesterov needs momentum > 0, weight_decay
+    (L2, added to the gradient) finite >= 0, max_grad_norm (gradient
+    clipping, see the module's doc; 0 = off) finite >= 0.  With momentum 0
+    and weight_decay 0 this is the slides' plain step p -= lr * dL/dp.
     """
 
     lr: float
     momentum: float = 0.0
     nesterov: bool = False
     weight_decay: float = 0.0
+    max_grad_norm: float = 0.0
     _kind: ClassVar[int] = _lib.OPT_SGD
 
     def __post_init__(self):
         object.__setattr__(self, "lr", _real(self.lr, "lr"))
         object.__setattr__(self, "momentum", _real(self.momentum, "momentum"))
         object.__setattr__(self, "weight_decay", _real(self.weight_decay, "weight_decay"))
+        object.__setattr__(self, "max_grad_norm", _real(self.max_grad_norm, "max_grad_norm"))
         if not isinstance(self.nesterov, bool):
             raise TypeError("nesterov must be True or False")
 
     def _struct(self) -> _lib.Optimizer:
         s = _default_struct(self._kind)
         s.lr, s.momentum, s.nesterov = self.lr, self.momentum, int(self.nesterov)
-        s.weight_decay = self.weight_decay
+        s.weight_decay, s.max_grad_norm = self.weight_decay, self.max_grad_norm
         return s
 
 
@@ -99,14 +122,17 @@ class Adam(_Optimizer):
     """Adam, as torch.optim.Adam (bias-corrected moments; weight_decay is an
     L2 term added to the gradient).
 
-    Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0): lr finite
-    > 0, each beta in (0, 1), eps finite > 0, weight_decay finite >= 0.
+    Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    max_grad_norm=0): lr finite > 0, each beta in (0, 1), eps finite > 0,
+    weight_decay finite >= 0, max_grad_norm (gradient clipping; 0 = off)
+    finite >= 0.
     """
 
     lr: float = 1e-3
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
     weight_decay: float = 0.0
+    max_grad_norm: float = 0.0
     _kind: ClassVar[int] = _lib.OPT_ADAM
 
     def __post_init__(self):
@@ -114,11 +140,12 @@ class Adam(_Optimizer):
         object.__setattr__(self, "betas", _betas(self.betas))
         object.__setattr__(self, "eps", _real(self.eps, "eps"))
         object.__setattr__(self, "weight_decay", _real(self.weight_decay, "weight_decay"))
+        object.__setattr__(self, "max_grad_norm", _real(self.max_grad_norm, "max_grad_norm"))
 
     def _struct(self) -> _lib.Optimizer:
         s = _default_struct(self._kind)
         s.lr, (s.beta1, s.beta2), s.eps = self.lr, self.betas, self.eps
-        s.weight_decay = self.weight_decay
+        s.weight_decay, s.max_grad_norm = self.weight_decay, self.max_grad_norm
         return s
 
 
@@ -126,7 +153,8 @@ class Adam(_Optimizer):
 class AdamW(Adam):
     """AdamW, as torch.optim.AdamW: decoupled weight decay,
     p *= 1 - lr*weight_decay before the Adam step (which then uses the plain
-    gradient).  AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01).
+    gradient).  AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
+    max_grad_norm=0).
     """
 
     weight_decay: float = 0.01
@@ -147,9 +175,10 @@ def from_struct(s: _lib.Optimizer) -> _Optimizer:
     """The SGD/Adam/AdamW object describing a swiftmlp_optimizer struct."""
     if s.kind == _lib.OPT_SGD:
         return SGD(lr=s.lr, momentum=s.momentum, nesterov=bool(s.nesterov),
-                   weight_decay=s.weight_decay)
+                   weight_decay=s.weight_decay, max_grad_norm=s.max_grad_norm)
     cls = _CLASSES[s.kind]
-    return cls(lr=s.lr, betas=(s.beta1, s.beta2), eps=s.eps, weight_decay=s.weight_decay)
+    return cls(lr=s.lr, betas=(s.beta1, s.beta2), eps=s.eps, weight_decay=s.weight_decay,
+               max_grad_norm=s.max_grad_norm)
 
 
 def to_struct(optimizer) -> _lib.Optimizer:
@@ -230,6 +259,135 @@ class EarlyStopping:
         return cls(value)
 
 
+def _positive_count(value, name: str) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer")
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    if not 1 <= count <= _lib.SIZE_MAX:
+        raise_error(InvalidArgumentError, f"{name} must be >= 1 (and fit in size_t), got {count}")
+    return count
+
+
+def _nonnegative(value, name: str) -> float:
+    v = _real(value, name)
+    if not (math.isfinite(v) and v >= 0):
+        raise_error(InvalidArgumentError, f"{name} must be finite and >= 0, got {v}")
+    return v
+
+
+class _Schedule:
+    """Base of the learning-rate schedules of fit(lr_schedule=...).  Each
+    checks its parameters when made (the same domains as the library's,
+    include/swiftmlp.h swiftmlp_fit_options), so that fit() can refuse a bad
+    one before it changes anything."""
+
+    _code: ClassVar[int]
+
+    def _fill(self, opts: _lib.FitOptions) -> None:
+        opts.lr_schedule = self._code
+
+
+@dataclass(frozen=True)
+class ConstantLR(_Schedule):
+    """lr0 in every epoch (scikit-learn's learning_rate="constant")."""
+
+    _code: ClassVar[int] = _lib.LR_CONSTANT
+
+
+@dataclass(frozen=True)
+class InvScalingLR(_Schedule):
+    """scikit-learn's "invscaling": epoch e trains with
+    lr0 / (t + 1)**power_t, t = e * n the rows trained on in this fit before
+    it (SGDOptimizer.iteration_ends).  power_t finite >= 0."""
+
+    power_t: float = 0.5
+    _code: ClassVar[int] = _lib.LR_INVSCALING
+
+    def __post_init__(self):
+        object.__setattr__(self, "power_t", _nonnegative(self.power_t, "power_t"))
+
+    def _fill(self, opts):
+        super()._fill(opts)
+        opts.power_t = self.power_t
+
+
+@dataclass(frozen=True)
+class AdaptiveLR(_Schedule):
+    """scikit-learn's "adaptive" (without early_stopping): after each epoch,
+    if its training loss > best - tol the no-improvement count grows, else it
+    is reset; best = min(best, loss); when the count exceeds
+    n_iter_no_change, the fit stops if lr <= 1e-6, else lr /= 5 and the count
+    is reset.  tol finite >= 0, n_iter_no_change >= 1.  A stop sets
+    History.stopped_early."""
+
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    _code: ClassVar[int] = _lib.LR_ADAPTIVE
+
+    def __post_init__(self):
+        object.__setattr__(self, "tol", _nonnegative(self.tol, "tol"))
+        object.__setattr__(self, "n_iter_no_change",
+                           _positive_count(self.n_iter_no_change, "n_iter_no_change"))
+
+    def _fill(self, opts):
+        super()._fill(opts)
+        opts.lr_tol, opts.n_iter_no_change = self.tol, self.n_iter_no_change
+
+
+@dataclass(frozen=True)
+class StepLR(_Schedule):
+    """torch.optim.lr_scheduler.StepLR: lr0 * gamma**(e // step_size).
+    step_size >= 1, gamma in (0, 1]."""
+
+    step_size: int
+    gamma: float = 0.1
+    _code: ClassVar[int] = _lib.LR_STEP
+
+    def __post_init__(self):
+        object.__setattr__(self, "step_size", _positive_count(self.step_size, "step_size"))
+        gamma = _real(self.gamma, "gamma")
+        if not (math.isfinite(gamma) and 0 < gamma <= 1):
+            raise_error(InvalidArgumentError, f"gamma must be in (0, 1], got {gamma}")
+        object.__setattr__(self, "gamma", gamma)
+
+    def _fill(self, opts):
+        super()._fill(opts)
+        opts.step_size, opts.gamma = self.step_size, self.gamma
+
+
+@dataclass(frozen=True)
+class CosineAnnealingLR(_Schedule):
+    """torch.optim.lr_scheduler.CosineAnnealingLR in closed form:
+    eta_min + (lr0 - eta_min) * (1 + cos(pi * e / t_max)) / 2.
+    t_max >= 1, eta_min finite >= 0."""
+
+    t_max: int
+    eta_min: float = 0.0
+    _code: ClassVar[int] = _lib.LR_COSINE
+
+    def __post_init__(self):
+        object.__setattr__(self, "t_max", _positive_count(self.t_max, "t_max"))
+        object.__setattr__(self, "eta_min", _nonnegative(self.eta_min, "eta_min"))
+
+    def _fill(self, opts):
+        super()._fill(opts)
+        opts.t_max, opts.eta_min = self.t_max, self.eta_min
+
+
+def schedule_options(schedule, opts: _lib.FitOptions) -> None:
+    """Write fit(lr_schedule=...) into swiftmlp_fit_options (None: constant)."""
+    if schedule is None:
+        return
+    if not isinstance(schedule, _Schedule):
+        raise TypeError(f"lr_schedule must be None or swiftmlp.ConstantLR(), InvScalingLR(...), "
+                        f"AdaptiveLR(...), StepLR(...), CosineAnnealingLR(...); "
+                        f"got {type(schedule).__name__}")
+    schedule._fill(opts)
+
+
 @dataclass
 class History:
     """What :meth:`swiftmlp.MLP.fit` did.
@@ -243,9 +401,11 @@ class History:
                    if given, else training), None if no epoch completed.
     best_loss:     that loss (None if no epoch completed).
     epochs_run:    completed epochs (== len(loss)).
-    stopped_early: early stopping ended the fit.
+    stopped_early: early stopping (or AdaptiveLR's lr floor) ended the fit.
     cancelled:     the callback cancelled the fit (returned True).
     restored_best: the parameters were reset to those after best_epoch.
+    lr:            the learning rate every completed epoch trained with
+                   (fit's lr_schedule).
 
     ``history["loss"]`` works as well as ``history.loss``.
     """
@@ -258,6 +418,7 @@ class History:
     stopped_early: bool = False
     cancelled: bool = False
     restored_best: bool = False
+    lr: list = field(default_factory=list)
 
     def __getitem__(self, key: str):
         if key not in {f.name for f in fields(self)}:

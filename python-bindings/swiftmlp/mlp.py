@@ -904,6 +904,26 @@ class MLP:
         with self._lock:
             lib.swiftmlp_set_optimizer(self._h(), byref(s))
 
+    @property
+    def learning_rate(self) -> float:
+        """The configured optimizer's learning rate (StateError without one).
+
+        Assigning it (``net.learning_rate = 1e-4``, swiftmlp_set_learning_rate)
+        changes only the rate: unlike assigning ``net.optimizer``, the
+        momentum buffers, Adam moments and step count are kept.  The value
+        must be finite and > 0 (InvalidArgumentError otherwise, changing
+        nothing)."""
+        s = _lib.Optimizer()
+        with self._lock:
+            lib.swiftmlp_get_optimizer(self._h(), byref(s))
+        return float(s.lr)
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        lr = _optim._real(value, "learning_rate")
+        with self._lock:
+            lib.swiftmlp_set_learning_rate(self._h(), lr)
+
     def reset_optimizer(self) -> None:
         """Zero the optimizer's state (momentum, Adam moments) and step count,
         keeping its hyperparameters.  StateError if no optimizer is set."""
@@ -927,7 +947,7 @@ class MLP:
 
     def fit(self, x, y, epochs, batch_size=32, optimizer=None, validation_data=None,
             early_stopping=None, shuffle=True, progress=False, callback=None,
-            report_batches=False) -> History:
+            report_batches=False, lr_schedule=None, sample_weight=None) -> History:
         """Train on a data set (swiftmlp_fit): per epoch the rows are reshuffled
         (``shuffle=True``, with the network's own generator seeded from
         ``seed``: the same seed and calls give the same batches), cut into
@@ -966,6 +986,21 @@ class MLP:
             network (StateError).  If it raises, the fit is cancelled and
             the exception is re-raised from fit().
 
+        lr_schedule: None (the optimizer's lr every epoch) or a schedule:
+            swiftmlp.ConstantLR(), InvScalingLR(power_t), AdaptiveLR(tol,
+            n_iter_no_change), StepLR(step_size, gamma) or
+            CosineAnnealingLR(t_max, eta_min) (formulas in swiftmlp._optim
+            and include/swiftmlp.h, swiftmlp_lr_schedule), applied at the
+            start of every epoch from the optimizer's lr when fit starts;
+            fit ends with that lr set again.  ``history.lr`` lists the rate
+            of every epoch.
+        sample_weight: None or n finite weights >= 0, not all 0 (1-D): each
+            batch's loss is the weighted mean sum_i w_i l_i / sum_i w_i of
+            its rows' losses (scikit-learn's definition; all ones = the
+            plain loss), and the gradients are that loss's.  A batch whose
+            weights sum to 0 takes no step and does not count in the
+            epoch's loss.  Validation losses are unweighted.
+
         Ctrl-C (KeyboardInterrupt) is honoured at the next epoch end (after
         every batch with progress=True or report_batches=True): the fit is
         cancelled cleanly, the network holds the parameters of the last
@@ -988,6 +1023,7 @@ class MLP:
         self._check_target_rows(y, rows, "y", "x")
         epochs = _count(epochs, "epochs")
         batch_size = _count(batch_size, "batch_size")
+        weights = self._sample_weight(sample_weight, rows)
         stopping = EarlyStopping.parse(early_stopping)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError("shuffle must be True or False")
@@ -1022,6 +1058,9 @@ class MLP:
         opts = _lib.FitOptions()
         lib.swiftmlp_fit_options_default(byref(opts))
         opts.epochs, opts.batch_size, opts.shuffle = epochs, batch_size, int(bool(shuffle))
+        _optim.schedule_options(lr_schedule, opts)
+        if weights is not None:
+            opts.sample_weight, opts.sample_weight_len = weights.ctypes.data, weights.size
         if val is not None:
             opts.val_x, opts.val_x_len = val[0].ctypes.data, val[0].size
             opts.val_y, opts.val_y_len = val[1].ctypes.data, val[1].size
@@ -1049,6 +1088,7 @@ class MLP:
                 epoch_end = bool(p.epoch_end)
                 if epoch_end:
                     history.loss.append(float(p.train_loss))
+                    history.lr.append(float(p.lr))
                     if has_val:
                         history.val_loss.append(float(p.val_loss))
                 if bar is not None:
@@ -1135,6 +1175,28 @@ class MLP:
         history.cancelled = bool(result.cancelled)
         history.restored_best = bool(result.restored_best)
         return history
+
+    def _sample_weight(self, value, rows: int):
+        """fit's sample_weight as a C-contiguous 1-D array of the network's
+        dtype, or None: its shape is checked before any copy, then its values
+        (finite, >= 0, not all 0), as the library would, so that fit() refuses
+        bad weights before it changes anything."""
+        if value is None:
+            return None
+        arr = _asarray(value, "sample_weight")
+        if arr.ndim != 1 or arr.shape[0] != rows:
+            raise_error(BufferSizeError if arr.ndim == 1 else InvalidArgumentError,
+                        f"sample_weight must be 1-D with one weight per row ({rows},), "
+                        f"got shape {arr.shape}")
+        w = self._as_input(arr, "sample_weight", ndim=1)
+        self._finite(w, "sample_weight")
+        if (w < 0).any():
+            k = int(np.flatnonzero(w < 0)[0])
+            raise_error(InvalidArgumentError, f"sample_weight[{k}] = {w[k]!r} is negative")
+        if not (w > 0).any():
+            raise_error(InvalidArgumentError,
+                        "sample_weight is 0 for every row: no row would train")
+        return w
 
     def predict(self, x) -> np.ndarray:
         """The outputs g_L for every row of x (n, N0), as a new (n, NL) array

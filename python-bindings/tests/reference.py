@@ -12,6 +12,8 @@ import swiftmlp.  Shapes (batch-first, as on the slides):
 Everything is computed in the dtype of the arrays passed in.
 """
 
+import math
+
 import numpy as np
 
 
@@ -287,3 +289,110 @@ def splitmix64_init(sizes, seed, init="uniform"):
             out.extend((2.0 * next_u() - 1.0) * scale for _ in range(n_out * n_in))
             out.extend(0.0 for _ in range(n_out))
     return np.array(out, dtype=np.float64)
+
+
+# ---- Training features of 0.6.0 (include/swiftmlp.h: swiftmlp_fit_options,
+# ---- swiftmlp_lr_schedule, swiftmlp_optimizer.max_grad_norm) -----------------
+
+def row_losses(loss_name, f_L, g_L, y):
+    """Each row's loss l_i (B,): mse and bce the mean over the row's N
+    outputs, cross_entropy -sum_j y_ij log softmax(f_i)_j."""
+    if loss_name == "mse":
+        return np.mean((g_L - y) ** 2, axis=1)
+    if loss_name == "bce":
+        return np.mean(np.maximum(f_L, 0) - f_L * y + log1p_exp_neg_abs(f_L), axis=1)
+    if loss_name == "cross_entropy":
+        return np.sum(-y * (f_L - logsumexp(f_L)), axis=1)
+    raise ValueError(loss_name)
+
+
+def weighted_loss(loss_name, f_L, g_L, y, w):
+    """scikit-learn's weighted mean: L = sum_i w_i l_i / sum_i w_i."""
+    return np.sum(w * row_losses(loss_name, f_L, g_L, y)) / np.sum(w)
+
+
+def weighted_loss_backward(loss_name, f_L, g_L, y, w, output_activation, slope=0.01):
+    """(dL/dg_L, dL/df_L) of the weighted loss: row i's unweighted 1/B
+    replaced by w_i / W, W = sum w.
+    mse: dL/dg = 2 w_i/(W N) (g - y), then the output activation's backward.
+    bce: dL/df = w_i/(W N) (g - y).   cross_entropy: dL/df = w_i/W (g sum_j y_j - y)."""
+    B, N = g_L.shape
+    k = (w / np.sum(w))[:, None]
+    if loss_name == "mse":
+        dL_dg = 2 * k / N * (g_L - y)
+        return dL_dg, activation_backward(output_activation, dL_dg, f_L, g_L, slope)
+    if loss_name == "bce":
+        dL_df = k / N * (g_L - y)
+        return dL_df / (g_L * (1 - g_L)), dL_df
+    if loss_name == "cross_entropy":
+        dL_df = k * (g_L * np.sum(y, axis=1, keepdims=True) - y)
+        return -k * y / g_L, dL_df
+    raise ValueError(loss_name)
+
+
+def weighted_gradients(weights, biases, x, y, w, activations, loss_name, slope=0.01):
+    """(loss, dL_dW, dL_db) of the weighted loss of a batch: the slides'
+    backward from the weighted output derivative."""
+    fs, gs = forward_general(weights, biases, x, activations, slope)
+    L = len(weights)
+    dL_dg, dL_df = weighted_loss_backward(loss_name, fs[L], gs[L], y, w, activations[-1], slope)
+    dL_dW, dL_db = [None] * L, [None] * L
+    for l in reversed(range(1, L + 1)):
+        if l < L:
+            dL_df = activation_backward(activations[l - 1], dL_dg, fs[l], gs[l], slope)
+        dL_dW[l - 1] = dL_df.T @ gs[l - 1]
+        dL_db[l - 1] = dL_df.sum(axis=0)
+        dL_dg = dL_df @ weights[l - 1]
+    return weighted_loss(loss_name, fs[L], gs[L], y, w), dL_dW, dL_db
+
+
+def clip_grad_norm(grads, max_norm):
+    """torch.nn.utils.clip_grad_norm_: total = ||all gradients||_2,
+    coef = min(1, max_norm / (total + 1e-6)); returns the scaled gradients
+    and total."""
+    total = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    coef = min(1.0, max_norm / (total + 1e-6))
+    return [g * coef for g in grads], total
+
+
+def step_lr(lr0, step_size, gamma, epoch):
+    """torch.optim.lr_scheduler.StepLR's rate of an epoch, closed form."""
+    return lr0 * gamma ** (epoch // step_size)
+
+
+def cosine_lr(lr0, t_max, eta_min, epoch):
+    """torch.optim.lr_scheduler.CosineAnnealingLR's closed form."""
+    return eta_min + (lr0 - eta_min) * (1 + math.cos(math.pi * epoch / t_max)) / 2
+
+
+def sklearn_schedule(lr0, schedule, n_samples, losses, tol=1e-4, n_iter_no_change=10,
+                     power_t=0.5):
+    """A transcription of scikit-learn's MLP _fit_stochastic (without
+    early_stopping) for the learning rate alone: given each epoch's training
+    loss, the rate every epoch trains with and the number of epochs run
+    before the loop stops (len(losses) if it does not).  The optimizer is
+    scikit-learn's own SGDOptimizer (iteration_ends, trigger_stopping);
+    _update_no_improvement_count is transcribed.  Only "adaptive" stops
+    here: sklearn's tol-based convergence stop of the other schedules is the
+    estimator's business, not the schedule's."""
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+    opt = SGDOptimizer([np.zeros(1)], learning_rate_init=lr0, lr_schedule=schedule,
+                       power_t=power_t)
+    t, best_loss, no_improvement = 0, np.inf, 0
+    lrs = []
+    for loss in losses:
+        lrs.append(opt.learning_rate)
+        t += n_samples
+        # _update_no_improvement_count(early_stopping=False)
+        if loss > best_loss - tol:
+            no_improvement += 1
+        else:
+            no_improvement = 0
+        if loss < best_loss:
+            best_loss = loss
+        opt.iteration_ends(t)
+        if no_improvement > n_iter_no_change and schedule == "adaptive":
+            if opt.trigger_stopping("", False):
+                return lrs, len(lrs)
+            no_improvement = 0
+    return lrs, len(lrs)

@@ -101,6 +101,14 @@ def case(name, dtype):
             for s in (0, 32):                        # epoch 1, batches 0 and 1
                 twin.train_step(x[s:s + 32], y[s:s + 32])
             out["loss"] = hist.cancelled
+        elif name == "clipping":
+            # max_grad_norm keeps fit off the transposed path (its norm's sum
+            # would run in another order): the steps are train_step's bits.
+            x, y = data(96, dtype, 7)
+            net.optimizer = twin.optimizer = swiftmlp.SGD(lr=0.5, max_grad_norm=0.05)
+            hist = net.fit(x, y, epochs=2, batch_size=32, shuffle=False)
+            losses, _ = replay_fit(twin, None, x, y, 2, 32, shuffle=False)
+            out["loss"] = hist.loss == losses
         out["same"] = same(net, twin)
         out["steps"] = [net.optimizer_steps, twin.optimizer_steps]
     out["blas"] = swiftmlp.blas_info()
@@ -110,7 +118,7 @@ print(json.dumps([case(name, dtype) for dtype in ("float64", "float32") for name
 """
 
 CASES = ["short last batch", "shuffled, weight decay", "early stopping restores the best epoch",
-         "non-finite step", "cancelled between batches"]
+         "non-finite step", "cancelled between batches", "clipping"]
 
 
 @pytest.mark.skipif(not avx512(), reason="the path exists only on AVX-512 OpenBLAS cores")
@@ -130,3 +138,44 @@ def test_fit_holding_the_first_layer_transposed_is_the_documented_steps():
             assert r["twin_refused"] is True and r["steps"] == [0, 0], r
         else:
             assert r["steps"][0] == r["steps"][1], r
+
+
+WEIGHTED_SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, TESTS_DIR)
+import swiftmlp
+import reference as ref
+from test_parity import rel_err
+from test_training_features import replay_weighted
+
+rng = np.random.default_rng(8)
+x, y = rng.normal(size=(100, 64)), rng.uniform(size=(100, 10))
+w = rng.uniform(0, 2, size=100)
+w[32:64] = 0.0                                   # without shuffling: a batch that weighs nothing
+out = []
+for shuffle in (False, True):
+    net = swiftmlp.MLP([64, 128, 10], seed=11)
+    params, losses, steps = replay_weighted(net, x, y, w, 2, 32, ["sigmoid", "sigmoid"], "mse",
+                                            lambda: ref.SGD(0.5), shuffle_seed=11 if shuffle else None)
+    hist = net.fit(x, y, epochs=2, batch_size=32, shuffle=shuffle, optimizer=swiftmlp.SGD(lr=0.5),
+                   sample_weight=w)
+    out.append({"shuffle": shuffle, "params": rel_err(net.get_flat_params(), params),
+                "loss": rel_err(hist.loss, losses), "steps": [net.optimizer_steps, steps]})
+print(json.dumps({"blas": swiftmlp.blas_info(), "cases": out}))
+"""
+
+
+@pytest.mark.skipif(not avx512(), reason="the path exists only on AVX-512 OpenBLAS cores")
+def test_weighted_fit_holding_the_first_layer_transposed_matches_numpy():
+    """Sample weights change only the loss's dL/df, so fit keeps the first
+    layer transposed with them: the result still equals the NumPy replay
+    of the weighted fit (zero-weight batch skipped, shuffled or not)."""
+    code = f"TESTS_DIR = {TESTS_DIR!r}\n" + WEIGHTED_SCRIPT
+    proc = run_python(code, BINDINGS_DIR, {"OPENBLAS_CORETYPE": "SkylakeX"}, remove=("OPENBLAS_L2_SIZE",))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "core SkylakeX" in result["blas"], result["blas"]
+    for case in result["cases"]:
+        assert case["params"] <= 1e-12 and case["loss"] <= 1e-12, case
+        assert case["steps"][0] == case["steps"][1], case

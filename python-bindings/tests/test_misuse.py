@@ -26,7 +26,7 @@ NET_FUNCTIONS = sorted(name for name, (_, argtypes) in _lib._SIGNATURES.items()
 
 
 def test_every_net_function_is_covered():
-    assert len(NET_FUNCTIONS) == 32
+    assert len(NET_FUNCTIONS) == 33  # + swiftmlp_set_learning_rate in 0.6.0
     assert {"swiftmlp_train_step", "swiftmlp_save_size", "swiftmlp_save_buffer",
             "swiftmlp_save_file", "swiftmlp_forward", "swiftmlp_fit"} <= set(NET_FUNCTIONS)
 
@@ -200,6 +200,7 @@ def test_a_call_during_another_threads_fit_is_busy_and_changes_nothing(tmp_path)
                                                           params.size),
         "set_optimizer": lambda: _raw("swiftmlp_set_optimizer")(h, byref(opt)),
         "reset_optimizer": lambda: _raw("swiftmlp_reset_optimizer")(h),
+        "set_learning_rate": lambda: _raw("swiftmlp_set_learning_rate")(h, 0.5),
         "predict": lambda: _raw("swiftmlp_predict")(h, F64, x.ctypes.data, x.size, 2,
                                                     out.ctypes.data, out.size),
         "get_params": lambda: _raw("swiftmlp_get_params")(h, F64, out.ctypes.data, out.size),

@@ -90,6 +90,8 @@ typedef struct smlp_optimizer_coefficients {
     int kind;      /* SMLP_OPT_* */
     int nesterov;  /* momentum SGD: Nesterov's form */
     double lr, wd, mu, b1, b2, c1, c2, eps, decay, bc1, bc2;
+    double gs;     /* the gradient's scale (clipping by global norm): each g is gs * g; 1 = none
+                      (1 * g is g exactly, so the unclipped bits are those without it) */
 } smlp_optimizer_coefficients;
 
 /* One optimizer step over count parameters p with gradients g and state s1
