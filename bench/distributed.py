@@ -19,13 +19,14 @@ workloads; B = rows per rank per step):
 
 Model (printed, and the README's "Data-parallel training over MPI"): on N
 hosts a ring allreduce of S bytes takes t_ar(N) = 2 (N-1) a + 2 (N-1)/N S/bw
-(a = one message's latency, taken from the namespaces' 1-element allreduce
-at np=2, which is 2 a; bw = the network's nominal 10 or 100 Gb/s); a step
-takes t_c(B) + d + t_ar(N) (compute, bookkeeping d, allreduce; no overlap),
-so throughput = N B / (t_c(B) + d + t_ar(N)) and efficiency = t_c(B) /
-(t_c(B) + d + t_ar(N)) against N independent single-process trainers.
-t_c(B) = c0 + c1 B is fitted to the steps at B and 4B; efficiency >= 80%
-needs B >= (4 (d + t_ar) - c0) / c1 rows per host.
+and the step's second, 1-element allreduce (the error check) log2(N) a
+(a = one message's latency: the namespaces' 1-element allreduce at np=2,
+one exchange; bw = the network's nominal 10 or 100 Gb/s); a step takes
+t_c(B) + d + t_ar(N) + t_chk(N) (compute, bookkeeping d, the allreduces;
+no overlap), so throughput = N B / step and efficiency = t_c(B) / step
+against N independent single-process trainers. t_c(B) = c0 + c1 B is
+fitted to the steps at B and 4B; efficiency >= 80% needs
+B >= (4 (d + t_ar + t_chk) - c0) / c1 rows per host.
 
 Output: a markdown report on stdout and in bench/results/distributed.md,
 everything in bench/results/distributed.json (gitignored).
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -166,13 +168,14 @@ def model(single: dict, ns: dict) -> dict:
         c1 = (r["step_4b"] - r["step_b"]) / (3 * b)
         c0 = r["step_b"] - c1 * b
         d = r["bookkeeping"]
-        latency = ns["allreduce_1"] / 2
+        latency = ns["allreduce_1"]
         rows = {}
         for gbit in (10, 100):
             for hosts in (8, 64):
                 t_ar = ring_allreduce(hosts, r["allreduce_bytes"], latency, gbit)
-                step = r["step_b"] + d + t_ar
-                need = (4 * (d + t_ar) - c0) / c1 if c1 > 0 else float("inf")
+                t_chk = math.ceil(math.log2(hosts)) * latency
+                step = r["step_b"] + d + t_ar + t_chk
+                need = (4 * (d + t_ar + t_chk) - c0) / c1 if c1 > 0 else float("inf")
                 rows[f"{hosts} hosts, {gbit} Gb/s"] = {
                     "allreduce_s": t_ar, "samples_per_s": hosts * b / step,
                     "efficiency": r["step_b"] / step, "batch_for_80pct": max(1, int(need) + 1)}
