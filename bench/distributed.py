@@ -63,8 +63,8 @@ def worker(names: list, smoke: bool) -> None:
     comm = MPI.COMM_WORLD
     nets = SMOKE_NETWORKS if smoke else NETWORKS
 
-    def timed(fn, reps):
-        """Median over reps of the slowest rank's time of fn()."""
+    def timed(fn, reps, with_min=False):
+        """Median (and minimum) over reps of the slowest rank's time of fn()."""
         out = []
         for _ in range(reps):
             comm.Barrier()
@@ -72,7 +72,7 @@ def worker(names: list, smoke: bool) -> None:
             fn()
             t = time.perf_counter() - t0
             out.append(comm.allreduce(t, op=MPI.MAX))
-        return statistics.median(out)
+        return (statistics.median(out), min(out)) if with_min else statistics.median(out)
 
     # One message's latency: a 1-element allreduce, before any network
     # exists (the median, and the minimum: the machine may be shared).
@@ -86,7 +86,7 @@ def worker(names: list, smoke: bool) -> None:
     results = {}
     for name in names:
         sizes, batch = nets[name]
-        reps = 10 if smoke else (30 if sizes[1] < 1000 else 6)
+        reps = 10 if smoke else (100 if sizes[1] < 1000 else 8)
         rng = np.random.default_rng(comm.rank)
         net = swiftmlp.MLP(sizes, dtype="float32", seed=0)
         net.optimizer = swiftmlp.SGD(lr=0.01)
@@ -96,13 +96,14 @@ def worker(names: list, smoke: bool) -> None:
         for _ in range(2):
             dp.train_step(x, y)
         r = {"sizes": sizes, "batch": batch, "params": net.param_count}
-        r["dp_step"] = timed(lambda: dp.train_step(x, y), reps)
+        r["dp_step"], r["dp_step_min"] = timed(lambda: dp.train_step(x, y), reps, True)
         r["samples_per_s"] = comm.size * batch / r["dp_step"]
         buf = np.zeros(net.param_count + 3, dtype=np.float32)
         r["allreduce_bytes"] = buf.nbytes
         for _ in range(2):
             comm.Allreduce(MPI.IN_PLACE, buf)
-        r["allreduce"] = timed(lambda: comm.Allreduce(MPI.IN_PLACE, buf), max(reps, 10))
+        r["allreduce"], r["allreduce_min"] = timed(lambda: comm.Allreduce(MPI.IN_PLACE, buf),
+                                                   max(reps, 10), True)
         if comm.size == 1:
             # the single-process step at B and 4B, and the bookkeeping
             for rows, key in ((batch, "step_b"), (4 * batch, "step_4b")):
@@ -187,16 +188,17 @@ def report(data: dict) -> str:
     c = data["cpu"]
     cpu_text = f"{c.get('Model name')} (family {c.get('CPU family')}, model {c.get('Model')}, {c.get('CPU(s)')} CPUs)"
     lines = [f"CPU: {cpu_text}", "",
-             "| network | B/rank | params | run | ranks x threads | step ms | samples/s | "
-             "gradient allreduce ms (bytes) |",
+             "| network | B/rank | params | run | ranks x threads | step ms median / min | "
+             "samples/s (median step) | gradient allreduce ms median / min (bytes) |",
              "|---|---|---|---|---|---|---|---|"]
     for label, run in data["runs"].items():
         for name, r in run["networks"].items():
             lines.append(
                 f"| {name} {r['sizes']} | {r['batch']} | {r['params']} | {label} | "
-                f"{run['size']} x {run['threads']} | {r['dp_step'] * 1e3:.2f} | "
-                f"{r['samples_per_s']:.0f} | "
-                + (f"{r['allreduce'] * 1e3:.3f} ({r['allreduce_bytes']})" if run["size"] > 1 else "-")
+                f"{run['size']} x {run['threads']} | {r['dp_step'] * 1e3:.2f} / "
+                f"{r['dp_step_min'] * 1e3:.2f} | {r['samples_per_s']:.0f} | "
+                + (f"{r['allreduce'] * 1e3:.3f} / {r['allreduce_min'] * 1e3:.3f} "
+                   f"({r['allreduce_bytes']})" if run["size"] > 1 else "-")
                 + " |")
     lines += ["", "1-element allreduce (latency), median / min over 300, and the load average "
               "(1, 5, 15 min) at the end of each run:", ""]
