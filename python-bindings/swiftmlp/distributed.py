@@ -315,10 +315,11 @@ class DataParallel:
     # ---- whole data sets -----------------------------------------------------
 
     def _agree_optimizer(self, optimizer) -> None:
+        """Set `optimizer` (if given) on every rank; then every rank's
+        optimizer and step count must be the root's."""
         net, comm = self.net, self.comm
         if optimizer is not None:
             _run(comm, lambda: setattr(net, "optimizer", optimizer))
-            return
         state = _run(comm, lambda: (repr(net.optimizer), net.optimizer_steps))
         states = comm.allgather(state)
         if states[0][0] == "None":

@@ -120,12 +120,15 @@ def errors(out_dir):
     # 7. fit with optimizers that differ between ranks
     net.optimizer = swiftmlp.SGD(lr=0.1 if rank else 0.2)
     out["different_optimizers"] = _outcome(lambda: dp.fit(x, labels, epochs=1))
-    # 8. no rank has a row
+    # 8. ... also when passed to fit
+    out["different_fit_optimizers"] = _outcome(
+        lambda: dp.fit(x, labels, epochs=1, optimizer=swiftmlp.Adam(lr=1e-3 * (1 + rank))))
+    # 9. no rank has a row
     out["no_rows"] = _outcome(lambda: dp.train_step(x[:0], labels[:0]))
-    # 9. a different network on the last rank
+    # 10. a different network on the last rank
     other = swiftmlp.MLP([6, 4, 3] if rank == last else [6, 5, 3], dtype="float32")
     out["different_networks"] = _outcome(lambda: DataParallel(other, comm))
-    # 10. afterwards the ranks still train together
+    # 11. afterwards the ranks still train together
     net.optimizer = swiftmlp.SGD(lr=0.1)
     out["after"] = _outcome(lambda: dp.train_step(x, labels))
     out["model_after"] = net.to_bytes(optimizer_state=True)

@@ -180,6 +180,7 @@ EXPECTED_ERRORS = {
     "overflowing_step": ("NonFiniteError", 0),
     "save_fails": ("SwiftMLPIOError", 0),
     "different_optimizers": ("InvalidArgumentError", None),
+    "different_fit_optimizers": ("InvalidArgumentError", None),
     "no_rows": ("InvalidArgumentError", None),
     "different_networks": ("InvalidArgumentError", None),
     "after": None,
