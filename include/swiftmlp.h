@@ -71,7 +71,7 @@
  *   thread rule above.
  * - Gradients are OVERWRITTEN by each backward (they do not accumulate), and
  *   by swiftmlp_set_grads, which puts in gradients computed elsewhere (for
- *   example summed across processes; see "Data-parallel training" below).
+ *   example summed across processes in data-parallel training).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
  *   forward), so gradients always belong to the current parameters.
@@ -512,9 +512,9 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
 
 /**
  * One plain SGD step with the gradients of the last backward (or those
- * swiftmlp_set_grads put in): W -= lr * dL/dW, b -= lr * dL/db.  Invalidates the forward cache.  It
- * ignores any configured optimizer (whose state and step count it leaves
- * alone).  A step that would make a parameter NaN or infinite (for example
+ * swiftmlp_set_grads put in): W -= lr * dL/dW, b -= lr * dL/db.
+ * Invalidates the forward cache.  It ignores any configured optimizer (whose
+ * state and step count it leaves alone).  A step that would make a parameter NaN or infinite (for example
  * an lr that overflows float on a float32 network) is refused.
  *
  * @param net  the network.
