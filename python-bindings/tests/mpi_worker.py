@@ -8,6 +8,7 @@ compares with single-process runs.
 Scenarios: equality, fit, errors, hang (see each function).
 """
 
+import io
 import os
 import pickle
 import socket
@@ -67,12 +68,17 @@ def fit(out_dir):
     net.save = counting_save
     x, y, xv, yv = ms.fit_data(comm.rank, comm.size)
     path = os.path.join(out_dir, "checkpoint.safetensors")
-    hist = dp.fit(x, y, epochs=ms.FIT_EPOCHS, batch_size=ms.FIT_BATCH,
-                  optimizer=swiftmlp.Adam(lr=ms.FIT_LR), validation_data=(xv, yv),
-                  early_stopping={"patience": ms.FIT_PATIENCE, "restore_best": True},
-                  seed=ms.FIT_SEED, checkpoint=path, progress=True)
+    stderr, sys.stderr = sys.stderr, io.StringIO()  # what the progress bar writes
+    try:
+        hist = dp.fit(x, y, epochs=ms.FIT_EPOCHS, batch_size=ms.FIT_BATCH,
+                      optimizer=swiftmlp.Adam(lr=ms.FIT_LR), validation_data=(xv, yv),
+                      early_stopping={"patience": ms.FIT_PATIENCE, "restore_best": True},
+                      seed=ms.FIT_SEED, checkpoint=path, progress=True)
+    finally:
+        stderr, sys.stderr = sys.stderr, stderr
     result = {"history": hist.as_dict(), "params": np.array(net.get_params()),
-              "model": net.to_bytes(optimizer_state=True), "saves": len(saves)}
+              "model": net.to_bytes(optimizer_state=True), "saves": len(saves),
+              "progress": stderr.getvalue()}
     # Resuming: every rank loads rank 0's checkpoint.
     resumed = swiftmlp.distributed.load(path, comm)
     result["resumed_model"] = resumed.to_bytes(optimizer_state=True)

@@ -162,6 +162,9 @@ def test_fit_equals_one_process_with_validation_early_stopping_and_checkpoint(th
     for f in fits[1:]:
         assert f["history"] == h
         assert f["model"] == fits[0]["model"]
+    # only rank 0 showed progress: a bar over every epoch's batches
+    assert f"epoch {h['epochs_run']}/{ms.FIT_EPOCHS}" in fits[0]["progress"]
+    assert [f["progress"] for f in fits[1:]] == ["", ""]
     # only rank 0 saved: once per epoch, and once more after restoring the best
     assert [f["saves"] for f in fits] == [h["epochs_run"] + int(restored), 0, 0]
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("rank-")) == \
