@@ -167,6 +167,14 @@ static swiftmlp_status call_get_grads(swiftmlp_net *n)
 {
     return swiftmlp_get_grads(n, SWIFTMLP_FLOAT64, g_params, NPARAMS);
 }
+static swiftmlp_status call_set_grads(swiftmlp_net *n)
+{
+    double g[NPARAMS];
+    for (size_t i = 0; i < NPARAMS; i++) {
+        g[i] = 0.001 * (double)i;
+    }
+    return swiftmlp_set_grads(n, SWIFTMLP_FLOAT64, g, NPARAMS);
+}
 static swiftmlp_status call_get_layer(swiftmlp_net *n)
 {
     return swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_w0, N1 * N0, g_b0, N1);
@@ -198,7 +206,7 @@ static const api_fn k_fns[] = {
     FN(get_dtype),       FN(layer_count),    FN(get_sizes),     FN(param_count),
     FN(layer_offsets),   FN(get_params),     FN(set_params),    FN(get_grads),
     FN(get_layer),       FN(set_layer),      FN(get_layer_grads), FN(train_step),
-    FN(set_learning_rate),
+    FN(set_learning_rate), FN(set_grads),
 };
 enum { N_FNS = ARRAY_LEN(k_fns) };
 

@@ -822,7 +822,7 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     double p[N1 * N0 + N1 + NL * N1 + NL] = {0}, out[4 * NL], loss = 0;
     swiftmlp_config cfg;
     swiftmlp_dtype dt;
-    probe probes[12];
+    probe probes[13];
     size_t n = 0;
 #define PROBE(call)                                                          \
     do {                                                                     \
@@ -842,6 +842,7 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     PROBE(swiftmlp_cached_rows(net, &rows));
     PROBE(swiftmlp_forward(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL));
     PROBE(swiftmlp_set_params(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
+    PROBE(swiftmlp_set_grads(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
     PROBE(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d.x64, 16 * N0, d.y64, 16 * NL, 16, NULL, NULL));
 #undef PROBE
     atomic_store(&h.release, 1);

@@ -555,6 +555,48 @@ static void op_set_params(reader *r, slot *s)
     free(p);
 }
 
+/* set_grads: on success get_grads reads the values back and a step may use
+ * them; on failure parameters and gradients are unchanged (and a network
+ * without gradients still has none). */
+static void op_set_grads(reader *r, slot *s)
+{
+    swiftmlp_dtype dt = pick_dtype(r, s->dtype);
+    size_t len = pick_len(r, s->params);
+    void *g = alloc_elems(dt, len);
+    int finite = fill_values(r, dt, g, len, 0);
+    const void *gp = maybe_null(r, g);
+    int ok = s->net && dt == s->dtype && gp && len == s->params && finite;
+    snap before = take(s);
+    void *grads_before = NULL;
+    if (s->net && s->grads == 1) {
+        grads_before = alloc_elems(s->dtype, s->params);
+        EXPECT(swiftmlp_get_grads(s->net, s->dtype, grads_before, s->params), SM(OK));
+    }
+    swiftmlp_status st = EXPECT(swiftmlp_set_grads(s->net, dt, gp, len),
+                                !s->net ? SM(ERR_NULL_POINTER)
+                                : ok ? SM(OK)
+                                     : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) |
+                                           SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE));
+    if (s->net) {
+        void *now = alloc_elems(s->dtype, s->params);
+        swiftmlp_status got = swiftmlp_get_grads(s->net, s->dtype, now, s->params);
+        if (st == SWIFTMLP_OK) {
+            FUZZ_ASSERT(got == SWIFTMLP_OK && memcmp(now, g, s->params * esize(s->dtype)) == 0,
+                        "get_grads after set_grads differs");
+            s->grads = 1;
+        } else if (grads_before != NULL) {
+            FUZZ_ASSERT(got == SWIFTMLP_OK && memcmp(now, grads_before, s->params * esize(s->dtype)) == 0,
+                        "a failed set_grads changed the gradients");
+        } else if (s->grads == 0) {
+            FUZZ_ASSERT(got == SWIFTMLP_ERR_STATE, "a failed set_grads left gradients behind");
+        }
+        free(now);
+    }
+    same_or_die(s, &before, "set_grads");
+    free(grads_before);
+    free(g);
+}
+
 static void op_set_layer(reader *r, slot *s)
 {
     size_t layer = u8(r) % 5;
@@ -991,7 +1033,7 @@ static void op_stale(reader *r)
 enum { /* the opcodes (make_api_seeds.py has the same list) */
     OP_CREATE, OP_FORWARD, OP_BACKWARD, OP_BACKWARD_LABELS, OP_STEP, OP_SET_OPTIMIZER, OP_OPTIMIZER_MISC,
     OP_SET_PARAMS, OP_SET_LAYER, OP_GET, OP_SAVE_LOAD, OP_PREDICT, OP_FIT, OP_GRADCHECK, OP_FREE, OP_STALE,
-    OP_TRAIN_STEP,
+    OP_TRAIN_STEP, OP_SET_GRADS,
     N_OPS
 };
 
@@ -1028,7 +1070,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_GRADCHECK: op_gradcheck(&a, s); break;
         case OP_FREE: op_free(s); break;
         case OP_STALE: op_stale(&a); break;
-        default: op_train_step(&a, s); break;
+        case OP_TRAIN_STEP: op_train_step(&a, s); break;
+        default: op_set_grads(&a, s); break;
         }
     }
     op_free(&g_slot[0]);

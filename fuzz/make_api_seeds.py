@@ -4,7 +4,7 @@
 The input format is fuzz_api.c's: a sequence of operations, each framed as
     [opcode] [n] [n argument bytes]
 where opcode bit 7 selects network slot 1 (else slot 0) and the low bits
-(mod 16) the operation.  A missing or zero argument byte means the plain
+(mod the number of operations) the operation.  A missing or zero argument byte means the plain
 valid choice, so most seeds give only the arguments that matter.
 
     python3 fuzz/make_api_seeds.py [DIR]      (default: fuzz/corpus/api)
@@ -13,7 +13,8 @@ import os
 import sys
 
 (CREATE, FORWARD, BACKWARD, BACKWARD_LABELS, STEP, SET_OPTIMIZER, OPTIMIZER_MISC,
- SET_PARAMS, SET_LAYER, GET, SAVE_LOAD, PREDICT, FIT, GRADCHECK, FREE, STALE, TRAIN_STEP) = range(17)
+ SET_PARAMS, SET_LAYER, GET, SAVE_LOAD, PREDICT, FIT, GRADCHECK, FREE, STALE, TRAIN_STEP,
+ SET_GRADS) = range(18)
 
 
 def op(code, args=b"", slot=0):
@@ -151,6 +152,23 @@ seeds["config-activations"] = b"".join([
     op(SAVE_LOAD, b"\x00\x00\x00"),
     op(GET, bytes([6]), slot=1),
     op(SAVE_LOAD, b"\x01\x00\x00", slot=1),
+])
+
+# swiftmlp_set_grads: without any backward, then a plain step, an Adam step,
+# a NaN refused (nothing changes), a length one short, the other dtype.
+grads26 = values([((i * 7) % 13 - 6) / 4 for i in range(26)])
+seeds["set-grads"] = b"".join([
+    op(CREATE, create([3, 4, 2])),             # 26 parameters
+    op(STEP),                                  # no gradients yet: STATE
+    op(SET_GRADS, bytes([0, 0]) + grads26 + b"\x00\x00"),
+    op(STEP),
+    op(SET_OPTIMIZER, bytes([ADAM])),
+    op(SET_GRADS, bytes([0, 0]) + grads26 + b"\x00\x00"),
+    op(OPTIMIZER_MISC, b"\x00"),               # optimizer_step
+    op(SET_GRADS, bytes([0, 0]) + grads26 + bytes([15, 5, 1, 0])),  # a NaN at 5: NON_FINITE
+    op(SET_GRADS, bytes([0, 12]) + grads26[:25] + b"\x00\x00"),     # one short: BUFFER_SIZE
+    op(SET_GRADS, bytes([13, 0]) + grads26 + b"\x00\x00"),          # float32 on float64: DTYPE
+    op(GET, b"\x01"),                          # get_grads
 ])
 
 

@@ -54,7 +54,8 @@
  *   gradient_check, save_*, cached_rows, optimizer_step_count) may run on
  *   any number of threads at once, each with its own scratch; a call that
  *   changes it (forward, backward, backward_labels, step, optimizer_step, train_step,
- *   set_optimizer, set_learning_rate, reset_optimizer, set_params, set_layer, fit) returns
+ *   set_optimizer, set_learning_rate, reset_optimizer, set_params, set_layer, set_grads,
+ *   fit) returns
  *   SWIFTMLP_ERR_BUSY, changing nothing, if any other call on that network is
  *   running, and a reading call returns SWIFTMLP_ERR_BUSY while a changing
  *   one runs.  Calls never block and never race.  (forward caches the batch
@@ -69,7 +70,9 @@
  * - So besides the statuses each function lists, every function taking a
  *   net can return SWIFTMLP_ERR_BAD_HANDLE, and SWIFTMLP_ERR_BUSY under the
  *   thread rule above.
- * - Gradients are OVERWRITTEN by each backward (they do not accumulate).
+ * - Gradients are OVERWRITTEN by each backward (they do not accumulate), and
+ *   by swiftmlp_set_grads, which puts in gradients computed elsewhere (for
+ *   example summed across processes in data-parallel training).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
  *   forward), so gradients always belong to the current parameters.
@@ -582,10 +585,10 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
                                   double *loss);
 
 /**
- * One plain SGD step with the gradients of the last backward:
- * W -= lr * dL/dW, b -= lr * dL/db.  Invalidates the forward cache.  It
- * ignores any configured optimizer (whose state and step count it leaves
- * alone).  A step that would make a parameter NaN or infinite (for example
+ * One plain SGD step with the gradients of the last backward (or those
+ * swiftmlp_set_grads put in): W -= lr * dL/dW, b -= lr * dL/db.
+ * Invalidates the forward cache.  It ignores any configured optimizer (whose
+ * state and step count it leaves alone).  A step that would make a parameter NaN or infinite (for example
  * an lr that overflows float on a float32 network) is refused.
  *
  * @param net  the network.
@@ -593,7 +596,7 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (lr negative, NaN or infinite);
- *         SWIFTMLP_ERR_STATE (no backward has run yet);
+ *         SWIFTMLP_ERR_STATE (no backward or swiftmlp_set_grads yet);
  *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
  */
@@ -668,10 +671,11 @@ swiftmlp_status swiftmlp_reset_optimizer(swiftmlp_net *net);
 swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t *steps);
 
 /**
- * One step of the configured optimizer with the last backward's gradients;
- * t advances by one. Invalidates the forward cache. Allocates nothing.
+ * One step of the configured optimizer with the last backward's gradients
+ * (or those swiftmlp_set_grads put in); t advances by one. Invalidates the
+ * forward cache. Allocates nothing.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER;
- *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward yet);
+ *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward or set_grads yet);
  *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
  *             infinite: refused, parameters and optimizer state unchanged).
  */
@@ -997,6 +1001,44 @@ swiftmlp_status swiftmlp_set_params(swiftmlp_net *net, swiftmlp_dtype dtype,
  */
 swiftmlp_status swiftmlp_get_grads(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                    void *out, size_t out_cap);
+
+/**
+ * Replace all gradients with the contents of grads (the parameter layout),
+ * as if a backward of the current parameters had computed them: the next
+ * swiftmlp_step or swiftmlp_optimizer_step applies them. They count as fresh
+ * gradients exactly as a backward's do, so every rule about stepping with
+ * the last backward's gradients applies to them in the same way. Needs no
+ * forward or backward before it. Parameters, the optimizer and its state,
+ * and the forward cache (with the slides' quantities of its batch) are left
+ * as they were; swiftmlp_get_grads and swiftmlp_get_layer_grads read the
+ * new values.
+ *
+ * Data-parallel training (the pattern of Horovod and PyTorch DDP; the
+ * README's "Data-parallel training over MPI", examples/train_mpi.c): every
+ * process holds the same parameters; each runs forward and backward on its
+ * own b_r rows of the global batch of B = sum b_r rows, which gives the mean
+ * gradient over those rows; the processes sum b_r * gradient (a rank with
+ * no rows adds zeros) and divide by B, which is the mean gradient over the
+ * whole batch; each process sets it here and steps. The gradients are copied
+ * out (swiftmlp_get_grads) into a buffer the caller owns, reduced in place
+ * there (MPI_Allreduce with MPI_IN_PLACE) and copied back with this call.
+ * No call hands out a pointer into the network's own buffers: writes
+ * outside a call could neither be checked (finite values, the thread rule)
+ * nor leave the network unchanged on failure.
+ *
+ * @param dtype     element type of grads; must be the network's.
+ * @param grads     in: exactly swiftmlp_param_count() elements. Not retained.
+ * @param grads_len must equal swiftmlp_param_count().
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or grads NULL);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown dtype); SWIFTMLP_ERR_DTYPE;
+ *         SWIFTMLP_ERR_BUFFER_SIZE (grads_len is not the parameter count);
+ *         SWIFTMLP_ERR_NON_FINITE (a value is NaN or infinite).
+ *         On failure nothing is written: the previous gradients, and whether
+ *         a step may use them, are unchanged.
+ * Changes the network (see the thread rule). Allocates nothing.
+ */
+swiftmlp_status swiftmlp_set_grads(swiftmlp_net *net, swiftmlp_dtype dtype,
+                                   const void *grads, size_t grads_len);
 
 /**
  * Copy W_layer (N_out x N_in, row-major) and b_layer (N_out) out of the network.

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what swiftmlp needs to build and test, only where it is missing:
 # Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
-# header check) and Python packages (numpy, pytest, scikit-learn, tqdm,
-# matplotlib, threadpoolctl, onnx, onnxruntime, pandas; safetensors and torch for the
-# model-file interoperability tests,
-# which fail -- never skip -- without them).
+# header check; Open MPI, iproute2 and procps for the data-parallel tests,
+# which run mpirun on loopback and between two network namespaces) and
+# Python packages (numpy, pytest, scikit-learn, tqdm, matplotlib,
+# threadpoolctl, mpi4py, onnx, onnxruntime, pandas; safetensors and torch for
+# the model-file interoperability tests, which fail -- never skip -- without
+# them).
 # Sourced or run by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
-apt_packages=(cmake ninja-build libcmocka-dev libopenblas-dev pkg-config)
+apt_packages=(cmake ninja-build libcmocka-dev libopenblas-dev pkg-config
+              openmpi-bin libopenmpi-dev iproute2 procps)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,6 +35,8 @@ python3 -c "import threadpoolctl; threadpoolctl.register" 2>/dev/null || py_miss
 python3 -c "import onnx" 2>/dev/null || py_missing+=(onnx)
 python3 -c "import onnxruntime" 2>/dev/null || py_missing+=(onnxruntime)
 python3 -c "import pandas" 2>/dev/null || py_missing+=(pandas)
+# mpi4py builds against (or its wheel loads) the Open MPI installed above.
+python3 -c "import mpi4py.MPI" 2>/dev/null || py_missing+=(mpi4py)
 if [ ${#py_missing[@]} -gt 0 ]; then
     echo "deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install -q "${py_missing[@]}"

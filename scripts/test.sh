@@ -36,6 +36,11 @@ bash scripts/test-wheel.sh
 echo "== Benchmark smoke run (bash bench/run.sh --smoke)"
 bash bench/run.sh --smoke --no-build
 
+# The data-parallel benchmark runs (small networks, np = 1 and 2 over TCP on
+# loopback; no timing is asserted).
+echo "== Data-parallel benchmark smoke run (python3 bench/distributed.py --smoke)"
+python3 bench/distributed.py --smoke
+
 # Sanitizers (ASan+UBSan, LSan, TSan), valgrind and libFuzzer; see
 # fuzz/README.md.  SWIFTMLP_HARDENING=skip leaves them out (local use).
 if [ "${SWIFTMLP_HARDENING:-run}" != skip ]; then

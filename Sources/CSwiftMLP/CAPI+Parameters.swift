@@ -36,6 +36,17 @@ public func swiftmlp_get_grads(
 }
 
 @c @implementation
+public func swiftmlp_set_grads(
+    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ grads: UnsafeRawPointer?, _ grads_len: Int
+) -> swiftmlp_status {
+    run("swiftmlp_set_grads", net, .write) { (h) throws(MLPError) in
+        let network = h.network
+        let grads = try required(grads, "grads")
+        try network.setGradients(try elementType(dtype), from: grads, count: elementCount(grads_len))
+    }
+}
+
+@c @implementation
 public func swiftmlp_get_layer(
     _ net: OpaquePointer?, _ layer: Int, _ dtype: swiftmlp_dtype,
     _ w: UnsafeMutableRawPointer?, _ w_cap: Int, _ b: UnsafeMutableRawPointer?, _ b_cap: Int

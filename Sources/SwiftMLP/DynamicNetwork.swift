@@ -244,6 +244,14 @@ public final class DynamicNetwork {
         }
     }
 
+    package func setGradients(_ dtype: DType, from values: UnsafeRawPointer, count: Int) throws(MLPError) {
+        try check(dtype, "the input buffer")
+        switch storage {
+        case .float32(let n): try n.setGradients(typed(values, count))
+        case .float64(let n): try n.setGradients(typed(values, count))
+        }
+    }
+
     package func copyLayer(
         _ layer: Int, _ dtype: DType, gradients: Bool,
         weights: UnsafeMutableRawPointer, weightsCapacity: Int,

@@ -27,6 +27,30 @@ extension Network {
         parametersChanged()
     }
 
+    /// Replaces all gradients with `values` (parameter layout), which must
+    /// hold exactly parameterCount finite elements, else nothing is written.
+    /// The gradients then count as those of a backward of the current
+    /// parameters: the next `step` or `optimizerStep` applies them (data-
+    /// parallel training sets the gradients combined across processes).
+    /// Parameters, the forward cache and the optimizer state are untouched.
+    package func setGradients(_ values: UnsafeBufferPointer<Scalar>) throws(MLPError) {
+        let n = layout.parameterCount
+        guard values.count == n else {
+            throw MLPError(.bufferSize, "got \(values.count) gradient values; the network has \(n) parameters")
+        }
+        guard let base = values.baseAddress else { throw MLPError(.nullPointer, "gradient buffer is NULL") }
+        // The largest |gradient| (+infinity if one is NaN or infinite) checks
+        // the values and is the exact bound with which plain SGD keeps its
+        // one-pass step (Network+StepBound.swift).
+        let largest = Scalar.maxAbsBlock(base, count: n)
+        guard largest.isFinite else {
+            throw MLPError(.nonFinite, "gradients hold a NaN or infinite value; nothing was written")
+        }
+        grads.base.update(from: base, count: n)
+        gradientBound = largest
+        hasGradients = true
+    }
+
     /// Copies W_layer (N_out x N_in row-major) and b_layer (N_out).
     package func copyLayer(
         _ layer: Int, weights: UnsafeMutableBufferPointer<Scalar>, biases: UnsafeMutableBufferPointer<Scalar>
@@ -81,6 +105,12 @@ extension Network {
     public func gradients() throws(MLPError) -> [Scalar] {
         try requireGradients(toDo: "read")
         return Array(UnsafeBufferPointer(start: grads.base, count: layout.parameterCount))
+    }
+
+    /// Replaces all gradients (parameter layout; see `setGradients(_:)` on
+    /// a buffer): the next `step` or `optimizerStep` applies them.
+    public func setGradients(_ values: [Scalar]) throws(MLPError) {
+        try values.withUnsafeBufferPointer { (v) throws(MLPError) in try setGradients(v) }
     }
 
     /// W_layer, N_out x N_in row-major, and b_layer.

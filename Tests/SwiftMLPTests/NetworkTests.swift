@@ -168,4 +168,23 @@ import Testing
         try net.step(learningRate: 0.1)
         #expect(code { _ = try net.backward([0.5, 0.5], batch: 2) } == .state)
     }
+
+    @Test func setGradientsStepLikeABackwardsAndBadOnesChangeNothing() throws {
+        let net = try Network<Float>(sizes: [3, 4, 2], seed: 1)
+        let n = net.parameterCount
+        #expect(code { try net.step(learningRate: 0.5) } == .state)
+        #expect(code { try net.setGradients(Array(repeating: 1, count: n - 1)) } == .bufferSize)
+        var bad: [Float] = Array(repeating: 1, count: n)
+        bad[n - 1] = .nan
+        #expect(code { try net.setGradients(bad) } == .nonFinite)
+        #expect(code { _ = try net.gradients() } == .state)  // still none
+        let g: [Float] = (0..<n).map { Float($0) / 8 - 2 }
+        let before = net.parameters
+        try net.setGradients(g)
+        #expect(try net.gradients() == g)
+        #expect(net.parameters == before)
+        try net.step(learningRate: 0.5)
+        let after = net.parameters
+        for i in before.indices { #expect(after[i] == before[i] - 0.5 * g[i]) }
+    }
 }

@@ -301,6 +301,7 @@ _SIGNATURES = {
     "swiftmlp_get_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
     "swiftmlp_set_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
     "swiftmlp_get_grads": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
+    "swiftmlp_set_grads": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
     "swiftmlp_get_layer": (_Status, [c_void_p, c_size_t, c_int, c_void_p, c_size_t,
                                      c_void_p, c_size_t]),
     "swiftmlp_set_layer": (_Status, [c_void_p, c_size_t, c_int, c_void_p, c_size_t,

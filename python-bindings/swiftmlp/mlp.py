@@ -1426,6 +1426,23 @@ class MLP:
             lib.swiftmlp_get_grads(self._h(), self._code, self._ptr(out), out.size)
         return _readonly(out)
 
+    def set_flat_grads(self, flat) -> None:
+        """Replace all gradients from a 1-D array of exactly param_count
+        elements (layout of get_grads()), as if a backward() had computed
+        them: the next step() (or step(lr)) applies them (swiftmlp_set_grads).
+        Data-parallel training (swiftmlp.distributed) sets the gradients
+        combined across processes this way.  Needs no forward()/backward()
+        before it; parameters, optimizer state and the forward cache are
+        unchanged.  Non-finite values raise NonFiniteError and change
+        nothing; input conversion follows the class's policy."""
+        flat = self._as_input(flat, "grads", ndim=1)
+        if flat.size != self._param_count:
+            raise_error(BufferSizeError,
+                        f"grads has {flat.size} elements, the network has "
+                        f"{self._param_count} parameters")
+        with self._lock:
+            lib.swiftmlp_set_grads(self._h(), self._code, self._ptr(flat), flat.size)
+
     # ---- lifecycle -------------------------------------------------------------------
 
     def close(self) -> None:

@@ -26,9 +26,10 @@ NET_FUNCTIONS = sorted(name for name, (_, argtypes) in _lib._SIGNATURES.items()
 
 
 def test_every_net_function_is_covered():
-    assert len(NET_FUNCTIONS) == 33  # + swiftmlp_set_learning_rate in 0.6.0
+    assert len(NET_FUNCTIONS) == 34  # + set_learning_rate, set_grads in 0.6.0
     assert {"swiftmlp_train_step", "swiftmlp_save_size", "swiftmlp_save_buffer",
-            "swiftmlp_save_file", "swiftmlp_forward", "swiftmlp_fit"} <= set(NET_FUNCTIONS)
+            "swiftmlp_save_file", "swiftmlp_forward", "swiftmlp_fit",
+            "swiftmlp_set_grads"} <= set(NET_FUNCTIONS)
 
 
 def _arguments(name, handle, keep, tmp_path):
