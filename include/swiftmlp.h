@@ -63,7 +63,10 @@
  * - Handles: a pointer that is not a live network (already freed, or never
  *   returned by swiftmlp_create, swiftmlp_create_with_config or swiftmlp_load_file/_buffer) is detected by every
  *   function without reading its memory and gives SWIFTMLP_ERR_BAD_HANDLE;
- *   swiftmlp_free of such a pointer (a double free) does nothing. (Once a
+ *   swiftmlp_free of such a pointer (a double free) does nothing. This holds
+ *   for every pointer value whatsoever (misaligned, (void *)-1, addresses of
+ *   stack, static or freed memory, pointers into a live network): only the
+ *   values of live networks are ever dereferenced. (Once a
  *   later create or load reuses the freed address, the old pointer names the
  *   new network: detection is a safety net, not a licence.)
  * - So besides the statuses each function lists, every function taking a
