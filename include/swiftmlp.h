@@ -72,6 +72,13 @@
  * - So besides the statuses each function lists, every function taking a
  *   net can return SWIFTMLP_ERR_BAD_HANDLE, and SWIFTMLP_ERR_BUSY under the
  *   thread rule above.
+ * - Integers: every size_t parameter is accepted over its whole range.
+ *   No size, count, index or capacity can reach 2^63, so values from 2^63
+ *   to SIZE_MAX mean what 2^63 - 1 means (and messages show them as
+ *   9223372036854775807): a length or count that large fails its size check
+ *   (SWIFTMLP_ERR_BUFFER_SIZE, _TOO_LARGE, _LAYER_INDEX), a capacity is
+ *   large enough, swiftmlp_fit_options' batch_size is the whole data and
+ *   its epochs and patience are unlimited. uint64_t seeds take any value.
  * - Gradients are OVERWRITTEN by each backward (they do not accumulate).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
@@ -255,15 +262,15 @@ typedef int (*swiftmlp_progress_fn)(const swiftmlp_progress *progress, void *use
 /** Options of swiftmlp_fit; fill with swiftmlp_fit_options_default first. */
 typedef struct swiftmlp_fit_options {
     size_t struct_size;            /**< sizeof(swiftmlp_fit_options) */
-    size_t epochs;                 /**< >= 1; default 1 */
-    size_t batch_size;             /**< >= 1; default 32; larger than the data = the whole data */
+    size_t epochs;                 /**< >= 1; default 1 (SIZE_MAX: until cancelled or stopped early) */
+    size_t batch_size;             /**< >= 1; default 32; larger than the data (up to SIZE_MAX) = the whole data */
     int shuffle;                   /**< default 1: reshuffle rows every epoch (see swiftmlp_fit) */
     const void *val_x;             /**< validation inputs (val_rows, N0), or NULL for none */
     size_t val_x_len;
     const void *val_y;             /**< validation targets (val_rows, NL), dense */
     size_t val_y_len;
     size_t val_rows;
-    size_t patience;               /**< early stopping after this many epochs without improvement; 0 = off (default) */
+    size_t patience;               /**< early stopping after this many epochs without improvement; 0 = off (default); any size_t */
     double min_delta;              /**< improvement threshold, finite >= 0; default 0 */
     int restore_best;              /**< default 1: with early stopping, end with the best epoch's parameters */
     swiftmlp_progress_fn progress; /**< may be NULL */

@@ -22,8 +22,8 @@ private func rawData(
     _ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
     _ xName: StaticString, _ yName: StaticString
 ) throws(MLPError) -> DynamicNetwork.RawData {
-    DynamicNetwork.RawData(x: try required(x, xName), xCount: elementCount(xLen),
-                           y: try required(y, yName), yCount: elementCount(yLen), rows: rows)
+    DynamicNetwork.RawData(x: try required(x, xName), xCount: cSize(xLen),
+                           y: try required(y, yName), yCount: cSize(yLen), rows: cSize(rows))
 }
 
 @c @implementation
@@ -38,7 +38,7 @@ public func swiftmlp_fit(
         var o = swiftmlp_fit_options()
         if let options {
             o = options.pointee
-            try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
+            try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
         } else {
             _ = swiftmlp_fit_options_default(&o)
         }
@@ -47,13 +47,13 @@ public func swiftmlp_fit(
             validation = try rawData(o.val_x, o.val_x_len, o.val_y, o.val_y_len, o.val_rows,
                                      "options->val_x", "options->val_y")
         }
-        let fitOptions = FitOptions(epochs: o.epochs, batchSize: o.batch_size, shuffle: o.shuffle != 0,
-                                    patience: o.patience, minDelta: o.min_delta, restoreBest: o.restore_best != 0)
+        let fitOptions = FitOptions(epochs: cSize(o.epochs), batchSize: cSize(o.batch_size), shuffle: o.shuffle != 0,
+                                    patience: cSize(o.patience), minDelta: o.min_delta, restoreBest: o.restore_best != 0)
         let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
         let history = try network.fit(try elementType(dtype), data: data, validation: validation, options: fitOptions) { p in
             guard let callback, everyBatch || p.epochEnd else { return true }
             var report = swiftmlp_progress(
-                epoch: p.epoch, epochs: p.epochs, batch: p.batch, n_batches: p.batchCount,
+                epoch: p.epoch, epochs: o.epochs, batch: p.batch, n_batches: p.batchCount,
                 batch_loss: p.batchLoss, train_loss: p.trainLoss, val_loss: p.validationLoss,
                 epoch_end: p.epochEnd ? 1 : 0)
             return callback(&report, user) == 0
@@ -85,8 +85,8 @@ public func swiftmlp_predict(
     run("swiftmlp_predict", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let x = try required(x, "x"), y = try required(y, "y")
-        try network.predict(try elementType(dtype), x: x, count: elementCount(x_len), rows: rows,
-                            y: y, capacity: elementCount(y_cap))
+        try network.predict(try elementType(dtype), x: x, count: cSize(x_len), rows: cSize(rows),
+                            y: y, capacity: cSize(y_cap))
     }
 }
 
