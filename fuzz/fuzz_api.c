@@ -97,6 +97,7 @@ typedef struct slot {
 
 static slot g_slot[2];
 static swiftmlp_net *g_stale; /* a handle freed by this input */
+    int fresh;      /* its gradients are not yet consumed by a step or parameter change: 0/1/UNKNOWN */
 
 /* (An empty slot has n_sizes 0: 0 layers, 0 inputs, 0 outputs.) */
 static size_t layers(const slot *s) { return s->n_sizes ? s->n_sizes - 1 : 0; }
@@ -119,7 +120,7 @@ static void fill_shape(slot *s, const size_t *sizes, size_t n, swiftmlp_dtype dt
     s->params = 0;
     for (size_t l = 0; l + 1 < n; l++) s->params += sizes[l + 1] * sizes[l] + sizes[l + 1];
     s->fwd_rows = s->q_rows = 0;
-    s->dl_ready = s->grads = 0;
+    s->dl_ready = s->grads = s->fresh = 0;
 }
 
 /* The library's view of a slot must match the harness's. */
@@ -373,7 +374,7 @@ static void op_backward(reader *r, slot *s)
     swiftmlp_status st = EXPECT(swiftmlp_backward(s->net, dt, yp, y_len, batch, (u8(r) & 1) ? &loss : NULL), allowed);
     same_or_die(s, &before, "backward");
     if (st == SWIFTMLP_OK) {
-        s->grads = 1;
+        s->grads = s->fresh = 1;
         s->dl_ready = 1;
     }
     free(y);
@@ -407,7 +408,7 @@ static void op_backward_labels(reader *r, slot *s)
     swiftmlp_status st = EXPECT(swiftmlp_backward_labels(s->net, lp, len, batch, &loss), allowed);
     same_or_die(s, &before, "backward_labels");
     if (st == SWIFTMLP_OK) {
-        s->grads = 1;
+        s->grads = s->fresh = 1;
         s->dl_ready = 1;
     }
     free(labels);
@@ -420,14 +421,14 @@ static void op_step(reader *r, slot *s)
     uint32_t allowed;
     if (!s->net) allowed = SM(ERR_NULL_POINTER);
     else if (!lr_ok) allowed = SM(ERR_INVALID_ARGUMENT) | SM(ERR_STATE);
-    else if (s->grads == 1) allowed = SM(OK) | SM(ERR_NON_FINITE);
-    else if (s->grads == 0) allowed = SM(ERR_STATE);
+    else if (s->fresh == 1) allowed = SM(OK) | SM(ERR_NON_FINITE);
+    else if (s->fresh == 0) allowed = SM(ERR_STATE); /* no backward, or its gradients consumed */
     else allowed = SM(OK) | SM(ERR_STATE) | SM(ERR_NON_FINITE);
     snap before = take(s);
     swiftmlp_status st = EXPECT(swiftmlp_step(s->net, lr), allowed);
     if (st != SWIFTMLP_OK) same_or_die(s, &before, "a failed step");
     free(before.data);
-    if (st == SWIFTMLP_OK) s->fwd_rows = 0;
+    if (st == SWIFTMLP_OK) s->fwd_rows = s->fresh = 0;
 }
 
 static void op_set_optimizer(reader *r, slot *s)
@@ -494,12 +495,12 @@ static void op_optimizer_misc(reader *r, slot *s)
     snap before = take(s);
     if (which == 0) {
         uint32_t allowed = !s->net ? SM(ERR_NULL_POINTER)
-                         : s->opt && s->grads == 1 ? SM(OK) | SM(ERR_NON_FINITE)
-                         : s->opt && s->grads == UNKNOWN ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_STATE)
+                         : s->opt && s->fresh == 1 ? SM(OK) | SM(ERR_NON_FINITE)
+                         : s->opt && s->fresh == UNKNOWN ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_STATE)
                          : SM(ERR_STATE);
         swiftmlp_status st = EXPECT(swiftmlp_optimizer_step(s->net), allowed);
         if (st == SWIFTMLP_OK) {
-            s->fwd_rows = 0;
+            s->fwd_rows = s->fresh = 0;
             free(before.data);
             return;
         }
@@ -540,7 +541,7 @@ static void op_set_params(reader *r, slot *s)
         FUZZ_ASSERT(memcmp(after.data, p, after.bytes) == 0, "get_params after set_params differs");
         free(after.data);
         free(before.data);
-        s->fwd_rows = 0;
+        s->fwd_rows = s->fresh = 0;
     } else {
         same_or_die(s, &before, "a failed set_params");
     }
@@ -567,7 +568,7 @@ static void op_set_layer(reader *r, slot *s)
                                            SM(ERR_LAYER_INDEX) | SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE));
     if (st == SWIFTMLP_OK) {
         free(before.data);
-        s->fwd_rows = 0;
+        s->fwd_rows = s->fresh = 0;
         void *w2 = alloc_elems(dt, wn), *b2 = alloc_elems(dt, bn);
         EXPECT(swiftmlp_get_layer(s->net, layer, dt, w2, wn, b2, bn), SM(OK));
         FUZZ_ASSERT(memcmp(w2, w, wn * esize(dt)) == 0 && memcmp(b2, b, bn * esize(dt)) == 0,
@@ -737,7 +738,7 @@ static void op_save_load(reader *r, slot *s, slot *other)
     slot fresh = *s;
     fresh.net = copy;
     fresh.fwd_rows = fresh.q_rows = 0;
-    fresh.dl_ready = fresh.grads = 0;
+    fresh.dl_ready = fresh.grads = fresh.fresh = 0;
     check_shape(&fresh);
     snap a = take(s), b = take(&fresh);
     FUZZ_ASSERT(a.bytes == b.bytes && memcmp(a.data, b.data, a.bytes) == 0, "a loaded copy has different parameters");
@@ -856,7 +857,7 @@ static void op_fit(reader *r, slot *s, slot *other)
         st != SWIFTMLP_ERR_STATE && st != SWIFTMLP_ERR_NULL_POINTER) {
         /* It trained (some of) the way: the harness no longer knows the caches. */
         s->fwd_rows = s->q_rows = UNKNOWN;
-        s->dl_ready = s->grads = UNKNOWN;
+        s->dl_ready = s->grads = s->fresh = UNKNOWN;
     }
     free(x);
     free(y);
@@ -917,8 +918,9 @@ static void op_train_step(reader *r, slot *s)
         if (st == SWIFTMLP_ERR_NON_FINITE && args_ok) {
             /* The step was refused; the cache and gradients hold this batch. */
             s->fwd_rows = UNKNOWN;
+        s->fresh = 0;    /* and consumed the gradients */
             s->q_rows = (int)batch;
-            s->dl_ready = s->grads = 1;
+            s->dl_ready = s->grads = s->fresh = 1;
         }
     }
     free(x);

@@ -83,6 +83,13 @@
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
  *   forward), so gradients always belong to the current parameters.
+ * - A step consumes the gradients: swiftmlp_step and swiftmlp_optimizer_step
+ *   need a backward since the parameters last changed (by a step,
+ *   train_step, fit, set_params or set_layer); without one they return
+ *   SWIFTMLP_ERR_STATE and change nothing, so the same gradients are never
+ *   applied twice. A refused step (SWIFTMLP_ERR_NON_FINITE) consumes
+ *   nothing. The gradients stay readable (swiftmlp_get_grads) until the
+ *   next backward.
  */
 #ifndef SWIFTMLP_H
 #define SWIFTMLP_H
@@ -481,7 +488,8 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (lr negative, NaN or infinite);
- *         SWIFTMLP_ERR_STATE (no backward has run yet);
+ *         SWIFTMLP_ERR_STATE (no backward since the parameters last changed:
+ *             the gradients were already consumed by a step, see "Global rules");
  *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
  */
@@ -547,7 +555,8 @@ swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t 
  * One step of the configured optimizer with the last backward's gradients;
  * t advances by one. Invalidates the forward cache. Allocates nothing.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER;
- *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward yet);
+ *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward since the
+ *             parameters last changed: the gradients were already consumed);
  *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
  *             infinite: refused, parameters and optimizer state unchanged).
  */
