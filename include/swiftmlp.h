@@ -781,10 +781,16 @@ swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, const char *path, ui
 swiftmlp_status swiftmlp_load_buffer(const void *buf, size_t buf_len, swiftmlp_net **out);
 
 /**
- * Create a network from a model file.
+ * Create a network from a model file. Never blocks and reads nothing but a
+ * regular file: the file is opened without waiting (O_NONBLOCK), its type
+ * checked on the open descriptor, and a FIFO, device, directory or socket
+ * refused before any read; a symbolic link is followed (a loop is an error);
+ * a file that is longer or shorter than its size when opened (a /proc file
+ * growing while read) is refused.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
- *         (empty path); SWIFTMLP_ERR_IO (missing,
- *         unreadable, a directory, not a regular file); SWIFTMLP_ERR_FORMAT;
+ *         (empty path); SWIFTMLP_ERR_IO (missing, unreadable, a directory,
+ *         not a regular file, a symbolic link loop, changed while read; the
+ *         message says which); SWIFTMLP_ERR_FORMAT;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Thread-safe.
  */

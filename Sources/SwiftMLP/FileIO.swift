@@ -25,6 +25,11 @@ public enum FileIO {
         case ENAMETOOLONG: return "file name too long"
         case EMFILE, ENFILE: return "too many open files"
         case EFBIG: return "file too large"
+        case ELOOP: return "too many levels of symbolic links (a symbolic link loop?)"
+        case ENXIO: return "no such device or address"
+        case ENODEV: return "no such device"
+        case ETXTBSY: return "text file busy"
+        case EAGAIN: return "resource temporarily unavailable"
         case ENOMEM: return "out of memory"
         default: return "errno \(code)"
         }
@@ -65,16 +70,42 @@ public enum FileIO {
         }
     }
 
-    /// The whole contents of the regular file at `path`.
+    /// What a file type is, for messages.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "is a directory"
+        case S_IFIFO: return "is a FIFO (named pipe), not a regular file"
+        case S_IFCHR: return "is a character device, not a regular file"
+        case S_IFBLK: return "is a block device, not a regular file"
+        case S_IFSOCK: return "is a socket, not a regular file"
+        default: return "is not a regular file"
+        }
+    }
+
+    /// The whole contents of the regular file at `path`. Never blocks and
+    /// never reads anything but a regular file: the open does not wait
+    /// (O_NONBLOCK: a FIFO without a writer, a device), the file type is
+    /// checked on the open descriptor (fstat, no race with a rename) before
+    /// any read, and the file must end where fstat said (a file that grows
+    /// or shrinks while read, such as one in /proc, is refused). Symbolic
+    /// links are followed; a loop is reported.
     static func read(path: Path) throws(MLPError) -> AlignedBuffer<UInt8> {
         guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
-        let fd = open(path.bytes, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("cannot open", path) }
+        let fd = open(path.bytes, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            // A socket cannot be opened (ENXIO): say what it is.
+            var info = stat()
+            if code == ENXIO && stat(path.bytes, &info) == 0 {
+                throw MLPError(.io, "cannot open \"\(path)\": it \(kind(info.st_mode))")
+            }
+            throw failure("cannot open", path, code)
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("cannot stat", path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw MLPError(.io, "cannot read \"\(path)\": \((info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")")
+            throw MLPError(.io, "cannot read \"\(path)\": it \(kind(info.st_mode))")
         }
         guard info.st_size >= 0 && UInt64(info.st_size) <= UInt64(Int.max / 2) else {
             throw MLPError(.io, "cannot read \"\(path)\": size \(info.st_size) is too large")
@@ -82,8 +113,10 @@ public enum FileIO {
         let size = Int(info.st_size)
         let buffer = try AlignedBuffer<UInt8>(count: size)
         var done = 0
-        while done < size {
-            let n = Glibc.read(fd, buffer.base + done, size - done)
+        var extra: UInt8 = 0
+        // Read the size fstat gave, then one byte more, which must be the end.
+        while done <= size {
+            let n = done < size ? Glibc.read(fd, buffer.base + done, size - done) : Glibc.read(fd, &extra, 1)
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -91,8 +124,13 @@ public enum FileIO {
                 throw failure("cannot read", path, code)
             }
             if n == 0 {
+                if done == size { break }
                 buffer.deallocate()
-                throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read")
+                throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read (\(done) of the \(size) bytes fstat reported)")
+            }
+            if done == size {
+                buffer.deallocate()
+                throw MLPError(.io, "cannot read \"\(path)\": it is longer than the \(size) bytes fstat reported (it grows while being read, as files in /proc do): not a model file")
             }
             done += n
         }

@@ -1538,8 +1538,9 @@ def load(path) -> MLP:
 
     Everything is validated before it is trusted: a malformed file raises
     FormatError (a ValueError) with the library's message naming the
-    problem; a missing or unreadable path, a directory or a device raises
-    SwiftMLPIOError (an OSError)."""
+    problem; a missing or unreadable path, a directory, a device, a FIFO, a
+    socket, a symbolic link loop or a file that changes while read (a /proc
+    file) raises SwiftMLPIOError (an OSError), without blocking."""
     encoded = _encode_path(path)
     handle = c_void_p()
     with _io_error_names(path):
