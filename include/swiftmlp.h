@@ -756,12 +756,23 @@ swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, vo
                                      size_t *written);
 
 /**
- * Save the model to a file, atomically: the bytes go to a temporary file in the
- * same directory, which is flushed (fsync) and renamed over path (then the
- * directory is fsynced). On any failure the temporary file is removed and
- * whatever was at path is untouched. A path that exists and is not a regular
- * file (a directory, a device such as /dev/full) is refused; a symbolic link
- * is followed (the file it points to is replaced).
+ * Save the model to a file, atomically: path holds either its old contents
+ * or the complete new file, and nothing else is left beside it. On Linux the
+ * bytes go to an unnamed file (O_TMPFILE) in the same directory, which is
+ * flushed (fsync) and linked to path when path does not exist, or else
+ * linked to a hidden name ".NAME.swiftmlp-XXXXXXXXXXXX" and renamed over
+ * path; then the directory is fsynced. A save killed at any point leaves no
+ * trace, with one exception: replacing a file, a kill between that link and
+ * the rename (two consecutive system calls after all writing and flushing,
+ * some microseconds) leaves the hidden name holding the complete new model.
+ * Where the file system lacks O_TMPFILE (or /proc is not mounted) the bytes
+ * are written under the hidden name itself, which a kill while writing
+ * leaves behind. On any failure nothing is left and whatever was at path is
+ * untouched. A new file gets the permissions open(path, O_CREAT, 0666) would
+ * give under the process's umask; an existing file keeps its mode (and, where
+ * the process may set them, its owner and group). A path that exists and is
+ * not a regular file (a directory, a device such as /dev/full) is refused; a
+ * symbolic link is followed (the file it points to is replaced).
  * @param path  NUL-terminated file name.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);

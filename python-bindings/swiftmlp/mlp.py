@@ -1412,9 +1412,12 @@ class MLP:
     def save(self, path, optimizer_state: bool = False) -> None:
         """Save the network to a model file (safetensors, see the README and
         include/swiftmlp.h "Saving and loading"), ATOMICALLY
-        (swiftmlp_save_file): the bytes go to a temporary file in the same
-        directory, which is flushed and renamed over `path`; on any failure
-        whatever was at `path` is untouched and no temporary file is left.
+        (swiftmlp_save_file): the bytes go to an unnamed temporary file in
+        the same directory, which is flushed and then linked or renamed to
+        `path`; `path` holds the old or the new model and nothing else is
+        left, even if the process is killed (but for a window of some
+        microseconds documented in include/swiftmlp.h).  A new file gets mode
+        0666 under the umask; an existing one keeps its mode.
 
         path: str, bytes or os.PathLike.  A path that exists and is not a
             regular file (a directory, a device) is refused; a symbolic link is
