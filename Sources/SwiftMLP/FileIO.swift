@@ -192,8 +192,8 @@ public enum FileIO {
                 try publish(hidden, path)
                 return
             }
-            // Not linkable here (no /proc), or `path` appeared meanwhile and
-            // cannot be replaced from here: write it again, named.
+            // (A new `path` that appeared meanwhile was replaced just above.)
+            // Not linkable here (no /proc mounted): write it again, named.
         }
         let (fd, hidden) = try createHidden(next: path)
         var done = false
