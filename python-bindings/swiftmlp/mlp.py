@@ -580,6 +580,7 @@ class MLP:
         arr = _asarray(value, what)
         if self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1:
             self._check_target_shape((arr.shape[0], self._sizes[-1]), rows, what, x_what)
+            _check_copy((arr.shape[0], self._sizes[-1]), self._dtype, f"{what} as one-hot rows")
             labels = self._as_labels(arr, what, check_range=True)
             dense = np.zeros((labels.size, self._sizes[-1]), dtype=self._dtype)
             dense[np.arange(labels.size), labels] = 1
@@ -598,6 +599,8 @@ class MLP:
         if arr.size and arr.dtype.kind == "u" and int(arr.max()) > np.iinfo(np.int64).max:
             raise_error(InvalidArgumentError, f"{what}: class index {int(arr.max())} is out of "
                                               f"range 0..{nl - 1}")
+        if not (arr.dtype == np.int64 and arr.flags.c_contiguous):
+            _check_copy(arr.shape, np.int64, what)
         labels = np.ascontiguousarray(arr, dtype=np.int64)
         if check_range and labels.size:
             bad = np.flatnonzero((labels < 0) | (labels >= nl))
@@ -1647,6 +1650,8 @@ def _model_buffer(data) -> np.ndarray:
         if data.ndim != 1:
             raise_error(InvalidArgumentError, f"model bytes: a NumPy array must be 1-D, got "
                                               f"shape {data.shape}")
+        if not data.flags.c_contiguous:
+            _check_copy(data.shape, np.uint8, "model bytes")
         return np.ascontiguousarray(data)
     if isinstance(data, (str, os.PathLike)):
         raise TypeError(f"from_bytes() needs the model's bytes, not a {type(data).__name__} "
@@ -1660,5 +1665,6 @@ def _model_buffer(data) -> np.ndarray:
         raise_error(DTypeError, f"model bytes: a buffer of {view.itemsize}-byte items (format "
                                 f"{view.format!r}); pass bytes (e.g. memoryview.cast('B'))")
     if not view.c_contiguous:
+        _check_copy((view.nbytes,), np.uint8, "model bytes")
         view = memoryview(view.tobytes())
     return np.frombuffer(view, dtype=np.uint8)

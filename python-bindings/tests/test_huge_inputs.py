@@ -150,3 +150,9 @@ def test_usable_broadcasts_still_work():
     b.fit(np.ascontiguousarray(x), np.ascontiguousarray(y), epochs=2, batch_size=16)
     np.testing.assert_array_equal(a.get_params(), b.get_params())
     np.testing.assert_array_equal(a.predict(x), b.predict(np.ascontiguousarray(x)))
+
+
+def test_huge_model_bytes_are_not_copied():
+    # A non-contiguous uint8 view the loader would have to copy first.
+    view = np.broadcast_to(np.uint8(0), (HUGE,))
+    raises_fast(TooLargeError, lambda: swiftmlp.from_bytes(view), str(HUGE))
