@@ -1152,7 +1152,14 @@ static void op_size(reader *r, slot *s)
     swiftmlp_status st = EXPECT(call_with_size(s, which, v, &changing), SIZE_STATUSES);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", swiftmlp_last_error());
-    if (st != SWIFTMLP_OK && st != SWIFTMLP_ERR_CANCELLED) {
+    /* Refused before it started: a validation failure. Anything else from a
+     * changing call (OK, CANCELLED, and NON_FINITE or OUT_OF_MEMORY from fit
+     * or train_step, which ran forward and backward, and for fit maybe some
+     * steps, before the step they refused) may have changed the network. */
+    int refused = st == SWIFTMLP_ERR_INVALID_ARGUMENT || st == SWIFTMLP_ERR_BUFFER_SIZE ||
+                  st == SWIFTMLP_ERR_TOO_LARGE || st == SWIFTMLP_ERR_LAYER_INDEX || st == SWIFTMLP_ERR_STATE ||
+                  st == SWIFTMLP_ERR_FORMAT || (!changing && st != SWIFTMLP_OK);
+    if (refused) {
         same_or_die(s, &before, "a call refused for a size_t argument");
         if (v > SIZE_MAX / 2) {
             /* the same as 2^63 - 1 */
