@@ -370,6 +370,141 @@ static void test_free_of_foreign_pointers_is_harmless(void **state)
     snapshot_free(&after);
 }
 
+/* ---- every pointer value ----------------------------------------------------
+ *
+ * "Detected without reading its memory" holds for EVERY pointer value, not
+ * only for plausible ones: the registry once used the keys 0 and 1 (the
+ * inverted addresses -1 and ~1) as its empty and deleted markers and took
+ * those two values for live networks. Each value below goes to every
+ * function (free included), with live networks around and after thousands
+ * of create/free cycles have left deleted slots everywhere in the registry.
+ * Under AddressSanitizer (the asan build runs this suite) any read of such
+ * memory is reported; in any build a dereference of -1 crashes. */
+
+static int g_static_object;
+
+/* Drives every function with `bad`, which is not a live network. */
+static void check_every_function(swiftmlp_net *bad, const char *what)
+{
+    for (size_t i = 0; i < N_FNS; i++) {
+        check_bad_handle(&k_fns[i], bad, what);
+    }
+    swiftmlp_free(bad); /* must do nothing (and not crash) */
+}
+
+/* Creates and frees networks so that the registry holds deleted slots
+ * (tombstones) and grows and shrinks; `live` networks stay. */
+static void churn(swiftmlp_net **live, size_t n_live, size_t cycles, uint64_t *rng)
+{
+    for (size_t c = 0; c < cycles; c++) {
+        size_t k = (size_t)(splitmix64_next(rng) % n_live);
+        swiftmlp_free(live[k]);
+        live[k] = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, c);
+    }
+}
+
+static void check_special_values(swiftmlp_net *live)
+{
+    const uintptr_t all = ~(uintptr_t)0;
+    const struct { uintptr_t value; const char *what; } special[] = {
+        {1, "1"}, {2, "2"}, {3, "3"}, {8, "8"}, {0x10, "0x10"}, {4096, "4096"},
+        {all, "-1 (MAP_FAILED)"}, {all - 1, "~1 = -2 = ~0 - 1"}, {all - 2, "-3"},
+        {all - 7, "-8"}, {all - 15, "-16"}, {(uintptr_t)1 << 63, "2^63"},
+        {((uintptr_t)1 << 63) - 1, "2^63 - 1"}, {((uintptr_t)1 << 63) + 1, "2^63 + 1"},
+        {(uintptr_t)0x00007fffffffffffULL, "top of user space"},
+        {(uintptr_t)0x5555555555555555ULL, "0x5555..."}, {(uintptr_t)0xAAAAAAAAAAAAAAAAULL, "0xAAAA..."},
+        {(uintptr_t)0xdeadbeefULL, "0xdeadbeef"}, {(uintptr_t)0x1001, "unaligned 0x1001"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(special); i++) {
+        check_every_function((swiftmlp_net *)special[i].value, special[i].what);
+    }
+    double on_stack[8] = {0};
+    check_every_function((swiftmlp_net *)(void *)on_stack, "a stack address");
+    check_every_function((swiftmlp_net *)(void *)((char *)(void *)on_stack + 3), "an unaligned stack address");
+    check_every_function((swiftmlp_net *)(void *)&g_static_object, "a static object");
+    check_every_function((swiftmlp_net *)(void *)k_fns, "static constant data");
+    void *block = malloc(64);
+    assert_non_null(block);
+    volatile uintptr_t freed = (uintptr_t)block; /* a number (volatile: no use-after-free warning) */
+    free(block);
+    check_every_function((swiftmlp_net *)freed, "freed heap memory");
+    const ptrdiff_t into[] = {1, 2, 4, 7, 8, 16, 24, 32, 64, -8, -16};
+    for (size_t i = 0; i < ARRAY_LEN(into); i++) {
+        check_every_function((swiftmlp_net *)(void *)((char *)(void *)live + into[i]),
+                             "a pointer into (or just before) a live network");
+    }
+    swiftmlp_net *gone = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 1);
+    swiftmlp_free(gone);
+    check_every_function(gone, "a freed network");
+    /* NULL is its own case: NULL_POINTER, and free(NULL) does nothing */
+    for (size_t i = 0; i < N_FNS; i++) {
+        assert_int_equal(k_fns[i].call(NULL), SWIFTMLP_ERR_NULL_POINTER);
+    }
+    swiftmlp_free(NULL);
+}
+
+static void check_random_values(swiftmlp_net **live, size_t n_live, size_t count, uint64_t *rng)
+{
+    for (size_t i = 0; i < count; i++) {
+        uintptr_t v = (uintptr_t)splitmix64_next(rng);
+        /* every fourth value aligned, like real heap addresses */
+        if (i % 4 == 0) {
+            v &= ~(uintptr_t)15;
+        }
+        int is_live = v == 0;
+        for (size_t k = 0; k < n_live; k++) {
+            is_live |= v == (uintptr_t)(void *)live[k];
+        }
+        if (is_live) {
+            continue; /* (probability about 2^-60) */
+        }
+        swiftmlp_net *bad = (swiftmlp_net *)v;
+        const api_fn *fn = &k_fns[i % N_FNS];
+        swiftmlp_status s = fn->call(bad);
+        if (s != SWIFTMLP_ERR_BAD_HANDLE) {
+            print_error("swiftmlp_%s(%#llx) returned %d (%s), expected SWIFTMLP_ERR_BAD_HANDLE\n",
+                        fn->name, (unsigned long long)v, (int)s, swiftmlp_status_string(s));
+            fail();
+        }
+        swiftmlp_free(bad);
+    }
+}
+
+static void test_no_pointer_value_is_dereferenced(void **state)
+{
+    (void)state;
+    enum { N_LIVE = 16 };
+    swiftmlp_net *live[N_LIVE];
+    for (size_t k = 0; k < N_LIVE; k++) {
+        live[k] = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 100 + k);
+    }
+    swiftmlp_net *keep = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 99);
+    snapshot before = snapshot_params(keep);
+    uint64_t rng = 0x5EED15;
+    /* before any free, then after many create/free cycles */
+    check_special_values(live[0]);
+    check_random_values(live, N_LIVE, 500000, &rng);
+    churn(live, N_LIVE, 5000, &rng);
+    check_special_values(live[1]);
+    check_random_values(live, N_LIVE, 500000, &rng);
+    /* the live networks all still work */
+    for (size_t k = 0; k < N_LIVE; k++) {
+        size_t count = 0;
+        assert_ok(swiftmlp_param_count(live[k], &count));
+        assert_int_equal(count, NPARAMS);
+    }
+    snapshot after = snapshot_params(keep);
+    assert_same_snapshot(before, after, "parameters of a live network");
+    snapshot_free(&before);
+    snapshot_free(&after);
+    swiftmlp_free(keep);
+    for (size_t k = 0; k < N_LIVE; k++) {
+        swiftmlp_free(live[k]);
+    }
+    struct stat st;
+    assert_int_not_equal(stat(g_save_path, &st), 0);
+}
+
 /* ---- the test list ------------------------------------------------------ */
 
 static char g_dir[1024];
@@ -380,7 +515,7 @@ int main(void)
     snprintf(g_save_path, sizeof g_save_path, "%s/never-written.safetensors", g_dir);
 
     static char names[2 * N_FNS][96];
-    static struct CMUnitTest tests[2 * N_FNS + 6];
+    static struct CMUnitTest tests[2 * N_FNS + 7];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_every_call_accepts_a_live_network);
     for (size_t i = 0; i < N_FNS; i++) {
@@ -399,6 +534,7 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_double_free_is_harmless);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_double_free_of_a_loaded_network_is_harmless);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_free_of_foreign_pointers_is_harmless);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_pointer_value_is_dereferenced);
     int failed = _cmocka_run_group_tests("test_misuse", tests, n, NULL, NULL);
     remove_temp_dir(g_dir);
     return failed;

@@ -667,7 +667,9 @@ static void test_saved_file_is_readable_by_mode_0644(void **state)
 {
     FIXTURE;
     swiftmlp_net *net = make_net(&k_spec64);
+    mode_t old_mask = umask(022); /* 0666 under the umask (test_save_atomic.c) */
     assert_ok(swiftmlp_save_file(net, f->path, 0));
+    umask(old_mask);
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -710,7 +712,7 @@ static void test_save_through_a_symlink_replaces_the_target_and_keeps_the_link(v
     assert_true(S_ISLNK(st.st_mode));
     swiftmlp_net *loaded = load_path(f->path);
     assert_same_params(second, loaded);
-    assert_int_equal(count_entries_with_prefix(f->dir, "model.safetensors.tmp-"), 0);
+    assert_int_equal(count_entries_with_prefix(f->dir, ".model.safetensors.swiftmlp-"), 0);
     unlink(link_path);
     swiftmlp_free(loaded);
     swiftmlp_free(first);
@@ -735,7 +737,7 @@ static void test_save_over_existing_model_replaces_its_content(void **state)
     unsigned char *file = read_whole_file(f->path, &len);
     assert_int_equal(len, size);
     assert_memory_equal(file, buf, size);
-    assert_int_equal(count_entries_with_prefix(f->dir, "model.safetensors.tmp-"), 0);
+    assert_int_equal(count_entries_with_prefix(f->dir, ".model.safetensors.swiftmlp-"), 0);
     free(file);
     free(buf);
     swiftmlp_free(loaded);
@@ -773,7 +775,7 @@ static void test_save_to_dev_full_returns_io_and_leaves_the_device_alone(void **
     assert_save_file_fails(net, "/dev/full", SWIFTMLP_ERR_IO, "/dev/full");
     assert_int_equal(stat("/dev/full", &st), 0);
     assert_true(S_ISCHR(st.st_mode));
-    assert_int_equal(count_entries_with_prefix("/dev", "full.tmp-"), 0);
+    assert_int_equal(count_entries_with_prefix("/dev", ".full.swiftmlp-"), 0);
     swiftmlp_free(net);
 }
 
@@ -842,7 +844,7 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
     unsigned char *now_bytes = read_whole_file(path, &now_len);
     assert_int_equal(now_len, old_len);
     assert_memory_equal(now_bytes, old_bytes, old_len);
-    assert_int_equal(count_entries_with_prefix(ro, "model.safetensors.tmp-"), 0);
+    assert_int_equal(count_entries_with_prefix(ro, ".model.safetensors.swiftmlp-"), 0);
     swiftmlp_net *loaded = load_path(path);
     assert_same_params(old_net, loaded);
     swiftmlp_free(loaded);

@@ -230,6 +230,37 @@ static void test_closed_form_schedules(void **state)
     }
 }
 
+/* The schedules' size_t fields over their whole range: 2^31 ... SIZE_MAX
+ * mean "never" (as every size_t from 2^63 up means what 2^63 - 1 means):
+ * the step schedule never steps, adaptive never runs out of patience, and
+ * cosine's period is so long that lr0 stays (to rounding). */
+static void test_size_range_schedules(void **state)
+{
+    (void)state;
+    const size_t values[] = {(size_t)1 << 31, (size_t)1 << 32, ((size_t)1 << 63) - 1, (size_t)1 << 63, SIZE_MAX};
+    const double lr0 = 0.1;
+    for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+        for (int which = 0; which < 3; which++) {
+            swiftmlp_net *net = net_with(SWIFTMLP_OPT_SGD, lr0);
+            swiftmlp_fit_options o;
+            assert_ok(swiftmlp_fit_options_default(&o));
+            o.epochs = 3;
+            o.batch_size = 5;
+            o.lr_schedule = which == 0 ? SWIFTMLP_LR_STEP : which == 1 ? SWIFTMLP_LR_ADAPTIVE : SWIFTMLP_LR_COSINE;
+            o.lr_tol = 1e9; /* adaptive: no epoch improves */
+            o.step_size = o.n_iter_no_change = o.t_max = values[v];
+            rates r;
+            swiftmlp_fit_result res;
+            fit_recording(net, &o, &r, &res);
+            assert_int_equal(r.n, 3);
+            for (size_t e = 0; e < 3; e++)
+                if (!(fabs(r.lr[e] - lr0) <= 1e-15 * lr0))
+                    fail_msg("schedule %d, size %zu: epoch %zu's lr is %.17g", which, values[v], e, r.lr[e]);
+            swiftmlp_free(net);
+        }
+    }
+}
+
 static void test_adaptive_stops_at_the_floor(void **state)
 {
     (void)state;
@@ -266,11 +297,11 @@ static void test_bad_schedules_change_nothing(void **state)
         {SWIFTMLP_LR_INVSCALING, "power_t", -0.5}, {SWIFTMLP_LR_INVSCALING, "power_t", NAN},
         {SWIFTMLP_LR_INVSCALING, "power_t", INFINITY},
         {SWIFTMLP_LR_ADAPTIVE, "lr_tol", -1e-4}, {SWIFTMLP_LR_ADAPTIVE, "lr_tol", NAN},
-        {SWIFTMLP_LR_ADAPTIVE, "n_iter_no_change", 0}, {SWIFTMLP_LR_ADAPTIVE, "n_iter_no_change", -1},
-        {SWIFTMLP_LR_STEP, "step_size", 0}, {SWIFTMLP_LR_STEP, "step_size", -1},
+        {SWIFTMLP_LR_ADAPTIVE, "n_iter_no_change", 0},
+        {SWIFTMLP_LR_STEP, "step_size", 0},
         {SWIFTMLP_LR_STEP, "gamma", 0.0}, {SWIFTMLP_LR_STEP, "gamma", 1.5},
         {SWIFTMLP_LR_STEP, "gamma", -0.5}, {SWIFTMLP_LR_STEP, "gamma", NAN},
-        {SWIFTMLP_LR_COSINE, "t_max", 0}, {SWIFTMLP_LR_COSINE, "t_max", -1},
+        {SWIFTMLP_LR_COSINE, "t_max", 0},
         {SWIFTMLP_LR_COSINE, "eta_min", -1e-3}, {SWIFTMLP_LR_COSINE, "eta_min", INFINITY},
     };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
@@ -282,10 +313,10 @@ static void test_bad_schedules_change_nothing(void **state)
         if (!strcmp(f, "lr_tol")) o.lr_tol = v;
         if (!strcmp(f, "gamma")) o.gamma = v;
         if (!strcmp(f, "eta_min")) o.eta_min = v;
-        /* -1 as size_t is SIZE_MAX, too large */
-        if (!strcmp(f, "n_iter_no_change")) o.n_iter_no_change = v < 0 ? SIZE_MAX : (size_t)v;
-        if (!strcmp(f, "step_size")) o.step_size = v < 0 ? SIZE_MAX : (size_t)v;
-        if (!strcmp(f, "t_max")) o.t_max = v < 0 ? SIZE_MAX : (size_t)v;
+        /* (SIZE_MAX in these is "no limit", as every size_t: test_size_range_schedules) */
+        if (!strcmp(f, "n_iter_no_change")) o.n_iter_no_change = (size_t)v;
+        if (!strcmp(f, "step_size")) o.step_size = (size_t)v;
+        if (!strcmp(f, "t_max")) o.t_max = (size_t)v;
         assert_fails_naming(net, swiftmlp_fit(net, SWIFTMLP_FLOAT64, g_x, ROWS * N0, g_y, ROWS * N2,
                                               ROWS, &o, NULL),
                             SWIFTMLP_ERR_INVALID_ARGUMENT, *f ? f : "lr_schedule");
@@ -481,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_set_learning_rate_keeps_the_state),
         cmocka_unit_test(test_set_learning_rate_bad_values),
         cmocka_unit_test(test_closed_form_schedules),
+        cmocka_unit_test(test_size_range_schedules),
         cmocka_unit_test(test_adaptive_stops_at_the_floor),
         cmocka_unit_test(test_bad_schedules_change_nothing),
         cmocka_unit_test(test_bad_sample_weights_change_nothing),

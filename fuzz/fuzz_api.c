@@ -14,7 +14,9 @@
  * set_params, set_layer, the getters, save_size/save_buffer/load_buffer
  * (also of a corrupted copy), predict (up to 300 rows: the 256-row chunks),
  * evaluate, fit (with validation data and a cancelling callback),
- * gradient_check, free, and probes of a freed handle.  Sizes stay small
+ * gradient_check, free, probes of a freed handle, any 64-bit value as a
+ * handle (OP_FORGED) and any 64-bit value for one size_t parameter of a
+ * call (OP_SIZE).  Sizes stay small
  * (layers of at most 8 units, at most 4 sizes) so each input runs fast.
  *
  * Buffers: the harness only ever passes (pointer, length) pairs it owns in
@@ -35,7 +37,10 @@
  *   - a freed or foreign handle gives SWIFTMLP_ERR_BAD_HANDLE; NULL gives
  *     SWIFTMLP_ERR_NULL_POINTER;
  *   - reading calls (get_params, predict, evaluate, gradient_check, save_*)
- *     leave the parameters unchanged.
+ *     leave the parameters unchanged;
+ *   - any pointer value that is not a live network gives BAD_HANDLE and
+ *     its free does nothing; a size_t of 2^63 or more gives the status of
+ *     2^63 - 1.
  */
 #include <float.h>
 #include <math.h>
@@ -92,6 +97,7 @@ typedef struct slot {
     int q_rows;     /* rows of the last forward (quantities readable): 0 none, UNKNOWN */
     int dl_ready;   /* dL/df, dL/dg of that forward computed: 0/1/UNKNOWN */
     int grads;      /* a backward has run: 0/1/UNKNOWN */
+    int fresh;      /* its gradients are not yet consumed by a step or parameter change: 0/1/UNKNOWN */
     int opt;        /* an optimizer is set: 0/1 */
 } slot;
 
@@ -119,7 +125,7 @@ static void fill_shape(slot *s, const size_t *sizes, size_t n, swiftmlp_dtype dt
     s->params = 0;
     for (size_t l = 0; l + 1 < n; l++) s->params += sizes[l + 1] * sizes[l] + sizes[l + 1];
     s->fwd_rows = s->q_rows = 0;
-    s->dl_ready = s->grads = 0;
+    s->dl_ready = s->grads = s->fresh = 0;
 }
 
 /* The library's view of a slot must match the harness's. */
@@ -373,7 +379,7 @@ static void op_backward(reader *r, slot *s)
     swiftmlp_status st = EXPECT(swiftmlp_backward(s->net, dt, yp, y_len, batch, (u8(r) & 1) ? &loss : NULL), allowed);
     same_or_die(s, &before, "backward");
     if (st == SWIFTMLP_OK) {
-        s->grads = 1;
+        s->grads = s->fresh = 1;
         s->dl_ready = 1;
     }
     free(y);
@@ -407,7 +413,7 @@ static void op_backward_labels(reader *r, slot *s)
     swiftmlp_status st = EXPECT(swiftmlp_backward_labels(s->net, lp, len, batch, &loss), allowed);
     same_or_die(s, &before, "backward_labels");
     if (st == SWIFTMLP_OK) {
-        s->grads = 1;
+        s->grads = s->fresh = 1;
         s->dl_ready = 1;
     }
     free(labels);
@@ -420,14 +426,14 @@ static void op_step(reader *r, slot *s)
     uint32_t allowed;
     if (!s->net) allowed = SM(ERR_NULL_POINTER);
     else if (!lr_ok) allowed = SM(ERR_INVALID_ARGUMENT) | SM(ERR_STATE);
-    else if (s->grads == 1) allowed = SM(OK) | SM(ERR_NON_FINITE);
-    else if (s->grads == 0) allowed = SM(ERR_STATE);
+    else if (s->fresh == 1) allowed = SM(OK) | SM(ERR_NON_FINITE);
+    else if (s->fresh == 0) allowed = SM(ERR_STATE); /* no backward, or its gradients consumed */
     else allowed = SM(OK) | SM(ERR_STATE) | SM(ERR_NON_FINITE);
     snap before = take(s);
     swiftmlp_status st = EXPECT(swiftmlp_step(s->net, lr), allowed);
     if (st != SWIFTMLP_OK) same_or_die(s, &before, "a failed step");
     free(before.data);
-    if (st == SWIFTMLP_OK) s->fwd_rows = 0;
+    if (st == SWIFTMLP_OK) s->fwd_rows = s->fresh = 0;
 }
 
 static void op_set_optimizer(reader *r, slot *s)
@@ -502,12 +508,12 @@ static void op_optimizer_misc(reader *r, slot *s)
                : finite_ok(lr) && lr > 0 ? SM(OK) : SM(ERR_INVALID_ARGUMENT));
     } else if (which == 0) {
         uint32_t allowed = !s->net ? SM(ERR_NULL_POINTER)
-                         : s->opt && s->grads == 1 ? SM(OK) | SM(ERR_NON_FINITE)
-                         : s->opt && s->grads == UNKNOWN ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_STATE)
+                         : s->opt && s->fresh == 1 ? SM(OK) | SM(ERR_NON_FINITE)
+                         : s->opt && s->fresh == UNKNOWN ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_STATE)
                          : SM(ERR_STATE);
         swiftmlp_status st = EXPECT(swiftmlp_optimizer_step(s->net), allowed);
         if (st == SWIFTMLP_OK) {
-            s->fwd_rows = 0;
+            s->fwd_rows = s->fresh = 0;
             free(before.data);
             return;
         }
@@ -548,7 +554,7 @@ static void op_set_params(reader *r, slot *s)
         FUZZ_ASSERT(memcmp(after.data, p, after.bytes) == 0, "get_params after set_params differs");
         free(after.data);
         free(before.data);
-        s->fwd_rows = 0;
+        s->fwd_rows = s->fresh = 0;
     } else {
         same_or_die(s, &before, "a failed set_params");
     }
@@ -583,7 +589,7 @@ static void op_set_grads(reader *r, slot *s)
         if (st == SWIFTMLP_OK) {
             FUZZ_ASSERT(got == SWIFTMLP_OK && memcmp(now, g, s->params * esize(s->dtype)) == 0,
                         "get_grads after set_grads differs");
-            s->grads = 1;
+            s->grads = s->fresh = 1; /* a step may consume them */
         } else if (grads_before != NULL) {
             FUZZ_ASSERT(got == SWIFTMLP_OK && memcmp(now, grads_before, s->params * esize(s->dtype)) == 0,
                         "a failed set_grads changed the gradients");
@@ -617,7 +623,7 @@ static void op_set_layer(reader *r, slot *s)
                                            SM(ERR_LAYER_INDEX) | SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE));
     if (st == SWIFTMLP_OK) {
         free(before.data);
-        s->fwd_rows = 0;
+        s->fwd_rows = s->fresh = 0;
         void *w2 = alloc_elems(dt, wn), *b2 = alloc_elems(dt, bn);
         EXPECT(swiftmlp_get_layer(s->net, layer, dt, w2, wn, b2, bn), SM(OK));
         FUZZ_ASSERT(memcmp(w2, w, wn * esize(dt)) == 0 && memcmp(b2, b, bn * esize(dt)) == 0,
@@ -787,7 +793,7 @@ static void op_save_load(reader *r, slot *s, slot *other)
     slot fresh = *s;
     fresh.net = copy;
     fresh.fwd_rows = fresh.q_rows = 0;
-    fresh.dl_ready = fresh.grads = 0;
+    fresh.dl_ready = fresh.grads = fresh.fresh = 0;
     check_shape(&fresh);
     snap a = take(s), b = take(&fresh);
     FUZZ_ASSERT(a.bytes == b.bytes && memcmp(a.data, b.data, a.bytes) == 0, "a loaded copy has different parameters");
@@ -937,7 +943,7 @@ static void op_fit(reader *r, slot *s, slot *other)
         st != SWIFTMLP_ERR_STATE && st != SWIFTMLP_ERR_NULL_POINTER) {
         /* It trained (some of) the way: the harness no longer knows the caches. */
         s->fwd_rows = s->q_rows = UNKNOWN;
-        s->dl_ready = s->grads = UNKNOWN;
+        s->dl_ready = s->grads = s->fresh = UNKNOWN;
     }
     free(x);
     free(y);
@@ -994,13 +1000,14 @@ static void op_train_step(reader *r, slot *s)
         s->fwd_rows = 0; /* the step invalidated the cache */
         s->q_rows = (int)batch;
         s->dl_ready = s->grads = 1;
+        s->fresh = 0;    /* and consumed the gradients */
     } else {
         same_or_die(s, &before, "a failed train_step");
         if (st == SWIFTMLP_ERR_NON_FINITE && args_ok) {
             /* The step was refused; the cache and gradients hold this batch. */
             s->fwd_rows = UNKNOWN;
             s->q_rows = (int)batch;
-            s->dl_ready = s->grads = 1;
+            s->dl_ready = s->grads = s->fresh = 1;
         }
     }
     free(x);
@@ -1030,10 +1037,239 @@ static void op_stale(reader *r)
     swiftmlp_free((swiftmlp_net *)(void *)foreign);
 }
 
+/* ---- forged handles and the whole size_t range (issue 15) -------------------
+ *
+ * OP_FORGED: any pointer value as a handle -- raw 64-bit values, the special
+ * values around the registry's old markers (-1, ~1, ...), offsets from a
+ * live or freed handle -- given to a function taking a net, then freed: the
+ * call must return BAD_HANDLE (NULL_POINTER for NULL) and the free do
+ * nothing; both networks stay intact.
+ *
+ * OP_SIZE: one size_t parameter of one call set to a fuzzed 64-bit value,
+ * every other argument valid for the slot's network (the harness owns every
+ * buffer in full for the valid sizes, so a fuzzed length or count can only
+ * be refused and a fuzzed capacity only over-promise). Oracles: a status the
+ * call may return, the message rules, a failing call changes nothing, and a
+ * value of 2^63 or more behaves exactly as 2^63 - 1 (the header's rule).
+ */
+static double g_in[8 * 8 * 4], g_out[8 * 8 * 4], g_out2[8 * 8 * 4];
+static int64_t g_labels[4];
+
+static swiftmlp_status call_with_handle(swiftmlp_net *n, unsigned which)
+{
+    size_t sz = 0, sizes[8];
+    uint64_t t;
+    double loss;
+    swiftmlp_optimizer o;
+    swiftmlp_config c;
+    swiftmlp_gradcheck g;
+    swiftmlp_activation acts[8];
+    swiftmlp_dtype dt;
+    static unsigned char buf[1 << 12];
+    swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o);
+    switch (which % 32) {
+    case 0: return swiftmlp_forward(n, SWIFTMLP_FLOAT64, g_in, 1, 1, g_out, 1);
+    case 1: return swiftmlp_backward(n, SWIFTMLP_FLOAT64, g_in, 1, 1, &loss);
+    case 2: return swiftmlp_step(n, 0.1);
+    case 3: return swiftmlp_backward_labels(n, g_labels, 1, 1, &loss);
+    case 4: return swiftmlp_set_optimizer(n, &o);
+    case 5: return swiftmlp_get_optimizer(n, &o);
+    case 6: return swiftmlp_reset_optimizer(n);
+    case 7: return swiftmlp_optimizer_step_count(n, &t);
+    case 8: return swiftmlp_optimizer_step(n);
+    case 9: return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, &loss);
+    case 10: return swiftmlp_fit(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, NULL, NULL);
+    case 11: return swiftmlp_predict(n, SWIFTMLP_FLOAT64, g_in, 1, 1, g_out, 1);
+    case 12: return swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, &loss);
+    case 13: return swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, 1e-3, &g);
+    case 14: return swiftmlp_cached_rows(n, &sz);
+    case 15: return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 0, SWIFTMLP_FLOAT64, g_out, 1);
+    case 16: return swiftmlp_save_size(n, 0, &sz);
+    case 17: return swiftmlp_save_buffer(n, 0, buf, sizeof buf, &sz);
+    case 18: return swiftmlp_save_file(n, "/nonexistent-dir/never-written", 0);
+    case 19: return swiftmlp_get_activations(n, acts, 8);
+    case 20: swiftmlp_config_default(&c); return swiftmlp_get_config(n, &c);
+    case 21: return swiftmlp_get_dtype(n, &dt);
+    case 22: return swiftmlp_layer_count(n, &sz);
+    case 23: return swiftmlp_get_sizes(n, sizes, 8);
+    case 24: return swiftmlp_param_count(n, &sz);
+    case 25: return swiftmlp_layer_offsets(n, 0, &sz, &sz);
+    case 26: return swiftmlp_get_params(n, SWIFTMLP_FLOAT64, g_out, 1);
+    case 27: return swiftmlp_set_params(n, SWIFTMLP_FLOAT64, g_in, 1);
+    case 28: return swiftmlp_get_grads(n, SWIFTMLP_FLOAT64, g_out, 1);
+    case 29: return swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_out, 1, g_out2, 1);
+    case 30: return swiftmlp_set_layer(n, 0, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1);
+    default: return swiftmlp_get_layer_grads(n, 0, SWIFTMLP_FLOAT64, g_out, 1, g_out2, 1);
+    }
+}
+
+static void op_forged(reader *r, slot *s)
+{
+    static const uint64_t special[] = {
+        0, 1, 2, 3, 8, 16, UINT64_MAX, UINT64_MAX - 1, UINT64_MAX - 2, UINT64_MAX - 7,
+        UINT64_MAX - 15, (uint64_t)1 << 63, ((uint64_t)1 << 63) - 1, 0x00007fffffffffffULL,
+        0x5555555555555555ULL, 0xAAAAAAAAAAAAAAAAULL,
+    };
+    uint8_t how = u8(r);
+    uint64_t v;
+    switch (how % 4) {
+    case 0: v = special[u8(r) % (sizeof special / sizeof special[0])]; break;
+    case 1: v = (uint64_t)(uintptr_t)(void *)s->net + (uint64_t)(int64_t)(int8_t)u8(r); break;
+    case 2: v = (uint64_t)(uintptr_t)(void *)g_stale + (uint64_t)(int64_t)(int8_t)u8(r); break;
+    default: v = u64(r); break;
+    }
+    swiftmlp_net *p = (swiftmlp_net *)(uintptr_t)v;
+    if (p != NULL && (p == g_slot[0].net || p == g_slot[1].net)) return; /* a live network */
+    unsigned which = u8(r);
+    snap a = take(&g_slot[0]), b = take(&g_slot[1]);
+    EXPECT(call_with_handle(p, which), p == NULL ? SM(ERR_NULL_POINTER) : SM(ERR_BAD_HANDLE));
+    swiftmlp_free(p); /* must do nothing */
+    same_or_die(&g_slot[0], &a, "a call with a forged handle");
+    same_or_die(&g_slot[1], &b, "a call with a forged handle");
+}
+
+/* The allowed statuses of a call with one fuzzed size_t: what a size
+ * argument can earn (no BAD_HANDLE, BUSY, NULL_POINTER, DTYPE). */
+#define SIZE_STATUSES (SM(OK) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_BUFFER_SIZE) | SM(ERR_TOO_LARGE) | \
+                       SM(ERR_LAYER_INDEX) | SM(ERR_STATE) | SM(ERR_NON_FINITE) | SM(ERR_OUT_OF_MEMORY) | \
+                       SM(ERR_CANCELLED) | SM(ERR_FORMAT))
+
+static int cancel_at_first_epoch_end(const swiftmlp_progress *p, void *user)
+{
+    (void)user;
+    return p->epoch_end;
+}
+
+/* Call `which` on s's network with its size_t parameter `param` = v (rows 2
+ * elsewhere); *changing is set when the call may change the network. */
+static swiftmlp_status call_with_size(slot *s, unsigned which, size_t v, int *changing)
+{
+    swiftmlp_net *n = s->net;
+    swiftmlp_dtype dt = s->dtype;
+    size_t n0 = n_in(s), nl = n_out(s), P = s->params, B = 2;
+    size_t w0 = s->sizes[1] * s->sizes[0], b0 = s->sizes[1], sz = 0;
+    double loss;
+    swiftmlp_gradcheck g;
+    swiftmlp_fit_options fo;
+    swiftmlp_optimizer o;
+    static size_t sizes_out[8];
+    static swiftmlp_activation acts[8];
+    static unsigned char buf[1 << 16];
+    *changing = 0;
+    swiftmlp_fit_options_default(&fo);
+    fo.epochs = 2;
+    fo.progress = cancel_at_first_epoch_end;
+    switch (which % 40) {
+    case 0: *changing = 1; return swiftmlp_forward(n, dt, g_in, v, B, g_out, B * nl);
+    case 1: *changing = 1; return swiftmlp_forward(n, dt, g_in, B * n0, v, g_out, B * nl);
+    case 2: *changing = 1; return swiftmlp_forward(n, dt, g_in, B * n0, B, g_out, v);
+    case 3: *changing = 1; return swiftmlp_backward(n, dt, g_in, v, B, &loss);
+    case 4: *changing = 1; return swiftmlp_backward(n, dt, g_in, B * nl, v, &loss);
+    case 5: *changing = 1; return swiftmlp_backward_labels(n, g_labels, v, B, &loss);
+    case 6: *changing = 1; return swiftmlp_backward_labels(n, g_labels, B, v, &loss);
+    case 7: *changing = 1; return swiftmlp_train_step(n, dt, g_in, v, g_in, B * nl, B, &loss);
+    case 8: *changing = 1; return swiftmlp_train_step(n, dt, g_in, B * n0, g_in, v, B, &loss);
+    case 9: *changing = 1; return swiftmlp_train_step(n, dt, g_in, B * n0, g_in, B * nl, v, &loss);
+    case 10: *changing = 1; return swiftmlp_fit(n, dt, g_in, v, g_in, B * nl, B, &fo, NULL);
+    case 11: *changing = 1; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, v, B, &fo, NULL);
+    case 12: *changing = 1; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, v, &fo, NULL);
+    case 13: *changing = 1; fo.epochs = v; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, B, &fo, NULL);
+    case 14: *changing = 1; fo.batch_size = v; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, B, &fo, NULL);
+    case 15: *changing = 1; fo.patience = v; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, B, &fo, NULL);
+    case 16: case 17: case 18:
+        *changing = 1;
+        fo.val_x = g_in; fo.val_x_len = B * n0; fo.val_y = g_in; fo.val_y_len = B * nl; fo.val_rows = B;
+        if (which % 40 == 16) fo.val_x_len = v;
+        else if (which % 40 == 17) fo.val_y_len = v;
+        else fo.val_rows = v;
+        return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, B, &fo, NULL);
+    case 19: *changing = 1; fo.struct_size = v; return swiftmlp_fit(n, dt, g_in, B * n0, g_in, B * nl, B, &fo, NULL);
+    case 20: return swiftmlp_predict(n, dt, g_in, v, B, g_out, B * nl);
+    case 21: return swiftmlp_predict(n, dt, g_in, B * n0, v, g_out, B * nl);
+    case 22: return swiftmlp_predict(n, dt, g_in, B * n0, B, g_out, v);
+    case 23: return swiftmlp_evaluate(n, dt, g_in, B * n0, g_in, B * nl, v, &loss);
+    case 24: return swiftmlp_gradient_check(n, dt, g_in, B * n0, g_in, B * nl, v, 1e-3, &g);
+    case 25: return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, v, dt, g_out, sizeof g_out / sizeof g_out[0] / 2);
+    case 26: return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 0, dt, g_out, v);
+    case 27: return swiftmlp_save_buffer(n, 0, buf, v, &sz);
+    case 28: return swiftmlp_get_activations(n, acts, v);
+    case 29: return swiftmlp_get_sizes(n, sizes_out, v);
+    case 30: return swiftmlp_layer_offsets(n, v, &sz, &sz);
+    case 31: return swiftmlp_get_params(n, dt, g_out, v);
+    case 32: *changing = 1; return swiftmlp_set_params(n, dt, g_in, v);
+    case 33: return swiftmlp_get_grads(n, dt, g_out, v);
+    case 34: return swiftmlp_get_layer(n, v, dt, g_out, P, g_out2, P);
+    case 35: return swiftmlp_get_layer(n, 0, dt, g_out, v, g_out2, b0);
+    case 36: return swiftmlp_get_layer_grads(n, 0, dt, g_out, w0, g_out2, v);
+    case 37: *changing = 1; return swiftmlp_set_layer(n, v, dt, g_in, w0, g_in, b0);
+    case 38: *changing = 1; return swiftmlp_set_layer(n, 0, dt, g_in, w0, g_in, v);
+    default:
+        swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o);
+        o.struct_size = v;
+        *changing = 1;
+        return swiftmlp_set_optimizer(n, &o);
+    }
+}
+
+static void op_size(reader *r, slot *s)
+{
+    static const uint64_t special[] = {
+        0, 1, 2, 3, (uint64_t)1 << 31, (uint64_t)1 << 32, (uint64_t)1 << 62, ((uint64_t)1 << 63) - 1,
+        (uint64_t)1 << 63, ((uint64_t)1 << 63) + 1, UINT64_MAX - 1, UINT64_MAX, 16, 120, 72,
+    };
+    if (s->net == NULL) return;
+    unsigned which = u8(r);
+    uint8_t how = u8(r);
+    size_t v = (how & 1) ? (size_t)u64(r) : (size_t)special[(how >> 1) % (sizeof special / sizeof special[0])];
+    /* the inputs, targets and parameters: 0.25 in the network's dtype */
+    if (s->dtype == SWIFTMLP_FLOAT32) {
+        float *f = (float *)(void *)g_in;
+        for (size_t i = 0; i < 2 * (sizeof g_in / sizeof g_in[0]); i++) f[i] = 0.25f;
+    } else {
+        for (size_t i = 0; i < sizeof g_in / sizeof g_in[0]; i++) g_in[i] = 0.25;
+    }
+    for (int i = 0; i < 4; i++) g_labels[i] = 0;
+    snap before = take(s);
+    int changing = 0;
+    swiftmlp_status st = EXPECT(call_with_size(s, which, v, &changing), SIZE_STATUSES);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", swiftmlp_last_error());
+    /* Refused before it started: a validation failure. Anything else from a
+     * changing call (OK, CANCELLED, and NON_FINITE or OUT_OF_MEMORY from fit
+     * or train_step, which ran forward and backward, and for fit maybe some
+     * steps, before the step they refused) may have changed the network. */
+    int refused = st == SWIFTMLP_ERR_INVALID_ARGUMENT || st == SWIFTMLP_ERR_BUFFER_SIZE ||
+                  st == SWIFTMLP_ERR_TOO_LARGE || st == SWIFTMLP_ERR_LAYER_INDEX || st == SWIFTMLP_ERR_STATE ||
+                  st == SWIFTMLP_ERR_FORMAT || (!changing && st != SWIFTMLP_OK);
+    if (refused) {
+        same_or_die(s, &before, "a call refused for a size_t argument");
+        if (v > SIZE_MAX / 2) {
+            /* the same as 2^63 - 1 */
+            before = take(s);
+            swiftmlp_status again = EXPECT(call_with_size(s, which, SIZE_MAX / 2, &changing), SIZE_STATUSES);
+            FUZZ_ASSERT(again == st, "size_t %zu gave %d (%s) but 2^63 - 1 gives %d (\"%s\")", v, (int)st, msg,
+                        (int)again, swiftmlp_last_error());
+            same_or_die(s, &before, "a call refused for a size_t argument");
+        }
+    } else {
+        free(before.data);
+        if (changing) {
+            /* the harness no longer knows the caches and gradients */
+            s->fwd_rows = s->q_rows = UNKNOWN;
+            s->dl_ready = s->grads = s->fresh = UNKNOWN;
+            if (which % 40 >= 39) {
+                uint64_t steps = 1;
+                EXPECT(swiftmlp_optimizer_step_count(s->net, &steps), SM(OK));
+                s->opt = 1;
+            }
+        }
+    }
+}
+
 enum { /* the opcodes (make_api_seeds.py has the same list) */
     OP_CREATE, OP_FORWARD, OP_BACKWARD, OP_BACKWARD_LABELS, OP_STEP, OP_SET_OPTIMIZER, OP_OPTIMIZER_MISC,
     OP_SET_PARAMS, OP_SET_LAYER, OP_GET, OP_SAVE_LOAD, OP_PREDICT, OP_FIT, OP_GRADCHECK, OP_FREE, OP_STALE,
-    OP_TRAIN_STEP, OP_SET_GRADS,
+    OP_TRAIN_STEP, OP_FORGED, OP_SIZE, OP_SET_GRADS,
     N_OPS
 };
 
@@ -1071,6 +1307,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_FREE: op_free(s); break;
         case OP_STALE: op_stale(&a); break;
         case OP_TRAIN_STEP: op_train_step(&a, s); break;
+        case OP_FORGED: op_forged(&a, s); break;
+        case OP_SIZE: op_size(&a, s); break;
         default: op_set_grads(&a, s); break;
         }
     }

@@ -14,7 +14,7 @@ import sys
 
 (CREATE, FORWARD, BACKWARD, BACKWARD_LABELS, STEP, SET_OPTIMIZER, OPTIMIZER_MISC,
  SET_PARAMS, SET_LAYER, GET, SAVE_LOAD, PREDICT, FIT, GRADCHECK, FREE, STALE, TRAIN_STEP,
- SET_GRADS) = range(18)
+ FORGED, SIZE, SET_GRADS) = range(20)
 
 
 def op(code, args=b"", slot=0):
@@ -170,6 +170,30 @@ seeds["set-grads"] = b"".join([
     op(SET_GRADS, bytes([13, 0]) + grads26 + b"\x00\x00"),          # float32 on float64: DTYPE
     op(GET, b"\x01"),                          # get_grads
 ])
+
+# Forged handles: the special values (-1, ~1, ...), offsets from a live and a
+# freed handle, a raw 64-bit value, each given to a different function.
+seeds["forged-handles"] = b"".join(
+    [op(CREATE, create([3, 4, 2])), op(CREATE, create([2, 2]), slot=1), op(FREE, slot=1)]
+    + [op(FORGED, bytes([0, k, 3 * k + 1])) for k in range(16)]
+    + [op(FORGED, bytes([1, off, w])) for off, w in ((1, 0), (8, 11), (16, 24), (0xF8, 31))]
+    + [op(FORGED, bytes([2, off, w])) for off, w in ((0, 2), (8, 26))]
+    + [op(FORGED, bytes([3]) + bytes([0x5A, 0xA5, 0x11, 0, 0x33, 0x7F, 0xFF, 0x80]) + bytes([k]))
+       for k in (9, 10, 13)]
+)
+
+# Size arguments: every call's size_t parameter at 0, 1, 2, 2^31, 2^32, 2^63 - 1,
+# 2^63, SIZE_MAX (the special-value table's indices 0, 1, 2, 4, 5, 7, 8, 11).
+seeds["size-range"] = b"".join(
+    [op(CREATE, create([3, 5, 2])), op(SET_OPTIMIZER, bytes([SGD]))]
+    + [op(SIZE, bytes([which, idx << 1])) for which in range(0, 40, 3) for idx in (0, 7, 8, 11)]
+)
+seeds["size-range-2"] = b"".join(
+    [op(CREATE, create([3, 5, 2])), op(SET_OPTIMIZER, bytes([ADAM])),
+     op(FORWARD, bytes([0, 1])), op(BACKWARD)]
+    + [op(SIZE, bytes([which, idx << 1])) for which in range(1, 40, 3) for idx in (1, 4, 5, 8)]
+    + [op(SIZE, bytes([which, idx << 1])) for which in range(2, 40, 3) for idx in (2, 7, 11)]
+)
 
 
 def main():

@@ -64,18 +64,35 @@
  * - Handles: a pointer that is not a live network (already freed, or never
  *   returned by swiftmlp_create, swiftmlp_create_with_config or swiftmlp_load_file/_buffer) is detected by every
  *   function without reading its memory and gives SWIFTMLP_ERR_BAD_HANDLE;
- *   swiftmlp_free of such a pointer (a double free) does nothing. (Once a
+ *   swiftmlp_free of such a pointer (a double free) does nothing. This holds
+ *   for every pointer value whatsoever (misaligned, (void *)-1, addresses of
+ *   stack, static or freed memory, pointers into a live network): only the
+ *   values of live networks are ever dereferenced. (Once a
  *   later create or load reuses the freed address, the old pointer names the
  *   new network: detection is a safety net, not a licence.)
  * - So besides the statuses each function lists, every function taking a
  *   net can return SWIFTMLP_ERR_BAD_HANDLE, and SWIFTMLP_ERR_BUSY under the
  *   thread rule above.
+ * - Integers: every size_t parameter is accepted over its whole range.
+ *   No size, count, index or capacity can reach 2^63, so values from 2^63
+ *   to SIZE_MAX mean what 2^63 - 1 means (and messages show them as
+ *   9223372036854775807): a length or count that large fails its size check
+ *   (SWIFTMLP_ERR_BUFFER_SIZE, _TOO_LARGE, _LAYER_INDEX), a capacity is
+ *   large enough, swiftmlp_fit_options' batch_size is the whole data and
+ *   its epochs and patience are unlimited. uint64_t seeds take any value.
  * - Gradients are OVERWRITTEN by each backward (they do not accumulate), and
  *   by swiftmlp_set_grads, which puts in gradients computed elsewhere (for
  *   example summed across processes in data-parallel training).
  * - swiftmlp_forward caches the batch for backward; swiftmlp_step and any
  *   parameter write invalidate that cache (backward then needs a new
  *   forward), so gradients always belong to the current parameters.
+ * - A step consumes the gradients: swiftmlp_step and swiftmlp_optimizer_step
+ *   need a backward since the parameters last changed (by a step,
+ *   train_step, fit, set_params or set_layer); without one they return
+ *   SWIFTMLP_ERR_STATE and change nothing, so the same gradients are never
+ *   applied twice. A refused step (SWIFTMLP_ERR_NON_FINITE) consumes
+ *   nothing. The gradients stay readable (swiftmlp_get_grads) until the
+ *   next backward.
  */
 #ifndef SWIFTMLP_H
 #define SWIFTMLP_H
@@ -319,15 +336,15 @@ typedef enum swiftmlp_lr_schedule {
 /** Options of swiftmlp_fit; fill with swiftmlp_fit_options_default first. */
 typedef struct swiftmlp_fit_options {
     size_t struct_size;            /**< sizeof(swiftmlp_fit_options) */
-    size_t epochs;                 /**< >= 1; default 1 */
-    size_t batch_size;             /**< >= 1; default 32; larger than the data = the whole data */
+    size_t epochs;                 /**< >= 1; default 1 (SIZE_MAX: until cancelled or stopped early) */
+    size_t batch_size;             /**< >= 1; default 32; larger than the data (up to SIZE_MAX) = the whole data */
     int shuffle;                   /**< default 1: reshuffle rows every epoch (see swiftmlp_fit) */
     const void *val_x;             /**< validation inputs (val_rows, N0), or NULL for none */
     size_t val_x_len;
     const void *val_y;             /**< validation targets (val_rows, NL), dense */
     size_t val_y_len;
     size_t val_rows;
-    size_t patience;               /**< early stopping after this many epochs without improvement; 0 = off (default) */
+    size_t patience;               /**< early stopping after this many epochs without improvement; 0 = off (default); any size_t */
     double min_delta;              /**< improvement threshold, finite >= 0; default 0 */
     int restore_best;              /**< default 1: with early stopping, end with the best epoch's parameters */
     swiftmlp_progress_fn progress; /**< may be NULL */
@@ -596,7 +613,9 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (lr negative, NaN or infinite);
- *         SWIFTMLP_ERR_STATE (no backward or swiftmlp_set_grads yet);
+ *         SWIFTMLP_ERR_STATE (no backward or swiftmlp_set_grads since the parameters
+ *             last changed: the gradients were already consumed by a step, see
+ *             "Global rules");
  *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
  */
@@ -675,7 +694,8 @@ swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t 
  * (or those swiftmlp_set_grads put in); t advances by one. Invalidates the
  * forward cache. Allocates nothing.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER;
- *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward or set_grads yet);
+ *         SWIFTMLP_ERR_STATE (no optimizer set, or no backward or set_grads since
+ *             the parameters last changed: the gradients were already consumed);
  *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
  *             infinite: refused, parameters and optimizer state unchanged).
  */
@@ -880,12 +900,23 @@ swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, vo
                                      size_t *written);
 
 /**
- * Save the model to a file, atomically: the bytes go to a temporary file in the
- * same directory, which is flushed (fsync) and renamed over path (then the
- * directory is fsynced). On any failure the temporary file is removed and
- * whatever was at path is untouched. A path that exists and is not a regular
- * file (a directory, a device such as /dev/full) is refused; a symbolic link
- * is followed (the file it points to is replaced).
+ * Save the model to a file, atomically: path holds either its old contents
+ * or the complete new file, and nothing else is left beside it. On Linux the
+ * bytes go to an unnamed file (O_TMPFILE) in the same directory, which is
+ * flushed (fsync) and linked to path when path does not exist, or else
+ * linked to a hidden name ".NAME.swiftmlp-XXXXXXXXXXXX" and renamed over
+ * path; then the directory is fsynced. A save killed at any point leaves no
+ * trace, with one exception: replacing a file, a kill between that link and
+ * the rename (two consecutive system calls after all writing and flushing,
+ * some microseconds) leaves the hidden name holding the complete new model.
+ * Where the file system lacks O_TMPFILE (or /proc is not mounted) the bytes
+ * are written under the hidden name itself, which a kill while writing
+ * leaves behind. On any failure nothing is left and whatever was at path is
+ * untouched. A new file gets the permissions open(path, O_CREAT, 0666) would
+ * give under the process's umask; an existing file keeps its mode (and, where
+ * the process may set them, its owner and group). A path that exists and is
+ * not a regular file (a directory, a device such as /dev/full) is refused; a
+ * symbolic link is followed (the file it points to is replaced).
  * @param path  NUL-terminated file name.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);
@@ -905,10 +936,16 @@ swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, const char *path, ui
 swiftmlp_status swiftmlp_load_buffer(const void *buf, size_t buf_len, swiftmlp_net **out);
 
 /**
- * Create a network from a model file.
+ * Create a network from a model file. Never blocks and reads nothing but a
+ * regular file: the file is opened without waiting (O_NONBLOCK), its type
+ * checked on the open descriptor, and a FIFO, device, directory or socket
+ * refused before any read; a symbolic link is followed (a loop is an error);
+ * a file that is longer or shorter than its size when opened (a /proc file
+ * growing while read) is refused.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
- *         (empty path); SWIFTMLP_ERR_IO (missing,
- *         unreadable, a directory, not a regular file); SWIFTMLP_ERR_FORMAT;
+ *         (empty path); SWIFTMLP_ERR_IO (missing, unreadable, a directory,
+ *         not a regular file, a symbolic link loop, changed while read; the
+ *         message says which); SWIFTMLP_ERR_FORMAT;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Thread-safe.
  */

@@ -22,6 +22,10 @@
 #
 #   scripts/fuzz.sh [SECONDS]        (or FUZZ_SECONDS=...)
 #   scripts/fuzz.sh --make-seeds     rewrite fuzz/corpus/*/seed-* and exit
+#   FUZZ_PARALLEL=1 scripts/fuzz.sh 1800
+#                                    the long run (not CI): both targets at
+#                                    once, 30 minutes each, one core each
+#                                    (fuzz/README.md, "Long runs")
 #
 # FUZZ_AVOID (default: the known open bugs listed in KNOWN_BUGS below) tells
 # the harnesses not to generate inputs of those bug classes, so the run hunts
@@ -104,7 +108,10 @@ artifacts=build-fuzz/artifacts
 mkdir -p "$artifacts"
 status=0
 summary=()
-for target in load api; do
+# One target's run: fuzzes, then writes its summary line to build-fuzz/summary-<target>
+# and exits non-zero on a finding.
+fuzz_one() {
+    local target=$1 t0 work log dirs_var rc=0 execs rate cov ft line
     t0=$(now)
     work=build-fuzz/corpus-$target
     mkdir -p "$work"
@@ -113,24 +120,39 @@ for target in load api; do
     echo "== fuzz: fuzz_$target for ${seconds}s (FUZZ_AVOID=${FUZZ_AVOID:-none})"
     # -timeout: an input running 10 s is a hang; -rss_limit_mb: ASan + a
     # 2^28-element limit must not take the machine.
-    dict=()
+    local dict=()
     [ -f fuzz/$target.dict ] && dict=(-dict=fuzz/$target.dict)
-    rc=0
     build-fuzz/fuzz/fuzz_$target -max_total_time="$seconds" -print_final_stats=1 \
         -timeout=10 -rss_limit_mb=4096 -artifact_prefix="$artifacts/$target-" "${dict[@]}" \
         "$work" "${!dirs_var}" >"$log" 2>&1 || rc=$?
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
     rate=$(grep -m1 'stat::average_exec_per_sec' "$log" | awk '{print $2}')
     cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | grep -o 'cov: [0-9]*' | tail -1)
-    line="fuzz_$target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s, ${cov:-cov ?}, corpus $(ls "$work" | wc -l) new files)"
+    ft=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | grep -o 'ft: [0-9]*' | tail -1)
+    line="fuzz_$target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s, ${cov:-cov ?}, ${ft:-ft ?}, corpus $(ls "$work" | wc -l) new files)"
     if [ "$rc" -ne 0 ]; then
         grep -E 'FUZZ RULE BROKEN|ERROR: |SUMMARY: |runtime error|Test unit written' "$log" | head -20
         echo "fuzz: fuzz_$target FAILED (exit $rc); full log: $log" >&2
         line="$line -- FAILED, input left in $artifacts/"
-        status=1
     fi
-    summary+=("$line")
+    echo "$line" >build-fuzz/summary-$target
     echo "fuzz: $line ($(( $(now) - t0 ))s)"
+    return "$rc"
+}
+if [ "${FUZZ_PARALLEL:-0}" = 1 ]; then
+    pids=()
+    for target in load api; do
+        fuzz_one "$target" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+else
+    for target in load api; do
+        fuzz_one "$target" || status=1
+    done
+fi
+for target in load api; do
+    summary+=("$(cat build-fuzz/summary-$target)")
 done
 
 if [ -n "$(ls -A fuzz/known-bugs 2>/dev/null | grep -v README)" ]; then

@@ -27,26 +27,13 @@ public func swiftmlp_fit_options_default(_ options: UnsafeMutablePointer<swiftml
 
 /// The schedule the options choose, with its parameters (checked by `FitOptions.validate`).
 private func schedule(_ o: swiftmlp_fit_options) throws(MLPError) -> LearningRateSchedule {
-    // size_t fields arrive as Int: values >= 2^63 come in negative and are
-    // reported (and refused) as the unsigned values the caller wrote.
+    // size_t fields through cSize, as every size_t (the header's "Integers").
     switch o.lr_schedule {
     case SWIFTMLP_LR_CONSTANT: return .constant
     case SWIFTMLP_LR_INVSCALING: return .inverseScaling(powerT: o.power_t)
-    case SWIFTMLP_LR_ADAPTIVE:
-        guard o.n_iter_no_change >= 0 else {
-            throw MLPError(.invalidArgument, "adaptive n_iter_no_change \(UInt(bitPattern: o.n_iter_no_change)) is too large")
-        }
-        return .adaptive(tolerance: o.lr_tol, patience: o.n_iter_no_change)
-    case SWIFTMLP_LR_STEP:
-        guard o.step_size >= 0 else {
-            throw MLPError(.invalidArgument, "step schedule step_size \(UInt(bitPattern: o.step_size)) is too large")
-        }
-        return .step(stepSize: o.step_size, gamma: o.gamma)
-    case SWIFTMLP_LR_COSINE:
-        guard o.t_max >= 0 else {
-            throw MLPError(.invalidArgument, "cosine schedule t_max \(UInt(bitPattern: o.t_max)) is too large")
-        }
-        return .cosineAnnealing(tMax: o.t_max, etaMin: o.eta_min)
+    case SWIFTMLP_LR_ADAPTIVE: return .adaptive(tolerance: o.lr_tol, patience: cSize(o.n_iter_no_change))
+    case SWIFTMLP_LR_STEP: return .step(stepSize: cSize(o.step_size), gamma: o.gamma)
+    case SWIFTMLP_LR_COSINE: return .cosineAnnealing(tMax: cSize(o.t_max), etaMin: o.eta_min)
     default:
         throw MLPError(.invalidArgument, "unknown lr_schedule value \(o.lr_schedule.rawValue)")
     }
@@ -57,8 +44,8 @@ private func rawData(
     _ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
     _ xName: StaticString, _ yName: StaticString
 ) throws(MLPError) -> DynamicNetwork.RawData {
-    DynamicNetwork.RawData(x: try required(x, xName), xCount: elementCount(xLen),
-                           y: try required(y, yName), yCount: elementCount(yLen), rows: rows)
+    DynamicNetwork.RawData(x: try required(x, xName), xCount: cSize(xLen),
+                           y: try required(y, yName), yCount: cSize(yLen), rows: cSize(rows))
 }
 
 @c @implementation
@@ -73,7 +60,7 @@ public func swiftmlp_fit(
         var o = swiftmlp_fit_options()
         if let options {
             o = options.pointee
-            try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
+            try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
         } else {
             _ = swiftmlp_fit_options_default(&o)
         }
@@ -84,19 +71,19 @@ public func swiftmlp_fit(
         }
         var sampleWeight: (base: UnsafeRawPointer, count: Int)? = nil
         if let w = o.sample_weight {
-            sampleWeight = (w, elementCount(o.sample_weight_len))
+            sampleWeight = (w, cSize(o.sample_weight_len))
         } else if o.sample_weight_len != 0 {
             throw MLPError(.nullPointer, "options->sample_weight is NULL but options->sample_weight_len is \(UInt(bitPattern: o.sample_weight_len)); set both, or neither")
         }
-        let fitOptions = FitOptions(epochs: o.epochs, batchSize: o.batch_size, shuffle: o.shuffle != 0,
-                                    patience: o.patience, minDelta: o.min_delta, restoreBest: o.restore_best != 0,
+        let fitOptions = FitOptions(epochs: cSize(o.epochs), batchSize: cSize(o.batch_size), shuffle: o.shuffle != 0,
+                                    patience: cSize(o.patience), minDelta: o.min_delta, restoreBest: o.restore_best != 0,
                                     schedule: try schedule(o))
         let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
         let history = try network.fit(try elementType(dtype), data: data, validation: validation,
                                       sampleWeight: sampleWeight, options: fitOptions) { p in
             guard let callback, everyBatch || p.epochEnd else { return true }
             var report = swiftmlp_progress(
-                epoch: p.epoch, epochs: p.epochs, batch: p.batch, n_batches: p.batchCount,
+                epoch: p.epoch, epochs: o.epochs, batch: p.batch, n_batches: p.batchCount,
                 batch_loss: p.batchLoss, train_loss: p.trainLoss, val_loss: p.validationLoss,
                 epoch_end: p.epochEnd ? 1 : 0, lr: p.learningRate)
             return callback(&report, user) == 0
@@ -128,8 +115,8 @@ public func swiftmlp_predict(
     run("swiftmlp_predict", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let x = try required(x, "x"), y = try required(y, "y")
-        try network.predict(try elementType(dtype), x: x, count: elementCount(x_len), rows: rows,
-                            y: y, capacity: elementCount(y_cap))
+        try network.predict(try elementType(dtype), x: x, count: cSize(x_len), rows: cSize(rows),
+                            y: y, capacity: cSize(y_cap))
     }
 }
 

@@ -21,6 +21,6 @@ public func swiftmlp_get_quantity(
         let network = h.network
         let out = try required(out, "out")
         let q: Quantity = try cEnum(quantity.rawValue, "quantity")
-        try network.copyQuantity(q, layer: layer, try elementType(dtype), into: out, capacity: elementCount(out_cap))
+        try network.copyQuantity(q, layer: cSize(layer), try elementType(dtype), into: out, capacity: cSize(out_cap))
     }
 }

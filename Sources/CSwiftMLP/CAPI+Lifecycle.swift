@@ -12,10 +12,11 @@ public func swiftmlp_create(
         let out = try required(out, "out")
         let sizes = try required(sizes, "sizes")
         let type = try elementType(dtype)
-        guard n_sizes >= 0 && n_sizes <= Limits.maxSizes else {
-            throw MLPError(.tooLarge, "n_sizes \(UInt(bitPattern: n_sizes)) exceeds the limit of \(Limits.maxSizes)")
+        let n_sizes = cSize(n_sizes)
+        guard n_sizes <= Limits.maxSizes else {
+            throw MLPError(.tooLarge, "n_sizes \(n_sizes) exceeds the limit of \(Limits.maxSizes)")
         }
-        let list = Array(UnsafeBufferPointer(start: sizes, count: n_sizes))
+        let list = UnsafeBufferPointer(start: sizes, count: n_sizes).map(cSize)
         let net = try DynamicNetwork(sizes: list, dtype: type, seed: seed)
         out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
@@ -49,23 +50,24 @@ public func swiftmlp_create_with_config(
     return run("swiftmlp_create_with_config") { () throws(MLPError) in
         let out = try required(out, "out")
         let c = try required(config, "config").pointee
-        try checkStructSize(c.struct_size, MemoryLayout<swiftmlp_config>.size, "swiftmlp_config")
+        try checkStructSize(cSize(c.struct_size), MemoryLayout<swiftmlp_config>.size, "swiftmlp_config")
         let sizes = try required(c.sizes, "config->sizes")
-        guard c.n_sizes >= 0 && c.n_sizes <= Limits.maxSizes else {
-            throw MLPError(.tooLarge, "n_sizes \(UInt(bitPattern: c.n_sizes)) exceeds the limit of \(Limits.maxSizes)")
+        let n_sizes = cSize(c.n_sizes), n_activations = cSize(c.n_activations)
+        guard n_sizes <= Limits.maxSizes else {
+            throw MLPError(.tooLarge, "n_sizes \(n_sizes) exceeds the limit of \(Limits.maxSizes)")
         }
         let type = try elementType(c.dtype)
         var acts: [Activation] = [.sigmoid]
         if let list = c.activations {
             // Check the count before reading the caller's array.
-            guard c.n_activations == 1 || (c.n_sizes >= 2 && c.n_activations == c.n_sizes - 1) else {
-                throw MLPError(.invalidArgument, "n_activations \(UInt(bitPattern: c.n_activations)) must be 1 or the number of weight layers (\(Swift.max(c.n_sizes - 1, 0)))")
+            guard n_activations == 1 || (n_sizes >= 2 && n_activations == n_sizes - 1) else {
+                throw MLPError(.invalidArgument, "n_activations \(n_activations) must be 1 or the number of weight layers (\(Swift.max(n_sizes - 1, 0)))")
             }
             acts = []
-            for i in 0..<c.n_activations { acts.append(try cEnum(list[i].rawValue, "activation")) }
+            for i in 0..<n_activations { acts.append(try cEnum(list[i].rawValue, "activation")) }
         }
         let configuration = NetworkConfiguration(
-            sizes: Array(UnsafeBufferPointer(start: sizes, count: c.n_sizes)),
+            sizes: UnsafeBufferPointer(start: sizes, count: n_sizes).map(cSize),
             activations: acts, leakySlope: c.leaky_slope,
             loss: try cEnum(c.loss.rawValue, "loss"), initialization: try cEnum(c.`init`.rawValue, "init"),
             seed: c.seed)

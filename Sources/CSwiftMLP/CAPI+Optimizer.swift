@@ -38,7 +38,7 @@ public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePoi
     run("swiftmlp_set_optimizer", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let o = try required(optimizer, "optimizer").pointee
-        try checkStructSize(o.struct_size, MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
+        try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
         try network.setOptimizer(Optimizer(
             kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
             nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay,

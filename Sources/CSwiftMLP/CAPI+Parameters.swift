@@ -9,7 +9,7 @@ public func swiftmlp_get_params(
     run("swiftmlp_get_params", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let out = try required(out, "out")
-        try network.copyParameters(try elementType(dtype), into: out, capacity: elementCount(out_cap))
+        try network.copyParameters(try elementType(dtype), into: out, capacity: cSize(out_cap))
     }
 }
 
@@ -20,7 +20,7 @@ public func swiftmlp_set_params(
     run("swiftmlp_set_params", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let values = try required(values, "in")
-        try network.setParameters(try elementType(dtype), from: values, count: elementCount(in_len))
+        try network.setParameters(try elementType(dtype), from: values, count: cSize(in_len))
     }
 }
 
@@ -31,7 +31,7 @@ public func swiftmlp_get_grads(
     run("swiftmlp_get_grads", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let out = try required(out, "out")
-        try network.copyGradients(try elementType(dtype), into: out, capacity: elementCount(out_cap))
+        try network.copyGradients(try elementType(dtype), into: out, capacity: cSize(out_cap))
     }
 }
 
@@ -42,7 +42,7 @@ public func swiftmlp_set_grads(
     run("swiftmlp_set_grads", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let grads = try required(grads, "grads")
-        try network.setGradients(try elementType(dtype), from: grads, count: elementCount(grads_len))
+        try network.setGradients(try elementType(dtype), from: grads, count: cSize(grads_len))
     }
 }
 
@@ -54,9 +54,9 @@ public func swiftmlp_get_layer(
     run("swiftmlp_get_layer", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let w = try required(w, "w"), b = try required(b, "b")
-        try network.copyLayer(layer, try elementType(dtype), gradients: false,
-                              weights: w, weightsCapacity: elementCount(w_cap),
-                              biases: b, biasesCapacity: elementCount(b_cap))
+        try network.copyLayer(cSize(layer), try elementType(dtype), gradients: false,
+                              weights: w, weightsCapacity: cSize(w_cap),
+                              biases: b, biasesCapacity: cSize(b_cap))
     }
 }
 
@@ -68,9 +68,9 @@ public func swiftmlp_get_layer_grads(
     run("swiftmlp_get_layer_grads", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let dw = try required(dw, "dw"), db = try required(db, "db")
-        try network.copyLayer(layer, try elementType(dtype), gradients: true,
-                              weights: dw, weightsCapacity: elementCount(dw_cap),
-                              biases: db, biasesCapacity: elementCount(db_cap))
+        try network.copyLayer(cSize(layer), try elementType(dtype), gradients: true,
+                              weights: dw, weightsCapacity: cSize(dw_cap),
+                              biases: db, biasesCapacity: cSize(db_cap))
     }
 }
 
@@ -82,8 +82,8 @@ public func swiftmlp_set_layer(
     run("swiftmlp_set_layer", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let w = try required(w, "w"), b = try required(b, "b")
-        try network.setLayer(layer, try elementType(dtype),
-                             weights: w, weightsCount: elementCount(w_len),
-                             biases: b, biasesCount: elementCount(b_len))
+        try network.setLayer(cSize(layer), try elementType(dtype),
+                             weights: w, weightsCount: cSize(w_len),
+                             biases: b, biasesCount: cSize(b_len))
     }
 }

@@ -27,9 +27,9 @@ public func swiftmlp_save_buffer(
         let state = try includesOptimizerState(flags)
         let buf = try required(buf, "buf")
         let needed = h.network.modelByteCount(includeOptimizerState: state)
-        guard elementCount(buf_cap) >= needed else {
+        guard cSize(buf_cap) >= needed else {
             written?.pointee = needed
-            throw MLPError(.bufferSize, "buffer capacity \(buf_cap) is less than the \(needed) bytes of the model")
+            throw MLPError(.bufferSize, "buffer capacity \(cSize(buf_cap)) is less than the \(needed) bytes of the model")
         }
         var offset = 0
         try h.network.writeModel(includeOptimizerState: state) { (chunk) throws(MLPError) in
@@ -58,7 +58,7 @@ public func swiftmlp_load_buffer(
     return run("swiftmlp_load_buffer") { () throws(MLPError) in
         let out = try required(out, "out")
         let buf = try required(buf, "buf")
-        let net = try DynamicNetwork.load(model: UnsafeRawBufferPointer(start: buf, count: elementCount(buf_len)))
+        let net = try DynamicNetwork.load(model: UnsafeRawBufferPointer(start: buf, count: cSize(buf_len)))
         out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
 }

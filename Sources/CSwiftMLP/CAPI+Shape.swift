@@ -24,8 +24,8 @@ public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePoin
         let network = h.network
         let out = try required(sizes, "sizes")
         let list = network.layout.sizes
-        guard elementCount(sizes_cap) >= list.count else {
-            throw MLPError(.bufferSize, "sizes capacity \(sizes_cap) is less than the \(list.count) layer sizes")
+        guard cSize(sizes_cap) >= list.count else {
+            throw MLPError(.bufferSize, "sizes capacity \(cSize(sizes_cap)) is less than the \(list.count) layer sizes")
         }
         for (i, n) in list.enumerated() { out[i] = n }
     }
@@ -47,9 +47,9 @@ public func swiftmlp_layer_offsets(
     run("swiftmlp_layer_offsets", net, .read) { (h) throws(MLPError) in
         let network = h.network
         let w = try required(w_offset, "w_offset"), b = try required(b_offset, "b_offset")
-        let layout = network.layout
-        guard layer >= 0 && layer < layout.layerCount else {
-            throw MLPError(.layerIndex, "layer index \(UInt(bitPattern: layer)) out of range: the network has \(layout.layerCount) weight layer(s)")
+        let layout = network.layout, layer = cSize(layer)
+        guard layer < layout.layerCount else {
+            throw MLPError(.layerIndex, "layer index \(layer) out of range: the network has \(layout.layerCount) weight layer(s)")
         }
         w.pointee = layout.weightOffsets[layer]
         b.pointee = layout.biasOffsets[layer]
@@ -62,8 +62,8 @@ public func swiftmlp_get_activations(
 ) -> swiftmlp_status {
     run("swiftmlp_get_activations", net, .read) { (h) throws(MLPError) in
         let out = try required(activations, "activations")
-        guard elementCount(activations_cap) >= h.activations.count else {
-            throw MLPError(.bufferSize, "activations capacity \(activations_cap) is less than the \(h.activations.count) weight layers")
+        guard cSize(activations_cap) >= h.activations.count else {
+            throw MLPError(.bufferSize, "activations capacity \(cSize(activations_cap)) is less than the \(h.activations.count) weight layers")
         }
         for (i, a) in h.activations.enumerated() { out[i] = a }
     }

@@ -11,8 +11,8 @@ public func swiftmlp_forward(
     run("swiftmlp_forward", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let x = try required(x, "x"), y = try required(y, "y")
-        try network.forward(try elementType(dtype), x: x, count: elementCount(x_len), batch: batch,
-                            y: y, capacity: elementCount(y_cap))
+        try network.forward(try elementType(dtype), x: x, count: cSize(x_len), batch: cSize(batch),
+                            y: y, capacity: cSize(y_cap))
     }
 }
 
@@ -25,7 +25,7 @@ public func swiftmlp_backward(
     run("swiftmlp_backward", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let y = try required(y, "y")
-        let value = try network.backward(try elementType(dtype), y: y, count: elementCount(y_len), batch: batch)
+        let value = try network.backward(try elementType(dtype), y: y, count: cSize(y_len), batch: cSize(batch))
         loss?.pointee = value
     }
 }
@@ -46,7 +46,7 @@ public func swiftmlp_backward_labels(
     run("swiftmlp_backward_labels", net, .write) { (h) throws(MLPError) in
         let network = h.network
         let labels = try required(labels, "labels")
-        let value = try network.backward(labels: UnsafeBufferPointer(start: labels, count: elementCount(labels_len)), batch: batch)
+        let value = try network.backward(labels: UnsafeBufferPointer(start: labels, count: cSize(labels_len)), batch: cSize(batch))
         loss?.pointee = value
     }
 }
@@ -66,20 +66,20 @@ public func swiftmlp_train_step(
         if dtype == SWIFTMLP_FLOAT32, let n = h.float32 {
             value = try n._withUnsafeGuaranteedRef { n in
                 Result { () throws(MLPError) in
-                    try n.trainStep(rawX: x, xCount: elementCount(x_len), rawY: y, yCount: elementCount(y_len),
-                                    batch: batch)
+                    try n.trainStep(rawX: x, xCount: cSize(x_len), rawY: y, yCount: cSize(y_len),
+                                    batch: cSize(batch))
                 }
             }.get()
         } else if dtype == SWIFTMLP_FLOAT64, let n = h.float64 {
             value = try n._withUnsafeGuaranteedRef { n in
                 Result { () throws(MLPError) in
-                    try n.trainStep(rawX: x, xCount: elementCount(x_len), rawY: y, yCount: elementCount(y_len),
-                                    batch: batch)
+                    try n.trainStep(rawX: x, xCount: cSize(x_len), rawY: y, yCount: cSize(y_len),
+                                    batch: cSize(batch))
                 }
             }.get()
         } else {
-            let data = DynamicNetwork.RawData(x: x, xCount: elementCount(x_len),
-                                              y: y, yCount: elementCount(y_len), rows: batch)
+            let data = DynamicNetwork.RawData(x: x, xCount: cSize(x_len),
+                                              y: y, yCount: cSize(y_len), rows: cSize(batch))
             value = try h.network.trainStep(try elementType(dtype), data: data)
         }
         loss?.pointee = value

@@ -66,11 +66,18 @@ func required<P>(_ pointer: P?, _ name: StaticString) throws(MLPError) -> P {
     return pointer
 }
 
-/// A C size_t arrives as Int; values >= 2^63 come in negative. Lengths and
-/// capacities that large cannot be real, so they are clamped to Int.max,
-/// which then fails (or trivially passes, for a capacity) every size check.
+/// Every C `size_t` parameter, as the Int the Swift code computes with. The
+/// header's size_t arrives as Int, so the values 2^63 ... SIZE_MAX come in
+/// negative; read as they are they would be taken for small or negative
+/// numbers. No size, count, index or capacity can be that large (no address
+/// space holds 2^63 elements), so they are read as Int.max, which keeps the
+/// meaning of each parameter: a length or count that large fails its size
+/// check (BUFFER_SIZE, TOO_LARGE, LAYER_INDEX), a capacity is large enough,
+/// batch_size means the whole data, epochs and patience mean "no limit".
+/// Every size_t parameter goes through here and nowhere else (the header
+/// says so under "Integers").
 @inline(__always)
-func elementCount(_ raw: Int) -> Int { raw < 0 ? Int.max : raw }
+func cSize(_ raw: Int) -> Int { raw < 0 ? Int.max : raw }
 
 /// The element type a call declares, or `.invalidArgument` for an unknown value.
 @inline(__always)

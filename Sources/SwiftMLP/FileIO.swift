@@ -25,6 +25,11 @@ public enum FileIO {
         case ENAMETOOLONG: return "file name too long"
         case EMFILE, ENFILE: return "too many open files"
         case EFBIG: return "file too large"
+        case ELOOP: return "too many levels of symbolic links (a symbolic link loop?)"
+        case ENXIO: return "no such device or address"
+        case ENODEV: return "no such device"
+        case ETXTBSY: return "text file busy"
+        case EAGAIN: return "resource temporarily unavailable"
         case ENOMEM: return "out of memory"
         default: return "errno \(code)"
         }
@@ -65,16 +70,42 @@ public enum FileIO {
         }
     }
 
-    /// The whole contents of the regular file at `path`.
+    /// What a file type is, for messages.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "is a directory"
+        case S_IFIFO: return "is a FIFO (named pipe), not a regular file"
+        case S_IFCHR: return "is a character device, not a regular file"
+        case S_IFBLK: return "is a block device, not a regular file"
+        case S_IFSOCK: return "is a socket, not a regular file"
+        default: return "is not a regular file"
+        }
+    }
+
+    /// The whole contents of the regular file at `path`. Never blocks and
+    /// never reads anything but a regular file: the open does not wait
+    /// (O_NONBLOCK: a FIFO without a writer, a device), the file type is
+    /// checked on the open descriptor (fstat, no race with a rename) before
+    /// any read, and the file must end where fstat said (a file that grows
+    /// or shrinks while read, such as one in /proc, is refused). Symbolic
+    /// links are followed; a loop is reported.
     static func read(path: Path) throws(MLPError) -> AlignedBuffer<UInt8> {
         guard !path.isEmpty else { throw MLPError(.invalidArgument, "path is empty") }
-        let fd = open(path.bytes, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("cannot open", path) }
+        let fd = open(path.bytes, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            // A socket cannot be opened (ENXIO): say what it is.
+            var info = stat()
+            if code == ENXIO && stat(path.bytes, &info) == 0 {
+                throw MLPError(.io, "cannot open \"\(path)\": it \(kind(info.st_mode))")
+            }
+            throw failure("cannot open", path, code)
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("cannot stat", path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw MLPError(.io, "cannot read \"\(path)\": \((info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")")
+            throw MLPError(.io, "cannot read \"\(path)\": it \(kind(info.st_mode))")
         }
         guard info.st_size >= 0 && UInt64(info.st_size) <= UInt64(Int.max / 2) else {
             throw MLPError(.io, "cannot read \"\(path)\": size \(info.st_size) is too large")
@@ -82,8 +113,10 @@ public enum FileIO {
         let size = Int(info.st_size)
         let buffer = try AlignedBuffer<UInt8>(count: size)
         var done = 0
-        while done < size {
-            let n = Glibc.read(fd, buffer.base + done, size - done)
+        var extra: UInt8 = 0
+        // Read the size fstat gave, then one byte more, which must be the end.
+        while done <= size {
+            let n = done < size ? Glibc.read(fd, buffer.base + done, size - done) : Glibc.read(fd, &extra, 1)
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -91,20 +124,45 @@ public enum FileIO {
                 throw failure("cannot read", path, code)
             }
             if n == 0 {
+                if done == size { break }
                 buffer.deallocate()
-                throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read")
+                throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read (\(done) of the \(size) bytes fstat reported)")
+            }
+            if done == size {
+                buffer.deallocate()
+                throw MLPError(.io, "cannot read \"\(path)\": it is longer than the \(size) bytes fstat reported (it grows while being read, as files in /proc do): not a model file")
             }
             done += n
         }
         return buffer
     }
 
-    /// Writes a file atomically: the bytes go to a new temporary file in the
-    /// same directory, which is flushed (fsync), then renamed over `path`;
-    /// the directory is fsynced. On any failure the temporary is removed and
-    /// whatever was at `path` is untouched. An existing `path` that is not a
-    /// regular file (a directory, a device such as /dev/full) is refused. A
-    /// symbolic link is followed: the file it points to is replaced.
+    /// Writes a file atomically: `path` holds either what it held before or
+    /// the complete new bytes, and nothing else is left in the directory,
+    /// whatever happens (an error, or the process killed at any point but
+    /// one, below).
+    ///
+    /// The bytes go to an unnamed file in the same directory (Linux
+    /// O_TMPFILE), which is flushed (fsync) and given its name; then the
+    /// directory is fsynced. An unnamed file that is never linked vanishes
+    /// with its descriptor, so a save killed while writing or flushing leaves
+    /// nothing. A new file is linked to `path` itself (through
+    /// /proc/self/fd, AT_SYMLINK_FOLLOW), which leaves nothing in any case.
+    /// Linux cannot link a file over an existing name, so a file that
+    /// replaces another is linked to a hidden name,
+    /// ".NAME.swiftmlp-XXXXXXXXXXXX", and renamed over `path` from there: a
+    /// kill between those two system calls, a window of some microseconds
+    /// after all the writing, leaves that hidden name holding the complete
+    /// new model. Where the file system has no O_TMPFILE (or
+    /// /proc is not mounted), the bytes go to that hidden name from the
+    /// start, and a kill while writing leaves it, partial.
+    ///
+    /// Permissions: a new file gets what open(path, O_CREAT, 0666) under
+    /// the process's umask (and the directory's default ACL) gives; an
+    /// existing one keeps its mode (and, where permitted, owner and group).
+    /// An existing `path` that is not a regular file (a directory, a device
+    /// such as /dev/full) is refused. A symbolic link is followed: the file
+    /// it points to is replaced.
     static func writeAtomically(
         path requested: Path, _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
     ) throws(MLPError) {
@@ -117,37 +175,130 @@ public enum FileIO {
             Glibc.free(resolved)
         }
         var existing = stat()
-        if stat(path.bytes, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+        let exists = stat(path.bytes, &existing) == 0
+        if exists && (existing.st_mode & S_IFMT) != S_IFREG {
             throw MLPError(.io, "cannot write \"\(path)\": it exists and is not a regular file")
         }
-        var template = path.appending(".tmp-XXXXXX").bytes
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw failure("cannot create a temporary file next to", path) }
-        let temporary = Path(bytes: template)
-        var committed = false
-        defer { if !committed { unlink(temporary.bytes) } }
-        do throws(MLPError) {
-            try produce { (chunk) throws(MLPError) in
-                var done = 0
-                while done < chunk.count {
-                    let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw failure("cannot write", path)
-                    }
-                    done += n
-                }
+        let keep: stat? = exists ? existing : nil
+        if let fd = openUnnamed(next: path) {
+            defer { close(fd) }
+            try fill(fd, path, keep, produce)
+            // A new file is linked to its name at once: nothing can be left.
+            if keep == nil && linkUnnamed(fd, to: path) {
+                syncDirectory(of: path)
+                return
             }
-            guard fchmod(fd, 0o644) == 0 else { throw failure("cannot set permissions of", path) }
-            guard fsync(fd) == 0 else { throw failure("cannot flush", path) }
+            if let hidden = linkUnnamed(fd, next: path) {
+                try publish(hidden, path)
+                return
+            }
+            // (A new `path` that appeared meanwhile was replaced just above.)
+            // Not linkable here (no /proc mounted): write it again, named.
+        }
+        let (fd, hidden) = try createHidden(next: path)
+        var done = false
+        defer { if !done { unlink(hidden.bytes) } }
+        do throws(MLPError) {
+            try fill(fd, path, keep, produce)
         } catch {
             close(fd)
             throw error
         }
         guard close(fd) == 0 else { throw failure("cannot close", path) }
-        guard rename(temporary.bytes, path.bytes) == 0 else { throw failure("cannot rename the temporary file to", path) }
-        committed = true
-        // Make the rename durable.
+        try publish(hidden, path)
+        done = true
+    }
+
+    /// An unnamed file in `path`'s directory, created as open(..., 0666)
+    /// creates files; nil where the kernel or file system has no O_TMPFILE.
+    private static func openUnnamed(next path: Path) -> Int32? {
+        #if os(Linux)
+        let oTmpfile: Int32 = 0o20000000 | O_DIRECTORY  // O_TMPFILE (not imported: a compound macro)
+        let fd = open(path.directory.bytes, oTmpfile | O_WRONLY | O_CLOEXEC, 0o666)
+        return fd >= 0 ? fd : nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// ".NAME.swiftmlp-" plus 12 random hex digits, beside `path`.
+    private static func hiddenName(next path: Path) -> Path {
+        let body = path.bytes.dropLast()
+        let slash = body.lastIndex(of: CChar(UInt8(ascii: "/")))
+        let dir = slash.map { Array(body[...$0]) } ?? []
+        let base = slash.map { Array(body[body.index(after: $0)...]) } ?? Array(body)
+        let tag = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
+        let suffix = String(repeating: "0", count: 12 - tag.count) + tag
+        return Path(bytes: dir + Array(".".utf8CString.dropLast()) + base + Array(".swiftmlp-\(suffix)".utf8CString))
+    }
+
+    /// A new hidden file beside `path`, created as open(..., 0666) creates files.
+    private static func createHidden(next path: Path) throws(MLPError) -> (Int32, Path) {
+        while true {
+            let name = hiddenName(next: path)
+            let fd = open(name.bytes, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 { return (fd, name) }
+            if errno != EEXIST { throw failure("cannot create a temporary file next to", path) }
+        }
+    }
+
+    /// Links the unnamed file `fd` to `name` (which must not exist).
+    private static func linkUnnamed(_ fd: Int32, to name: Path) -> Bool {
+        linkat(AT_FDCWD, Array("/proc/self/fd/\(fd)".utf8CString), AT_FDCWD, name.bytes, AT_SYMLINK_FOLLOW) == 0
+    }
+
+    /// Links the unnamed file `fd` to a new hidden name beside `path`; nil
+    /// if the system does not let it be linked.
+    private static func linkUnnamed(_ fd: Int32, next path: Path) -> Path? {
+        while true {
+            let name = hiddenName(next: path)
+            if linkUnnamed(fd, to: name) { return name }
+            if errno != EEXIST { return nil }
+        }
+    }
+
+    /// Writes the bytes `produce` gives to `fd`, sets the mode (and owner)
+    /// `existing` had, and flushes.
+    private static func fill(
+        _ fd: Int32, _ path: Path, _ existing: stat?,
+        _ produce: ((UnsafeRawBufferPointer) throws(MLPError) -> Void) throws(MLPError) -> Void
+    ) throws(MLPError) {
+        try produce { (chunk) throws(MLPError) in
+            var done = 0
+            while done < chunk.count {
+                let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("cannot write", path)
+                }
+                done += n
+            }
+        }
+        if let existing {
+            // Owner and group first (changing them may clear set-id bits);
+            // only the owner or a privileged process may, so a failure is no error.
+            var now = stat()
+            if fstat(fd, &now) == 0 && (now.st_uid != existing.st_uid || now.st_gid != existing.st_gid) {
+                _ = fchown(fd, existing.st_uid, existing.st_gid)
+            }
+            guard fchmod(fd, existing.st_mode & 0o7777) == 0 else { throw failure("cannot set permissions of", path) }
+        }
+        guard fsync(fd) == 0 else { throw failure("cannot flush", path) }
+    }
+
+    /// Renames the complete file `hidden` over `path` (removing `hidden` if
+    /// that fails), then makes the rename durable.
+    private static func publish(_ hidden: Path, _ path: Path) throws(MLPError) {
+        guard rename(hidden.bytes, path.bytes) == 0 else {
+            let code = errno
+            unlink(hidden.bytes)
+            throw failure("cannot rename the temporary file to", path, code)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Makes a new name in `path`'s directory durable (fsync of the directory).
+    private static func syncDirectory(of path: Path) {
         let dfd = open(path.directory.bytes, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)

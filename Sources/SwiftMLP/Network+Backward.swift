@@ -109,6 +109,7 @@ extension Network {
         }
         gradientBound = boundGradients(batch: batch)
         hasGradients = true
+        gradientsFresh = true
         backwardDone = true
     }
 }

@@ -90,6 +90,7 @@ extension Network {
         }
         gradientBound = .infinity  // not computed on this path
         hasGradients = true
+        gradientsFresh = true
         backwardDone = true
 
         // SGD without momentum: p -= lr (dp + wd p), all or nothing. Inline

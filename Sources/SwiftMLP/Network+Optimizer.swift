@@ -10,7 +10,7 @@ extension Network {
         guard lr.isFinite && lr >= 0 else {
             throw MLPError(.invalidArgument, "learning rate \(lr) must be finite and >= 0")
         }
-        try requireGradients(toDo: "step with")
+        try requireFreshGradients()
         // The optimizer kernel's plain-SGD case (no momentum, no decay), so
         // both kinds of step share one implementation.
         try applyStep(Optimizer.sgd(learningRate: lr), t: 1, state: false)
@@ -135,7 +135,7 @@ extension Network {
         guard let opt = optimizer else {
             throw MLPError(.state, "no optimizer is set: call setOptimizer first")
         }
-        try requireGradients(toDo: "step with")
+        try requireFreshGradients()
         guard optimizerSteps < ModelFormat.maxOptimizerSteps else {
             throw MLPError(.state, "the optimizer has taken \(optimizerSteps) steps, the most it counts; reset it")
         }
@@ -147,6 +147,15 @@ extension Network {
     /// Throws `.state` unless a backward has filled the gradients.
     func requireGradients(toDo purpose: String) throws(MLPError) {
         guard hasGradients else { throw MLPError(.state, "no gradients to \(purpose) yet: call backward first") }
+    }
+
+    /// Throws `.state` unless the gradients are fresh (see `gradientsFresh`):
+    /// the one check of every step, so every step consumes them.
+    func requireFreshGradients() throws(MLPError) {
+        try requireGradients(toDo: "step with")
+        guard gradientsFresh else {
+            throw MLPError(.state, "the gradients of the last backward were already used by a step or belong to parameters changed since (a step, fit, set_params, set_layer): run forward and backward again before stepping")
+        }
     }
 }
 

@@ -49,6 +49,7 @@ extension Network {
         grads.base.update(from: base, count: n)
         gradientBound = largest
         hasGradients = true
+        gradientsFresh = true  // a step may consume them, as a backward's
     }
 
     /// Copies W_layer (N_out x N_in row-major) and b_layer (N_out).

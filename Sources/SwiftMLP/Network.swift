@@ -41,8 +41,14 @@ public final class Network<Scalar: MLPScalar> {
     var forwardValid = false
     /// True when `cache` holds dL/df, dL/dg for its forward.
     var backwardDone = false
-    /// True once a backward has filled `grads`.
+    /// True once a backward has filled `grads` (they stay readable).
     var hasGradients = false
+    /// True while `grads` belong to the current parameters and no step has
+    /// used them: set by a backward (or setGradients), cleared by every parameter change
+    /// (`parametersChanged`, which every step and parameter write calls).
+    /// A step needs it, so a step consumes the gradients: a second step
+    /// without a new backward is refused instead of applying stale ones.
+    var gradientsFresh = false
 
     /// While `fit` runs with the first layer held transposed, that layer's
     /// W^T and (dL/dW)^T, which the forward, backward and optimizer step use
@@ -119,6 +125,7 @@ public final class Network<Scalar: MLPScalar> {
     /// longer belongs to them, so backward needs a new forward.
     func parametersChanged() {
         forwardValid = false
+        gradientsFresh = false
         parameterBound = .infinity
     }
 

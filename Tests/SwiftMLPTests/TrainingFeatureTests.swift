@@ -132,10 +132,34 @@ let combinations: [(hidden: Activation, output: Activation, loss: Loss)] = {
     @Test func stepCountAdvancesOncePerStepAndResets() throws {
         let net = try trainedOnce(.adam())
         try net.optimizerStep()
+        _ = try net.forward([0.5, -0.5], batch: 1)  // a step consumes the gradients
+        _ = try net.backward([1], batch: 1)
         try net.optimizerStep()
         #expect(net.optimizerStepCount == 2)
         try net.resetOptimizer()
         #expect(net.optimizerStepCount == 0)
+    }
+
+    /// A step consumes the gradients: a second step (of either kind)
+    /// without a new backward is refused with .state and changes nothing.
+    @Test func aSecondStepWithoutABackwardIsRefused() throws {
+        let net = try trainedOnce(.sgd(learningRate: 0.1, momentum: 0.9))
+        try net.optimizerStep()
+        let before = net.parameters, state = net.optimizerState[0].buffer.map { $0 }
+        #expect(throws: MLPError.self) { try net.optimizerStep() }
+        #expect(throws: MLPError.self) { try net.step(learningRate: 0.1) }
+        #expect((try? net.step(learningRate: 0.1)) == nil)
+        do {
+            try net.optimizerStep()
+        } catch {
+            #expect(error.code == .state)
+        }
+        #expect(net.parameters == before)
+        #expect(net.optimizerState[0].buffer.map { $0 } == state)
+        #expect(net.optimizerStepCount == 1)
+        _ = try net.forward([0.5, -0.5], batch: 1)
+        _ = try net.backward([1], batch: 1)
+        try net.step(learningRate: 0.1)
     }
 
     @Test func anOptimizerStepThatWouldOverflowIsRefusedAndChangesNothing() throws {

@@ -217,16 +217,14 @@ class DataParallel:
     def _local_rows(self, x, y):
         """This rank's rows as arrays of the network's dtype (rows may be 0)."""
         net = self.net
-        xa = net._as_input(x, "x", ndim=2)
-        if xa.shape[1] != net.sizes[0]:
-            raise_error(_errors.BufferSizeError,
-                        f"x has {xa.shape[1]} columns, the network has {net.sizes[0]} inputs")
+
+        def width(a):  # before any copy (0 rows are allowed here)
+            if a.shape[1] != net.sizes[0]:
+                raise_error(_errors.BufferSizeError,
+                            f"x has {a.shape[1]} columns, the network has {net.sizes[0]} inputs")
+        xa = net._as_input(x, "x", ndim=2, check=width)
         rows = xa.shape[0]
-        ya = net._targets(y, "y")
-        if ya.shape != (rows, net.sizes[-1]):
-            raise_error(_errors.BufferSizeError,
-                        f"y has shape {ya.shape}: expected ({rows}, {net.sizes[-1]}) for "
-                        f"{rows} rows of x")
+        ya = net._targets(y, "y", rows, "x")
         if rows * self.size > self._max_rows:
             raise_error(_errors.TooLargeError,
                         f"{rows} rows on each of {self.size} ranks exceed the "

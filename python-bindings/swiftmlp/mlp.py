@@ -183,6 +183,33 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 2 ** 62
+
+
+#: The most bytes one array the wrapper makes (a copy, a conversion, an
+#: output) may take: the machine's physical memory.  Larger ones could only
+#: fail (MemoryError) or thrash; they raise TooLargeError first.
+_MEMORY_LIMIT = _physical_memory()
+
+
+def _check_copy(shape: tuple, dtype, what: str) -> None:
+    """TooLargeError, with the numbers, if an array of `shape` and `dtype`
+    that the wrapper is about to make would not fit in memory."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes > _MEMORY_LIMIT:
+        raise_error(TooLargeError,
+                    f"{what}: an array of shape {tuple(int(d) for d in shape)} and dtype "
+                    f"{np.dtype(dtype)} needs {nbytes} bytes, more than this machine's "
+                    f"{_MEMORY_LIMIT} bytes of memory")
+
+
 def _count(value, name: str, minimum: int = 1) -> int:
     """An integer argument counted in size_t (epochs, batch_size)."""
     if isinstance(value, (bool, np.bool_)):
@@ -458,17 +485,26 @@ class MLP:
             raise_error(InvalidArgumentError, f"seed {seed} is outside 0..2**64-1")
         return seed
 
-    def _as_input(self, value, what: str, ndim: int | None = None) -> np.ndarray:
+    def _as_input(self, value, what: str, ndim: int | None = None, check=None) -> np.ndarray:
         """`value` as a C-contiguous array of the network's dtype (see the policy
         in the class docstring).  Never returns the caller's array if it would
         need to be changed; may return it unchanged when it is already usable
-        (the library only reads it)."""
+        (the library only reads it).
+
+        Every check of its shape and size comes BEFORE any copy or
+        conversion: the number of dimensions here, then `check(arr)` (the
+        caller's shape, row and size checks, which raise), then the bound on
+        the copy itself (_check_copy).  So a huge input -- a broadcast view
+        of a few numbers, say -- raises TooLargeError or BufferSizeError at
+        once instead of being copied (or raising MemoryError)."""
         # Fast path: an ndarray the library can read as it is (C-contiguous,
         # aligned, the network's dtype in native byte order, the right number
         # of dimensions) is passed without a copy or any conversion.
         if type(value) is np.ndarray and value.dtype == self._dtype:
             flags = value.flags
             if flags.c_contiguous and flags.aligned and (ndim is None or value.ndim == ndim):
+                if check is not None:
+                    check(value)
                 return value
         arr = _asarray(value, what)
         if arr.dtype.kind not in "biuf":
@@ -482,6 +518,8 @@ class MLP:
             raise_error(InvalidArgumentError,
                         f"{what} must be a {ndim}-D array, got {arr.ndim}-D with shape "
                         f"{arr.shape}{hint}")
+        if check is not None:
+            check(arr)
         # Strided, Fortran-order and misaligned arrays are copied (a fresh array
         # is aligned); byte-swapped ones are converted below (their dtype is
         # not the network's).  reshape keeps the caller's shape, so a 0-d
@@ -489,7 +527,9 @@ class MLP:
         if arr.dtype == self._dtype:
             if arr.flags.c_contiguous and arr.flags.aligned:
                 return arr
+            _check_copy(arr.shape, self._dtype, what)
             return np.array(arr, order="C", copy=True).reshape(arr.shape)
+        _check_copy(arr.shape, self._dtype, what)
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.ascontiguousarray(arr, dtype=self._dtype).reshape(arr.shape)
         if arr.dtype.kind == "f" and arr.dtype.itemsize > self._dtype.itemsize:
@@ -532,17 +572,21 @@ class MLP:
                                     "callback (the library is still training it)")
         return h
 
-    def _targets(self, value, what: str) -> np.ndarray:
-        """Dense (rows, NL) targets of the network's dtype.  For a
-        cross-entropy network a 1-D integer array is taken as class indices
-        and converted to one-hot rows (range checked here)."""
+    def _targets(self, value, what: str, rows: int, x_what: str) -> np.ndarray:
+        """Dense (rows, NL) targets of the network's dtype, for `rows` rows of
+        x (named x_what in messages); the shape is checked before any copy.
+        For a cross-entropy network a 1-D integer array is taken as class
+        indices and converted to one-hot rows (range checked here)."""
         arr = _asarray(value, what)
         if self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1:
+            self._check_target_shape((arr.shape[0], self._sizes[-1]), rows, what, x_what)
+            _check_copy((arr.shape[0], self._sizes[-1]), self._dtype, f"{what} as one-hot rows")
             labels = self._as_labels(arr, what, check_range=True)
             dense = np.zeros((labels.size, self._sizes[-1]), dtype=self._dtype)
             dense[np.arange(labels.size), labels] = 1
             return dense
-        return self._as_input(value, what, ndim=2)
+        return self._as_input(value, what, ndim=2,
+                              check=lambda a: self._check_target_rows(a, rows, what, x_what))
 
     def _as_labels(self, arr: np.ndarray, what: str, check_range: bool) -> np.ndarray:
         """A 1-D integer array of class indices as C-contiguous int64."""
@@ -555,6 +599,8 @@ class MLP:
         if arr.size and arr.dtype.kind == "u" and int(arr.max()) > np.iinfo(np.int64).max:
             raise_error(InvalidArgumentError, f"{what}: class index {int(arr.max())} is out of "
                                               f"range 0..{nl - 1}")
+        if not (arr.dtype == np.int64 and arr.flags.c_contiguous):
+            _check_copy(arr.shape, np.int64, what)
         labels = np.ascontiguousarray(arr, dtype=np.int64)
         if check_range and labels.size:
             bad = np.flatnonzero((labels < 0) | (labels >= nl))
@@ -577,11 +623,52 @@ class MLP:
                         f"network's input size N0 is {self._sizes[0]}")
         return rows
 
-    def _check_target_rows(self, y: np.ndarray, rows: int, what: str, x_what: str) -> None:
+    @staticmethod
+    def _no_forward() -> None:
+        raise_error(StateError,
+                    "backward() needs a forward() first (since the network was "
+                    "created, or since its parameters last changed by step(), fit() "
+                    "or a parameter write)")
+
+    def _check_backward_shape(self, y: np.ndarray, fwd) -> None:
+        """backward()'s dense targets against the last forward's batch `fwd`."""
+        if fwd is None:
+            self._no_forward()
         nl = self._sizes[-1]
-        if y.shape != (rows, nl):
+        if y.shape != (fwd, nl):
+            raise_error(BufferSizeError if y.shape[0] == fwd else StateError,
+                        f"y_true has shape {y.shape}, but the last forward() was a "
+                        f"batch of {fwd} and the network has {nl} outputs: "
+                        f"expected ({fwd}, {nl})")
+
+    def _check_labels_shape(self, labels: np.ndarray, fwd) -> None:
+        """backward()'s class indices against the last forward's batch `fwd`."""
+        if fwd is None:
+            self._no_forward()
+        if labels.shape != (fwd,):
+            raise_error(StateError,
+                        f"y_true holds {labels.size} class indices, but the last "
+                        f"forward() was a batch of {fwd}")
+
+    def _batch_rows(self, x: np.ndarray, what: str = "x") -> int:
+        """_rows, and the batch within SWIFTMLP_MAX_BATCH_ELEMENTS (forward,
+        train_step, gradient_check: one batch held in the library's cache)."""
+        batch = self._rows(x, what)
+        if batch * self._size_sum > _lib.MAX_BATCH_ELEMENTS:
+            raise_error(TooLargeError,
+                        f"batch {batch} x (N0+...+NL = {self._size_sum}) activations "
+                        f"exceed SWIFTMLP_MAX_BATCH_ELEMENTS = {_lib.MAX_BATCH_ELEMENTS}; "
+                        f"use smaller batches")
+        return batch
+
+    def _check_target_rows(self, y: np.ndarray, rows: int, what: str, x_what: str) -> None:
+        self._check_target_shape(y.shape, rows, what, x_what)
+
+    def _check_target_shape(self, shape: tuple, rows: int, what: str, x_what: str) -> None:
+        nl = self._sizes[-1]
+        if shape != (rows, nl):
             raise_error(BufferSizeError,
-                        f"{what} has shape {y.shape} but {x_what} has {rows} rows and the "
+                        f"{what} has shape {shape} but {x_what} has {rows} rows and the "
                         f"network has {nl} outputs: expected ({rows}, {nl})"
                         + (" or class indices of shape (%d,)" % rows
                            if self._loss_code == _lib.LOSS_CROSS_ENTROPY else ""))
@@ -668,14 +755,9 @@ class MLP:
                         _lib.raise_for_status(status, "swiftmlp_forward")
                     self._fwd_batch = a[5]
                 return y
-        x = self._as_input(x, "x", ndim=2)
-        batch = self._rows(x, "x")
-        if batch * self._size_sum > _lib.MAX_BATCH_ELEMENTS:
-            # Checked before allocating y, which could be enormous.
-            raise_error(TooLargeError,
-                        f"batch {batch} x (N0+...+NL = {self._size_sum}) activations "
-                        f"exceed SWIFTMLP_MAX_BATCH_ELEMENTS = {_lib.MAX_BATCH_ELEMENTS}; "
-                        f"use smaller batches")
+        # (the batch limit is checked before x is copied and y allocated)
+        x = self._as_input(x, "x", ndim=2, check=self._batch_rows)
+        batch = x.shape[0]
         out_shape = (batch, self._sizes[-1])
         if x.shape != self._fwd_args[0]:
             self._fwd_args = _fast_args((x.shape, out_shape),
@@ -716,32 +798,25 @@ class MLP:
                 # no forward() of this batch size: the checks below say what is wrong
         arr = _asarray(y_true, "y_true")
         use_labels = self._loss_code == _lib.LOSS_CROSS_ENTROPY and arr.ndim == 1
+        # The shape is checked against the forward's batch before any copy
+        # or conversion (and again under the lock, where it counts).
+        fwd = self._fwd_batch
         if use_labels:
+            if arr.dtype.kind in "iu":  # (other dtypes: DTypeError from _as_labels)
+                self._check_labels_shape(arr, fwd)
             labels = self._as_labels(arr, "y_true", check_range=False)  # range: the library
         else:
-            y = self._as_input(y_true, "y_true", ndim=2)
-        nl = self._sizes[-1]
+            y = self._as_input(y_true, "y_true", ndim=2,
+                               check=lambda a: self._check_backward_shape(a, fwd))
         with self._lock:
             h = self._h()
-            if self._fwd_batch is None:
-                raise_error(StateError,
-                            "backward() needs a forward() first (since the network was "
-                            "created, or since its parameters last changed by step(), fit() "
-                            "or a parameter write)")
             if use_labels:
-                if labels.shape != (self._fwd_batch,):
-                    raise_error(StateError,
-                                f"y_true holds {labels.size} class indices, but the last "
-                                f"forward() was a batch of {self._fwd_batch}")
+                self._check_labels_shape(labels, self._fwd_batch)
                 loss = c_double()
                 lib.swiftmlp_backward_labels(h, labels.ctypes.data_as(POINTER(c_int64)),
                                              labels.size, labels.size, byref(loss))
                 return float(loss.value)
-            if y.shape != (self._fwd_batch, nl):
-                raise_error(BufferSizeError if y.shape[0] == self._fwd_batch else StateError,
-                            f"y_true has shape {y.shape}, but the last forward() was a "
-                            f"batch of {self._fwd_batch} and the network has {nl} outputs: "
-                            f"expected ({self._fwd_batch}, {nl})")
+            self._check_backward_shape(y, self._fwd_batch)
             if y.shape != self._bwd_args[0]:
                 self._bwd_args = _fast_args((y.shape,), (y.size, y.shape[0]), y.shape[0])
             status = _backward(h, self._code, _address(y), y.size, y.shape[0], self._loss_out)
@@ -836,14 +911,9 @@ class MLP:
                 loss = self.backward(y_true)
                 self.step(lr)
             return loss
-        x = self._as_input(x, "x", ndim=2)
-        batch = self._rows(x, "x")
-        if self._loss_code == _lib.LOSS_CROSS_ENTROPY:
-            y = self._targets(y_true, "y_true")  # class indices -> one-hot rows
-        else:
-            y = self._as_input(y_true, "y_true", ndim=2)
-        if y.shape[0] != batch or y.shape[1] != self._sizes[-1]:
-            self._check_target_rows(y, batch, "y_true", "x")
+        x = self._as_input(x, "x", ndim=2, check=self._batch_rows)
+        batch = x.shape[0]
+        y = self._targets(y_true, "y_true", batch, "x")  # class indices -> one-hot rows
         if x.shape != self._step_args[0] or y.shape != self._step_args[1]:
             self._step_args = _fast_args((x.shape, y.shape), (x.size, y.size, batch), batch)
         with self._lock:
@@ -1017,10 +1087,9 @@ class MLP:
         attribute holds the epochs completed before).
         """
         # ---- check everything before changing anything
-        x = self._as_input(x, "x", ndim=2)
-        rows = self._rows(x, "x")
-        y = self._targets(y, "y")
-        self._check_target_rows(y, rows, "y", "x")
+        x = self._as_input(x, "x", ndim=2, check=self._rows)
+        rows = x.shape[0]
+        y = self._targets(y, "y", rows, "x")
         epochs = _count(epochs, "epochs")
         batch_size = _count(batch_size, "batch_size")
         weights = self._sample_weight(sample_weight, rows)
@@ -1035,10 +1104,10 @@ class MLP:
                 xv, yv = validation_data
             except (TypeError, ValueError):
                 raise TypeError("validation_data must be a pair (x_val, y_val)") from None
-            xv = self._as_input(xv, "validation x", ndim=2)
-            val_rows = self._rows(xv, "validation x")
-            yv = self._targets(yv, "validation y")
-            self._check_target_rows(yv, val_rows, "validation y", "validation x")
+            xv = self._as_input(xv, "validation x", ndim=2,
+                                check=lambda a: self._rows(a, "validation x"))
+            val_rows = xv.shape[0]
+            yv = self._targets(yv, "validation y", val_rows, "validation x")
             val = (xv, yv, val_rows)
         # NaN/inf are rejected by the library too; checked here first so that a
         # bad data set cannot replace the optimizer (below) and then fail.
@@ -1204,8 +1273,11 @@ class MLP:
         through a separate buffer (swiftmlp_predict): the training batch that
         backward() and inspect() see, the gradients and the optimizer state
         are untouched."""
-        x = self._as_input(x, "x", ndim=2)
-        rows = self._rows(x, "x")
+        def check(a):
+            self._rows(a, "x")
+            _check_copy((a.shape[0], self._sizes[-1]), self._dtype, "predict's output")
+        x = self._as_input(x, "x", ndim=2, check=check)
+        rows = x.shape[0]
         y = np.empty((rows, self._sizes[-1]), dtype=self._dtype)
         with self._lock:
             lib.swiftmlp_predict(self._h(), self._code, self._ptr(x), x.size, rows,
@@ -1216,10 +1288,9 @@ class MLP:
         """The loss of the data set (x, y) (y: dense targets, or class indices
         for cross-entropy), as a float; like predict(), touches no training
         state (swiftmlp_evaluate)."""
-        x = self._as_input(x, "x", ndim=2)
-        rows = self._rows(x, "x")
-        y = self._targets(y, "y")
-        self._check_target_rows(y, rows, "y", "x")
+        x = self._as_input(x, "x", ndim=2, check=self._rows)
+        rows = x.shape[0]
+        y = self._targets(y, "y", rows, "x")
         loss = c_double()
         with self._lock:
             lib.swiftmlp_evaluate(self._h(), self._code, self._ptr(x), x.size, self._ptr(y),
@@ -1239,10 +1310,9 @@ class MLP:
         difference quotient meaningless there.  Returns the worst parameter
         as a swiftmlp.GradientCheck (error, flat index, analytic and numeric
         values, and which layer, "W"/"b" and position it is)."""
-        x = self._as_input(x, "x", ndim=2)
-        rows = self._rows(x, "x")
-        y = self._targets(y, "y")
-        self._check_target_rows(y, rows, "y", "x")
+        x = self._as_input(x, "x", ndim=2, check=self._batch_rows)
+        rows = x.shape[0]
+        y = self._targets(y, "y", rows, "x")
         h = _optim._real(h, "h")  # finite and > 0: checked by the library
         out = _lib.GradCheck()
         with self._lock:
@@ -1372,16 +1442,18 @@ class MLP:
     def _set_layer(self, layer: int, w=None, b=None) -> None:
         wshape, bshape = self._layer_shapes(layer)
         if w is not None:
-            w = self._as_input(w, f"weights[{layer}]")
-            if w.shape != wshape:
-                raise_error(BufferSizeError,
-                            f"weights[{layer}] must have shape {wshape} "
-                            f"(N_out={wshape[0]}, N_in={wshape[1]}), got {w.shape}")
+            def check_w(a):
+                if a.shape != wshape:
+                    raise_error(BufferSizeError,
+                                f"weights[{layer}] must have shape {wshape} "
+                                f"(N_out={wshape[0]}, N_in={wshape[1]}), got {a.shape}")
+            w = self._as_input(w, f"weights[{layer}]", check=check_w)
         if b is not None:
-            b = self._as_input(b, f"biases[{layer}]")
-            if b.shape != bshape:
-                raise_error(BufferSizeError,
-                            f"biases[{layer}] must have shape {bshape}, got {b.shape}")
+            def check_b(a):
+                if a.shape != bshape:
+                    raise_error(BufferSizeError,
+                                f"biases[{layer}] must have shape {bshape}, got {a.shape}")
+            b = self._as_input(b, f"biases[{layer}]", check=check_b)
         with self._lock:
             h = self._h()
             if w is None or b is None:
@@ -1409,11 +1481,12 @@ class MLP:
         """Replace all parameters from a 1-D array of exactly param_count
         elements (layout of get_flat_params()).  Non-finite values raise
         NonFiniteError and change nothing."""
-        flat = self._as_input(flat, "params", ndim=1)
-        if flat.size != self._param_count:
-            raise_error(BufferSizeError,
-                        f"params has {flat.size} elements, the network has "
-                        f"{self._param_count} parameters")
+        def check(a):
+            if a.size != self._param_count:
+                raise_error(BufferSizeError,
+                            f"params has {a.size} elements, the network has "
+                            f"{self._param_count} parameters")
+        flat = self._as_input(flat, "params", ndim=1, check=check)
         with self._lock:
             lib.swiftmlp_set_params(self._h(), self._code, self._ptr(flat), flat.size)
             self._fwd_batch = None
@@ -1491,9 +1564,12 @@ class MLP:
     def save(self, path, optimizer_state: bool = False) -> None:
         """Save the network to a model file (safetensors, see the README and
         include/swiftmlp.h "Saving and loading"), ATOMICALLY
-        (swiftmlp_save_file): the bytes go to a temporary file in the same
-        directory, which is flushed and renamed over `path`; on any failure
-        whatever was at `path` is untouched and no temporary file is left.
+        (swiftmlp_save_file): the bytes go to an unnamed temporary file in
+        the same directory, which is flushed and then linked or renamed to
+        `path`; `path` holds the old or the new model and nothing else is
+        left, even if the process is killed (but for a window of some
+        microseconds documented in include/swiftmlp.h).  A new file gets mode
+        0666 under the umask; an existing one keeps its mode.
 
         path: str, bytes or os.PathLike.  A path that exists and is not a
             regular file (a directory, a device) is refused; a symbolic link is
@@ -1626,8 +1702,9 @@ def load(path, *, activations=None, loss=None, leaky_slope=None, seed=0) -> MLP:
 
     Everything is validated before it is trusted: a malformed file raises
     FormatError (a ValueError) with the library's message naming the
-    problem; a missing or unreadable path, a directory or a device raises
-    SwiftMLPIOError (an OSError).
+    problem; a missing or unreadable path, a directory, a device, a FIFO, a
+    socket, a symbolic link loop or a file that changes while read (a /proc
+    file) raises SwiftMLPIOError (an OSError), without blocking.
 
     With ``activations`` (and optionally ``loss``, ``leaky_slope``, ``seed``)
     the file may be a plain weights file instead, such as PyTorch's
@@ -1674,6 +1751,8 @@ def _model_buffer(data) -> np.ndarray:
         if data.ndim != 1:
             raise_error(InvalidArgumentError, f"model bytes: a NumPy array must be 1-D, got "
                                               f"shape {data.shape}")
+        if not data.flags.c_contiguous:
+            _check_copy(data.shape, np.uint8, "model bytes")
         return np.ascontiguousarray(data)
     if isinstance(data, (str, os.PathLike)):
         raise TypeError(f"from_bytes() needs the model's bytes, not a {type(data).__name__} "
@@ -1687,5 +1766,6 @@ def _model_buffer(data) -> np.ndarray:
         raise_error(DTypeError, f"model bytes: a buffer of {view.itemsize}-byte items (format "
                                 f"{view.format!r}); pass bytes (e.g. memoryview.cast('B'))")
     if not view.c_contiguous:
+        _check_copy((view.nbytes,), np.uint8, "model bytes")
         view = memoryview(view.tobytes())
     return np.frombuffer(view, dtype=np.uint8)
