@@ -323,19 +323,12 @@ static void test_double_free_of_a_loaded_network_is_harmless(void **state)
 {
     (void)state;
     swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 3);
-    size_t size = 0;
-    assert_ok(swiftmlp_save_size(net, 0, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(net, 0, buf, size, NULL));
-    swiftmlp_net *loaded = NULL;
-    assert_ok(swiftmlp_load_buffer(buf, size, &loaded));
+    swiftmlp_net *loaded = reload_via_buffer(net);
     swiftmlp_free(loaded);
     swiftmlp_free(loaded);
     assert_fails(call_predict(loaded), SWIFTMLP_ERR_BAD_HANDLE);
     assert_ok(call_predict(net));
     swiftmlp_free(net);
-    free(buf);
 }
 
 static void test_free_of_foreign_pointers_is_harmless(void **state)

@@ -202,4 +202,19 @@ static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swif
     return net;
 }
 
+/* A new network loaded from net's model bytes (save_size, save_buffer,
+ * load_buffer, without the optimizer state); fails the test if any fails. */
+static inline swiftmlp_net *reload_via_buffer(const swiftmlp_net *net)
+{
+    size_t size = 0;
+    assert_ok(swiftmlp_save_size(net, 0, &size));
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, 0, buf, size, NULL));
+    swiftmlp_net *loaded = NULL;
+    assert_ok(swiftmlp_load_buffer(buf, size, &loaded));
+    free(buf);
+    return loaded;
+}
+
 #endif /* SWIFTMLP_TEST_UTIL_H */
