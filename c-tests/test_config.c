@@ -12,7 +12,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const swiftmlp_activation k_all_activations[] = {
     SWIFTMLP_SIGMOID, SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY,

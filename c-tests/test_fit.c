@@ -13,7 +13,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { NI = 2, NH = 16, NC = 3 };
 static const size_t k_sizes[] = {NI, NH, NC};

@@ -18,7 +18,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const double k_h = 1e-5;      /* the test's own central differences */
 static const double k_lib_h = 1e-3;  /* swiftmlp_gradient_check's step */
@@ -646,192 +645,40 @@ static void test_cross_entropy_with_logits_1e4_stays_finite(void **state)
 /* gradient_check bad input                                                 */
 /* ======================================================================== */
 
-enum { FN0 = 3, FN1 = 4, FN2 = 2, FB = 2 };
-static const size_t k_fsizes[] = {FN0, FN1, FN2};
+#define GC(net, dtype, x, x_len, y, y_len, rows, h) \
+    swiftmlp_gradient_check((net), (dtype), (x), (x_len), (y), (y_len), (rows), (h), &f->gc)
+#define GC64(net, x_len, y_len, rows, h) GC((net), F64, f->x, (x_len), f->y, (y_len), (rows), (h))
+#define GRADCHECK_CASES(X)                                                                              \
+    X(gradient_check_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GC64(NULL, FX_XLEN, FX_YLEN, FX_B, k_h)) \
+    X(gradient_check_null_x, E_NULL, ON_NET, PREP_NONE, NULL,                                           \
+      GC(f->net, F64, NULL, FX_XLEN, f->y, FX_YLEN, FX_B, k_h))                                         \
+    X(gradient_check_null_y, E_NULL, ON_NET, PREP_NONE, NULL,                                           \
+      GC(f->net, F64, f->x, FX_XLEN, NULL, FX_YLEN, FX_B, k_h))                                         \
+    X(gradient_check_null_out, E_NULL, ON_NET, PREP_NONE, NULL,                                         \
+      swiftmlp_gradient_check(f->net, F64, f->x, FX_XLEN, f->y, FX_YLEN, FX_B, k_h, NULL))              \
+    X(gradient_check_batch_0, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, 0, 0, 0, k_h))               \
+    X(gradient_check_h_zero, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, 0.0)) \
+    X(gradient_check_h_negative, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, -1e-5)) \
+    X(gradient_check_h_nan, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, NAN))  \
+    X(gradient_check_h_infinite, E_ARG, ON_NET, PREP_NONE, NULL,                                        \
+      GC64(f->net, FX_XLEN, FX_YLEN, FX_B, INFINITY))                                                   \
+    X(gradient_check_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL,                                     \
+      GC(f->net, (swiftmlp_dtype)0, f->x, FX_XLEN, f->y, FX_YLEN, FX_B, k_h))                           \
+    X(gradient_check_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                     \
+      GC(f->net, F32, f->x32, FX_XLEN, f->y32, FX_YLEN, FX_B, k_h))                                     \
+    X(gradient_check_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                   \
+      GC64(f->net32, FX_XLEN, FX_YLEN, FX_B, k_h))                                                      \
+    X(gradient_check_x_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN - 1, FX_YLEN, FX_B, k_h)) \
+    X(gradient_check_y_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN - 1, FX_B, k_h)) \
+    X(gradient_check_nan_in_x, E_FINITE, ON_NET, PREP_NONE, NULL,                                       \
+      GC(f->net, F64, fx_with(f, f->x, FX_XLEN, 4, NAN), FX_XLEN, f->y, FX_YLEN, FX_B, k_h))            \
+    X(gradient_check_inf_in_y, E_FINITE, ON_NET, PREP_NONE, NULL,                                       \
+      GC(f->net, F64, f->x, FX_XLEN, fx_with(f, f->y, FX_YLEN, 1, -INFINITY), FX_YLEN, FX_B, k_h))      \
+    X(gradient_check_float32_nan_in_y, E_FINITE, ON_NET32, PREP_NONE, NULL,                             \
+      GC(f->net32, F32, f->x32, FX_XLEN, fx_with32(f, f->y32, FX_YLEN, 0, NAN), FX_YLEN, FX_B, k_h))
 
-typedef struct fixture {
-    swiftmlp_net *net, *net32;
-    double x[FB * FN0], y[FB * FN2];
-    float x32[FB * FN0], y32[FB * FN2];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    if (swiftmlp_create(k_fsizes, 3, SWIFTMLP_FLOAT64, 7, &f->net) != SWIFTMLP_OK ||
-        swiftmlp_create(k_fsizes, 3, SWIFTMLP_FLOAT32, 7, &f->net32) != SWIFTMLP_OK) {
-        return -1;
-    }
-    uint64_t rng = 5;
-    for (size_t i = 0; i < FB * FN0; i++) {
-        f->x[i] = rand_uniform(&rng, -1, 1);
-        f->x32[i] = (float)f->x[i];
-    }
-    for (size_t i = 0; i < FB * FN2; i++) {
-        f->y[i] = rand_uniform(&rng, 0, 1);
-        f->y32[i] = (float)f->y[i];
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    swiftmlp_free(f->net);
-    swiftmlp_free(f->net32);
-    free(f);
-    return 0;
-}
-
-#define FIXTURE fixture *f = *state
-#define GC64(net, x, xl, y, yl, b, h, out) swiftmlp_gradient_check((net), SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (b), (h), (out))
-
-static void test_gradient_check_null_net_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails(GC64(NULL, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_x_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, NULL, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_y_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, NULL, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_out_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, NULL),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_batch_0_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, 0, f->y, 0, 0, k_h, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_zero_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, 0.0, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_negative_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, -1e-5, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_nan_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, NAN, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_infinite_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, INFINITY, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net,
-                           swiftmlp_gradient_check(f->net, (swiftmlp_dtype)0, f->x, FB * FN0, f->y,
-                                                   FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net,
-                           swiftmlp_gradient_check(f->net, SWIFTMLP_FLOAT32, f->x32, FB * FN0,
-                                                   f->y32, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_gradient_check_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net32, GC64(f->net32, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_gradient_check_x_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0 - 1, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_gradient_check_y_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2 - 1, FB, k_h, &gc),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_gradient_check_nan_in_x_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->x[4] = NAN;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_gradient_check_inf_in_y_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->y[1] = -INFINITY;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_gradient_check_float32_nan_in_y_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->y32[0] = NAN;
-    assert_fails_unchanged(f->net32,
-                           swiftmlp_gradient_check(f->net32, SWIFTMLP_FLOAT32, f->x32, FB * FN0,
-                                                   f->y32, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
+GRADCHECK_CASES(BAD_CASE_FN)
+static const bad_row k_gradcheck_cases[] = {GRADCHECK_CASES(BAD_CASE_ROW)};
 
 /* ======================================================================== */
 /* backward_labels bad input                                                */
@@ -1078,7 +925,6 @@ int main(void)
     }
 
 #define T(name) cmocka_unit_test(name)
-#define TF(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 #define TL(name) cmocka_unit_test_setup_teardown(name, lsetup, lteardown)
     const struct CMUnitTest fixed[] = {
         T(test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy),
@@ -1094,24 +940,7 @@ int main(void)
         T(test_mse_with_identity_output_follows_documented_formula),
         T(test_bce_with_logits_1e4_stays_finite),
         T(test_cross_entropy_with_logits_1e4_stays_finite),
-        /* gradient_check bad input */
-        TF(test_gradient_check_null_net_returns_null_pointer),
-        TF(test_gradient_check_null_x_returns_null_pointer),
-        TF(test_gradient_check_null_y_returns_null_pointer),
-        TF(test_gradient_check_null_out_returns_null_pointer),
-        TF(test_gradient_check_batch_0_returns_invalid_argument),
-        TF(test_gradient_check_h_zero_returns_invalid_argument),
-        TF(test_gradient_check_h_negative_returns_invalid_argument),
-        TF(test_gradient_check_h_nan_returns_invalid_argument),
-        TF(test_gradient_check_h_infinite_returns_invalid_argument),
-        TF(test_gradient_check_unknown_dtype_returns_invalid_argument),
-        TF(test_gradient_check_float32_call_on_float64_net_returns_dtype_error),
-        TF(test_gradient_check_float64_call_on_float32_net_returns_dtype_error),
-        TF(test_gradient_check_x_len_wrong_returns_buffer_size),
-        TF(test_gradient_check_y_len_wrong_returns_buffer_size),
-        TF(test_gradient_check_nan_in_x_returns_non_finite),
-        TF(test_gradient_check_inf_in_y_returns_non_finite),
-        TF(test_gradient_check_float32_nan_in_y_returns_non_finite),
+        BAD_TABLE_TEST(k_gradcheck_cases),
         /* backward_labels bad input */
         TL(test_backward_labels_null_net_returns_null_pointer),
         TL(test_backward_labels_null_labels_returns_null_pointer),
@@ -1128,7 +957,6 @@ int main(void)
         TL(test_backward_labels_after_step_without_new_forward_returns_state_error),
     };
 #undef T
-#undef TF
 #undef TL
     enum { N_FIXED = sizeof fixed / sizeof fixed[0], N_ALL = N_FIXED + ARRAY_LEN(k_combos) };
     struct CMUnitTest tests[N_ALL];

@@ -13,7 +13,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* [3, 4, 2]: W0 4x3, b0 4, W1 2x4, b1 2 = 26 parameters; a batch of 5. */
 enum { N0 = 3, N1 = 4, N2 = 2, B = 5, NPARAMS = N1 * N0 + N1 + N2 * N1 + N2 };

@@ -1,5 +1,8 @@
 /*
- * test_training.c — plain SGD actually learns: XOR with a [2, 4, 1] network.
+ * test_training.c — plain SGD actually learns: XOR with a [2, 4, 1] network;
+ * and the bad input of forward, backward and step as tables (test_util.h's
+ * run_bad_cases: exact status, a message, nothing changed), with the
+ * sequences of failures that must keep the cached forward state.
  *
  * With seed 42, lr 2.0 and 5000 full-batch steps the loss falls from about
  * 0.26 to about 2e-4 (float64); the thresholds below leave a wide margin.
@@ -100,12 +103,245 @@ static void test_xor_loss_trends_down_over_training(void **state)
     swiftmlp_free(net);
 }
 
+/* ---- bad input: forward, backward, step ---------------------------------- */
+
+#define FWD(net, dtype, x, x_len, rows, out, cap) swiftmlp_forward((net), (dtype), (x), (x_len), (rows), (out), (cap))
+#define FWD_CASES(X)                                                                                    \
+    X(forward_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, FWD(NULL, F64, f->x, FX_XLEN, FX_B, f->out, FX_YLEN)) \
+    X(forward_null_x, E_NULL, ON_NET, PREP_NONE, NULL, FWD(f->net, F64, NULL, FX_XLEN, FX_B, f->out, FX_YLEN)) \
+    X(forward_null_y, E_NULL, ON_NET, PREP_NONE, NULL, FWD(f->net, F64, f->x, FX_XLEN, FX_B, NULL, FX_YLEN)) \
+    X(forward_batch_0, E_ARG, ON_NET, PREP_NONE, NULL, FWD(f->net, F64, f->x, 0, 0, f->out, FX_YLEN)) \
+    X(forward_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, FWD(f->net, DT7, f->x, FX_XLEN, FX_B, f->out, FX_YLEN)) \
+    X(forward_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                         \
+      FWD(f->net, F32, f->x32, FX_XLEN, FX_B, f->out32, FX_YLEN))                                    \
+    X(forward_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                       \
+      FWD(f->net32, F64, f->x, FX_XLEN, FX_B, f->out, FX_YLEN))                                      \
+    X(forward_x_len_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                       \
+      FWD(f->net, F64, f->x, FX_XLEN - 1, FX_B, f->out, FX_YLEN))                                    \
+    /* x_len must EQUAL rows * N0; a longer buffer is a shape mismatch. */                           \
+    X(forward_x_len_too_large, E_BUF, ON_NET, PREP_NONE, NULL,                                       \
+      FWD(f->net, F64, fx_with(f, f->x, FX_XLEN, FX_XLEN, 0.0), FX_XLEN + 1, FX_B, f->out, FX_YLEN)) \
+    X(forward_y_cap_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                       \
+      FWD(f->net, F64, f->x, FX_XLEN, FX_B, f->out, FX_YLEN - 1))                                    \
+    X(forward_nan_in_x, E_FINITE, ON_NET, PREP_NONE, NULL,                                           \
+      FWD(f->net, F64, fx_with(f, f->x, FX_XLEN, 4, NAN), FX_XLEN, FX_B, f->out, FX_YLEN))           \
+    X(forward_inf_in_x, E_FINITE, ON_NET, PREP_NONE, NULL,                                           \
+      FWD(f->net, F64, fx_with(f, f->x, FX_XLEN, FX_XLEN - 1, INFINITY), FX_XLEN, FX_B, f->out, FX_YLEN)) \
+    X(forward_float32_minus_inf_in_x, E_FINITE, ON_NET32, PREP_NONE, NULL,                           \
+      FWD(f->net32, F32, fx_with32(f, f->x32, FX_XLEN, 0, -INFINITY), FX_XLEN, FX_B, f->out32, FX_YLEN)) \
+    X(forward_float32_nan_in_x, E_FINITE, ON_NET32, PREP_NONE, NULL,                                 \
+      FWD(f->net32, F32, fx_with32(f, f->x32, FX_XLEN, 2, NAN), FX_XLEN, FX_B, f->out32, FX_YLEN))
+
+/* Backward rows: most run after forward, backward, forward (gradients
+ * exist and the cache is fresh); the driver checks the loss, gradients and
+ * cache are untouched. */
+#define BWD(net, dtype, y, y_len, rows) swiftmlp_backward((net), (dtype), (y), (y_len), (rows), &f->loss)
+#define BWD_CASES(X)                                                                                    \
+    X(backward_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, BWD(NULL, F64, f->y, FX_YLEN, FX_B))         \
+    X(backward_null_y, E_NULL, ON_NET, PREP_FBF, NULL, BWD(f->net, F64, NULL, FX_YLEN, FX_B))          \
+    X(backward_batch_0, E_ARG, ON_NET, PREP_FBF, NULL, BWD(f->net, F64, f->y, 0, 0))                   \
+    X(backward_unknown_dtype, E_ARG, ON_NET, PREP_FBF, NULL, BWD(f->net, DT7, f->y, FX_YLEN, FX_B))    \
+    X(backward_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FBF, NULL,                            \
+      BWD(f->net, F32, f->y32, FX_YLEN, FX_B))                                                          \
+    X(backward_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FBF, NULL,                          \
+      BWD(f->net32, F64, f->y, FX_YLEN, FX_B))                                                          \
+    X(backward_y_len_too_small, E_BUF, ON_NET, PREP_FBF, NULL, BWD(f->net, F64, f->y, FX_YLEN - 1, FX_B)) \
+    X(backward_y_len_too_large, E_BUF, ON_NET, PREP_FBF, NULL,                                          \
+      BWD(f->net, F64, fx_with(f, f->y, FX_YLEN, FX_YLEN, 0.0), FX_YLEN + 1, FX_B))                     \
+    X(backward_nan_in_y, E_FINITE, ON_NET, PREP_FBF, NULL,                                              \
+      BWD(f->net, F64, fx_with(f, f->y, FX_YLEN, 1, NAN), FX_YLEN, FX_B))                               \
+    X(backward_inf_in_y, E_FINITE, ON_NET, PREP_FBF, NULL,                                              \
+      BWD(f->net, F64, fx_with(f, f->y, FX_YLEN, FX_YLEN - 1, -INFINITY), FX_YLEN, FX_B))               \
+    X(backward_float32_nan_in_y, E_FINITE, ON_NET32, PREP_FBF, NULL,                                    \
+      BWD(f->net32, F32, fx_with32(f, f->y32, FX_YLEN, 0, NAN), FX_YLEN, FX_B))                         \
+    X(backward_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, BWD(f->net, F64, f->y, FX_YLEN, FX_B)) \
+    /* rows 1 with a consistent y_len of 1 * N2 after a forward of FX_B rows */                           \
+    X(backward_with_other_rows_than_forward, E_STATE, ON_NET, PREP_FBF, NULL,                           \
+      BWD(f->net, F64, f->y, FX_N2, 1))                                                                 \
+    /* the cache has room for 2 * FX_B rows from an earlier forward, but the last forward was FX_B */ \
+    X(backward_with_more_rows_than_forward, E_STATE, ON_NET, PREP_F2B_FBF, NULL,                        \
+      BWD(f->net, F64, fx_with(f, f->p, 2 * FX_YLEN, 0, 0.5), 2 * FX_YLEN, 2 * FX_B))                   \
+    X(backward_after_step_without_new_forward, E_STATE, ON_NET, PREP_FB_STEP, NULL,                     \
+      BWD(f->net, F64, f->y, FX_YLEN, FX_B))                                                            \
+    /* a step with lr 0 still invalidates the cache */                                                  \
+    X(backward_after_zero_lr_step_without_new_forward, E_STATE, ON_NET, PREP_FB_STEP0, NULL,            \
+      BWD(f->net, F64, f->y, FX_YLEN, FX_B))                                                            \
+    X(backward_after_set_params_without_new_forward, E_STATE, ON_NET, PREP_FBF_SET_PARAMS, NULL,        \
+      BWD(f->net, F64, f->y, FX_YLEN, FX_B))                                                            \
+    X(backward_after_set_layer_without_new_forward, E_STATE, ON_NET, PREP_FBF_SET_LAYER, NULL,          \
+      BWD(f->net, F64, f->y, FX_YLEN, FX_B))
+
+#define STEP_CASES(X)                                                                                   \
+    X(step_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_step(NULL, 0.1))                        \
+    X(step_nan_lr, E_ARG, ON_NET, PREP_FB, NULL, swiftmlp_step(f->net, NAN))                            \
+    X(step_plus_inf_lr, E_ARG, ON_NET, PREP_FB, NULL, swiftmlp_step(f->net, INFINITY))                  \
+    X(step_minus_inf_lr, E_ARG, ON_NET, PREP_FB, NULL, swiftmlp_step(f->net, -INFINITY))                \
+    X(step_negative_lr, E_ARG, ON_NET, PREP_FB, NULL, swiftmlp_step(f->net, -0.1))                      \
+    X(step_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_step(f->net, 0.1))           \
+    X(step_after_forward_without_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, swiftmlp_step(f->net, 0.1))
+
+FWD_CASES(BAD_CASE_FN)
+BWD_CASES(BAD_CASE_FN)
+STEP_CASES(BAD_CASE_FN)
+static const bad_row k_forward_cases[] = {FWD_CASES(BAD_CASE_ROW)};
+static const bad_row k_backward_cases[] = {BWD_CASES(BAD_CASE_ROW)};
+static const bad_row k_step_cases[] = {STEP_CASES(BAD_CASE_ROW)};
+
+static void test_forward_batch_times_activations_above_max_returns_too_large(void **state)
+{
+    (void)state;
+    /* [1, 2^20, 1]: N0 + N1 + N2 = 2^20 + 2 activations per sample; batch 256
+     * needs 2^28 + 512 > SWIFTMLP_MAX_BATCH_ELEMENTS cached elements, while x
+     * and y are only 256 elements each. */
+    const size_t sizes[] = {1, (size_t)1 << 20, 1};
+    enum { HUGE_B = 256 };
+    assert_true((size_t)HUGE_B * (sizes[0] + sizes[1] + sizes[2]) >
+                (size_t)SWIFTMLP_MAX_BATCH_ELEMENTS);
+    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT32, 1);
+    float *x = calloc(HUGE_B, sizeof *x);
+    float *y = calloc(HUGE_B, sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_fails_unchanged(net, swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, HUGE_B, HUGE_B, y, HUGE_B),
+                           SWIFTMLP_ERR_TOO_LARGE);
+    free(x);
+    free(y);
+    swiftmlp_free(net);
+}
+
+static void test_forward_batch_whose_products_wrap_is_rejected(void **state)
+{
+    (void)state;
+#if SIZE_MAX == UINT64_MAX
+    /* [2, 2, 2] with batch = 2^63 + 1: in wrapping size_t arithmetic
+     * batch*N0 = batch*NL = 2 and batch*(N0+N1+N2) = 6, so an implementation
+     * that multiplies without overflow checks would accept x_len = y_cap = 2.
+     * The true products are far too big: either "x_len != batch*N0"
+     * (BUFFER_SIZE) or "batch*activations > limit" (TOO_LARGE) is correct. */
+    const size_t sizes[] = {2, 2, 2};
+    const size_t batch = ((size_t)1 << 63) + 1;
+    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, 1);
+    double x[2] = {0.5, -0.5}, y[2] = {0, 0};
+    snapshot before = snapshot_params(net);
+    swiftmlp_status s = swiftmlp_forward(net, SWIFTMLP_FLOAT64, x, 2, batch, y, 2);
+    if (s != SWIFTMLP_ERR_BUFFER_SIZE && s != SWIFTMLP_ERR_TOO_LARGE) {
+        print_error("forward with batch 2^63+1 returned %d (%s), expected BUFFER_SIZE or "
+                    "TOO_LARGE; last_error: \"%s\"\n",
+                    (int)s, swiftmlp_status_string(s), swiftmlp_last_error());
+        fail();
+    }
+    assert_last_error_set();
+    snapshot after = snapshot_params(net);
+    assert_same_snapshot(before, after, "parameters");
+    snapshot_free(&before);
+    snapshot_free(&after);
+    swiftmlp_free(net);
+#else
+    skip();
+#endif
+}
+
+/* ---- failures keep the cached forward state ----------------------------- */
+
+static void test_failed_forwards_keep_previous_forward_cache(void **state)
+{
+    FX_FIXTURE;
+    enum { B5 = FX_B + 3 };
+    double x5[B5 * FX_N0], out5[B5 * FX_N2];
+    for (size_t i = 0; i < B5 * FX_N0; i++) {
+        x5[i] = 0.25 * (double)i - 1.0;
+    }
+    fixture_forward(f, f->net); /* FX_B rows: the cache backward must use */
+
+    /* A larger batch (which would need a bigger cache) failing late on NaN. */
+    x5[B5 * FX_N0 - 1] = NAN;
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x5, B5 * FX_N0, B5, out5, B5 * FX_N2),
+                  SWIFTMLP_ERR_NON_FINITE);
+    x5[B5 * FX_N0 - 1] = 0.0;
+    /* Output capacity too small for batch 5. */
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x5, B5 * FX_N0, B5, out5, B5 * FX_N2 - 1),
+                  SWIFTMLP_ERR_BUFFER_SIZE);
+    /* Batch 1 with a wrong x_len, batch 0, wrong dtype, NULL x. */
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x5, FX_N0 + 1, 1, out5, FX_N2),
+                  SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x5, 0, 0, out5, FX_N2),
+                  SWIFTMLP_ERR_INVALID_ARGUMENT);
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT32, f->x32, FX_B * FX_N0, FX_B, f->out32, FX_B * FX_N2),
+                  SWIFTMLP_ERR_DTYPE);
+    assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, NULL, FX_B * FX_N0, FX_B, f->out, FX_B * FX_N2),
+                  SWIFTMLP_ERR_NULL_POINTER);
+
+    /* backward with FX_B rows still works and gives exactly the gradients of a
+     * network that never saw the failed calls. */
+    assert_backward_matches_fresh(f, f->net);
+}
+
+static void test_failed_backward_keeps_forward_cache(void **state)
+{
+    FX_FIXTURE;
+    double y[FX_B * FX_N2];
+    memcpy(y, f->y, sizeof y);
+    y[0] = NAN;
+    fixture_forward(f, f->net);
+    assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, y, FX_B * FX_N2, FX_B, NULL),
+                  SWIFTMLP_ERR_NON_FINITE);
+    assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, FX_N2, 1, NULL), SWIFTMLP_ERR_STATE);
+    assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, FX_B * FX_N2 - 1, FX_B, NULL),
+                  SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_backward_matches_fresh(f, f->net);
+}
+
+static void test_failed_parameter_writes_keep_forward_cache(void **state)
+{
+    FX_FIXTURE;
+    double p[FX_NPARAMS], w[FX_N1 * FX_N0];
+    memcpy(p, f->p, sizeof p);
+    memcpy(w, f->w0, sizeof w);
+    p[3] = NAN;
+    w[5] = INFINITY;
+    fixture_forward(f, f->net);
+    /* Failed writes change nothing, so they must not invalidate the cache. */
+    assert_status(swiftmlp_set_params(f->net, SWIFTMLP_FLOAT64, p, FX_NPARAMS), SWIFTMLP_ERR_NON_FINITE);
+    assert_status(swiftmlp_set_params(f->net, SWIFTMLP_FLOAT64, f->p, FX_NPARAMS - 1),
+                  SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_status(swiftmlp_set_layer(f->net, 0, SWIFTMLP_FLOAT64, w, FX_N1 * FX_N0, f->b0, FX_N1),
+                  SWIFTMLP_ERR_NON_FINITE);
+    assert_status(swiftmlp_set_layer(f->net, 5, SWIFTMLP_FLOAT64, f->w0, FX_N1 * FX_N0, f->b0, FX_N1),
+                  SWIFTMLP_ERR_LAYER_INDEX);
+    assert_backward_matches_fresh(f, f->net);
+}
+
+static void test_failed_step_keeps_forward_cache_and_gradients(void **state)
+{
+    FX_FIXTURE;
+    fixture_forward(f, f->net);
+    fixture_backward(f, f->net);
+    snapshot g_before = snapshot_grads(f->net);
+    fixture_forward(f, f->net);
+    assert_status(swiftmlp_step(f->net, NAN), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    assert_status(swiftmlp_step(f->net, -1.0), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    snapshot g_after = snapshot_grads(f->net);
+    assert_same_snapshot(g_before, g_after, "gradients");
+    snapshot_free(&g_before);
+    snapshot_free(&g_after);
+    assert_backward_matches_fresh(f, f->net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xor_float64_training_reduces_loss_below_0_01),
         cmocka_unit_test(test_xor_float32_training_reduces_loss_below_0_01),
         cmocka_unit_test(test_xor_loss_trends_down_over_training),
+        BAD_TABLE_TEST(k_forward_cases),
+        BAD_TABLE_TEST(k_backward_cases),
+        BAD_TABLE_TEST(k_step_cases),
+        cmocka_unit_test(test_forward_batch_times_activations_above_max_returns_too_large),
+        cmocka_unit_test(test_forward_batch_whose_products_wrap_is_rejected),
+        cmocka_unit_test_setup_teardown(test_failed_forwards_keep_previous_forward_cache, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_backward_keeps_forward_cache, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_parameter_writes_keep_forward_cache, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_step_keeps_forward_cache_and_gradients, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
