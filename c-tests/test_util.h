@@ -484,8 +484,9 @@ static inline void bad_prep_run(fx *f, swiftmlp_net *net, bad_prep prep)
 /* What a failing call must not change on a network. */
 typedef struct net_state {
     snapshot params, grads;
-    swiftmlp_status grads_status, rows_status;
+    swiftmlp_status grads_status, rows_status, steps_status;
     size_t rows;
+    uint64_t steps;
 } net_state;
 
 static inline net_state net_state_take(swiftmlp_net *net)
@@ -505,6 +506,8 @@ static inline net_state net_state_take(swiftmlp_net *net)
     }
     s.rows = 0;
     s.rows_status = swiftmlp_cached_rows(net, &s.rows);
+    s.steps = 0;
+    s.steps_status = swiftmlp_optimizer_step_count(net, &s.steps);
     return s;
 }
 
@@ -514,24 +517,57 @@ static inline void net_state_free(net_state *s)
     snapshot_free(&s->grads);
 }
 
+/* net's parameters, gradients (or their absence), cached rows and
+ * optimizer step count are what `before` recorded; frees `before`. */
+static inline void net_state_expect_same(const char *name, net_state *before, swiftmlp_net *net)
+{
+    net_state after = net_state_take(net);
+    const char *what = NULL;
+    if (before->params.bytes != after.params.bytes ||
+        memcmp(before->params.data, after.params.data, before->params.bytes) != 0) {
+        what = "parameters";
+    } else if (before->grads_status != after.grads_status ||
+               memcmp(before->grads.data, after.grads.data, before->grads.bytes) != 0) {
+        what = "gradients";
+    } else if (before->rows_status != after.rows_status || before->rows != after.rows) {
+        what = "cached rows";
+    } else if (before->steps_status != after.steps_status || before->steps != after.steps) {
+        what = "optimizer step count";
+    }
+    net_state_free(before);
+    net_state_free(&after);
+    if (what != NULL) {
+        print_error("%s: the %s changed by the failing call\n", name, what);
+        fail();
+    }
+}
+
+/* The call named `name` gave exactly `expected` and a message (containing
+ * `fragment` unless that is NULL). */
+static inline void bad_expect(const char *name, swiftmlp_status got, swiftmlp_status expected,
+                              const char *fragment)
+{
+    assert_status_impl(got, expected, name, __FILE__, __LINE__);
+    const char *msg = swiftmlp_last_error();
+    if (msg == NULL || msg[0] == '\0' || (fragment != NULL && strstr(msg, fragment) == NULL)) {
+        print_error("%s: last_error \"%s\" does not contain \"%s\"\n", name,
+                    msg == NULL ? "(null)" : msg, fragment == NULL ? "" : fragment);
+        fail();
+    }
+}
+
 static inline void bad_case_run(const bad_row *c)
 {
     void *state = NULL;
     assert_int_equal(fixture_setup(&state), 0);
     fx *f = state;
     swiftmlp_net *net = c->on == ON_NET ? f->net : c->on == ON_NET32 ? f->net32 : NULL;
-    net_state before = {{NULL, 0}, {NULL, 0}, SWIFTMLP_OK, SWIFTMLP_OK, 0};
+    net_state before;
     if (net != NULL) {
         bad_prep_run(f, net, c->prep);
         before = net_state_take(net);
     }
-    assert_status_impl(c->call(f), c->expected, c->name, __FILE__, __LINE__);
-    const char *msg = swiftmlp_last_error();
-    if (msg == NULL || msg[0] == '\0' || (c->message != NULL && strstr(msg, c->message) == NULL)) {
-        print_error("%s: last_error \"%s\" does not contain \"%s\"\n", c->name,
-                    msg == NULL ? "(null)" : msg, c->message == NULL ? "" : c->message);
-        fail();
-    }
+    bad_expect(c->name, c->call(f), c->expected, c->message);
     if (f->loss != FX_LOSS_SENTINEL) {
         print_error("%s: the loss out-parameter was written (%g)\n", c->name, f->loss);
         fail();
@@ -541,18 +577,7 @@ static inline void bad_case_run(const bad_row *c)
         fail();
     }
     if (net != NULL) {
-        net_state after = net_state_take(net);
-        if (before.params.bytes != after.params.bytes ||
-            memcmp(before.params.data, after.params.data, before.params.bytes) != 0 ||
-            before.grads_status != after.grads_status ||
-            memcmp(before.grads.data, after.grads.data, before.grads.bytes) != 0 ||
-            before.rows_status != after.rows_status || before.rows != after.rows) {
-            print_error("%s: parameters, gradients or cached rows changed by the failing call\n",
-                        c->name);
-            fail();
-        }
-        net_state_free(&before);
-        net_state_free(&after);
+        net_state_expect_same(c->name, &before, net);
         if (c->prep == PREP_FORWARD || c->prep == PREP_FBF || c->prep == PREP_F2B_FBF) {
             assert_backward_matches_fresh(f, net);
         }
@@ -585,5 +610,67 @@ static inline void run_bad_table(void **state)
 #define BAD_TABLE_TEST(table)                                                                     \
     {.name = #table, .test_func = run_bad_table, .setup_func = NULL, .teardown_func = NULL,        \
      .initial_state = (void *)&(const bad_table){(table), ARRAY_LEN(table)}}
+
+/* ---- bad-input tables on an area's own fixture ----------------------------
+ * For areas whose calls need another fixture (fit's data and callback, an
+ * optimizer, a config): the file defines BAD_CTX as its fixture type and a
+ * bad_suite (its setup/teardown, the network whose state must not change,
+ * and further checks), and lists rows
+ *   X(id, expected status, message fragment or NULL, prep, call)
+ * where prep (an expression, (void)0 for none) runs before the network's
+ * state is recorded and call is the failing call, both in `f`:
+ *   SOME_CASES(BAD_ANY_FN)
+ *   static const bad_any k_some_cases[] = {SOME_CASES(BAD_ANY_ROW)};
+ *   ... BAD_SUITE_TEST(k_suite, k_some_cases), in main's tests[].
+ * Each row runs on a fresh fixture: the exact status, a message, and the
+ * network's parameters, gradients, cached rows and step count unchanged. */
+typedef struct bad_suite {
+    int (*setup)(void **state);
+    int (*teardown)(void **state);
+    swiftmlp_net *(*net)(void *f);                 /* whose state must not change */
+    void (*unchanged)(void *f, const char *name);  /* further checks, or NULL */
+} bad_suite;
+
+typedef struct bad_any {
+    const char *name;
+    void (*prep)(void *f);
+    swiftmlp_status (*call)(void *f);
+    swiftmlp_status expected;
+    const char *message;
+} bad_any;
+
+#define BAD_ANY_FN(id, expected, msg, prep, call)                                  \
+    static void id##_prep(void *f_) { BAD_CTX *f = f_; (void)f; prep; }            \
+    static swiftmlp_status id(void *f_) { BAD_CTX *f = f_; (void)f; return (call); }
+#define BAD_ANY_ROW(id, expected, msg, prep, call) {#id, id##_prep, id, (expected), (msg)},
+
+typedef struct bad_any_table {
+    const bad_suite *suite;
+    const bad_any *rows;
+    size_t n;
+} bad_any_table;
+
+static inline void run_bad_any_table(void **state)
+{
+    const bad_any_table *t = *state;
+    for (size_t i = 0; i < t->n; i++) {
+        const bad_any *r = &t->rows[i];
+        void *f = NULL;
+        assert_int_equal(t->suite->setup(&f), 0);
+        r->prep(f);
+        swiftmlp_net *net = t->suite->net(f);
+        net_state before = net_state_take(net);
+        bad_expect(r->name, r->call(f), r->expected, r->message);
+        net_state_expect_same(r->name, &before, net);
+        if (t->suite->unchanged != NULL) {
+            t->suite->unchanged(f, r->name);
+        }
+        assert_int_equal(t->suite->teardown(&f), 0);
+    }
+}
+
+#define BAD_SUITE_TEST(suite, table)                                                              \
+    {.name = #table, .test_func = run_bad_any_table, .setup_func = NULL, .teardown_func = NULL,    \
+     .initial_state = (void *)&(const bad_any_table){&(suite), (table), ARRAY_LEN(table)}}
 
 #endif /* SWIFTMLP_TEST_UTIL_H */
