@@ -435,115 +435,7 @@ static void test_evaluate_float32_equals_backward_loss(void **state)
 /* get_quantity / cached_rows bad input                                     */
 /* ======================================================================== */
 
-static void test_cached_rows_before_any_forward_returns_state_error(void **state)
-{
-    FX_FIXTURE;
-    size_t rows = 99;
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
-}
-
-static void test_cached_rows_null_net_returns_null_pointer(void **state)
-{
-    (void)state;
-    size_t rows;
-    assert_fails(swiftmlp_cached_rows(NULL, &rows), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_cached_rows_null_rows_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    forward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-#define GQ(f, q, l, cap) swiftmlp_get_quantity((f)->net, (q), (l), SWIFTMLP_FLOAT64, buf, (cap))
-
-static void test_get_quantity_f_before_any_forward_returns_state_error(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 1, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_g0_before_any_forward_returns_state_error(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_dl_df_before_backward_returns_state_error(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 2, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_dl_dg_before_backward_returns_state_error(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 1, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_layer_above_l_returns_layer_index(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 3, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_layer_size_max_returns_layer_index(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, SIZE_MAX, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_f_of_layer_0_returns_layer_index(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_dl_df_of_layer_0_returns_layer_index(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_dl_dg_of_layer_0_returns_layer_index(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_unknown_quantity_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)4, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_get_quantity_negative_quantity_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)-1, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
+/* Besides the table's row: nothing is written. */
 static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **state)
 {
     FX_FIXTURE;
@@ -552,276 +444,96 @@ static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **
         buf[i] = -7.0;
     }
     forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 1, B * N1 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F64, buf, B * N1 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
     for (size_t i = 0; i < B * N1; i++) {
         assert_true(buf[i] == -7.0); /* nothing written */
     }
 }
 
-static void test_get_quantity_capacity_zero_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 2, 0), SWIFTMLP_ERR_BUFFER_SIZE);
-}
+/* ---- bad input: cached_rows, get_quantity, predict, evaluate -------------
+ * (test_util.h's fx driver.) predict and evaluate rows run after a forward:
+ * the driver checks the cached rows and that backward still gives a fresh
+ * network's gradients, i.e. the training cache is kept. */
 
-static void test_get_quantity_input_capacity_too_small_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N0 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
-}
+#define GQ(q, l, cap) swiftmlp_get_quantity(f->net, (q), (l), F64, f->scratch, (cap))
+#define QUANTITY_CASES(X)                                                                               \
+    X(cached_rows_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_cached_rows(f->net, &f->n)) \
+    X(cached_rows_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_cached_rows(NULL, &f->n))       \
+    X(cached_rows_null_rows, E_NULL, ON_NET, PREP_FORWARD, NULL, swiftmlp_cached_rows(f->net, NULL))   \
+    X(get_quantity_f_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_F, 1, B * N1)) \
+    X(get_quantity_g0_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_G, 0, B * N1)) \
+    X(get_quantity_dl_df_before_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_DL_DF, 2, B * N1)) \
+    X(get_quantity_dl_dg_before_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_DL_DG, 1, B * N1)) \
+    X(get_quantity_layer_above_l, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_G, 3, B * N1))         \
+    X(get_quantity_layer_size_max, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_F, SIZE_MAX, B * N1)) \
+    X(get_quantity_f_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_F, 0, B * N1))          \
+    X(get_quantity_dl_df_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DF, 0, B * N1))  \
+    X(get_quantity_dl_dg_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DG, 0, B * N1))  \
+    X(get_quantity_unknown_quantity, E_ARG, ON_NET, PREP_FB, NULL, GQ((swiftmlp_quantity)4, 1, B * N1)) \
+    X(get_quantity_negative_quantity, E_ARG, ON_NET, PREP_FB, NULL, GQ((swiftmlp_quantity)-1, 1, B * N1)) \
+    X(get_quantity_capacity_one_too_small, E_BUF, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_G, 1, B * N1 - 1)) \
+    X(get_quantity_capacity_zero, E_BUF, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DG, 2, 0))            \
+    X(get_quantity_input_capacity_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_G, 0, B * N0 - 1)) \
+    X(get_quantity_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                         \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F32, f->scratch32, B * N1))                        \
+    X(get_quantity_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FORWARD, NULL,                  \
+      swiftmlp_get_quantity(f->net32, SWIFTMLP_Q_F, 1, F64, f->scratch, B * N1))                        \
+    X(get_quantity_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL,                                         \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, (swiftmlp_dtype)9, f->scratch, B * N1))            \
+    X(get_quantity_null_out, E_NULL, ON_NET, PREP_FB, NULL,                                             \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F64, NULL, B * N1))                                \
+    X(get_quantity_null_net, E_NULL, ON_NONE, PREP_NONE, NULL,                                          \
+      swiftmlp_get_quantity(NULL, SWIFTMLP_Q_G, 1, F64, f->scratch, B * N1))
 
-static void test_get_quantity_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FX_FIXTURE;
-    float buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT32, buf, B * N1),
-                           SWIFTMLP_ERR_DTYPE);
-}
+#define PREDICT(net, dtype, x, x_len, rows, out, cap) swiftmlp_predict((net), (dtype), (x), (x_len), (rows), (out), (cap))
+#define PREDICT_CASES(X)                                                                                \
+    X(predict_rows_0, E_ARG, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, f->x, 0, 0, f->out, B * N2)) \
+    X(predict_x_len_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0 - 1, B, f->out, B * N2))                                        \
+    X(predict_x_len_too_large, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0, B - 1, f->out, B * N2))                                        \
+    X(predict_y_cap_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0, B, f->out, B * N2 - 1))                                        \
+    X(predict_nan_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                           \
+      PREDICT(f->net, F64, fx_with(f, f->x, B * N0, B * N0 - 1, NAN), B * N0, B, f->out, B * N2))       \
+    X(predict_inf_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                           \
+      PREDICT(f->net, F64, fx_with(f, f->x, B * N0, 0, -INFINITY), B * N0, B, f->out, B * N2))          \
+    X(predict_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FORWARD, NULL,                         \
+      PREDICT(f->net, F32, f->x32, B * N0, B, f->out32, B * N2))                                        \
+    X(predict_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                          \
+      PREDICT(f->net32, F64, f->x, B * N0, B, f->out, B * N2))                                          \
+    X(predict_unknown_dtype, E_ARG, ON_NET, PREP_FORWARD, NULL,                                         \
+      PREDICT(f->net, (swiftmlp_dtype)0, f->x, B * N0, B, f->out, B * N2))                              \
+    X(predict_null_x, E_NULL, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, NULL, B * N0, B, f->out, B * N2)) \
+    X(predict_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, f->x, B * N0, B, NULL, B * N2)) \
+    X(predict_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, PREDICT(NULL, F64, f->x, B * N0, B, f->out, B * N2))
 
-static void test_get_quantity_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
-    assert_fails_unchanged(f->net32, swiftmlp_get_quantity(f->net32, SWIFTMLP_Q_F, 1, SWIFTMLP_FLOAT64, buf, B * N1),
-                           SWIFTMLP_ERR_DTYPE);
-}
+#define EV(net, dtype, x, x_len, y, y_len, rows) \
+    swiftmlp_evaluate((net), (dtype), (x), (x_len), (y), (y_len), (rows), &f->loss)
+#define EVALUATE_CASES(X)                                                                               \
+    X(evaluate_rows_0, E_ARG, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, 0, f->y, 0, 0))          \
+    X(evaluate_x_len_wrong, E_BUF, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0 - 1, f->y, B * N2, B)) \
+    X(evaluate_y_len_wrong, E_BUF, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, f->y, B * N2 - 1, B)) \
+    X(evaluate_nan_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                          \
+      EV(f->net, F64, fx_with(f, f->x, B * N0, 2, NAN), B * N0, f->y, B * N2, B))                       \
+    X(evaluate_inf_in_y, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                          \
+      EV(f->net, F64, f->x, B * N0, fx_with(f, f->y, B * N2, 1, INFINITY), B * N2, B))                  \
+    X(evaluate_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FORWARD, NULL,                        \
+      EV(f->net, F32, f->x32, B * N0, f->y32, B * N2, B))                                               \
+    X(evaluate_unknown_dtype, E_ARG, ON_NET, PREP_FORWARD, NULL,                                        \
+      EV(f->net, (swiftmlp_dtype)3, f->x, B * N0, f->y, B * N2, B))                                     \
+    X(evaluate_null_loss, E_NULL, ON_NET, PREP_FORWARD, NULL,                                           \
+      swiftmlp_evaluate(f->net, F64, f->x, B * N0, f->y, B * N2, B, NULL))                              \
+    X(evaluate_null_x, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, NULL, B * N0, f->y, B * N2, B)) \
+    X(evaluate_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, NULL, B * N2, B)) \
+    X(evaluate_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, EV(NULL, F64, f->x, B * N0, f->y, B * N2, B))
 
-static void test_get_quantity_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, (swiftmlp_dtype)9, buf, B * N1),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_get_quantity_null_out_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, NULL, B * N1),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_get_quantity_null_net_returns_null_pointer(void **state)
-{
-    (void)state;
-    double buf[B * N1];
-    assert_fails(swiftmlp_get_quantity(NULL, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, buf, B * N1),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
-
-/* ======================================================================== */
-/* predict / evaluate bad input (training cache kept)                       */
-/* ======================================================================== */
-
-/* The call must fail with `expected`, keep the parameters, and keep the
- * training cache (cached rows, backward still works). */
-#define CHECK_INFER_FAILS(f, call, expected)                                              \
-    do {                                                                                  \
-        forward_ok(f);                                                                    \
-        assert_fails_unchanged((f)->net, (call), (expected));                             \
-        size_t rows_ = 0;                                                                 \
-        assert_ok(swiftmlp_cached_rows((f)->net, &rows_));                                \
-        assert_int_equal(rows_, B);                                                       \
-        assert_ok(swiftmlp_backward((f)->net, SWIFTMLP_FLOAT64, (f)->y, B * N2, B, NULL)); \
-    } while (0)
-
-static void test_predict_rows_0_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, out, B * N2),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_predict_x_len_too_small_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0 - 1, B, out, B * N2),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_predict_x_len_too_large_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B - 1, out, B * N2),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_predict_y_cap_too_small_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2 - 1),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_predict_nan_in_x_returns_non_finite(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2], x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[B * N0 - 1] = NAN;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_predict_inf_in_x_returns_non_finite(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2], x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[0] = -INFINITY;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_predict_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FX_FIXTURE;
-    float out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_predict_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    assert_fails_unchanged(f->net32, swiftmlp_predict(f->net32, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_predict_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, (swiftmlp_dtype)0, f->x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_predict_null_x_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, NULL, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_predict_null_y_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, NULL, B * N2),
-                      SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_predict_null_net_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    double out[B * N2];
-    assert_fails(swiftmlp_predict(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
-
-#define EV(f, x, xl, y, yl, rows, loss) \
-    swiftmlp_evaluate((f)->net, SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (rows), (loss))
-
-static void test_evaluate_rows_0_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, 0, f->y, 0, 0, &loss), SWIFTMLP_ERR_INVALID_ARGUMENT);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_x_len_wrong_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0 - 1, f->y, B * N2, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_y_len_wrong_returns_buffer_size(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2 - 1, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_nan_in_x_returns_non_finite(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0, x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[2] = NAN;
-    CHECK_INFER_FAILS(f, EV(f, x, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_inf_in_y_returns_non_finite(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0, y[B * N2];
-    memcpy(y, f->y, sizeof y);
-    y[1] = INFINITY;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, f->y32, B * N2, B, &loss),
-                      SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_evaluate_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FX_FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, (swiftmlp_dtype)3, f->x, B * N0, f->y, B * N2, B, &loss),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_evaluate_null_loss_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2, B, NULL), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_x_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    double loss;
-    CHECK_INFER_FAILS(f, EV(f, NULL, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_y_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    double loss;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, NULL, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_net_returns_null_pointer(void **state)
-{
-    FX_FIXTURE;
-    double loss;
-    assert_fails(swiftmlp_evaluate(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &loss),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
+QUANTITY_CASES(BAD_CASE_FN)
+PREDICT_CASES(BAD_CASE_FN)
+EVALUATE_CASES(BAD_CASE_FN)
+static const bad_row k_quantity_cases[] = {QUANTITY_CASES(BAD_CASE_ROW)};
+static const bad_row k_predict_cases[] = {PREDICT_CASES(BAD_CASE_ROW)};
+static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
 
 /* ---- bad input: shape getters, parameters, gradients, layers ------------- */
 
@@ -976,12 +688,6 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
-        BAD_TABLE_TEST(k_shape_cases),
-        BAD_TABLE_TEST(k_params_cases),
-        BAD_TABLE_TEST(k_grads_cases),
-        BAD_TABLE_TEST(k_get_layer_cases),
-        BAD_TABLE_TEST(k_set_layer_cases),
-        BAD_TABLE_TEST(k_layer_grads_cases),
         /* the slides' quantities */
         T(test_quantities_after_forward_backward_match_slide_equations),
         T(test_float32_quantities_agree_with_float64_network),
@@ -997,54 +703,17 @@ int main(void)
         T(test_evaluate_equals_backward_loss_of_same_batch),
         T(test_evaluate_600_rows_equals_backward_loss_of_same_batch),
         T(test_evaluate_float32_equals_backward_loss),
-        /* cached_rows / get_quantity bad input */
-        T(test_cached_rows_before_any_forward_returns_state_error),
-        T(test_cached_rows_null_net_returns_null_pointer),
-        T(test_cached_rows_null_rows_returns_null_pointer),
-        T(test_get_quantity_f_before_any_forward_returns_state_error),
-        T(test_get_quantity_g0_before_any_forward_returns_state_error),
-        T(test_get_quantity_dl_df_before_backward_returns_state_error),
-        T(test_get_quantity_dl_dg_before_backward_returns_state_error),
-        T(test_get_quantity_layer_above_l_returns_layer_index),
-        T(test_get_quantity_layer_size_max_returns_layer_index),
-        T(test_get_quantity_f_of_layer_0_returns_layer_index),
-        T(test_get_quantity_dl_df_of_layer_0_returns_layer_index),
-        T(test_get_quantity_dl_dg_of_layer_0_returns_layer_index),
-        T(test_get_quantity_unknown_quantity_returns_invalid_argument),
-        T(test_get_quantity_negative_quantity_returns_invalid_argument),
+        /* bad input */
+        BAD_TABLE_TEST(k_shape_cases),
+        BAD_TABLE_TEST(k_params_cases),
+        BAD_TABLE_TEST(k_grads_cases),
+        BAD_TABLE_TEST(k_get_layer_cases),
+        BAD_TABLE_TEST(k_set_layer_cases),
+        BAD_TABLE_TEST(k_layer_grads_cases),
+        BAD_TABLE_TEST(k_quantity_cases),
+        BAD_TABLE_TEST(k_predict_cases),
+        BAD_TABLE_TEST(k_evaluate_cases),
         T(test_get_quantity_capacity_one_too_small_returns_buffer_size),
-        T(test_get_quantity_capacity_zero_returns_buffer_size),
-        T(test_get_quantity_input_capacity_too_small_returns_buffer_size),
-        T(test_get_quantity_float32_call_on_float64_net_returns_dtype_error),
-        T(test_get_quantity_float64_call_on_float32_net_returns_dtype_error),
-        T(test_get_quantity_unknown_dtype_returns_invalid_argument),
-        T(test_get_quantity_null_out_returns_null_pointer),
-        T(test_get_quantity_null_net_returns_null_pointer),
-        /* predict bad input */
-        T(test_predict_rows_0_returns_invalid_argument),
-        T(test_predict_x_len_too_small_returns_buffer_size),
-        T(test_predict_x_len_too_large_returns_buffer_size),
-        T(test_predict_y_cap_too_small_returns_buffer_size),
-        T(test_predict_nan_in_x_returns_non_finite),
-        T(test_predict_inf_in_x_returns_non_finite),
-        T(test_predict_float32_call_on_float64_net_returns_dtype_error),
-        T(test_predict_float64_call_on_float32_net_returns_dtype_error),
-        T(test_predict_unknown_dtype_returns_invalid_argument),
-        T(test_predict_null_x_returns_null_pointer),
-        T(test_predict_null_y_returns_null_pointer),
-        T(test_predict_null_net_returns_null_pointer),
-        /* evaluate bad input */
-        T(test_evaluate_rows_0_returns_invalid_argument),
-        T(test_evaluate_x_len_wrong_returns_buffer_size),
-        T(test_evaluate_y_len_wrong_returns_buffer_size),
-        T(test_evaluate_nan_in_x_returns_non_finite),
-        T(test_evaluate_inf_in_y_returns_non_finite),
-        T(test_evaluate_float32_call_on_float64_net_returns_dtype_error),
-        T(test_evaluate_unknown_dtype_returns_invalid_argument),
-        T(test_evaluate_null_loss_returns_null_pointer),
-        T(test_evaluate_null_x_returns_null_pointer),
-        T(test_evaluate_null_y_returns_null_pointer),
-        T(test_evaluate_null_net_returns_null_pointer),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -563,6 +563,7 @@ static inline void bad_case_run(const bad_row *c)
     fx *f = state;
     swiftmlp_net *net = c->on == ON_NET ? f->net : c->on == ON_NET32 ? f->net32 : NULL;
     net_state before;
+    memset(&before, 0, sizeof before);
     if (net != NULL) {
         bad_prep_run(f, net, c->prep);
         before = net_state_take(net);
