@@ -33,50 +33,52 @@ static void check_final(double first_loss, double final_loss, const double out[4
     }
 }
 
-static void test_xor_float64_training_reduces_loss_below_0_01(void **state)
+/* STEPS full-batch SGD steps on XOR in dtype; then the first step's loss
+ * and the final loss and outputs (as doubles) must pass check_final. */
+static void check_xor_training(swiftmlp_dtype dtype)
 {
-    (void)state;
-    swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, k_seed);
-    double out[4], loss = 0, first_loss = -1;
-    for (int i = 0; i < STEPS; i++) {
-        assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, k_x, 8, 4, out, 4));
-        assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, k_y, 4, 4, &loss));
+    float x32[8], y32[4], out32[4];
+    for (int i = 0; i < 8; i++) {
+        x32[i] = (float)k_x[i];
+    }
+    for (int i = 0; i < 4; i++) {
+        y32[i] = (float)k_y[i];
+    }
+    const int f64 = dtype == SWIFTMLP_FLOAT64;
+    const void *x = f64 ? (const void *)k_x : (const void *)x32;
+    const void *y = f64 ? (const void *)k_y : (const void *)y32;
+    double out64[4];
+    void *out = f64 ? (void *)out64 : (void *)out32;
+    swiftmlp_net *net = create_net(k_sizes, 3, dtype, k_seed);
+    double loss = 0, first_loss = -1;
+    for (int i = 0; i <= STEPS; i++) {
+        assert_ok(swiftmlp_forward(net, dtype, x, 8, 4, out, 4));
+        assert_ok(swiftmlp_backward(net, dtype, y, 4, 4, &loss));
         if (i == 0) {
             first_loss = loss;
         }
-        assert_ok(swiftmlp_step(net, k_lr));
+        if (i < STEPS) {
+            assert_ok(swiftmlp_step(net, k_lr));
+        }
     }
-    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, k_x, 8, 4, out, 4));
-    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, k_y, 4, 4, &loss));
-    check_final(first_loss, loss, out);
+    double out_d[4];
+    for (int i = 0; i < 4; i++) {
+        out_d[i] = f64 ? out64[i] : (double)out32[i];
+    }
+    check_final(first_loss, loss, out_d);
     swiftmlp_free(net);
+}
+
+static void test_xor_float64_training_reduces_loss_below_0_01(void **state)
+{
+    (void)state;
+    check_xor_training(SWIFTMLP_FLOAT64);
 }
 
 static void test_xor_float32_training_reduces_loss_below_0_01(void **state)
 {
     (void)state;
-    float x[8], y[4], out32[4];
-    for (int i = 0; i < 8; i++) {
-        x[i] = (float)k_x[i];
-    }
-    for (int i = 0; i < 4; i++) {
-        y[i] = (float)k_y[i];
-    }
-    swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT32, k_seed);
-    double loss = 0, first_loss = -1;
-    for (int i = 0; i < STEPS; i++) {
-        assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 8, 4, out32, 4));
-        assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT32, y, 4, 4, &loss));
-        if (i == 0) {
-            first_loss = loss;
-        }
-        assert_ok(swiftmlp_step(net, k_lr));
-    }
-    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 8, 4, out32, 4));
-    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT32, y, 4, 4, &loss));
-    double out[4] = {out32[0], out32[1], out32[2], out32[3]};
-    check_final(first_loss, loss, out);
-    swiftmlp_free(net);
+    check_xor_training(SWIFTMLP_FLOAT32);
 }
 
 /* The loss of each full-batch step is monotone enough that the average of

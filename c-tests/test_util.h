@@ -110,8 +110,13 @@ typedef struct snapshot {
     size_t bytes;
 } snapshot;
 
-/* All parameters of net as raw bytes (of the network's own dtype). */
-static inline snapshot snapshot_params(const swiftmlp_net *net)
+typedef swiftmlp_status (*flat_getter)(const swiftmlp_net *net, swiftmlp_dtype dtype, void *out,
+                                       size_t out_cap);
+
+/* What get (get_params or get_grads) gives for net, as raw bytes of the
+ * network's own dtype, and get's status in *status (the bytes are zero
+ * when it failed). */
+static inline snapshot snapshot_with(const swiftmlp_net *net, flat_getter get, swiftmlp_status *status)
 {
     snapshot s = {NULL, 0};
     swiftmlp_dtype dtype;
@@ -119,24 +124,30 @@ static inline snapshot snapshot_params(const swiftmlp_net *net)
     assert_ok(swiftmlp_get_dtype(net, &dtype));
     assert_ok(swiftmlp_param_count(net, &count));
     s.bytes = count * dtype_size(dtype);
-    s.data = malloc(s.bytes);
+    s.data = calloc(1, s.bytes);
     assert_non_null(s.data);
-    assert_ok(swiftmlp_get_params(net, dtype, s.data, count));
+    *status = get(net, dtype, s.data, count);
+    if (*status != SWIFTMLP_OK) {
+        memset(s.data, 0, s.bytes);
+    }
+    return s;
+}
+
+/* All parameters of net as raw bytes (of the network's own dtype). */
+static inline snapshot snapshot_params(const swiftmlp_net *net)
+{
+    swiftmlp_status status;
+    snapshot s = snapshot_with(net, swiftmlp_get_params, &status);
+    assert_ok(status);
     return s;
 }
 
 /* All gradients of net as raw bytes (a backward must have run). */
 static inline snapshot snapshot_grads(const swiftmlp_net *net)
 {
-    snapshot s = {NULL, 0};
-    swiftmlp_dtype dtype;
-    size_t count = 0;
-    assert_ok(swiftmlp_get_dtype(net, &dtype));
-    assert_ok(swiftmlp_param_count(net, &count));
-    s.bytes = count * dtype_size(dtype);
-    s.data = malloc(s.bytes);
-    assert_non_null(s.data);
-    assert_ok(swiftmlp_get_grads(net, dtype, s.data, count));
+    swiftmlp_status status;
+    snapshot s = snapshot_with(net, swiftmlp_get_grads, &status);
+    assert_ok(status);
     return s;
 }
 
@@ -493,17 +504,7 @@ static inline net_state net_state_take(swiftmlp_net *net)
 {
     net_state s;
     s.params = snapshot_params(net);
-    s.grads.bytes = s.params.bytes;
-    s.grads.data = malloc(s.grads.bytes);
-    assert_non_null(s.grads.data);
-    swiftmlp_dtype dtype;
-    size_t count = 0;
-    assert_ok(swiftmlp_get_dtype(net, &dtype));
-    assert_ok(swiftmlp_param_count(net, &count));
-    s.grads_status = swiftmlp_get_grads(net, dtype, s.grads.data, count);
-    if (s.grads_status != SWIFTMLP_OK) {
-        memset(s.grads.data, 0, s.grads.bytes);
-    }
+    s.grads = snapshot_with(net, swiftmlp_get_grads, &s.grads_status);
     s.rows = 0;
     s.rows_status = swiftmlp_cached_rows(net, &s.rows);
     s.steps = 0;
