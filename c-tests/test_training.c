@@ -1,6 +1,7 @@
 /*
  * test_training.c — plain SGD actually learns: XOR with a [2, 4, 1] network;
- * and the bad input of forward, backward and step as tables (test_util.h's
+ * swiftmlp_train_step equals forward + backward + optimizer step; and the
+ * bad input of forward, backward, step and train_step as tables (test_util.h's
  * run_bad_cases: exact status, a message, nothing changed), with the
  * sequences of failures that must keep the cached forward state.
  *
@@ -104,6 +105,139 @@ static void test_xor_loss_trends_down_over_training(void **state)
     assert_true(tail < 0.1 * head);
     swiftmlp_free(net);
 }
+
+/* ---- train_step: forward + backward + optimizer step in one call ----------
+ * bit-identical results to the three calls, and every bad input rejected
+ * with the network unchanged (a table). */
+
+enum { TS_N0 = 3, TS_N1 = 5, TS_N2 = 2, TS_B = 4, TS_NPARAMS = TS_N1 * TS_N0 + TS_N1 + TS_N2 * TS_N1 + TS_N2 };
+static const size_t k_ts_sizes[] = {TS_N0, TS_N1, TS_N2};
+
+static const double k_ts_x[TS_B * TS_N0] = {0.1, -0.2, 0.3, 1.0, 0.5, -1.5, -0.7, 0.2, 0.9, 0.0, 0.4, -0.3};
+static const double k_ts_y[TS_B * TS_N2] = {0, 1, 1, 0, 0.5, 0.5, 1, 1};
+
+static swiftmlp_net *ts_make_net(swiftmlp_optimizer_kind kind, double lr)
+{
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create(k_ts_sizes, 3, SWIFTMLP_FLOAT64, 11, &net));
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(kind, &o));
+    o.lr = lr;
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    return net;
+}
+
+static void check_equals_three_calls(swiftmlp_optimizer_kind kind, double lr)
+{
+    swiftmlp_net *fused = ts_make_net(kind, lr), *split = ts_make_net(kind, lr);
+    double out[TS_B * TS_N2], a[TS_NPARAMS], b[TS_NPARAMS];
+    for (int step = 0; step < 5; step++) {
+        double loss_fused = NAN, loss_split = NAN;
+        assert_ok(swiftmlp_train_step(fused, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, k_ts_y, TS_B * TS_N2, TS_B, &loss_fused));
+        assert_ok(swiftmlp_forward(split, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, TS_B, out, TS_B * TS_N2));
+        assert_ok(swiftmlp_backward(split, SWIFTMLP_FLOAT64, k_ts_y, TS_B * TS_N2, TS_B, &loss_split));
+        assert_ok(swiftmlp_optimizer_step(split));
+        assert_true(loss_fused == loss_split);
+    }
+    assert_ok(swiftmlp_get_params(fused, SWIFTMLP_FLOAT64, a, TS_NPARAMS));
+    assert_ok(swiftmlp_get_params(split, SWIFTMLP_FLOAT64, b, TS_NPARAMS));
+    assert_memory_equal(a, b, sizeof a);
+    uint64_t ta = 0, tb = 0;
+    assert_ok(swiftmlp_optimizer_step_count(fused, &ta));
+    assert_ok(swiftmlp_optimizer_step_count(split, &tb));
+    assert_int_equal(ta, 5);
+    assert_int_equal(tb, 5);
+    swiftmlp_free(fused);
+    swiftmlp_free(split);
+}
+
+static void test_train_step_with_sgd_equals_forward_backward_optimizer_step(void **state)
+{
+    (void)state;
+    check_equals_three_calls(SWIFTMLP_OPT_SGD, 0.5);
+}
+
+static void test_train_step_with_adam_equals_forward_backward_optimizer_step(void **state)
+{
+    (void)state;
+    check_equals_three_calls(SWIFTMLP_OPT_ADAM, 0.01);
+}
+
+static void test_train_step_with_plain_sgd_equals_swiftmlp_step(void **state)
+{
+    (void)state;
+    swiftmlp_net *fused = ts_make_net(SWIFTMLP_OPT_SGD, 0.25), *plain = NULL;
+    assert_ok(swiftmlp_create(k_ts_sizes, 3, SWIFTMLP_FLOAT64, 11, &plain));
+    double out[TS_B * TS_N2], a[TS_NPARAMS], b[TS_NPARAMS];
+    assert_ok(swiftmlp_train_step(fused, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, k_ts_y, TS_B * TS_N2, TS_B, NULL));
+    assert_ok(swiftmlp_forward(plain, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, TS_B, out, TS_B * TS_N2));
+    assert_ok(swiftmlp_backward(plain, SWIFTMLP_FLOAT64, k_ts_y, TS_B * TS_N2, TS_B, NULL));
+    assert_ok(swiftmlp_step(plain, 0.25));
+    assert_ok(swiftmlp_get_params(fused, SWIFTMLP_FLOAT64, a, TS_NPARAMS));
+    assert_ok(swiftmlp_get_params(plain, SWIFTMLP_FLOAT64, b, TS_NPARAMS));
+    assert_memory_equal(a, b, sizeof a);
+    swiftmlp_free(fused);
+    swiftmlp_free(plain);
+}
+
+/* ---- bad input: train_step (test_util.h's bad_suite driver) -------------- */
+
+typedef struct ts_fixture {
+    swiftmlp_net *net; /* SGD lr 0.1 */
+} ts_fixture;
+
+static int ts_setup(void **state)
+{
+    ts_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    f->net = ts_make_net(SWIFTMLP_OPT_SGD, 0.1);
+    *state = f;
+    return 0;
+}
+
+static int ts_teardown(void **state)
+{
+    ts_fixture *f = *state;
+    swiftmlp_free(f->net);
+    free(f);
+    return 0;
+}
+
+static swiftmlp_net *ts_net(void *f) { return ((ts_fixture *)f)->net; }
+
+static const bad_suite k_ts_suite = {ts_setup, ts_teardown, ts_net, NULL};
+
+static void ts_without_optimizer(ts_fixture *f)
+{
+    swiftmlp_free(f->net);
+    assert_ok(swiftmlp_create(k_ts_sizes, 3, SWIFTMLP_FLOAT64, 11, &f->net));
+}
+
+static const double k_nan_x[TS_B * TS_N0] = {NAN};
+
+#define BAD_CTX ts_fixture
+#define TS(net, dtype, x, x_len, y, y_len, rows) swiftmlp_train_step((net), (dtype), (x), (x_len), (y), (y_len), (rows), NULL)
+#define TS_XL (TS_B * TS_N0)
+#define TS_YL (TS_B * TS_N2)
+#define TRAIN_STEP_CASES(X)                                                                             \
+    X(train_step_null_net, E_NULL, NULL, (void)0, TS(NULL, F64, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))    \
+    X(train_step_null_x, E_NULL, NULL, (void)0, TS(f->net, F64, NULL, TS_XL, k_ts_y, TS_YL, TS_B))      \
+    X(train_step_null_y, E_NULL, NULL, (void)0, TS(f->net, F64, k_ts_x, TS_XL, NULL, TS_YL, TS_B))      \
+    X(train_step_batch_zero, E_ARG, NULL, (void)0, TS(f->net, F64, k_ts_x, 0, k_ts_y, 0, 0))            \
+    X(train_step_short_x, E_BUF, NULL, (void)0, TS(f->net, F64, k_ts_x, TS_XL - 1, k_ts_y, TS_YL, TS_B)) \
+    X(train_step_short_y, E_BUF, NULL, (void)0, TS(f->net, F64, k_ts_x, TS_XL, k_ts_y, TS_YL - 1, TS_B)) \
+    X(train_step_float32_buffers_on_float64_net, E_DTYPE, NULL, (void)0,                                \
+      TS(f->net, F32, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))                                              \
+    X(train_step_unknown_dtype, E_ARG, NULL, (void)0,                                                   \
+      TS(f->net, (swiftmlp_dtype)9, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))                                \
+    X(train_step_nan_x, E_FINITE, NULL, (void)0, TS(f->net, F64, k_nan_x, TS_XL, k_ts_y, TS_YL, TS_B))  \
+    X(train_step_without_optimizer, E_STATE, NULL, ts_without_optimizer(f),                             \
+      TS(f->net, F64, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))
+
+TRAIN_STEP_CASES(BAD_ANY_FN)
+static const bad_any k_train_step_cases[] = {TRAIN_STEP_CASES(BAD_ANY_ROW)};
 
 /* ---- bad input: forward, backward, step ---------------------------------- */
 
@@ -335,6 +469,10 @@ int main(void)
         cmocka_unit_test(test_xor_float64_training_reduces_loss_below_0_01),
         cmocka_unit_test(test_xor_float32_training_reduces_loss_below_0_01),
         cmocka_unit_test(test_xor_loss_trends_down_over_training),
+        cmocka_unit_test(test_train_step_with_sgd_equals_forward_backward_optimizer_step),
+        cmocka_unit_test(test_train_step_with_adam_equals_forward_backward_optimizer_step),
+        cmocka_unit_test(test_train_step_with_plain_sgd_equals_swiftmlp_step),
+        BAD_SUITE_TEST(k_ts_suite, k_train_step_cases),
         BAD_TABLE_TEST(k_forward_cases),
         BAD_TABLE_TEST(k_backward_cases),
         BAD_TABLE_TEST(k_step_cases),
