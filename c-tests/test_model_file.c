@@ -905,12 +905,13 @@ typedef struct io_fixture {
 
 static int io_setup(void **state)
 {
+    void *dir = NULL;
     io_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
+    if (f == NULL || setup(&dir) != 0) {
         return -1;
     }
-    make_temp_dir(f->dir.dir, sizeof f->dir.dir);
-    snprintf(f->dir.path, sizeof f->dir.path, "%s/model.safetensors", f->dir.dir);
+    f->dir = *(fixture *)dir;
+    free(dir);
     snprintf(f->missing, sizeof f->missing, "%s/missing.safetensors", f->dir.dir);
     f->net = make_net(&k_spec64);
     memset(f->buf, 0xA5, sizeof f->buf);

@@ -70,17 +70,16 @@ static void check_xor_training(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_xor_float64_training_reduces_loss_below_0_01(void **state)
+static void test_xor_training_reduces_loss_below_0_01(void **state)
 {
-    (void)state;
-    check_xor_training(SWIFTMLP_FLOAT64);
+    check_xor_training(*(const swiftmlp_dtype *)*state);
 }
 
-static void test_xor_float32_training_reduces_loss_below_0_01(void **state)
-{
-    (void)state;
-    check_xor_training(SWIFTMLP_FLOAT32);
-}
+static const swiftmlp_dtype k_f64 = SWIFTMLP_FLOAT64, k_f32 = SWIFTMLP_FLOAT32;
+#define XOR_TEST(suffix, dtype)                                                                         \
+    {.name = "test_xor_" suffix "_training_reduces_loss_below_0_01",                                   \
+     .test_func = test_xor_training_reduces_loss_below_0_01, .setup_func = NULL, .teardown_func = NULL, \
+     .initial_state = (void *)&(dtype)}
 
 /* The loss of each full-batch step is monotone enough that the average of
  * the last 100 steps is far below the average of the first 100. */
@@ -466,8 +465,8 @@ static void test_failed_step_keeps_forward_cache_and_gradients(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_xor_float64_training_reduces_loss_below_0_01),
-        cmocka_unit_test(test_xor_float32_training_reduces_loss_below_0_01),
+        XOR_TEST("float64", k_f64),
+        XOR_TEST("float32", k_f32),
         cmocka_unit_test(test_xor_loss_trends_down_over_training),
         cmocka_unit_test(test_train_step_with_sgd_equals_forward_backward_optimizer_step),
         cmocka_unit_test(test_train_step_with_adam_equals_forward_backward_optimizer_step),
