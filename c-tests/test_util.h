@@ -399,9 +399,10 @@ static inline void assert_backward_matches_fresh(fx *f, swiftmlp_net *net)
  * runs every row on a fresh fixture and checks, besides status and message,
  * that the call changed nothing: the loss out-parameter and a create/load
  * out-parameter (NULL after a failure), and on the row's network the
- * parameters, the gradients (or their absence), the cached rows and, where
- * a forward of the fixture's batch was the last thing done, that a backward
- * still gives exactly what a fresh network gives.                          */
+ * parameters, the gradients (or their absence: then a step is still
+ * refused), the cached rows and, where a forward of the fixture's batch was
+ * the last thing done, that a backward still gives exactly what a fresh
+ * network gives.                                                            */
 
 typedef enum bad_on {
     ON_NONE,   /* no network (NULL handle): status, message, loss only */
@@ -579,7 +580,12 @@ static inline void bad_case_run(const bad_row *c)
         fail();
     }
     if (net != NULL) {
+        const int had_grads = before.grads_status == SWIFTMLP_OK;
         net_state_expect_same(c->name, &before, net);
+        if (!had_grads) {
+            /* still no gradients a step could use */
+            assert_status_impl(swiftmlp_step(net, 0.1), SWIFTMLP_ERR_STATE, c->name, __FILE__, __LINE__);
+        }
         if (c->prep == PREP_FORWARD || c->prep == PREP_FBF || c->prep == PREP_F2B_FBF) {
             assert_backward_matches_fresh(f, net);
         }
