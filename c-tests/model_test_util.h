@@ -21,17 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A handle value that no successful call returns: load/create must
- * overwrite it with NULL on failure. */
-static inline swiftmlp_net *not_null_sentinel(void)
-{
-    static int sentinel;
-    return (swiftmlp_net *)(void *)&sentinel;
-}
-#define NOT_NULL_SENTINEL (not_null_sentinel())
-
 /* ---- files ------------------------------------------------------------ */
 
 /* The whole file at path, in an exactly-sized malloc'd buffer (at least 1

@@ -19,6 +19,20 @@
  *   (d) after large products, the process runs the main thread and
  *       swiftmlp's workers only: the private OpenBLAS's own server threads
  *       (started when it was loaded; it runs single-threaded) are stopped.
+ *   (e) every product of a forward and backward against a naive triple loop
+ *       over the network's own operands (its parameters and the quantities
+ *       get_quantity reads): f = g_prev W^T + b, dW = dL/df^T g_prev,
+ *       dL/dg_prev = dL/df W, db = the rows' sum of dL/df; each element
+ *       within rtol (float64 1e-13, float32 2e-6 times sqrt(K)) of the sum of
+ *       its terms' magnitudes. The shapes: gemm.c's small-kernel path (a
+ *       transposed copy of W and OpenBLAS's NN kernel on AVX-512 cores:
+ *       batch >= 16, at most 100^3 multiply-adds, tile tails of 130 and 70)
+ *       and just below it (batch 8), and products of at least
+ *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
+ *       along C's rows (a batch of 3000) and its columns, with parts that
+ *       are not multiples of 16. ctest runs (e) alone on the CPU's best
+ *       core (the small-kernel path on AVX-512) and on Haswell (without it),
+ *       with SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -268,6 +282,175 @@ static void only_swiftmlp_threads_run(void **state)
     swiftmlp_free(net);
 }
 
+/* ---- (e) products against a naive triple loop ------------------------------- */
+
+typedef struct product_shape {
+    size_t sizes[4], n_sizes, rows;
+} product_shape;
+
+static const product_shape k_product_shapes[] = {
+    {{70, 130, 10}, 3, 33},      /* small-kernel path, tile tails in both dimensions */
+    {{64, 128, 10}, 3, 32},      /* the digits network */
+    {{33, 47, 200, 3}, 4, 20},
+    {{64, 128, 10}, 3, 16},      /* the smallest batch that takes the path */
+    {{64, 128, 10}, 3, 8},       /* below it */
+    {{384, 512, 256}, 3, 64},    /* split: forward along columns, dW along rows */
+    {{200, 300, 20}, 3, 97},     /* split with parts not multiples of 16 */
+    {{40, 24, 5}, 3, 3000},      /* split along the batch's rows */
+};
+
+/* A quantity (or with q < 0, layer `layer`'s W then b) as doubles. */
+static double *fetch(swiftmlp_net *net, swiftmlp_dtype dt, int q, size_t layer, size_t n)
+{
+    double *out = malloc(n * sizeof *out);
+    float *tmp = malloc(n * sizeof *tmp);
+    assert_non_null(out);
+    assert_non_null(tmp);
+    void *buf = dt == SWIFTMLP_FLOAT64 ? (void *)out : (void *)tmp;
+    assert_ok(swiftmlp_get_quantity(net, (swiftmlp_quantity)q, layer, dt, buf, n));
+    if (dt == SWIFTMLP_FLOAT32) {
+        for (size_t i = 0; i < n; i++) {
+            out[i] = tmp[i];
+        }
+    }
+    free(tmp);
+    return out;
+}
+
+static double *fetch_layer(swiftmlp_net *net, swiftmlp_dtype dt, size_t layer, size_t n_w, size_t n_b,
+                           int grads)
+{
+    double *out = malloc((n_w + n_b) * sizeof *out);
+    float *tmp = malloc((n_w + n_b) * sizeof *tmp);
+    assert_non_null(out);
+    assert_non_null(tmp);
+    if (dt == SWIFTMLP_FLOAT64) {
+        assert_ok((grads ? swiftmlp_get_layer_grads : swiftmlp_get_layer)(net, layer, dt, out, n_w, out + n_w, n_b));
+    } else {
+        assert_ok((grads ? swiftmlp_get_layer_grads : swiftmlp_get_layer)(net, layer, dt, tmp, n_w, tmp + n_w, n_b));
+        for (size_t i = 0; i < n_w + n_b; i++) {
+            out[i] = tmp[i];
+        }
+    }
+    free(tmp);
+    return out;
+}
+
+/* C (m x n) = sum_k A(i, k) B(k, j) + bias(j), where A(i, k) = a[i * sa_i + k * sa_k] and
+ * B(k, j) = b[k * sb_k + j * sb_j]; checks got against it element by element. */
+static void check_product(const char *what, const double *got, size_t m, size_t n, size_t k,
+                          const double *a, size_t sa_i, size_t sa_k, const double *b, size_t sb_k,
+                          size_t sb_j, const double *bias, double rtol)
+{
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double sum = bias ? bias[j] : 0.0, mag = bias ? fabs(bias[j]) : 0.0;
+            for (size_t p = 0; p < k; p++) {
+                double t = a[i * sa_i + p * sa_k] * b[p * sb_k + j * sb_j];
+                sum += t;
+                mag += fabs(t);
+            }
+            double diff = fabs(got[i * n + j] - sum);
+            if (!(diff <= rtol * mag + 1e-300)) {
+                print_error("%s [%zu x %zu, K %zu] element (%zu, %zu): got %.17g, naive %.17g, "
+                            "|diff| %.3g > %.3g * sum|terms| %.3g\n",
+                            what, m, n, k, i, j, got[i * n + j], sum, diff, rtol, mag);
+                fail();
+            }
+        }
+    }
+}
+
+static void check_products(const product_shape *s, swiftmlp_dtype dt)
+{
+    const size_t R = s->rows, L = s->n_sizes - 1, n0 = s->sizes[0], nl = s->sizes[L];
+    swiftmlp_net *net = create_net(s->sizes, s->n_sizes, dt, 11);
+    double *x = malloc(R * n0 * sizeof *x), *y = malloc(R * nl * sizeof *y);
+    float *x32 = malloc(R * n0 * sizeof *x32), *y32 = malloc(R * nl * sizeof *y32);
+    double *out = malloc(R * nl * sizeof *out);
+    assert_true(x && y && x32 && y32 && out);
+    for (size_t i = 0; i < R * n0; i++) {
+        x32[i] = (float)(sin(0.37 * (double)i) * 1.5);
+        x[i] = x32[i];
+    }
+    for (size_t i = 0; i < R * nl; i++) {
+        y32[i] = (float)(0.5 + 0.5 * cos(0.11 * (double)i));
+        y[i] = y32[i];
+    }
+    const int f64 = dt == SWIFTMLP_FLOAT64;
+    assert_ok(swiftmlp_forward(net, dt, f64 ? (void *)x : (void *)x32, R * n0, R, out, R * nl));
+    assert_ok(swiftmlp_backward(net, dt, f64 ? (void *)y : (void *)y32, R * nl, R, NULL));
+    for (size_t l = 1; l <= L; l++) {
+        const size_t in = s->sizes[l - 1], on = s->sizes[l];
+        const double rtol = f64 ? 1e-13 : 2e-6 * sqrt((double)(in > R ? in : R));
+        double *g_prev = fetch(net, dt, SWIFTMLP_Q_G, l - 1, R * in);
+        double *f = fetch(net, dt, SWIFTMLP_Q_F, l, R * on);
+        double *df = fetch(net, dt, SWIFTMLP_Q_DL_DF, l, R * on);
+        double *wb = fetch_layer(net, dt, l - 1, on * in, on, 0);
+        double *dwb = fetch_layer(net, dt, l - 1, on * in, on, 1);
+        /* f = g_prev W^T + b: A = g_prev (R x in), B(k, j) = W(j, k). */
+        check_product("f = g_prev W^T + b", f, R, on, in, g_prev, in, 1, wb, 1, in, wb + on * in, rtol);
+        /* dW = dL/df^T g_prev: A(i, k) = df(k, i), B = g_prev. */
+        check_product("dW = dL/df^T g_prev", dwb, on, in, R, df, 1, on, g_prev, in, 1, NULL, rtol);
+        /* db = ones^T dL/df. */
+        double *ones = malloc(R * sizeof *ones);
+        assert_non_null(ones);
+        for (size_t r = 0; r < R; r++) {
+            ones[r] = 1.0;
+        }
+        check_product("db = sum of dL/df's rows", dwb + on * in, 1, on, R, ones, 0, 1, df, on, 1, NULL, rtol);
+        free(ones);
+        if (l >= 2) {
+            /* dL/dg_prev = dL/df W. */
+            double *dg_prev = fetch(net, dt, SWIFTMLP_Q_DL_DG, l - 1, R * in);
+            check_product("dL/dg_prev = dL/df W", dg_prev, R, in, on, df, on, 1, wb, in, 1, NULL, rtol);
+            free(dg_prev);
+        }
+        free(g_prev);
+        free(f);
+        free(df);
+        free(wb);
+        free(dwb);
+    }
+    free(x);
+    free(y);
+    free(x32);
+    free(y32);
+    free(out);
+    swiftmlp_free(net);
+}
+
+/* One test per element type: state points to the dtype. */
+static void products_match_naive_loops(void **state)
+{
+    const swiftmlp_dtype dt = *(const swiftmlp_dtype *)*state;
+    for (size_t i = 0; i < ARRAY_LEN(k_product_shapes); i++) {
+        check_products(&k_product_shapes[i], dt);
+    }
+}
+
+static const swiftmlp_dtype k_f64 = SWIFTMLP_FLOAT64, k_f32 = SWIFTMLP_FLOAT32;
+#define PRODUCTS_TEST(suffix, dtype)                                                                    \
+    {.name = "products_match_naive_loops_" suffix, .test_func = products_match_naive_loops,            \
+     .setup_func = NULL, .teardown_func = NULL, .initial_state = (void *)&(dtype)}
+
+/* The table holds products split over the pool (at least gemm.c's
+ * parallel_min = 2^20 multiply-adds) and the pool has threads to split
+ * them over (the product entries set SWIFTMLP_NUM_THREADS=3). */
+static void product_shapes_reach_the_split_path(void **state)
+{
+    (void)state;
+    size_t split = 0;
+    for (size_t i = 0; i < ARRAY_LEN(k_product_shapes); i++) {
+        const product_shape *s = &k_product_shapes[i];
+        split += (double)s->rows * (double)s->sizes[0] * (double)s->sizes[1] >= 1048576.0;
+    }
+    assert_int_equal(split, 3);
+    if (getenv("SWIFTMLP_TEST_PRODUCTS")) {
+        assert_int_equal(swiftmlp_get_num_threads(), 3);
+    }
+}
+
 int main(void)
 {
     /* The core-selection entries run only (a). */
@@ -275,7 +458,17 @@ int main(void)
         cmocka_unit_test(openblas_core_is_the_expected_one),
     };
     if (getenv("SWIFTMLP_TEST_EXPECT_CORE")) return cmocka_run_group_tests(core_only, NULL, NULL);
+    /* The product entries run only (e). */
+    const struct CMUnitTest products[] = {
+        cmocka_unit_test(product_shapes_reach_the_split_path),
+        PRODUCTS_TEST("f64", k_f64),
+        PRODUCTS_TEST("f32", k_f32),
+    };
+    if (getenv("SWIFTMLP_TEST_PRODUCTS")) return cmocka_run_group_tests(products, NULL, NULL);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(product_shapes_reach_the_split_path),
+        PRODUCTS_TEST("f64", k_f64),
+        PRODUCTS_TEST("f32", k_f32),
         cmocka_unit_test(only_swiftmlp_threads_run),
         cmocka_unit_test(concurrent_large_training_f64),
         cmocka_unit_test(concurrent_large_training_f32),

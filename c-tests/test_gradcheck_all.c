@@ -18,7 +18,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const double k_h = 1e-5;      /* the test's own central differences */
 static const double k_lib_h = 1e-3;  /* swiftmlp_gradient_check's step */
@@ -646,192 +645,40 @@ static void test_cross_entropy_with_logits_1e4_stays_finite(void **state)
 /* gradient_check bad input                                                 */
 /* ======================================================================== */
 
-enum { FN0 = 3, FN1 = 4, FN2 = 2, FB = 2 };
-static const size_t k_fsizes[] = {FN0, FN1, FN2};
+#define GC(net, dtype, x, x_len, y, y_len, rows, h) \
+    swiftmlp_gradient_check((net), (dtype), (x), (x_len), (y), (y_len), (rows), (h), &f->gc)
+#define GC64(net, x_len, y_len, rows, h) GC((net), F64, f->x, (x_len), f->y, (y_len), (rows), (h))
+#define GRADCHECK_CASES(X)                                                                              \
+    X(gradient_check_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GC64(NULL, FX_XLEN, FX_YLEN, FX_B, k_h)) \
+    X(gradient_check_null_x, E_NULL, ON_NET, PREP_NONE, NULL,                                           \
+      GC(f->net, F64, NULL, FX_XLEN, f->y, FX_YLEN, FX_B, k_h))                                         \
+    X(gradient_check_null_y, E_NULL, ON_NET, PREP_NONE, NULL,                                           \
+      GC(f->net, F64, f->x, FX_XLEN, NULL, FX_YLEN, FX_B, k_h))                                         \
+    X(gradient_check_null_out, E_NULL, ON_NET, PREP_NONE, NULL,                                         \
+      swiftmlp_gradient_check(f->net, F64, f->x, FX_XLEN, f->y, FX_YLEN, FX_B, k_h, NULL))              \
+    X(gradient_check_batch_0, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, 0, 0, 0, k_h))               \
+    X(gradient_check_h_zero, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, 0.0)) \
+    X(gradient_check_h_negative, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, -1e-5)) \
+    X(gradient_check_h_nan, E_ARG, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN, FX_B, NAN))  \
+    X(gradient_check_h_infinite, E_ARG, ON_NET, PREP_NONE, NULL,                                        \
+      GC64(f->net, FX_XLEN, FX_YLEN, FX_B, INFINITY))                                                   \
+    X(gradient_check_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL,                                     \
+      GC(f->net, (swiftmlp_dtype)0, f->x, FX_XLEN, f->y, FX_YLEN, FX_B, k_h))                           \
+    X(gradient_check_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                     \
+      GC(f->net, F32, f->x32, FX_XLEN, f->y32, FX_YLEN, FX_B, k_h))                                     \
+    X(gradient_check_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                   \
+      GC64(f->net32, FX_XLEN, FX_YLEN, FX_B, k_h))                                                      \
+    X(gradient_check_x_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN - 1, FX_YLEN, FX_B, k_h)) \
+    X(gradient_check_y_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL, GC64(f->net, FX_XLEN, FX_YLEN - 1, FX_B, k_h)) \
+    X(gradient_check_nan_in_x, E_FINITE, ON_NET, PREP_NONE, NULL,                                       \
+      GC(f->net, F64, fx_with(f, f->x, FX_XLEN, 4, NAN), FX_XLEN, f->y, FX_YLEN, FX_B, k_h))            \
+    X(gradient_check_inf_in_y, E_FINITE, ON_NET, PREP_NONE, NULL,                                       \
+      GC(f->net, F64, f->x, FX_XLEN, fx_with(f, f->y, FX_YLEN, 1, -INFINITY), FX_YLEN, FX_B, k_h))      \
+    X(gradient_check_float32_nan_in_y, E_FINITE, ON_NET32, PREP_NONE, NULL,                             \
+      GC(f->net32, F32, f->x32, FX_XLEN, fx_with32(f, f->y32, FX_YLEN, 0, NAN), FX_YLEN, FX_B, k_h))
 
-typedef struct fixture {
-    swiftmlp_net *net, *net32;
-    double x[FB * FN0], y[FB * FN2];
-    float x32[FB * FN0], y32[FB * FN2];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    if (swiftmlp_create(k_fsizes, 3, SWIFTMLP_FLOAT64, 7, &f->net) != SWIFTMLP_OK ||
-        swiftmlp_create(k_fsizes, 3, SWIFTMLP_FLOAT32, 7, &f->net32) != SWIFTMLP_OK) {
-        return -1;
-    }
-    uint64_t rng = 5;
-    for (size_t i = 0; i < FB * FN0; i++) {
-        f->x[i] = rand_uniform(&rng, -1, 1);
-        f->x32[i] = (float)f->x[i];
-    }
-    for (size_t i = 0; i < FB * FN2; i++) {
-        f->y[i] = rand_uniform(&rng, 0, 1);
-        f->y32[i] = (float)f->y[i];
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    swiftmlp_free(f->net);
-    swiftmlp_free(f->net32);
-    free(f);
-    return 0;
-}
-
-#define FIXTURE fixture *f = *state
-#define GC64(net, x, xl, y, yl, b, h, out) swiftmlp_gradient_check((net), SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (b), (h), (out))
-
-static void test_gradient_check_null_net_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails(GC64(NULL, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_x_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, NULL, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_y_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, NULL, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_null_out_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, NULL),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_gradient_check_batch_0_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, 0, f->y, 0, 0, k_h, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_zero_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, 0.0, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_negative_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, -1e-5, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_nan_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, NAN, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_h_infinite_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, INFINITY, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net,
-                           swiftmlp_gradient_check(f->net, (swiftmlp_dtype)0, f->x, FB * FN0, f->y,
-                                                   FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_gradient_check_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net,
-                           swiftmlp_gradient_check(f->net, SWIFTMLP_FLOAT32, f->x32, FB * FN0,
-                                                   f->y32, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_gradient_check_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net32, GC64(f->net32, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_gradient_check_x_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0 - 1, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_gradient_check_y_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2 - 1, FB, k_h, &gc),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_gradient_check_nan_in_x_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->x[4] = NAN;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_gradient_check_inf_in_y_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->y[1] = -INFINITY;
-    assert_fails_unchanged(f->net, GC64(f->net, f->x, FB * FN0, f->y, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_gradient_check_float32_nan_in_y_returns_non_finite(void **state)
-{
-    FIXTURE;
-    swiftmlp_gradcheck gc;
-    f->y32[0] = NAN;
-    assert_fails_unchanged(f->net32,
-                           swiftmlp_gradient_check(f->net32, SWIFTMLP_FLOAT32, f->x32, FB * FN0,
-                                                   f->y32, FB * FN2, FB, k_h, &gc),
-                           SWIFTMLP_ERR_NON_FINITE);
-}
+GRADCHECK_CASES(BAD_CASE_FN)
+static const bad_row k_gradcheck_cases[] = {GRADCHECK_CASES(BAD_CASE_ROW)};
 
 /* ======================================================================== */
 /* backward_labels bad input                                                */
@@ -879,160 +726,120 @@ static int lsetup(void **state)
     return 0;
 }
 
-static int lteardown(void **state)
+/* ---- the bad-input table (test_util.h's bad_suite driver) ----------------
+ * Every row also keeps the network's parameters, gradients and cached rows
+ * and the loss out-parameter; where the row says so, the forward cache is
+ * still usable afterwards (backward_labels of the fixture's labels works). */
+
+typedef struct lrow_fixture {
+    lfixture l;
+    swiftmlp_net *net;   /* the network the row calls (l.net unless replaced) */
+    double loss;         /* the loss out-parameter, 12345 */
+    int cache_valid;
+} lrow_fixture;
+
+static int lrow_setup(void **state)
 {
-    lfixture *f = *state;
-    swiftmlp_free(f->net);
+    void *l = NULL;
+    if (lsetup(&l) != 0) {
+        return -1;
+    }
+    lrow_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    f->l = *(lfixture *)l;
+    free(l);
+    f->net = f->l.net;
+    f->loss = 12345.0;
+    *state = f;
+    return 0;
+}
+
+static int lrow_teardown(void **state)
+{
+    lrow_fixture *f = *state;
+    if (f->net != f->l.net) {
+        swiftmlp_free(f->net);
+    }
+    swiftmlp_free(f->l.net);
     free(f);
     return 0;
 }
 
-/* A first backward (so there are gradients to keep), then a fresh forward. */
-static void lprepare(lfixture *f)
-{
-    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, LB * LN0, LB, f->out, LB * LN2));
-    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, LB * LN2, LB, NULL));
-    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, LB * LN0, LB, f->out, LB * LN2));
-}
+static swiftmlp_net *lrow_net(void *f) { return ((lrow_fixture *)f)->net; }
 
-/* The labels call must fail with `expected`, keep parameters, gradients
- * and the loss out-parameter, and keep the forward cache usable. */
-static void check_labels_fails(lfixture *f, swiftmlp_net *net, const int64_t *labels,
-                               size_t labels_len, size_t batch, swiftmlp_status expected,
-                               int cache_valid)
+static void lrow_unchanged(void *fv, const char *name)
 {
-    snapshot g1 = snapshot_grads(net);
-    double loss = 12345.0;
-    assert_fails_unchanged(net, swiftmlp_backward_labels(net, labels, labels_len, batch, &loss),
-                           expected);
-    assert_true(loss == 12345.0);
-    snapshot g2 = snapshot_grads(net);
-    assert_same_snapshot(g1, g2, "gradients");
-    if (cache_valid) {
-        assert_ok(swiftmlp_backward_labels(net, f->labels, LB, LB, &loss));
+    lrow_fixture *f = fv;
+    if (f->loss != 12345.0) {
+        print_error("%s: the loss out-parameter was written\n", name);
+        fail();
     }
-    snapshot_free(&g1);
-    snapshot_free(&g2);
+    if (f->cache_valid) {
+        assert_ok(swiftmlp_backward_labels(f->net, f->l.labels, LB, LB, &f->loss));
+    }
 }
 
-static void test_backward_labels_null_net_returns_null_pointer(void **state)
+static const bad_suite k_labels_suite = {lrow_setup, lrow_teardown, lrow_net, lrow_unchanged};
+
+/* A first backward (so there are gradients to keep), then a fresh forward. */
+static void lprepare(lrow_fixture *f)
 {
-    lfixture *f = *state;
-    assert_fails(swiftmlp_backward_labels(NULL, f->labels, LB, LB, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    lfixture *l = &f->l;
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, l->x, LB * LN0, LB, l->out, LB * LN2));
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, l->y, LB * LN2, LB, NULL));
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, l->x, LB * LN0, LB, l->out, LB * LN2));
+    f->cache_valid = 1;
 }
 
-static void test_backward_labels_null_labels_returns_null_pointer(void **state)
+/* The call's network replaced by an MSE one (forward and backward run) or
+ * a BCE one (forward run). */
+static void use_loss(lrow_fixture *f, swiftmlp_loss loss)
 {
-    lfixture *f = *state;
-    lprepare(f);
-    check_labels_fails(f, f->net, NULL, LB, LB, SWIFTMLP_ERR_NULL_POINTER, 1);
-}
-
-static void test_backward_labels_batch_0_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    check_labels_fails(f, f->net, f->labels, 0, 0, SWIFTMLP_ERR_INVALID_ARGUMENT, 1);
-}
-
-static void test_backward_labels_label_equal_to_output_size_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    const int64_t labels[LB] = {0, LN2};
-    check_labels_fails(f, f->net, labels, LB, LB, SWIFTMLP_ERR_INVALID_ARGUMENT, 1);
-}
-
-static void test_backward_labels_negative_label_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    const int64_t labels[LB] = {-1, 0};
-    check_labels_fails(f, f->net, labels, LB, LB, SWIFTMLP_ERR_INVALID_ARGUMENT, 1);
-}
-
-static void test_backward_labels_int64_max_label_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    const int64_t labels[LB] = {1, INT64_MAX};
-    check_labels_fails(f, f->net, labels, LB, LB, SWIFTMLP_ERR_INVALID_ARGUMENT, 1);
-}
-
-static void test_backward_labels_on_mse_network_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
-    swiftmlp_net *mse = create_net(k_lsizes, 3, SWIFTMLP_FLOAT64, 1);
-    double out[LB * LN2];
-    assert_ok(swiftmlp_forward(mse, SWIFTMLP_FLOAT64, f->x, LB * LN0, LB, out, LB * LN2));
-    assert_ok(swiftmlp_backward(mse, SWIFTMLP_FLOAT64, f->y, LB * LN2, LB, NULL));
-    snapshot g1 = snapshot_grads(mse);
-    double loss = 12345.0;
-    assert_fails_unchanged(mse, swiftmlp_backward_labels(mse, f->labels, LB, LB, &loss),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-    assert_true(loss == 12345.0);
-    snapshot g2 = snapshot_grads(mse);
-    assert_same_snapshot(g1, g2, "gradients");
-    snapshot_free(&g1);
-    snapshot_free(&g2);
-    swiftmlp_free(mse);
-}
-
-static void test_backward_labels_on_bce_network_returns_invalid_argument(void **state)
-{
-    lfixture *f = *state;
     swiftmlp_config c;
     assert_ok(swiftmlp_config_default(&c));
     c.sizes = k_lsizes;
     c.n_sizes = 3;
-    c.loss = SWIFTMLP_LOSS_BCE;
-    swiftmlp_net *bce = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &bce));
-    double out[LB * LN2];
-    assert_ok(swiftmlp_forward(bce, SWIFTMLP_FLOAT64, f->x, LB * LN0, LB, out, LB * LN2));
-    assert_fails_unchanged(bce, swiftmlp_backward_labels(bce, f->labels, LB, LB, NULL),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-    swiftmlp_free(bce);
+    c.loss = loss;
+    c.seed = 1;
+    assert_ok(swiftmlp_create_with_config(&c, &f->net));
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->l.x, LB * LN0, LB, f->l.out, LB * LN2));
+    if (loss == SWIFTMLP_LOSS_MSE) {
+        assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->l.y, LB * LN2, LB, NULL));
+    }
 }
 
-static void test_backward_labels_len_less_than_batch_returns_buffer_size(void **state)
+/* lprepare, a backward_labels and a step: gradients used, cache invalid. */
+static void prepare_and_step(lrow_fixture *f)
 {
-    lfixture *f = *state;
     lprepare(f);
-    check_labels_fails(f, f->net, f->labels, LB - 1, LB, SWIFTMLP_ERR_BUFFER_SIZE, 1);
-}
-
-static void test_backward_labels_len_more_than_batch_returns_buffer_size(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    const int64_t labels[LB + 1] = {0, 1, 2};
-    check_labels_fails(f, f->net, labels, LB + 1, LB, SWIFTMLP_ERR_BUFFER_SIZE, 1);
-}
-
-static void test_backward_labels_before_any_forward_returns_state_error(void **state)
-{
-    lfixture *f = *state;
-    assert_fails_unchanged(f->net, swiftmlp_backward_labels(f->net, f->labels, LB, LB, NULL),
-                           SWIFTMLP_ERR_STATE);
-}
-
-static void test_backward_labels_with_different_batch_than_forward_returns_state_error(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    const int64_t labels[1] = {1};
-    check_labels_fails(f, f->net, labels, 1, 1, SWIFTMLP_ERR_STATE, 1);
-}
-
-static void test_backward_labels_after_step_without_new_forward_returns_state_error(void **state)
-{
-    lfixture *f = *state;
-    lprepare(f);
-    assert_ok(swiftmlp_backward_labels(f->net, f->labels, LB, LB, NULL));
+    assert_ok(swiftmlp_backward_labels(f->net, f->l.labels, LB, LB, NULL));
     assert_ok(swiftmlp_step(f->net, 0.1));
-    check_labels_fails(f, f->net, f->labels, LB, LB, SWIFTMLP_ERR_STATE, 0);
+    f->cache_valid = 0;
 }
+
+#define BAD_CTX lrow_fixture
+#define BL(labels, len, rows) swiftmlp_backward_labels(f->net, (labels), (len), (rows), &f->loss)
+#define LABELS(...) (const int64_t[]){__VA_ARGS__}
+#define LABELS_CASES(X)                                                                                 \
+    X(backward_labels_null_net, E_NULL, NULL, (void)0, swiftmlp_backward_labels(NULL, f->l.labels, LB, LB, NULL)) \
+    X(backward_labels_null_labels, E_NULL, NULL, lprepare(f), BL(NULL, LB, LB))                         \
+    X(backward_labels_batch_0, E_ARG, NULL, lprepare(f), BL(f->l.labels, 0, 0))                         \
+    X(backward_labels_label_equal_to_output_size, E_ARG, NULL, lprepare(f), BL(LABELS(0, LN2), LB, LB)) \
+    X(backward_labels_negative_label, E_ARG, NULL, lprepare(f), BL(LABELS(-1, 0), LB, LB))              \
+    X(backward_labels_int64_max_label, E_ARG, NULL, lprepare(f), BL(LABELS(1, INT64_MAX), LB, LB))      \
+    X(backward_labels_on_mse_network, E_ARG, NULL, use_loss(f, SWIFTMLP_LOSS_MSE), BL(f->l.labels, LB, LB)) \
+    X(backward_labels_on_bce_network, E_ARG, NULL, use_loss(f, SWIFTMLP_LOSS_BCE), BL(f->l.labels, LB, LB)) \
+    X(backward_labels_len_less_than_batch, E_BUF, NULL, lprepare(f), BL(f->l.labels, LB - 1, LB))       \
+    X(backward_labels_len_more_than_batch, E_BUF, NULL, lprepare(f), BL(LABELS(0, 1, 2), LB + 1, LB))   \
+    X(backward_labels_before_any_forward, E_STATE, NULL, (void)0, BL(f->l.labels, LB, LB))              \
+    X(backward_labels_with_different_batch_than_forward, E_STATE, NULL, lprepare(f), BL(LABELS(1), 1, 1)) \
+    X(backward_labels_after_step_without_new_forward, E_STATE, NULL, prepare_and_step(f),               \
+      BL(f->l.labels, LB, LB))
+
+LABELS_CASES(BAD_ANY_FN)
+static const bad_any k_labels_cases[] = {LABELS_CASES(BAD_ANY_ROW)};
 
 /* ======================================================================== */
 
@@ -1078,8 +885,6 @@ int main(void)
     }
 
 #define T(name) cmocka_unit_test(name)
-#define TF(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-#define TL(name) cmocka_unit_test_setup_teardown(name, lsetup, lteardown)
     const struct CMUnitTest fixed[] = {
         T(test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy),
         T(test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse),
@@ -1094,42 +899,11 @@ int main(void)
         T(test_mse_with_identity_output_follows_documented_formula),
         T(test_bce_with_logits_1e4_stays_finite),
         T(test_cross_entropy_with_logits_1e4_stays_finite),
-        /* gradient_check bad input */
-        TF(test_gradient_check_null_net_returns_null_pointer),
-        TF(test_gradient_check_null_x_returns_null_pointer),
-        TF(test_gradient_check_null_y_returns_null_pointer),
-        TF(test_gradient_check_null_out_returns_null_pointer),
-        TF(test_gradient_check_batch_0_returns_invalid_argument),
-        TF(test_gradient_check_h_zero_returns_invalid_argument),
-        TF(test_gradient_check_h_negative_returns_invalid_argument),
-        TF(test_gradient_check_h_nan_returns_invalid_argument),
-        TF(test_gradient_check_h_infinite_returns_invalid_argument),
-        TF(test_gradient_check_unknown_dtype_returns_invalid_argument),
-        TF(test_gradient_check_float32_call_on_float64_net_returns_dtype_error),
-        TF(test_gradient_check_float64_call_on_float32_net_returns_dtype_error),
-        TF(test_gradient_check_x_len_wrong_returns_buffer_size),
-        TF(test_gradient_check_y_len_wrong_returns_buffer_size),
-        TF(test_gradient_check_nan_in_x_returns_non_finite),
-        TF(test_gradient_check_inf_in_y_returns_non_finite),
-        TF(test_gradient_check_float32_nan_in_y_returns_non_finite),
+        BAD_TABLE_TEST(k_gradcheck_cases),
         /* backward_labels bad input */
-        TL(test_backward_labels_null_net_returns_null_pointer),
-        TL(test_backward_labels_null_labels_returns_null_pointer),
-        TL(test_backward_labels_batch_0_returns_invalid_argument),
-        TL(test_backward_labels_label_equal_to_output_size_returns_invalid_argument),
-        TL(test_backward_labels_negative_label_returns_invalid_argument),
-        TL(test_backward_labels_int64_max_label_returns_invalid_argument),
-        TL(test_backward_labels_on_mse_network_returns_invalid_argument),
-        TL(test_backward_labels_on_bce_network_returns_invalid_argument),
-        TL(test_backward_labels_len_less_than_batch_returns_buffer_size),
-        TL(test_backward_labels_len_more_than_batch_returns_buffer_size),
-        TL(test_backward_labels_before_any_forward_returns_state_error),
-        TL(test_backward_labels_with_different_batch_than_forward_returns_state_error),
-        TL(test_backward_labels_after_step_without_new_forward_returns_state_error),
+        BAD_SUITE_TEST(k_labels_suite, k_labels_cases),
     };
 #undef T
-#undef TF
-#undef TL
     enum { N_FIXED = sizeof fixed / sizeof fixed[0], N_ALL = N_FIXED + ARRAY_LEN(k_combos) };
     struct CMUnitTest tests[N_ALL];
     for (size_t i = 0; i < ARRAY_LEN(k_combos); i++) {

@@ -10,61 +10,21 @@
  *     dL/dg_prev = dL/df W,
  * and compares with get_quantity at 1e-12 relative.  predict and evaluate
  * must leave the training cache (and so get_quantity and backward) alone.
+ * The bad input of the shape getters, parameters, gradients and layers is a
+ * table (test_util.h's run_bad_cases).
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { N0 = 3, N1 = 4, N2 = 2, B = 5, NPARAMS = N1 * N0 + N1 + N2 * N1 + N2 };
-static const size_t k_sizes[] = {N0, N1, N2};
+enum { N0 = FX_N0, N1 = FX_N1, N2 = FX_N2, B = FX_B, NPARAMS = FX_NPARAMS };
 static const size_t k_width[] = {N0, N1, N2}; /* N_l of slide layer l */
 
-typedef struct fixture {
-    swiftmlp_net *net, *net32;
-    double x[B * N0], y[B * N2], out[B * N2];
-    float x32[B * N0], y32[B * N2], out32[B * N2];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    if (swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 17, &f->net) != SWIFTMLP_OK ||
-        swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT32, 17, &f->net32) != SWIFTMLP_OK) {
-        return -1;
-    }
-    uint64_t rng = 77;
-    for (size_t i = 0; i < B * N0; i++) {
-        f->x32[i] = (float)rand_uniform(&rng, -2.0, 2.0);
-        f->x[i] = f->x32[i];
-    }
-    for (size_t i = 0; i < B * N2; i++) {
-        f->y32[i] = (float)rand_uniform(&rng, 0.0, 1.0);
-        f->y[i] = f->y32[i];
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    swiftmlp_free(f->net);
-    swiftmlp_free(f->net32);
-    free(f);
-    return 0;
-}
-
-#define FIXTURE fixture *f = *state
-
-static void forward_ok(fixture *f)
+static void forward_ok(fx *f)
 {
     assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, f->out, B * N2));
 }
 
-static double forward_backward_ok(fixture *f)
+static double forward_backward_ok(fx *f)
 {
     double loss = NAN;
     forward_ok(f);
@@ -104,7 +64,7 @@ static void read_quantities(const swiftmlp_net *net, quantities *q, int with_bac
 
 static void test_quantities_after_forward_backward_match_slide_equations(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     const double loss = forward_backward_ok(f);
     double w0[N1 * N0], b0[N1], w1[N2 * N1], b1[N2];
     assert_ok(swiftmlp_get_layer(f->net, 0, SWIFTMLP_FLOAT64, w0, N1 * N0, b0, N1));
@@ -204,7 +164,7 @@ static void test_quantities_after_forward_backward_match_slide_equations(void **
 
 static void test_float32_quantities_agree_with_float64_network(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     /* Same (float-exact) parameters in both networks. */
     float p32[NPARAMS];
     double p64[NPARAMS];
@@ -239,7 +199,7 @@ static void test_float32_quantities_agree_with_float64_network(void **state)
 
 static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     size_t rows = 0;
     forward_ok(f);
     assert_ok(swiftmlp_cached_rows(f->net, &rows));
@@ -262,7 +222,7 @@ static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
 /* "They stay readable after a step or parameter write, until the next forward." */
 static void test_quantities_stay_readable_and_unchanged_after_step_and_set_params(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     forward_backward_ok(f);
     quantities q1, q2, q3;
     read_quantities(f->net, &q1, 1);
@@ -284,7 +244,7 @@ static void test_quantities_stay_readable_and_unchanged_after_step_and_set_param
  * the next backward. */
 static void test_new_forward_hides_derivatives_until_next_backward(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     forward_backward_ok(f);
     forward_ok(f);
     double buf[B * N1];
@@ -300,7 +260,7 @@ static void test_new_forward_hides_derivatives_until_next_backward(void **state)
 /* A failed backward does not make derivatives readable. */
 static void test_failed_backward_does_not_make_derivatives_readable(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     forward_ok(f);
     assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2 - 1, B, NULL),
                   SWIFTMLP_ERR_BUFFER_SIZE);
@@ -328,7 +288,7 @@ static void big_batch(double *x, double *y, size_t rows, uint64_t seed)
 
 static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untouched(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     const double loss1 = forward_backward_ok(f);
     quantities q1, q2;
     read_quantities(f->net, &q1, 1);
@@ -373,7 +333,7 @@ static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untou
 /* predict before any forward does not create a training cache. */
 static void test_predict_before_forward_leaves_no_training_cache(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     double out[B * N2], ev = NAN;
     assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2));
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
@@ -384,7 +344,7 @@ static void test_predict_before_forward_leaves_no_training_cache(void **state)
 
 static void test_predict_600_rows_equals_forward_rows(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
     double *a = malloc(BIG * N2 * sizeof *a), *b = malloc(BIG * N2 * sizeof *b);
     assert_non_null(x);
@@ -413,7 +373,7 @@ static void test_predict_600_rows_equals_forward_rows(void **state)
 
 static void test_predict_float32_equals_forward_rows(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     enum { R = 300 };
     float *x = malloc(R * N0 * sizeof *x), *a = malloc(R * N2 * sizeof *a), *b = malloc(R * N2 * sizeof *b);
     assert_non_null(x);
@@ -435,7 +395,7 @@ static void test_predict_float32_equals_forward_rows(void **state)
 
 static void test_evaluate_equals_backward_loss_of_same_batch(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     const double loss = forward_backward_ok(f);
     double ev = NAN;
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
@@ -444,7 +404,7 @@ static void test_evaluate_equals_backward_loss_of_same_batch(void **state)
 
 static void test_evaluate_600_rows_equals_backward_loss_of_same_batch(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
     double *out = malloc(BIG * N2 * sizeof *out);
     assert_non_null(x);
@@ -463,7 +423,7 @@ static void test_evaluate_600_rows_equals_backward_loss_of_same_batch(void **sta
 
 static void test_evaluate_float32_equals_backward_loss(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     double loss = NAN, ev = NAN;
     assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
     assert_ok(swiftmlp_backward(f->net32, SWIFTMLP_FLOAT32, f->y32, B * N2, B, &loss));
@@ -475,397 +435,258 @@ static void test_evaluate_float32_equals_backward_loss(void **state)
 /* get_quantity / cached_rows bad input                                     */
 /* ======================================================================== */
 
-static void test_cached_rows_before_any_forward_returns_state_error(void **state)
-{
-    FIXTURE;
-    size_t rows = 99;
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
-}
-
-static void test_cached_rows_null_net_returns_null_pointer(void **state)
-{
-    (void)state;
-    size_t rows;
-    assert_fails(swiftmlp_cached_rows(NULL, &rows), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_cached_rows_null_rows_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    forward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-#define GQ(f, q, l, cap) swiftmlp_get_quantity((f)->net, (q), (l), SWIFTMLP_FLOAT64, buf, (cap))
-
-static void test_get_quantity_f_before_any_forward_returns_state_error(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 1, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_g0_before_any_forward_returns_state_error(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_dl_df_before_backward_returns_state_error(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 2, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_dl_dg_before_backward_returns_state_error(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 1, B * N1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_get_quantity_layer_above_l_returns_layer_index(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 3, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_layer_size_max_returns_layer_index(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, SIZE_MAX, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_f_of_layer_0_returns_layer_index(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_F, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_dl_df_of_layer_0_returns_layer_index(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DF, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_dl_dg_of_layer_0_returns_layer_index(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 0, B * N1), SWIFTMLP_ERR_LAYER_INDEX);
-}
-
-static void test_get_quantity_unknown_quantity_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)4, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_get_quantity_negative_quantity_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, (swiftmlp_quantity)-1, 1, B * N1), SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
+/* Besides the table's row: nothing is written. */
 static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **state)
 {
-    FIXTURE;
+    FX_FIXTURE;
     double buf[B * N1];
     for (size_t i = 0; i < B * N1; i++) {
         buf[i] = -7.0;
     }
     forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 1, B * N1 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
+    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F64, buf, B * N1 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
     for (size_t i = 0; i < B * N1; i++) {
         assert_true(buf[i] == -7.0); /* nothing written */
     }
 }
 
-static void test_get_quantity_capacity_zero_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_DL_DG, 2, 0), SWIFTMLP_ERR_BUFFER_SIZE);
-}
+/* ---- bad input: cached_rows, get_quantity, predict, evaluate -------------
+ * (test_util.h's fx driver.) predict and evaluate rows run after a forward:
+ * the driver checks the cached rows and that backward still gives a fresh
+ * network's gradients, i.e. the training cache is kept. */
 
-static void test_get_quantity_input_capacity_too_small_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_ok(f);
-    assert_fails_unchanged(f->net, GQ(f, SWIFTMLP_Q_G, 0, B * N0 - 1), SWIFTMLP_ERR_BUFFER_SIZE);
-}
+#define GQ(q, l, cap) swiftmlp_get_quantity(f->net, (q), (l), F64, f->scratch, (cap))
+#define QUANTITY_CASES(X)                                                                               \
+    X(cached_rows_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_cached_rows(f->net, &f->n)) \
+    X(cached_rows_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_cached_rows(NULL, &f->n))       \
+    X(cached_rows_null_rows, E_NULL, ON_NET, PREP_FORWARD, NULL, swiftmlp_cached_rows(f->net, NULL))   \
+    X(get_quantity_f_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_F, 1, B * N1)) \
+    X(get_quantity_g0_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_G, 0, B * N1)) \
+    X(get_quantity_dl_df_before_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_DL_DF, 2, B * N1)) \
+    X(get_quantity_dl_dg_before_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_DL_DG, 1, B * N1)) \
+    X(get_quantity_layer_above_l, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_G, 3, B * N1))         \
+    X(get_quantity_layer_size_max, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_F, SIZE_MAX, B * N1)) \
+    X(get_quantity_f_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_F, 0, B * N1))          \
+    X(get_quantity_dl_df_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DF, 0, B * N1))  \
+    X(get_quantity_dl_dg_of_layer_0, E_LAYER, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DG, 0, B * N1))  \
+    X(get_quantity_unknown_quantity, E_ARG, ON_NET, PREP_FB, NULL, GQ((swiftmlp_quantity)4, 1, B * N1)) \
+    X(get_quantity_negative_quantity, E_ARG, ON_NET, PREP_FB, NULL, GQ((swiftmlp_quantity)-1, 1, B * N1)) \
+    X(get_quantity_capacity_one_too_small, E_BUF, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_G, 1, B * N1 - 1)) \
+    X(get_quantity_capacity_zero, E_BUF, ON_NET, PREP_FB, NULL, GQ(SWIFTMLP_Q_DL_DG, 2, 0))            \
+    X(get_quantity_input_capacity_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_G, 0, B * N0 - 1)) \
+    X(get_quantity_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                         \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F32, f->scratch32, B * N1))                        \
+    X(get_quantity_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FORWARD, NULL,                  \
+      swiftmlp_get_quantity(f->net32, SWIFTMLP_Q_F, 1, F64, f->scratch, B * N1))                        \
+    X(get_quantity_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL,                                         \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, (swiftmlp_dtype)9, f->scratch, B * N1))            \
+    X(get_quantity_null_out, E_NULL, ON_NET, PREP_FB, NULL,                                             \
+      swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, F64, NULL, B * N1))                                \
+    X(get_quantity_null_net, E_NULL, ON_NONE, PREP_NONE, NULL,                                          \
+      swiftmlp_get_quantity(NULL, SWIFTMLP_Q_G, 1, F64, f->scratch, B * N1))
 
-static void test_get_quantity_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    float buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT32, buf, B * N1),
-                           SWIFTMLP_ERR_DTYPE);
-}
+#define PREDICT(net, dtype, x, x_len, rows, out, cap) swiftmlp_predict((net), (dtype), (x), (x_len), (rows), (out), (cap))
+#define PREDICT_CASES(X)                                                                                \
+    X(predict_rows_0, E_ARG, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, f->x, 0, 0, f->out, B * N2)) \
+    X(predict_x_len_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0 - 1, B, f->out, B * N2))                                        \
+    X(predict_x_len_too_large, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0, B - 1, f->out, B * N2))                                        \
+    X(predict_y_cap_too_small, E_BUF, ON_NET, PREP_FORWARD, NULL,                                       \
+      PREDICT(f->net, F64, f->x, B * N0, B, f->out, B * N2 - 1))                                        \
+    X(predict_nan_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                           \
+      PREDICT(f->net, F64, fx_with(f, f->x, B * N0, B * N0 - 1, NAN), B * N0, B, f->out, B * N2))       \
+    X(predict_inf_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                           \
+      PREDICT(f->net, F64, fx_with(f, f->x, B * N0, 0, -INFINITY), B * N0, B, f->out, B * N2))          \
+    X(predict_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FORWARD, NULL,                         \
+      PREDICT(f->net, F32, f->x32, B * N0, B, f->out32, B * N2))                                        \
+    X(predict_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                          \
+      PREDICT(f->net32, F64, f->x, B * N0, B, f->out, B * N2))                                          \
+    X(predict_unknown_dtype, E_ARG, ON_NET, PREP_FORWARD, NULL,                                         \
+      PREDICT(f->net, (swiftmlp_dtype)0, f->x, B * N0, B, f->out, B * N2))                              \
+    X(predict_null_x, E_NULL, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, NULL, B * N0, B, f->out, B * N2)) \
+    X(predict_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, PREDICT(f->net, F64, f->x, B * N0, B, NULL, B * N2)) \
+    X(predict_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, PREDICT(NULL, F64, f->x, B * N0, B, f->out, B * N2))
 
-static void test_get_quantity_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    assert_ok(swiftmlp_forward(f->net32, SWIFTMLP_FLOAT32, f->x32, B * N0, B, f->out32, B * N2));
-    assert_fails_unchanged(f->net32, swiftmlp_get_quantity(f->net32, SWIFTMLP_Q_F, 1, SWIFTMLP_FLOAT64, buf, B * N1),
-                           SWIFTMLP_ERR_DTYPE);
-}
+#define EV(net, dtype, x, x_len, y, y_len, rows) \
+    swiftmlp_evaluate((net), (dtype), (x), (x_len), (y), (y_len), (rows), &f->loss)
+#define EVALUATE_CASES(X)                                                                               \
+    X(evaluate_rows_0, E_ARG, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, 0, f->y, 0, 0))          \
+    X(evaluate_x_len_wrong, E_BUF, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0 - 1, f->y, B * N2, B)) \
+    X(evaluate_y_len_wrong, E_BUF, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, f->y, B * N2 - 1, B)) \
+    X(evaluate_nan_in_x, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                          \
+      EV(f->net, F64, fx_with(f, f->x, B * N0, 2, NAN), B * N0, f->y, B * N2, B))                       \
+    X(evaluate_inf_in_y, E_FINITE, ON_NET, PREP_FORWARD, NULL,                                          \
+      EV(f->net, F64, f->x, B * N0, fx_with(f, f->y, B * N2, 1, INFINITY), B * N2, B))                  \
+    X(evaluate_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FORWARD, NULL,                        \
+      EV(f->net, F32, f->x32, B * N0, f->y32, B * N2, B))                                               \
+    X(evaluate_unknown_dtype, E_ARG, ON_NET, PREP_FORWARD, NULL,                                        \
+      EV(f->net, (swiftmlp_dtype)3, f->x, B * N0, f->y, B * N2, B))                                     \
+    X(evaluate_null_loss, E_NULL, ON_NET, PREP_FORWARD, NULL,                                           \
+      swiftmlp_evaluate(f->net, F64, f->x, B * N0, f->y, B * N2, B, NULL))                              \
+    X(evaluate_null_x, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, NULL, B * N0, f->y, B * N2, B)) \
+    X(evaluate_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, NULL, B * N2, B)) \
+    X(evaluate_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, EV(NULL, F64, f->x, B * N0, f->y, B * N2, B))
 
-static void test_get_quantity_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double buf[B * N1];
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, (swiftmlp_dtype)9, buf, B * N1),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
+QUANTITY_CASES(BAD_CASE_FN)
+PREDICT_CASES(BAD_CASE_FN)
+EVALUATE_CASES(BAD_CASE_FN)
+static const bad_row k_quantity_cases[] = {QUANTITY_CASES(BAD_CASE_ROW)};
+static const bad_row k_predict_cases[] = {PREDICT_CASES(BAD_CASE_ROW)};
+static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
 
-static void test_get_quantity_null_out_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    forward_backward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_get_quantity(f->net, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, NULL, B * N1),
-                           SWIFTMLP_ERR_NULL_POINTER);
-}
+/* ---- bad input: shape getters, parameters, gradients, layers ------------- */
 
-static void test_get_quantity_null_net_returns_null_pointer(void **state)
-{
-    (void)state;
-    double buf[B * N1];
-    assert_fails(swiftmlp_get_quantity(NULL, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, buf, B * N1),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
+#define SHAPE_CASES(X)                                                                                  \
+    X(get_dtype_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_dtype(NULL, &(swiftmlp_dtype){F64})) \
+    X(get_dtype_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_dtype(f->net, NULL))            \
+    X(layer_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_layer_count(NULL, &f->n))        \
+    X(layer_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_layer_count(f->net, NULL))        \
+    X(get_sizes_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_sizes(NULL, f->sizes, 3))      \
+    X(get_sizes_null_buffer, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_sizes(f->net, NULL, 3))      \
+    X(get_sizes_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL, swiftmlp_get_sizes(f->net, f->sizes, 2)) \
+    X(param_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_param_count(NULL, &f->n))        \
+    X(param_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_param_count(f->net, NULL))        \
+    X(layer_offsets_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_layer_offsets(NULL, 0, &f->n, &f->n2)) \
+    X(layer_offsets_null_w_offset, E_NULL, ON_NET, PREP_NONE, NULL,                                     \
+      swiftmlp_layer_offsets(f->net, 0, NULL, &f->n2))                                                  \
+    X(layer_offsets_null_b_offset, E_NULL, ON_NET, PREP_NONE, NULL,                                     \
+      swiftmlp_layer_offsets(f->net, 0, &f->n, NULL))                                                   \
+    X(layer_offsets_layer_equal_to_count, E_LAYER, ON_NET, PREP_NONE, NULL,                             \
+      swiftmlp_layer_offsets(f->net, 2, &f->n, &f->n2))                                                 \
+    X(layer_offsets_layer_size_max, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
+      swiftmlp_layer_offsets(f->net, SIZE_MAX, &f->n, &f->n2))
 
-/* ======================================================================== */
-/* predict / evaluate bad input (training cache kept)                       */
-/* ======================================================================== */
+#define GETP(net, dtype, out, cap) swiftmlp_get_params((net), (dtype), (out), (cap))
+#define SETP(net, dtype, in, len) swiftmlp_set_params((net), (dtype), (in), (len))
+/* The non-finite values sit late (a partial write would show in the others). */
+#define PARAMS_CASES(X)                                                                                 \
+    X(get_params_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETP(NULL, F64, f->scratch, FX_NPARAMS))   \
+    X(get_params_null_out, E_NULL, ON_NET, PREP_NONE, NULL, GETP(f->net, F64, NULL, FX_NPARAMS))        \
+    X(get_params_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, GETP(f->net, DT7, f->scratch, FX_NPARAMS)) \
+    X(get_params_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                         \
+      GETP(f->net, F32, f->scratch32, FX_NPARAMS))                                                      \
+    X(get_params_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                       \
+      GETP(f->net32, F64, f->scratch, FX_NPARAMS))                                                      \
+    X(get_params_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                    \
+      GETP(f->net, F64, f->scratch, FX_NPARAMS - 1))                                                    \
+    X(set_params_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, SETP(NULL, F64, f->p, FX_NPARAMS))         \
+    X(set_params_null_in, E_NULL, ON_NET, PREP_NONE, NULL, SETP(f->net, F64, NULL, FX_NPARAMS))         \
+    X(set_params_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, SETP(f->net, DT7, f->p, FX_NPARAMS))    \
+    X(set_params_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                         \
+      SETP(f->net, F32, f->p32, FX_NPARAMS))                                                            \
+    X(set_params_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                       \
+      SETP(f->net32, F64, f->p, FX_NPARAMS))                                                            \
+    X(set_params_in_len_too_small, E_BUF, ON_NET, PREP_NONE, NULL, SETP(f->net, F64, f->p, FX_NPARAMS - 1)) \
+    X(set_params_in_len_too_large, E_BUF, ON_NET, PREP_NONE, NULL,                                      \
+      SETP(f->net, F64, fx_with(f, f->p, FX_NPARAMS, FX_NPARAMS, 0.0), FX_NPARAMS + 1))                 \
+    X(set_params_nan, E_FINITE, ON_NET, PREP_NONE, NULL,                                                \
+      SETP(f->net, F64, fx_with(f, f->p, FX_NPARAMS, FX_NPARAMS - 1, NAN), FX_NPARAMS))                 \
+    X(set_params_inf, E_FINITE, ON_NET, PREP_NONE, NULL,                                                \
+      SETP(f->net, F64, fx_with(f, f->p, FX_NPARAMS, FX_NPARAMS / 2, INFINITY), FX_NPARAMS))            \
+    X(set_params_float32_minus_inf, E_FINITE, ON_NET32, PREP_NONE, NULL,                                \
+      SETP(f->net32, F32, fx_with32(f, f->p32, FX_NPARAMS, FX_NPARAMS - 1, -INFINITY), FX_NPARAMS))
 
-/* The call must fail with `expected`, keep the parameters, and keep the
- * training cache (cached rows, backward still works). */
-#define CHECK_INFER_FAILS(f, call, expected)                                              \
-    do {                                                                                  \
-        forward_ok(f);                                                                    \
-        assert_fails_unchanged((f)->net, (call), (expected));                             \
-        size_t rows_ = 0;                                                                 \
-        assert_ok(swiftmlp_cached_rows((f)->net, &rows_));                                \
-        assert_int_equal(rows_, B);                                                       \
-        assert_ok(swiftmlp_backward((f)->net, SWIFTMLP_FLOAT64, (f)->y, B * N2, B, NULL)); \
-    } while (0)
+#define GETG(net, dtype, out, cap) swiftmlp_get_grads((net), (dtype), (out), (cap))
+#define GRADS_CASES(X)                                                                                  \
+    X(get_grads_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETG(NULL, F64, f->scratch, FX_NPARAMS))    \
+    X(get_grads_null_out, E_NULL, ON_NET, PREP_FB, NULL, GETG(f->net, F64, NULL, FX_NPARAMS))           \
+    X(get_grads_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL, GETG(f->net, DT7, f->scratch, FX_NPARAMS)) \
+    X(get_grads_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                            \
+      GETG(f->net, F32, f->scratch32, FX_NPARAMS))                                                      \
+    X(get_grads_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FB, NULL,                          \
+      GETG(f->net32, F64, f->scratch, FX_NPARAMS))                                                      \
+    X(get_grads_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS - 1)) \
+    X(get_grads_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS)) \
+    X(get_grads_after_forward_only, E_STATE, ON_NET, PREP_FORWARD, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS))
 
-static void test_predict_rows_0_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, out, B * N2),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
+/* Layer 0 of [3, 4, 2]: W is FX_W0LEN = 4 x 3, b is FX_N1 = 4. */
+#define GETL(net, layer, dtype, w, wcap, b, bcap) swiftmlp_get_layer((net), (layer), (dtype), (w), (wcap), (b), (bcap))
+#define W64 f->scratch
+#define B64 (f->scratch + FX_W0LEN)
+#define W32 f->scratch32
+#define B32 (f->scratch32 + FX_W0LEN)
+#define GET_LAYER_CASES(X)                                                                              \
+    X(get_layer_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETL(NULL, 0, F64, W64, FX_W0LEN, B64, FX_N1)) \
+    X(get_layer_null_w, E_NULL, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, F64, NULL, FX_W0LEN, B64, FX_N1)) \
+    X(get_layer_null_b, E_NULL, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, F64, W64, FX_W0LEN, NULL, FX_N1)) \
+    X(get_layer_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, DT7, W64, FX_W0LEN, B64, FX_N1)) \
+    X(get_layer_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                          \
+      GETL(f->net, 0, F32, W32, FX_W0LEN, B32, FX_N1))                                                  \
+    X(get_layer_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                        \
+      GETL(f->net32, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                                \
+    X(get_layer_index_out_of_range, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
+      GETL(f->net, 2, F64, W64, FX_W0LEN, B64, FX_N1))                                                  \
+    X(get_layer_w_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                   \
+      GETL(f->net, 0, F64, W64, FX_W0LEN - 1, B64, FX_N1))                                              \
+    X(get_layer_b_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                   \
+      GETL(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1 - 1))
 
-static void test_predict_x_len_too_small_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0 - 1, B, out, B * N2),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
+#define SETL(net, layer, dtype, w, wlen, b, blen) swiftmlp_set_layer((net), (layer), (dtype), (w), (wlen), (b), (blen))
+/* In set_layer_inf_in_b, W is valid and would be written first by a
+ * non-atomic implementation. */
+#define SET_LAYER_CASES(X)                                                                              \
+    X(set_layer_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, SETL(NULL, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1)) \
+    X(set_layer_null_w, E_NULL, ON_NET, PREP_NONE, NULL, SETL(f->net, 0, F64, NULL, FX_W0LEN, f->b0, FX_N1)) \
+    X(set_layer_null_b, E_NULL, ON_NET, PREP_NONE, NULL, SETL(f->net, 0, F64, f->w0, FX_W0LEN, NULL, FX_N1)) \
+    X(set_layer_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL,                                          \
+      SETL(f->net, 0, DT7, f->w0, FX_W0LEN, f->b0, FX_N1))                                              \
+    X(set_layer_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                          \
+      SETL(f->net, 0, F32, f->w0_32, FX_W0LEN, f->b0_32, FX_N1))                                        \
+    X(set_layer_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                        \
+      SETL(f->net32, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1))                                            \
+    X(set_layer_index_out_of_range, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
+      SETL(f->net, 2, F64, f->w0, FX_W0LEN, f->b0, FX_N1))                                              \
+    X(set_layer_w_len_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                        \
+      SETL(f->net, 0, F64, f->w0, FX_W0LEN - 1, f->b0, FX_N1))                                          \
+    X(set_layer_w_len_too_large, E_BUF, ON_NET, PREP_NONE, NULL,                                        \
+      SETL(f->net, 0, F64, fx_with(f, f->w0, FX_W0LEN, FX_W0LEN, 0.0), FX_W0LEN + 1, f->b0, FX_N1))     \
+    X(set_layer_b_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL,                                            \
+      SETL(f->net, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1 - 1))                                          \
+    X(set_layer_nan_in_w, E_FINITE, ON_NET, PREP_NONE, NULL,                                            \
+      SETL(f->net, 0, F64, fx_with(f, f->w0, FX_W0LEN, FX_W0LEN - 1, NAN), FX_W0LEN, f->b0, FX_N1))     \
+    X(set_layer_inf_in_b, E_FINITE, ON_NET, PREP_NONE, NULL,                                            \
+      SETL(f->net, 0, F64, f->w0, FX_W0LEN, fx_with(f, f->b0, FX_N1, FX_N1 - 1, INFINITY), FX_N1))      \
+    X(set_layer_float32_nan_in_b, E_FINITE, ON_NET32, PREP_NONE, NULL,                                  \
+      SETL(f->net32, 0, F32, f->w0_32, FX_W0LEN, fx_with32(f, f->b0_32, FX_N1, 0, NAN), FX_N1))
 
-static void test_predict_x_len_too_large_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B - 1, out, B * N2),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
+#define GETLG(net, layer, dtype, w, wcap, b, bcap) swiftmlp_get_layer_grads((net), (layer), (dtype), (w), (wcap), (b), (bcap))
+#define LAYER_GRADS_CASES(X)                                                                            \
+    X(get_layer_grads_null_net, E_NULL, ON_NONE, PREP_NONE, NULL,                                       \
+      GETLG(NULL, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                                   \
+    X(get_layer_grads_null_dw, E_NULL, ON_NET, PREP_FB, NULL, GETLG(f->net, 0, F64, NULL, FX_W0LEN, B64, FX_N1)) \
+    X(get_layer_grads_null_db, E_NULL, ON_NET, PREP_FB, NULL, GETLG(f->net, 0, F64, W64, FX_W0LEN, NULL, FX_N1)) \
+    X(get_layer_grads_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL,                                      \
+      GETLG(f->net, 0, DT7, W64, FX_W0LEN, B64, FX_N1))                                                 \
+    X(get_layer_grads_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                      \
+      GETLG(f->net, 0, F32, W32, FX_W0LEN, B32, FX_N1))                                                 \
+    X(get_layer_grads_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FB, NULL,                    \
+      GETLG(f->net32, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                               \
+    X(get_layer_grads_index_out_of_range, E_LAYER, ON_NET, PREP_FB, NULL,                               \
+      GETLG(f->net, 2, F64, W64, FX_W0LEN, B64, FX_N1))                                                 \
+    X(get_layer_grads_dw_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL,                              \
+      GETLG(f->net, 0, F64, W64, FX_W0LEN - 1, B64, FX_N1))                                             \
+    X(get_layer_grads_db_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL,                              \
+      GETLG(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1 - 1))                                             \
+    X(get_layer_grads_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL,                            \
+      GETLG(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1))
 
-static void test_predict_y_cap_too_small_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2 - 1),
-                      SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-static void test_predict_nan_in_x_returns_non_finite(void **state)
-{
-    FIXTURE;
-    double out[B * N2], x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[B * N0 - 1] = NAN;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_predict_inf_in_x_returns_non_finite(void **state)
-{
-    FIXTURE;
-    double out[B * N2], x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[0] = -INFINITY;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NON_FINITE);
-}
-
-static void test_predict_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    float out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_predict_float64_call_on_float32_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    assert_fails_unchanged(f->net32, swiftmlp_predict(f->net32, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_predict_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, (swiftmlp_dtype)0, f->x, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_predict_null_x_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, NULL, B * N0, B, out, B * N2),
-                      SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_predict_null_y_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    CHECK_INFER_FAILS(f, swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, NULL, B * N2),
-                      SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_predict_null_net_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    double out[B * N2];
-    assert_fails(swiftmlp_predict(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
-
-#define EV(f, x, xl, y, yl, rows, loss) \
-    swiftmlp_evaluate((f)->net, SWIFTMLP_FLOAT64, (x), (xl), (y), (yl), (rows), (loss))
-
-static void test_evaluate_rows_0_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, 0, f->y, 0, 0, &loss), SWIFTMLP_ERR_INVALID_ARGUMENT);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_x_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0 - 1, f->y, B * N2, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_y_len_wrong_returns_buffer_size(void **state)
-{
-    FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2 - 1, B, &loss), SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_nan_in_x_returns_non_finite(void **state)
-{
-    FIXTURE;
-    double loss = 5.0, x[B * N0];
-    memcpy(x, f->x, sizeof x);
-    x[2] = NAN;
-    CHECK_INFER_FAILS(f, EV(f, x, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_inf_in_y_returns_non_finite(void **state)
-{
-    FIXTURE;
-    double loss = 5.0, y[B * N2];
-    memcpy(y, f->y, sizeof y);
-    y[1] = INFINITY;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, y, B * N2, B, &loss), SWIFTMLP_ERR_NON_FINITE);
-    assert_true(loss == 5.0);
-}
-
-static void test_evaluate_float32_call_on_float64_net_returns_dtype_error(void **state)
-{
-    FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT32, f->x32, B * N0, f->y32, B * N2, B, &loss),
-                      SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_evaluate_unknown_dtype_returns_invalid_argument(void **state)
-{
-    FIXTURE;
-    double loss = 5.0;
-    CHECK_INFER_FAILS(f, swiftmlp_evaluate(f->net, (swiftmlp_dtype)3, f->x, B * N0, f->y, B * N2, B, &loss),
-                      SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_evaluate_null_loss_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, f->y, B * N2, B, NULL), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_x_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    double loss;
-    CHECK_INFER_FAILS(f, EV(f, NULL, B * N0, f->y, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_y_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    double loss;
-    CHECK_INFER_FAILS(f, EV(f, f->x, B * N0, NULL, B * N2, B, &loss), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_evaluate_null_net_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    double loss;
-    assert_fails(swiftmlp_evaluate(NULL, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &loss),
-                 SWIFTMLP_ERR_NULL_POINTER);
-}
+SHAPE_CASES(BAD_CASE_FN)
+PARAMS_CASES(BAD_CASE_FN)
+GRADS_CASES(BAD_CASE_FN)
+GET_LAYER_CASES(BAD_CASE_FN)
+SET_LAYER_CASES(BAD_CASE_FN)
+LAYER_GRADS_CASES(BAD_CASE_FN)
+static const bad_row k_shape_cases[] = {SHAPE_CASES(BAD_CASE_ROW)};
+static const bad_row k_params_cases[] = {PARAMS_CASES(BAD_CASE_ROW)};
+static const bad_row k_grads_cases[] = {GRADS_CASES(BAD_CASE_ROW)};
+static const bad_row k_get_layer_cases[] = {GET_LAYER_CASES(BAD_CASE_ROW)};
+static const bad_row k_set_layer_cases[] = {SET_LAYER_CASES(BAD_CASE_ROW)};
+static const bad_row k_layer_grads_cases[] = {LAYER_GRADS_CASES(BAD_CASE_ROW)};
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         /* the slides' quantities */
         T(test_quantities_after_forward_backward_match_slide_equations),
@@ -882,54 +703,17 @@ int main(void)
         T(test_evaluate_equals_backward_loss_of_same_batch),
         T(test_evaluate_600_rows_equals_backward_loss_of_same_batch),
         T(test_evaluate_float32_equals_backward_loss),
-        /* cached_rows / get_quantity bad input */
-        T(test_cached_rows_before_any_forward_returns_state_error),
-        T(test_cached_rows_null_net_returns_null_pointer),
-        T(test_cached_rows_null_rows_returns_null_pointer),
-        T(test_get_quantity_f_before_any_forward_returns_state_error),
-        T(test_get_quantity_g0_before_any_forward_returns_state_error),
-        T(test_get_quantity_dl_df_before_backward_returns_state_error),
-        T(test_get_quantity_dl_dg_before_backward_returns_state_error),
-        T(test_get_quantity_layer_above_l_returns_layer_index),
-        T(test_get_quantity_layer_size_max_returns_layer_index),
-        T(test_get_quantity_f_of_layer_0_returns_layer_index),
-        T(test_get_quantity_dl_df_of_layer_0_returns_layer_index),
-        T(test_get_quantity_dl_dg_of_layer_0_returns_layer_index),
-        T(test_get_quantity_unknown_quantity_returns_invalid_argument),
-        T(test_get_quantity_negative_quantity_returns_invalid_argument),
+        /* bad input */
+        BAD_TABLE_TEST(k_shape_cases),
+        BAD_TABLE_TEST(k_params_cases),
+        BAD_TABLE_TEST(k_grads_cases),
+        BAD_TABLE_TEST(k_get_layer_cases),
+        BAD_TABLE_TEST(k_set_layer_cases),
+        BAD_TABLE_TEST(k_layer_grads_cases),
+        BAD_TABLE_TEST(k_quantity_cases),
+        BAD_TABLE_TEST(k_predict_cases),
+        BAD_TABLE_TEST(k_evaluate_cases),
         T(test_get_quantity_capacity_one_too_small_returns_buffer_size),
-        T(test_get_quantity_capacity_zero_returns_buffer_size),
-        T(test_get_quantity_input_capacity_too_small_returns_buffer_size),
-        T(test_get_quantity_float32_call_on_float64_net_returns_dtype_error),
-        T(test_get_quantity_float64_call_on_float32_net_returns_dtype_error),
-        T(test_get_quantity_unknown_dtype_returns_invalid_argument),
-        T(test_get_quantity_null_out_returns_null_pointer),
-        T(test_get_quantity_null_net_returns_null_pointer),
-        /* predict bad input */
-        T(test_predict_rows_0_returns_invalid_argument),
-        T(test_predict_x_len_too_small_returns_buffer_size),
-        T(test_predict_x_len_too_large_returns_buffer_size),
-        T(test_predict_y_cap_too_small_returns_buffer_size),
-        T(test_predict_nan_in_x_returns_non_finite),
-        T(test_predict_inf_in_x_returns_non_finite),
-        T(test_predict_float32_call_on_float64_net_returns_dtype_error),
-        T(test_predict_float64_call_on_float32_net_returns_dtype_error),
-        T(test_predict_unknown_dtype_returns_invalid_argument),
-        T(test_predict_null_x_returns_null_pointer),
-        T(test_predict_null_y_returns_null_pointer),
-        T(test_predict_null_net_returns_null_pointer),
-        /* evaluate bad input */
-        T(test_evaluate_rows_0_returns_invalid_argument),
-        T(test_evaluate_x_len_wrong_returns_buffer_size),
-        T(test_evaluate_y_len_wrong_returns_buffer_size),
-        T(test_evaluate_nan_in_x_returns_non_finite),
-        T(test_evaluate_inf_in_y_returns_non_finite),
-        T(test_evaluate_float32_call_on_float64_net_returns_dtype_error),
-        T(test_evaluate_unknown_dtype_returns_invalid_argument),
-        T(test_evaluate_null_loss_returns_null_pointer),
-        T(test_evaluate_null_x_returns_null_pointer),
-        T(test_evaluate_null_y_returns_null_pointer),
-        T(test_evaluate_null_net_returns_null_pointer),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

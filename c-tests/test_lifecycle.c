@@ -1,12 +1,12 @@
 /*
  * test_lifecycle.c — create/free, shape getters, the parameter layout,
- * deterministic initialisation, status strings and swiftmlp_last_error.
+ * deterministic initialisation, status strings and swiftmlp_last_error;
+ * create's bad input as a table (test_util.h's run_bad_cases).
  */
 #include "test_util.h"
 
 #include <pthread.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* [3, 5, 2]: layer 0 has W 5x3 + b 5 = 20, layer 1 has W 2x5 + b 2 = 12. */
 static const size_t k_sizes[] = {3, 5, 2};
@@ -520,6 +520,56 @@ static void test_separate_networks_on_separate_threads_are_independent(void **st
     assert_true(jobs[0].final_loss == single.final_loss);
 }
 
+/* ---- bad input: create (every row must also set *out to NULL) ------------ */
+
+/* sizes for the rows: a list, then SWIFTMLP_MAX_SIZES + 1 entries of 1. */
+static const size_t *sz(size_t a, size_t b, size_t c)
+{
+    static size_t s[3];
+    s[0] = a;
+    s[1] = b;
+    s[2] = c;
+    return s;
+}
+
+static const size_t *too_many_ones(void)
+{
+    static size_t ones[SWIFTMLP_MAX_SIZES + 1];
+    for (size_t i = 0; i < ARRAY_LEN(ones); i++) {
+        ones[i] = 1;
+    }
+    return ones;
+}
+
+#define CREATE(sizes, n, dtype) swiftmlp_create((sizes), (n), (dtype), 1, &f->created)
+/* (SIZE_MAX/2)^2 overflows size_t many times over; {1, SIZE_MAX}: N_out *
+ * N_in + N_out = SIZE_MAX + SIZE_MAX wraps around; {16384, 16384, 1}: each
+ * size <= SWIFTMLP_MAX_LAYER_SIZE, but 2^28 + 32769 parameters >
+ * SWIFTMLP_MAX_PARAMS. */
+#define CREATE_CASES(X)                                                                             \
+    X(create_null_sizes, E_NULL, ON_CREATE, PREP_NONE, NULL, CREATE(NULL, 3, F64))                 \
+    X(create_null_out, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_create(sz(3, 4, 2), 3, F64, 1, NULL)) \
+    X(create_zero_n_sizes, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(3, 4, 2), 0, F64))         \
+    X(create_one_size, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(3, 4, 2), 1, F64))             \
+    X(create_zero_hidden_size, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(3, 0, 2), 3, F64))     \
+    X(create_zero_input_size, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(0, 2, 0), 2, F32))      \
+    X(create_zero_output_size, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(2, 5, 0), 3, F64))     \
+    X(create_unknown_dtype_7, E_ARG, ON_CREATE, PREP_NONE, NULL, CREATE(sz(3, 4, 2), 3, DT7))      \
+    X(create_unknown_dtype_0, E_ARG, ON_CREATE, PREP_NONE, NULL,                                   \
+      CREATE(sz(3, 4, 2), 3, (swiftmlp_dtype)0))                                                   \
+    X(create_sizes_overflowing_size_t, E_LARGE, ON_CREATE, PREP_NONE, NULL,                        \
+      CREATE(sz(SIZE_MAX / 2, SIZE_MAX / 2, 0), 2, F64))                                           \
+    X(create_size_max_output, E_LARGE, ON_CREATE, PREP_NONE, NULL, CREATE(sz(1, SIZE_MAX, 0), 2, F32)) \
+    X(create_layer_size_above_max, E_LARGE, ON_CREATE, PREP_NONE, NULL,                            \
+      CREATE(sz(1, (size_t)SWIFTMLP_MAX_LAYER_SIZE + 1, 0), 2, F32))                               \
+    X(create_param_count_above_max, E_LARGE, ON_CREATE, PREP_NONE, NULL,                           \
+      CREATE(sz(16384, 16384, 1), 3, F32))                                                         \
+    X(create_more_than_max_sizes_entries, E_LARGE, ON_CREATE, PREP_NONE, NULL,                     \
+      CREATE(too_many_ones(), (size_t)SWIFTMLP_MAX_SIZES + 1, F64))
+
+CREATE_CASES(BAD_CASE_FN)
+static const bad_row k_create_cases[] = {CREATE_CASES(BAD_CASE_ROW)};
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_last_error_is_never_null),
         cmocka_unit_test(test_last_error_is_thread_local),
         cmocka_unit_test(test_separate_networks_on_separate_threads_are_independent),
+        BAD_TABLE_TEST(k_create_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -855,49 +855,8 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
 }
 
 /* ======================================================================== */
-/* reading: I/O failures                                                     */
+/* reading: I/O failures (the plain ones are rows of the bad-input table)    */
 /* ======================================================================== */
-
-static void check_load_file_fails(const char *path, swiftmlp_status expected, const char *needle)
-{
-    swiftmlp_net *out = NOT_NULL_SENTINEL;
-    assert_fails(swiftmlp_load_file(path, &out), expected);
-    assert_null(out);
-    if (needle != NULL) {
-        assert_last_error_contains(needle);
-    }
-}
-
-static void test_load_missing_file_returns_io(void **state)
-{
-    FIXTURE;
-    char path[1400];
-    snprintf(path, sizeof path, "%s/missing.safetensors", f->dir);
-    check_load_file_fails(path, SWIFTMLP_ERR_IO, "no such file or directory");
-}
-
-static void test_load_directory_returns_io(void **state)
-{
-    FIXTURE;
-    check_load_file_fails(f->dir, SWIFTMLP_ERR_IO, "directory");
-}
-
-static void test_load_character_device_returns_io(void **state)
-{
-    (void)state;
-    struct stat st;
-    if (stat("/dev/zero", &st) != 0) {
-        skip();
-    }
-    /* /dev/zero never ends: a reader that does not check the file type hangs */
-    check_load_file_fails("/dev/zero", SWIFTMLP_ERR_IO, "not a regular file");
-}
-
-static void test_load_empty_path_returns_invalid_argument(void **state)
-{
-    (void)state;
-    check_load_file_fails("", SWIFTMLP_ERR_INVALID_ARGUMENT, "path is empty");
-}
 
 static void test_load_unreadable_file_returns_io(void **state)
 {
@@ -928,134 +887,117 @@ static void test_load_unreadable_file_returns_io(void **state)
 }
 
 /* ======================================================================== */
-/* bad arguments                                                             */
+/* bad input: a table (test_util.h's bad_suite driver)                       */
 /* ======================================================================== */
 
-static void test_save_size_null_size_returns_null_pointer(void **state)
-{
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_fails_unchanged(net, swiftmlp_save_size(net, 0, NULL), SWIFTMLP_ERR_NULL_POINTER);
-    swiftmlp_free(net);
-}
+/* Every row also leaves the network unchanged, writes nothing into the
+ * fixture's buffer, creates no file in the directory (unless its prep saved
+ * the model first), and a load row sets its out-parameter to NULL. */
+typedef struct io_fixture {
+    fixture dir;               /* the private directory and its model path */
+    swiftmlp_net *net;         /* k_spec64 */
+    unsigned char buf[8192];   /* 0xA5 unless a row's prep saved into it */
+    size_t size, saved;        /* an out-parameter; bytes saved into buf */
+    swiftmlp_net *out;         /* a load's out-parameter, NOT_NULL_SENTINEL */
+    int load, file_saved;      /* the row loads into out; its prep saved a file */
+    char missing[1400];        /* dir/missing.safetensors */
+} io_fixture;
 
-static void test_save_size_unknown_flag_bits_return_invalid_argument(void **state)
+static int io_setup(void **state)
 {
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    const uint32_t flags[] = {2, 3, 0x80000000u, 0xFFFFFFFFu};
-    for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
-        size_t size = 4242;
-        assert_fails_unchanged(net, swiftmlp_save_size(net, flags[i], &size),
-                               SWIFTMLP_ERR_INVALID_ARGUMENT);
+    void *dir = NULL;
+    io_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL || setup(&dir) != 0) {
+        return -1;
     }
-    swiftmlp_free(net);
+    f->dir = *(fixture *)dir;
+    free(dir);
+    snprintf(f->missing, sizeof f->missing, "%s/missing.safetensors", f->dir.dir);
+    f->net = make_net(&k_spec64);
+    memset(f->buf, 0xA5, sizeof f->buf);
+    f->out = NOT_NULL_SENTINEL;
+    *state = f;
+    return 0;
 }
 
-static void test_save_buffer_null_buf_returns_null_pointer(void **state)
+static int io_teardown(void **state)
 {
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    size_t written = 0;
-    assert_fails_unchanged(net, swiftmlp_save_buffer(net, 0, NULL, 100000, &written),
-                           SWIFTMLP_ERR_NULL_POINTER);
-    swiftmlp_free(net);
+    io_fixture *f = *state;
+    remove_temp_dir(f->dir.dir);
+    swiftmlp_free(f->net);
+    free(f);
+    return 0;
 }
 
-static void test_save_buffer_unknown_flag_bits_return_invalid_argument_and_write_nothing(void **state)
+static swiftmlp_net *io_net(void *f) { return ((io_fixture *)f)->net; }
+
+static void io_unchanged(void *fv, const char *name)
 {
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    unsigned char buf[8192];
-    memset(buf, 0xA5, sizeof buf);
-    assert_fails_unchanged(net, swiftmlp_save_buffer(net, 4, buf, sizeof buf, NULL),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-    for (size_t k = 0; k < sizeof buf; k++) {
-        assert_int_equal(buf[k], 0xA5);
+    io_fixture *f = fv;
+    for (size_t k = f->saved; k < sizeof f->buf; k++) {
+        if (f->buf[k] != 0xA5) {
+            print_error("%s: byte %zu of the buffer was written\n", name, k);
+            fail();
+        }
     }
-    swiftmlp_free(net);
+    if (!f->file_saved && count_entries_with_prefix(f->dir.dir, "model") != 0) {
+        print_error("%s: a file was created\n", name);
+        fail();
+    }
+    if (f->load && f->out != NULL) {
+        print_error("%s: the out-parameter was not set to NULL\n", name);
+        fail();
+    }
 }
 
-static void test_save_file_null_path_returns_null_pointer(void **state)
+static const bad_suite k_io_suite = {io_setup, io_teardown, io_net, io_unchanged};
+
+/* Preps: save the model into buf, or into the fixture's path. */
+static void save_into_buf(io_fixture *f)
 {
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_fails_unchanged(net, swiftmlp_save_file(net, NULL, 0), SWIFTMLP_ERR_NULL_POINTER);
-    swiftmlp_free(net);
+    assert_ok(swiftmlp_save_size(f->net, 0, &f->saved));
+    assert_true(f->saved <= sizeof f->buf);
+    assert_ok(swiftmlp_save_buffer(f->net, 0, f->buf, f->saved, NULL));
 }
 
-static void test_save_file_empty_path_returns_invalid_argument(void **state)
+static void save_into_path(io_fixture *f)
 {
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_fails_unchanged(net, swiftmlp_save_file(net, "", 0), SWIFTMLP_ERR_INVALID_ARGUMENT);
-    swiftmlp_free(net);
+    assert_ok(swiftmlp_save_file(f->net, f->dir.path, 0));
+    f->file_saved = 1;
 }
 
-static void test_save_file_unknown_flag_bits_return_invalid_argument_and_create_nothing(void **state)
-{
-    FIXTURE;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_fails_unchanged(net, swiftmlp_save_file(net, f->path, 0x10), SWIFTMLP_ERR_INVALID_ARGUMENT);
-    struct stat st;
-    assert_int_not_equal(stat(f->path, &st), 0);
-    assert_int_equal(count_entries_with_prefix(f->dir, "model"), 0);
-    swiftmlp_free(net);
-}
+#define BAD_CTX io_fixture
+#define PATH f->dir.path
+#define LOAD_FILE(path) (f->load = 1, swiftmlp_load_file((path), &f->out))
+#define LOAD_BUFFER(buf, len) (f->load = 1, swiftmlp_load_buffer((buf), (len), &f->out))
+/* /dev/zero never ends: a reader that does not check the file type hangs. */
+#define IO_CASES(X)                                                                                     \
+    X(save_size_null_net, E_NULL, NULL, (void)0, swiftmlp_save_size(NULL, 0, &f->size))                 \
+    X(save_size_null_size, E_NULL, NULL, (void)0, swiftmlp_save_size(f->net, 0, NULL))                  \
+    X(save_size_flag_2, E_ARG, NULL, (void)0, swiftmlp_save_size(f->net, 2, &f->size))                  \
+    X(save_size_flag_3, E_ARG, NULL, (void)0, swiftmlp_save_size(f->net, 3, &f->size))                  \
+    X(save_size_flag_bit_31, E_ARG, NULL, (void)0, swiftmlp_save_size(f->net, 0x80000000u, &f->size))   \
+    X(save_size_all_flag_bits, E_ARG, NULL, (void)0, swiftmlp_save_size(f->net, 0xFFFFFFFFu, &f->size)) \
+    X(save_buffer_null_net, E_NULL, NULL, (void)0, swiftmlp_save_buffer(NULL, 0, f->buf, 16, NULL))     \
+    X(save_buffer_null_buf, E_NULL, NULL, (void)0, swiftmlp_save_buffer(f->net, 0, NULL, 100000, &f->size)) \
+    X(save_buffer_unknown_flag_bits, E_ARG, NULL, (void)0,                                              \
+      swiftmlp_save_buffer(f->net, 4, f->buf, sizeof f->buf, NULL))                                     \
+    X(save_file_null_net, E_NULL, NULL, (void)0, swiftmlp_save_file(NULL, PATH, 0))                     \
+    X(save_file_null_path, E_NULL, NULL, (void)0, swiftmlp_save_file(f->net, NULL, 0))                  \
+    X(save_file_empty_path, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, "", 0))                    \
+    X(save_file_unknown_flag_bits, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, PATH, 0x10))        \
+    X(load_buffer_null_buf, E_NULL, NULL, (void)0, LOAD_BUFFER(NULL, 100))                              \
+    X(load_buffer_null_buf_len_0, E_NULL, NULL, (void)0, LOAD_BUFFER(NULL, 0))                          \
+    X(load_buffer_null_out, E_NULL, NULL, save_into_buf(f), swiftmlp_load_buffer(f->buf, f->saved, NULL)) \
+    X(load_file_null_path, E_NULL, NULL, (void)0, LOAD_FILE(NULL))                                      \
+    X(load_file_null_out, E_NULL, NULL, save_into_path(f), swiftmlp_load_file(PATH, NULL))              \
+    X(load_missing_file, SWIFTMLP_ERR_IO, "no such file or directory", (void)0, LOAD_FILE(f->missing))  \
+    X(load_directory, SWIFTMLP_ERR_IO, "directory", (void)0, LOAD_FILE(f->dir.dir))                     \
+    X(load_character_device, SWIFTMLP_ERR_IO, "not a regular file", (void)0, LOAD_FILE("/dev/zero"))    \
+    X(load_empty_path, E_ARG, "path is empty", (void)0, LOAD_FILE(""))
 
-static void test_save_functions_with_null_net_return_null_pointer(void **state)
-{
-    FIXTURE;
-    size_t size = 0;
-    unsigned char buf[16];
-    assert_fails(swiftmlp_save_size(NULL, 0, &size), SWIFTMLP_ERR_NULL_POINTER);
-    assert_fails(swiftmlp_save_buffer(NULL, 0, buf, sizeof buf, NULL), SWIFTMLP_ERR_NULL_POINTER);
-    assert_fails(swiftmlp_save_file(NULL, f->path, 0), SWIFTMLP_ERR_NULL_POINTER);
-    struct stat st;
-    assert_int_not_equal(stat(f->path, &st), 0);
-}
-
-static void test_load_buffer_null_buf_returns_null_pointer(void **state)
-{
-    (void)state;
-    swiftmlp_net *out = NOT_NULL_SENTINEL;
-    assert_fails(swiftmlp_load_buffer(NULL, 100, &out), SWIFTMLP_ERR_NULL_POINTER);
-    assert_null(out);
-    out = NOT_NULL_SENTINEL;
-    assert_fails(swiftmlp_load_buffer(NULL, 0, &out), SWIFTMLP_ERR_NULL_POINTER);
-    assert_null(out);
-}
-
-static void test_load_buffer_null_out_returns_null_pointer(void **state)
-{
-    (void)state;
-    swiftmlp_net *net = make_net(&k_spec64);
-    size_t size = 0;
-    assert_ok(swiftmlp_save_size(net, 0, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(net, 0, buf, size, NULL));
-    assert_fails(swiftmlp_load_buffer(buf, size, NULL), SWIFTMLP_ERR_NULL_POINTER);
-    free(buf);
-    swiftmlp_free(net);
-}
-
-static void test_load_file_null_path_returns_null_pointer(void **state)
-{
-    (void)state;
-    swiftmlp_net *out = NOT_NULL_SENTINEL;
-    assert_fails(swiftmlp_load_file(NULL, &out), SWIFTMLP_ERR_NULL_POINTER);
-    assert_null(out);
-}
-
-static void test_load_file_null_out_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_ok(swiftmlp_save_file(net, f->path, 0));
-    assert_fails(swiftmlp_load_file(f->path, NULL), SWIFTMLP_ERR_NULL_POINTER);
-    swiftmlp_free(net);
-}
+IO_CASES(BAD_ANY_FN)
+static const bad_any k_io_cases[] = {IO_CASES(BAD_ANY_ROW)};
 
 int main(void)
 {
@@ -1089,25 +1031,10 @@ int main(void)
         T(test_save_into_missing_directory_returns_io),
         T(test_save_into_read_only_directory_returns_io_and_keeps_the_old_file),
         /* reading */
-        T(test_load_missing_file_returns_io),
-        T(test_load_directory_returns_io),
-        T(test_load_character_device_returns_io),
-        T(test_load_empty_path_returns_invalid_argument),
         T(test_save_through_a_symlink_replaces_the_target_and_keeps_the_link),
         T(test_load_unreadable_file_returns_io),
-        /* bad arguments */
-        T(test_save_size_null_size_returns_null_pointer),
-        T(test_save_size_unknown_flag_bits_return_invalid_argument),
-        T(test_save_buffer_null_buf_returns_null_pointer),
-        T(test_save_buffer_unknown_flag_bits_return_invalid_argument_and_write_nothing),
-        T(test_save_file_null_path_returns_null_pointer),
-        T(test_save_file_empty_path_returns_invalid_argument),
-        T(test_save_file_unknown_flag_bits_return_invalid_argument_and_create_nothing),
-        T(test_save_functions_with_null_net_return_null_pointer),
-        T(test_load_buffer_null_buf_returns_null_pointer),
-        T(test_load_buffer_null_out_returns_null_pointer),
-        T(test_load_file_null_path_returns_null_pointer),
-        T(test_load_file_null_out_returns_null_pointer),
+        /* bad input */
+        BAD_SUITE_TEST(k_io_suite, k_io_cases),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

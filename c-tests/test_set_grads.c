@@ -13,7 +13,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* [3, 4, 2]: W0 4x3, b0 4, W1 2x4, b1 2 = 26 parameters; a batch of 5. */
 enum { N0 = 3, N1 = 4, N2 = 2, B = 5, NPARAMS = N1 * N0 + N1 + N2 * N1 + N2 };
@@ -235,153 +234,6 @@ static void test_set_grads_keeps_parameters_and_forward_cache(void **state)
     swiftmlp_free(net);
 }
 
-/* ---- failures: status, message, and nothing changed --------------------- */
-
-typedef struct fixture {
-    swiftmlp_net *net, *net32, *fresh; /* fresh: no gradients yet */
-    double g[NPARAMS];
-    float g32[NPARAMS];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    if (swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 7, &f->net) != SWIFTMLP_OK ||
-        swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT32, 7, &f->net32) != SWIFTMLP_OK ||
-        swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 7, &f->fresh) != SWIFTMLP_OK) {
-        return -1;
-    }
-    batch d;
-    make_batch(&d, 3);
-    forward_backward(f->net, SWIFTMLP_FLOAT64, &d);
-    forward_backward(f->net32, SWIFTMLP_FLOAT32, &d);
-    for (size_t i = 0; i < NPARAMS; i++) {
-        f->g[i] = 0.5 - 0.01 * (double)i;
-        f->g32[i] = (float)f->g[i];
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    swiftmlp_free(f->net);
-    swiftmlp_free(f->net32);
-    swiftmlp_free(f->fresh);
-    free(f);
-    return 0;
-}
-
-#define FIXTURE fixture *f = *state
-
-/* `call` fails with `expected` and a message; net's parameters and
- * gradients are bit-identical afterwards, and `fresh` still has none (a
- * step on it is still refused with SWIFTMLP_ERR_STATE). */
-#define assert_set_grads_fails(f, net, call, expected)                    \
-    do {                                                                  \
-        snapshot g_before_ = snapshot_grads(net);                         \
-        assert_fails_unchanged(net, call, expected);                      \
-        snapshot g_after_ = snapshot_grads(net);                          \
-        assert_same_snapshot(g_before_, g_after_, "gradients");           \
-        snapshot_free(&g_before_);                                        \
-        snapshot_free(&g_after_);                                         \
-    } while (0)
-
-static void check_fresh_stays_without_gradients(fixture *f, swiftmlp_status s,
-                                                swiftmlp_status expected)
-{
-    assert_int_equal(s, expected);
-    assert_last_error_set();
-    double out[NPARAMS];
-    assert_status(swiftmlp_get_grads(f->fresh, SWIFTMLP_FLOAT64, out, NPARAMS), SWIFTMLP_ERR_STATE);
-    assert_status(swiftmlp_step(f->fresh, 0.1), SWIFTMLP_ERR_STATE);
-}
-
-static void test_set_grads_null_net_returns_null_pointer(void **state)
-{
-    FIXTURE;
-    assert_fails(swiftmlp_set_grads(NULL, SWIFTMLP_FLOAT64, f->g, NPARAMS), SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_set_grads_null_grads_returns_null_pointer_and_changes_nothing(void **state)
-{
-    FIXTURE;
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, NULL, NPARAMS),
-                           SWIFTMLP_ERR_NULL_POINTER);
-    check_fresh_stays_without_gradients(f, swiftmlp_set_grads(f->fresh, SWIFTMLP_FLOAT64, NULL, NPARAMS),
-                                        SWIFTMLP_ERR_NULL_POINTER);
-}
-
-static void test_set_grads_unknown_dtype_returns_invalid_argument_and_changes_nothing(void **state)
-{
-    FIXTURE;
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, (swiftmlp_dtype)7, f->g, NPARAMS),
-                           SWIFTMLP_ERR_INVALID_ARGUMENT);
-}
-
-static void test_set_grads_float32_on_float64_net_returns_dtype_and_changes_nothing(void **state)
-{
-    FIXTURE;
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT32, f->g32, NPARAMS),
-                           SWIFTMLP_ERR_DTYPE);
-    check_fresh_stays_without_gradients(f, swiftmlp_set_grads(f->fresh, SWIFTMLP_FLOAT32, f->g32, NPARAMS),
-                                        SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_set_grads_float64_on_float32_net_returns_dtype_and_changes_nothing(void **state)
-{
-    FIXTURE;
-    assert_set_grads_fails(f, f->net32, swiftmlp_set_grads(f->net32, SWIFTMLP_FLOAT64, f->g, NPARAMS),
-                           SWIFTMLP_ERR_DTYPE);
-}
-
-static void test_set_grads_wrong_length_returns_buffer_size_and_changes_nothing(void **state)
-{
-    FIXTURE;
-    double longer[NPARAMS + 1];
-    memcpy(longer, f->g, sizeof f->g);
-    longer[NPARAMS] = 1.0;
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, f->g, NPARAMS - 1),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, longer, NPARAMS + 1),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, f->g, 0),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-    assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, f->g, SIZE_MAX),
-                           SWIFTMLP_ERR_BUFFER_SIZE);
-    check_fresh_stays_without_gradients(f, swiftmlp_set_grads(f->fresh, SWIFTMLP_FLOAT64, f->g, NPARAMS - 1),
-                                        SWIFTMLP_ERR_BUFFER_SIZE);
-}
-
-/* One non-finite value anywhere (first, middle, last element; NaN, +inf,
- * -inf) is refused and nothing is written, in both element types. */
-static void test_set_grads_non_finite_returns_non_finite_and_writes_nothing(void **state)
-{
-    FIXTURE;
-    const size_t where[] = {0, NPARAMS / 2, NPARAMS - 1};
-    const double bad[] = {NAN, INFINITY, -INFINITY};
-    for (size_t i = 0; i < ARRAY_LEN(where); i++) {
-        for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
-            double g[NPARAMS];
-            float g32[NPARAMS];
-            memcpy(g, f->g, sizeof g);
-            memcpy(g32, f->g32, sizeof g32);
-            g[where[i]] = bad[k];
-            g32[where[i]] = (float)bad[k];
-            assert_set_grads_fails(f, f->net, swiftmlp_set_grads(f->net, SWIFTMLP_FLOAT64, g, NPARAMS),
-                                   SWIFTMLP_ERR_NON_FINITE);
-            assert_set_grads_fails(f, f->net32, swiftmlp_set_grads(f->net32, SWIFTMLP_FLOAT32, g32, NPARAMS),
-                                   SWIFTMLP_ERR_NON_FINITE);
-            check_fresh_stays_without_gradients(f, swiftmlp_set_grads(f->fresh, SWIFTMLP_FLOAT64, g, NPARAMS),
-                                                SWIFTMLP_ERR_NON_FINITE);
-        }
-    }
-}
-
 /* The largest finite values are accepted, and a plain SGD step they would
  * overflow is refused, parameters unchanged, also right after a plain SGD
  * step (which lets the next one skip its check when the bounds on the
@@ -409,13 +261,60 @@ static void test_plain_sgd_with_huge_set_grads_refuses_the_overflowing_step(void
     }
 }
 
-static void test_set_grads_freed_handle_returns_bad_handle(void **state)
+/* ---- failures: a table (test_util.h's fx driver) ---------------------------
+ * Each row: the exact status, a message, and nothing changed: parameters,
+ * gradients, and, on a network without gradients (PREP_NONE), that a step
+ * is still refused. Rows on the float64/float32 networks run after a
+ * forward and backward (PREP_FB), so there are gradients to keep. One
+ * non-finite value anywhere (first, middle, last element; NaN, +inf, -inf)
+ * is refused in both element types. */
+
+static swiftmlp_net *freed_handle(void)
 {
-    FIXTURE;
     swiftmlp_net *gone = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 1);
     swiftmlp_free(gone);
-    assert_fails(swiftmlp_set_grads(gone, SWIFTMLP_FLOAT64, f->g, NPARAMS), SWIFTMLP_ERR_BAD_HANDLE);
+    return gone;
 }
+
+#define SG(net, dtype, g, len) swiftmlp_set_grads((net), (dtype), (g), (len))
+#define SG64_AT(at, v) SG(f->net, F64, fx_with(f, f->p, FX_NPARAMS, (at), (v)), FX_NPARAMS)
+#define SG32_AT(at, v) SG(f->net32, F32, fx_with32(f, f->p32, FX_NPARAMS, (at), (float)(v)), FX_NPARAMS)
+#define NONFINITE_ROWS(X, name, at, v)                                                                  \
+    X(set_grads_##name, E_FINITE, ON_NET, PREP_FB, NULL, SG64_AT(at, v))                                \
+    X(set_grads_float32_##name, E_FINITE, ON_NET32, PREP_FB, NULL, SG32_AT(at, v))                      \
+    X(set_grads_without_gradients_##name, E_FINITE, ON_NET, PREP_NONE, NULL, SG64_AT(at, v))
+#define MID (FX_NPARAMS / 2)
+#define LAST (FX_NPARAMS - 1)
+#define SET_GRADS_CASES(X)                                                                              \
+    X(set_grads_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, SG(NULL, F64, f->p, FX_NPARAMS))            \
+    X(set_grads_null_grads, E_NULL, ON_NET, PREP_FB, NULL, SG(f->net, F64, NULL, FX_NPARAMS))           \
+    X(set_grads_without_gradients_null_grads, E_NULL, ON_NET, PREP_NONE, NULL, SG(f->net, F64, NULL, FX_NPARAMS)) \
+    X(set_grads_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL, SG(f->net, DT7, f->p, FX_NPARAMS))         \
+    X(set_grads_float32_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL, SG(f->net, F32, f->p32, FX_NPARAMS)) \
+    X(set_grads_without_gradients_float32_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,             \
+      SG(f->net, F32, f->p32, FX_NPARAMS))                                                              \
+    X(set_grads_float64_on_float32_net, E_DTYPE, ON_NET32, PREP_FB, NULL, SG(f->net32, F64, f->p, FX_NPARAMS)) \
+    X(set_grads_length_one_short, E_BUF, ON_NET, PREP_FB, NULL, SG(f->net, F64, f->p, FX_NPARAMS - 1))  \
+    X(set_grads_length_one_long, E_BUF, ON_NET, PREP_FB, NULL,                                          \
+      SG(f->net, F64, fx_with(f, f->p, FX_NPARAMS, FX_NPARAMS, 1.0), FX_NPARAMS + 1))                   \
+    X(set_grads_length_0, E_BUF, ON_NET, PREP_FB, NULL, SG(f->net, F64, f->p, 0))                       \
+    X(set_grads_length_size_max, E_BUF, ON_NET, PREP_FB, NULL, SG(f->net, F64, f->p, SIZE_MAX))         \
+    X(set_grads_without_gradients_length_one_short, E_BUF, ON_NET, PREP_NONE, NULL,                     \
+      SG(f->net, F64, f->p, FX_NPARAMS - 1))                                                            \
+    NONFINITE_ROWS(X, nan_first, 0, NAN)                                                                \
+    NONFINITE_ROWS(X, inf_first, 0, INFINITY)                                                           \
+    NONFINITE_ROWS(X, minus_inf_first, 0, -INFINITY)                                                    \
+    NONFINITE_ROWS(X, nan_middle, MID, NAN)                                                             \
+    NONFINITE_ROWS(X, inf_middle, MID, INFINITY)                                                        \
+    NONFINITE_ROWS(X, minus_inf_middle, MID, -INFINITY)                                                 \
+    NONFINITE_ROWS(X, nan_last, LAST, NAN)                                                              \
+    NONFINITE_ROWS(X, inf_last, LAST, INFINITY)                                                         \
+    NONFINITE_ROWS(X, minus_inf_last, LAST, -INFINITY)                                                  \
+    X(set_grads_freed_handle, SWIFTMLP_ERR_BAD_HANDLE, ON_NONE, PREP_NONE, NULL,                        \
+      SG(freed_handle(), F64, f->p, FX_NPARAMS))
+
+SET_GRADS_CASES(BAD_CASE_FN)
+static const bad_row k_set_grads_cases[] = {SET_GRADS_CASES(BAD_CASE_ROW)};
 
 int main(void)
 {
@@ -427,18 +326,9 @@ int main(void)
         cmocka_unit_test(test_set_grads_keeps_parameters_and_forward_cache),
         cmocka_unit_test(test_plain_sgd_with_huge_set_grads_refuses_the_overflowing_step),
     };
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest failures[] = {
-        T(test_set_grads_null_net_returns_null_pointer),
-        T(test_set_grads_null_grads_returns_null_pointer_and_changes_nothing),
-        T(test_set_grads_unknown_dtype_returns_invalid_argument_and_changes_nothing),
-        T(test_set_grads_float32_on_float64_net_returns_dtype_and_changes_nothing),
-        T(test_set_grads_float64_on_float32_net_returns_dtype_and_changes_nothing),
-        T(test_set_grads_wrong_length_returns_buffer_size_and_changes_nothing),
-        T(test_set_grads_non_finite_returns_non_finite_and_writes_nothing),
-        T(test_set_grads_freed_handle_returns_bad_handle),
+        BAD_TABLE_TEST(k_set_grads_cases),
     };
-#undef T
     int failed = cmocka_run_group_tests_name("set_grads", plain, NULL, NULL);
     failed += cmocka_run_group_tests_name("set_grads failures", failures, NULL, NULL);
     return failed;

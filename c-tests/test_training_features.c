@@ -8,7 +8,6 @@
  */
 #include "test_util.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { N0 = 3, N1 = 5, N2 = 2, ROWS = 12, NPARAMS = N1 * N0 + N1 + N2 * N1 + N2 };
 static const size_t k_sizes[] = {N0, N1, N2};
