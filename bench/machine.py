@@ -126,7 +126,7 @@ def describe_environment(info):
             warn = " — WARNING: OpenBLAS's generic SSE3 kernels"
         lines.append(f"- swiftmlp {sw.get('version')} ({sw.get('library')}) BLAS: {blas}{warn}")
     pk = info.get("packages", {})
-    lines.append(f"- torch: {pk.get('torch') or 'not installed'} (torch.set_num_threads(2)); jax: "
+    lines.append(f"- torch: {pk.get('torch') or 'not installed'} (torch.set_num_threads(usable CPUs)); jax: "
                  f"{pk.get('jax') or 'not installed'}; onnxruntime: {pk.get('onnxruntime') or 'not installed'} "
                  f"(onnx {pk.get('onnx') or 'not installed'})")
     lines.append(f"- CPU: {info.get('cpu', '?')} ({info.get('vendor', '?')}, family {info.get('family', '?')}, "

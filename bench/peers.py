@@ -73,10 +73,16 @@ def peer_numpy(spec):
     return out
 
 
+def torch_threads():
+    """torch's intra-op threads: the CPUs this process may use (2 on the
+    2-core machine; 1 in the single-core machine class)."""
+    return len(os.sched_getaffinity(0))
+
+
 def torch_model(sizes, p0, dt):
     """nn.Sequential(Linear, Sigmoid, ...) holding the parameters p0."""
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(torch_threads())
     layers = []
     for l in range(len(sizes) - 1):
         layers += [torch.nn.Linear(sizes[l], sizes[l + 1]), torch.nn.Sigmoid()]
@@ -364,7 +370,7 @@ def peer_gemm(spec):
         out["numpy_products_gflops"] = float(np.median(rates)) * flops / 1e9
     try:
         import torch
-        torch.set_num_threads(2)
+        torch.set_num_threads(torch_threads())
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         tc = torch.empty_like(ta)
         _, rates = common.time_steps(lambda: torch.mm(ta, tb, out=tc), spec["seconds"], reps)

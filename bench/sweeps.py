@@ -43,7 +43,10 @@ def run_sweeps(args, results):
             cases.append({"spec": spec, "p0": p0, "x": x, "y": y})
         sub = {"runs": []}
         run_cases(cases, PEERS, args, sub, batched=True)
-        results["sweeps"][kind] = {"x": [p[2] if kind == "batch" else p[1][1] for p in pts],
+        first = pts[0]
+        what = (f"hidden width w ([{first[1][0]}, w, w, w, {first[1][-1]}], B = {first[2]})" if kind == "width"
+                else f"batch B ({first[1]})")
+        results["sweeps"][kind] = {"x": [p[2] if kind == "batch" else p[1][1] for p in pts], "what": what,
                                    "names": [p[0] for p in pts], "runs": sub["runs"]}
 
 
@@ -89,8 +92,7 @@ def markdown(results):
          f"**{SWIFTMLP} ÷ peer** (steps/s) per point: < 1 marks where that peer is ahead. Each peer "
          "runs a whole sweep in one process (the points are not paired in rounds).", ""]
     for kind, sweep in results.get("sweeps", {}).items():
-        L += [f"## {kind} sweep" + (" ([784, w, w, w, 10], B = 64)" if kind == "width" else
-                                    " (mnist-ish sizes)"), "",
+        L += [f"## {kind} sweep: {sweep['what']}", "",
               f"| {kind} | " + " | ".join(f"{p} steps/s (GFLOP/s)" for p in PEERS) + " | "
               + " | ".join(f"÷ {p}" for p in PEERS[1:]) + " |",
               "|---:|" + "---:|" * (2 * len(PEERS) - 1)]
@@ -127,8 +129,7 @@ def plot(results, path):
                     ax.plot(*zip(*pts), marker="o", label=p, lw=2.2 if p == SWIFTMLP else 1.2)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
-            ax.set_xlabel("hidden width ([784, w, w, w, 10], B = 64)" if kind == "width" else
-                          "batch (mnist-ish [784, 256, 128, 10])")
+            ax.set_xlabel(sweep["what"])
             ax.set_ylabel(what)
             ax.set_title(f"{kind} sweep, {DTYPE}: {what}")
             ax.grid(which="both", alpha=0.3)
