@@ -47,7 +47,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (default 5)")
     ap.add_argument("--workloads", default="tiny,small,mnist,wide")
     ap.add_argument("--peers", default=",".join(BATCH_PEERS))
-    ap.add_argument("--skip", default="", help="comma list of: gemm, fit, alloc, bound (the products-alone rows)")
+    ap.add_argument("--skip", default="",
+                    help="comma list of: gemm, fit, alloc, bound (the products-alone rows), predict, contention")
     ap.add_argument("--diagnose-coretype", default="", metavar="CORE",
                     help="also run the C driver on mnist-ish and wide with OPENBLAS_CORETYPE=CORE "
                          "(e.g. SkylakeX): a labelled diagnostic row, not a peer")
