@@ -77,8 +77,7 @@ def _rounds(driver, case, rounds, per_round):
 
 def section(results):
     """The report's section on the contention case."""
-    per = results.get("contention") or {}
-    if not per:
+    if not results.get("contention"):
         return []
     L = ["", "## Contention: the split step against one thread, idle and with a busy process on CPU 0", "",
          "swiftmlp C step, float32, the library's default thread count (split) against "
@@ -86,11 +85,9 @@ def section(results):
          "Ratio = median over the rounds of split ÷ 1-thread (steps/s).", "",
          "| workload | machine | split steps/s | 1-thread steps/s | split ÷ 1-thread | rounds | check |",
          "|---|---|---:|---:|---:|---|---|"]
-    for wl, conds in per.items():
-        for cond, c in conds.items():
-            if "ratio" not in c:
-                L.append(f"| {wl} | {cond} | ERROR | | | | FAIL |")
-                continue
-            L.append(f"| {wl} | {cond} | {c['split']} | {c['1-thread']} | {c['ratio']:.2f}× | "
-                     + ", ".join(f"{r:.2f}" for r in c["round_ratios"]) + f" | {'ok' if c['ok'] else '**FAIL**'} |")
+    cells = [(wl, cond, c) for wl, conds in results["contention"].items() for cond, c in conds.items()]
+    for wl, cond, c in cells:
+        L.append(f"| {wl} | {cond} | ERROR | | | | FAIL |" if "ratio" not in c else
+                 f"| {wl} | {cond} | {c['split']} | {c['1-thread']} | {c['ratio']:.2f}× | "
+                 + ", ".join(f"{r:.2f}" for r in c["round_ratios"]) + f" | {'ok' if c['ok'] else '**FAIL**'} |")
     return L
