@@ -4,13 +4,17 @@ numpy-slides, torch and jax, float32,
   width: hidden width 16 -> 4096 (three hidden layers, [784, w, w, w, 10]) at B = 64
   batch: B = 1 -> 4096 at the mnist-ish sizes [784, 256, 128, 10]
 
-each peer in ONE process per sweep (its points one after the other, every
-point with the two-step parameter check); written to sweeps.md (per point:
-steps/s, GFLOP/s, swiftmlp ÷ every peer) and sweeps.png (log-log, one line
-per peer).
+point by point, each peer in its own process per point (the peers' order
+reversed at every other point, so that they run next to each other in time
+and neither side of a ratio always runs first; --smoke: each peer's points
+in one process), every point with the two-step parameter check; written to
+sweeps.md (per point: steps/s, GFLOP/s, swiftmlp ÷ every peer) and
+sweeps.png (log-log, one line per peer).
 """
 
 from __future__ import annotations
+
+import argparse
 
 import common
 from cases import prepare, run_cases
@@ -42,7 +46,12 @@ def run_sweeps(args, results):
             spec["seconds"], spec["repeats"] = args.sweep_seconds, args.sweep_repeats
             cases.append({"spec": spec, "p0": p0, "x": x, "y": y})
         sub = {"runs": []}
-        run_cases(cases, PEERS, args, sub, batched=True)
+        if args.smoke:
+            run_cases(cases, PEERS, args, sub)
+        else:
+            one = argparse.Namespace(**{**vars(args), "rounds": 1, "repeats": args.sweep_repeats})
+            for k, case in enumerate(cases):
+                run_cases([case], PEERS if k % 2 == 0 else PEERS[::-1], one, sub)
         first = pts[0]
         what = (f"hidden width w ([{first[1][0]}, w, w, w, {first[1][-1]}], B = {first[2]})" if kind == "width"
                 else f"batch B ({first[1]})")
@@ -87,10 +96,12 @@ def worst(results):
 def markdown(results):
     """sweeps.md: per sweep and point, every peer's steps/s and GFLOP/s and
     swiftmlp ÷ that peer."""
+    a = results["args"]
     L = ["# swiftmlp benchmark: sweeps", "",
          f"Training step ({DTYPE}, sigmoid/MSE/SGD), steps/s (median of the repeats) and GFLOP/s; "
          f"**{SWIFTMLP} ÷ peer** (steps/s) per point: < 1 marks where that peer is ahead. Each peer "
-         "runs a whole sweep in one process (the points are not paired in rounds).", ""]
+         "runs each point in its own process, next to the others (the order reversed at every other "
+         f"point), {a['sweep_repeats']} repeat(s) of {a['sweep_seconds']} s.", ""]
     for kind, sweep in results.get("sweeps", {}).items():
         L += [f"## {kind} sweep: {sweep['what']}", "",
               f"| {kind} | " + " | ".join(f"{p} steps/s (GFLOP/s)" for p in PEERS) + " | "
