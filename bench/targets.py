@@ -179,7 +179,9 @@ def targets(results, smoke):
         for cond, strict in (("busy", False), ("idle", True)):
             c = conds.get(cond, {})
             add(f"contention {common.label(wl)} f32, {cond}: split step ÷ 1-thread step", c.get("ratio"), 1.0, "×",
-                "rounds " + ", ".join(f"{r:.2f}" for r in c.get("round_ratios", [])), strict=strict)
+                "rounds " + ", ".join(f"{r:.2f}" for r in c.get("round_ratios", []))
+                + (f"; other load up to {c['other_load_cores']:.2f} cores" if c.get("other_load_cores") else ""),
+                strict=strict)
     if results.get("sweeps"):
         import sweeps
         least, ahead = sweeps.worst(results)
