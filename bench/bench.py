@@ -106,9 +106,10 @@ def main():
         for dtype in common.DTYPES:
             spec, p0, x, y = prepare(name, sizes, batch, dtype, args)
             cases.append({"spec": spec, "p0": p0, "x": x, "y": y})
-    # the GEMM peak right before the wide workload (or at the end without it)
-    before = [c for c in cases if c["spec"]["workload"] != "wide"]
-    after = [c for c in cases if c["spec"]["workload"] == "wide"]
+    # the GEMM peak right before the wide workload (or at the end without it;
+    # --smoke: after all of them, so that each Python peer starts once)
+    before = [c for c in cases if smoke or c["spec"]["workload"] != "wide"]
+    after = [c for c in cases if not smoke and c["spec"]["workload"] == "wide"]
     run_cases(before, peers, args, results)
     if "gemm" not in skip:
         log("\n== GEMM peak")

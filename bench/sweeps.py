@@ -36,27 +36,29 @@ def points(kind, smoke):
 
 
 def run_sweeps(args, results):
-    """Both sweeps into results["sweeps"][kind] = {"x": [...], "runs": [...]}."""
+    """Both sweeps into results["sweeps"][kind] = {"x": [...], "runs": [...]}
+    (--smoke: each peer runs the points of both sweeps in one process)."""
+    cases, one = {}, argparse.Namespace(**{**vars(args), "rounds": 1, "repeats": args.sweep_repeats})
     for kind in ("width", "batch"):
         pts = points(kind, args.smoke)
         log(f"\n== sweep: {kind} " + ", ".join(str(p[2] if kind == "batch" else p[1][1]) for p in pts))
-        cases = []
+        cases[kind] = []
         for name, sizes, batch in pts:
             spec, p0, x, y = prepare(name, sizes, batch, DTYPE, args)
             spec["seconds"], spec["repeats"] = args.sweep_seconds, args.sweep_repeats
-            cases.append({"spec": spec, "p0": p0, "x": x, "y": y})
-        sub = {"runs": []}
-        if args.smoke:
-            run_cases(cases, PEERS, args, sub)
-        else:
-            one = argparse.Namespace(**{**vars(args), "rounds": 1, "repeats": args.sweep_repeats})
-            for k, case in enumerate(cases):
-                run_cases([case], PEERS if k % 2 == 0 else PEERS[::-1], one, sub)
+            cases[kind].append({"spec": spec, "p0": p0, "x": x, "y": y})
         first = pts[0]
         what = (f"hidden width w ([{first[1][0]}, w, w, w, {first[1][-1]}], B = {first[2]})" if kind == "width"
                 else f"batch B ({first[1]})")
         results["sweeps"][kind] = {"x": [p[2] if kind == "batch" else p[1][1] for p in pts], "what": what,
-                                   "names": [p[0] for p in pts], "runs": sub["runs"]}
+                                   "names": [p[0] for p in pts], "runs": []}
+        for k, case in enumerate(cases[kind] if not args.smoke else ()):
+            run_cases([case], PEERS if k % 2 == 0 else PEERS[::-1], one, results["sweeps"][kind])
+    if args.smoke:
+        sub = {"runs": []}
+        run_cases(cases["width"] + cases["batch"], PEERS, args, sub)
+        for r in sub["runs"]:
+            results["sweeps"][r["workload"].split("-")[0]]["runs"].append(r)
 
 
 def _rate(sweep, name, peer, key="median"):
