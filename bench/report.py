@@ -241,7 +241,7 @@ def chart(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = ["torch", "swiftmlp-py", "swiftmlp-py-3call", "swiftmlp-py-ctypes", "swiftmlp-c", "fann"]
+    order = ["torch", "jax", "swiftmlp-py", "swiftmlp-py-3call", "swiftmlp-py-ctypes", "swiftmlp-c", "fann"]
     order += sorted({r["peer"] for r in results["runs"] if r["peer"].startswith("swiftmlp-c@")})
     peers = [p for p in order if any(r["peer"] == p and "ratio_numpy" in r for r in results["runs"])]
     groups = []
@@ -249,7 +249,7 @@ def chart(results, path):
         for dt in common.DTYPES:
             if any(r["workload"] == wl and r["dtype"] == dt and "ratio_numpy" in r for r in results["runs"]):
                 groups.append((wl, dt))
-    colors = {"numpy-slides": "#999999", "torch": "#ee4c2c", "swiftmlp-py": "#1f77b4", "swiftmlp-py-3call": "#9ecae1",
+    colors = {"numpy-slides": "#999999", "torch": "#ee4c2c", "jax": "#ff7f0e", "swiftmlp-py": "#1f77b4", "swiftmlp-py-3call": "#9ecae1",
               "swiftmlp-py-ctypes": "#6baed6", "swiftmlp-c": "#08306b", "fann": "#2ca02c"}
     for p in peers:
         if "@" in p:
@@ -284,7 +284,7 @@ def chart(results, path):
     ymin = min([r.get("ratio_numpy") or 1 for r in results["runs"] if r.get("ratio_numpy")] + [1])
     ax.set_ylim(ymin / 2, ymax * 4)
     # wide: fraction of the GEMM peak
-    wpeers = ["numpy-slides", "torch", "swiftmlp-py", "swiftmlp-c"] + [p for p in peers if "@" in p]
+    wpeers = ["numpy-slides", "torch", "jax", "swiftmlp-py", "swiftmlp-c"] + [p for p in peers if "@" in p]
     labels, vals, cols, dmarks = [], [], [], []
     for dt in common.DTYPES:
         for p in wpeers:
