@@ -35,7 +35,13 @@ SMOKE_WORKLOADS = {
     "mnist": ([784, 32, 16, 10], 8),
     "wide": ([128, 256, 256, 128], 16),
 }
-LABELS = {"tiny": "tiny", "small": "small", "mnist": "mnist-ish", "wide": "wide"}
+LABELS = {"tiny": "tiny", "small": "small", "mnist": "mnist-ish", "wide": "wide",
+          "predict-1": "predict mnist-ish B=1", "predict-64": "predict mnist-ish B=64"}
+
+
+def label(name):
+    """A workload's display name (sweep points are named by themselves)."""
+    return LABELS.get(name, name)
 DTYPES = ("float32", "float64")
 SHORT_DTYPE = {"float32": "f32", "float64": "f64"}
 
@@ -59,6 +65,11 @@ def flops_per_step(sizes, batch) -> int:
         products = 2 if l == 0 else 3
         total += products * 2 * batch * sizes[l] * sizes[l + 1]
     return total
+
+
+def forward_flops(sizes, batch) -> int:
+    """2*B*in*out per layer: one product per layer (inference)."""
+    return sum(2 * batch * sizes[l] * sizes[l + 1] for l in range(len(sizes) - 1))
 
 
 def param_count(sizes) -> int:

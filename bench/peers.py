@@ -5,6 +5,8 @@
 PEER is one of
   numpy-slides        the slides' NumPy code (bench/common.py), the reference
   torch               nn.Sequential(Linear, Sigmoid, ...), MSELoss('mean'), optim.SGD
+  jax                 the slides' step in jax.numpy, jax.jit-compiled once
+                      (jax_enable_x64 for float64)
   swiftmlp-py         swiftmlp.MLP.train_step(x, y) with net.optimizer = SGD(lr)
   swiftmlp-py-3call   net.forward(x); net.backward(y); net.step()
   swiftmlp-py-ctypes  swiftmlp_train_step called straight through ctypes (the C
@@ -12,6 +14,7 @@ PEER is one of
   gemm                the machine's GEMM peak: NumPy matmul of two n x n matrices
   fit-swiftmlp        MLP.fit on scikit-learn's digits
   fit-numpy           a plain NumPy minibatch loop of the same network and epochs
+  predict-*           inference latency (bench/predict_peers.py)
 
 Each peer first runs the two-step parameter check (writes the parameters
 after two steps with spec["check_lr"] to spec["check_out"]), then restarts
@@ -70,22 +73,34 @@ def peer_numpy(spec):
     return out
 
 
+def torch_threads():
+    """torch's intra-op threads: the CPUs this process may use (2 on the
+    2-core machine; 1 in the single-core machine class)."""
+    return len(os.sched_getaffinity(0))
+
+
+def torch_model(sizes, p0, dt):
+    """nn.Sequential(Linear, Sigmoid, ...) holding the parameters p0."""
+    import torch
+    torch.set_num_threads(torch_threads())
+    layers = []
+    for l in range(len(sizes) - 1):
+        layers += [torch.nn.Linear(sizes[l], sizes[l + 1]), torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers).to(torch.float32 if dt == np.float32 else torch.float64)
+    w, b = common.split_params(p0, sizes)
+    with torch.no_grad():
+        for l, (wl, bl) in enumerate(zip(w, b)):
+            model[2 * l].weight.copy_(torch.from_numpy(wl.copy()))
+            model[2 * l].bias.copy_(torch.from_numpy(bl.copy()))
+    return model
+
+
 def peer_torch(spec):
     import torch
-    torch.set_num_threads(2)
     sizes, batch, dt, p0, x, y = common.load_spec(spec)
-    tdt = torch.float32 if dt == np.float32 else torch.float64
 
     def build(lr):
-        layers = []
-        for l in range(len(sizes) - 1):
-            layers += [torch.nn.Linear(sizes[l], sizes[l + 1]), torch.nn.Sigmoid()]
-        model = torch.nn.Sequential(*layers).to(tdt)
-        w, b = common.split_params(p0, sizes)
-        with torch.no_grad():
-            for l, (wl, bl) in enumerate(zip(w, b)):
-                model[2 * l].weight.copy_(torch.from_numpy(wl.copy()))
-                model[2 * l].bias.copy_(torch.from_numpy(bl.copy()))
+        model = torch_model(sizes, p0, dt)
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
         return model, opt
 
@@ -116,6 +131,77 @@ def peer_torch(spec):
                     "mkldnn": bool(torch.backends.mkldnn.is_available())}
     with torch.no_grad():
         out["finite"] = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    return out
+
+
+def jax_module(dt):
+    """jax and jax.numpy, float64 enabled for a float64 spec (before any
+    array is made)."""
+    import jax
+    if dt == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    return jax, jnp
+
+
+def jax_forward(jnp, params, x):
+    """The slides' forward loop in jax.numpy: every layer's g."""
+    g = x
+    acts = [g]
+    for w, b in params:
+        g = 1 / (1 + jnp.exp(-(g @ w.T + b)))
+        acts.append(g)
+    return acts
+
+
+def jax_slides_step(jnp, params, x, y, lr):
+    """The slides' backward equations and SGD step in jax.numpy (as
+    common.slides_train_step): new parameters."""
+    acts = jax_forward(jnp, params, x)
+    g_l = acts[-1]
+    dl_dg = 2 / (g_l.shape[0] * g_l.shape[1]) * (g_l - y)
+    new = [None] * len(params)
+    for l in reversed(range(len(params))):
+        w, b = params[l]
+        g = acts[l + 1]
+        dl_df = dl_dg * g * (1 - g)
+        if l > 0:
+            dl_dg = dl_df @ w
+        new[l] = (w - lr * (dl_df.T @ acts[l]), b - lr * dl_df.sum(axis=0))
+    return new
+
+
+def jax_params(jnp, p0, sizes):
+    w, b = common.split_params(p0, sizes)
+    return [(jnp.asarray(wl), jnp.asarray(bl)) for wl, bl in zip(w, b)]
+
+
+def peer_jax(spec):
+    """jax.jit of the slides' step, compiled once (the first, untimed step);
+    each step waits for its result (block_until_ready), as a loop that
+    reads the parameters or the loss would."""
+    sizes, batch, dt, p0, x, y = common.load_spec(spec)
+    jax, jnp = jax_module(dt)
+    step_fn = jax.jit(lambda p, xx, yy, lr: jax_slides_step(jnp, p, xx, yy, lr), donate_argnums=0)
+    jx, jy = jnp.asarray(x), jnp.asarray(y)
+    state = {}
+
+    def prepare(lr):
+        state["p"], state["lr"] = jax_params(jnp, p0, sizes), jnp.asarray(lr, dtype=dt)
+
+    def step():
+        state["p"] = jax.block_until_ready(step_fn(state["p"], jx, jy, state["lr"]))
+
+    prepare(spec["check_lr"])
+    for _ in range(spec["check_steps"]):
+        step()
+    flat = common.join_params([np.asarray(w) for w, _ in state["p"]], [np.asarray(b) for _, b in state["p"]])
+    flat.astype(dt).tofile(spec["check_out"])
+    prepare(spec["lr"])
+    out = run_timing(step, spec)
+    out["jax"] = {"version": jax.__version__, "backend": jax.default_backend(),
+                  "x64": bool(jax.config.jax_enable_x64)}
+    out["finite"] = all(bool(jnp.isfinite(a).all()) for wb in state["p"] for a in wb)
     return out
 
 
@@ -284,7 +370,7 @@ def peer_gemm(spec):
         out["numpy_products_gflops"] = float(np.median(rates)) * flops / 1e9
     try:
         import torch
-        torch.set_num_threads(2)
+        torch.set_num_threads(torch_threads())
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         tc = torch.empty_like(ta)
         _, rates = common.time_steps(lambda: torch.mm(ta, tb, out=tc), spec["seconds"], reps)
@@ -373,6 +459,7 @@ def peer_fit_numpy(spec):
 PEERS = {
     "numpy-slides": peer_numpy,
     "torch": peer_torch,
+    "jax": peer_jax,
     "swiftmlp-py": peer_swiftmlp_py,
     "swiftmlp-py-3call": lambda s: peer_swiftmlp_py(s, three_calls=True),
     "swiftmlp-py-ctypes": peer_swiftmlp_ctypes,
@@ -386,6 +473,9 @@ def main():
     """PEER SPEC [SPEC...]: one JSON line per spec (several specs in one process
     only in --smoke runs, to save the start-up time of torch)."""
     peer = sys.argv[1]
+    if peer.startswith("predict-"):
+        import predict_peers
+        PEERS.update(predict_peers.PEERS)
     for spec_path in sys.argv[2:]:
         with open(spec_path) as fh:
             spec = json.load(fh)

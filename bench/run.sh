@@ -7,6 +7,10 @@
 #   bash bench/run.sh --seconds 2 --repeats 7    # longer repeats
 #   bash bench/run.sh --workloads tiny,small --peers numpy-slides,swiftmlp-py,swiftmlp-c,fann
 #   bash bench/run.sh --skip gemm,fit,alloc
+#   bash bench/run.sh --sweeps                   # also the width and batch sweeps (sweeps.md, sweeps.png)
+#   bash bench/run.sh --runs 5 --sweeps          # 5 runs in a row: combined.md, the worst of the 5
+#   bash bench/run.sh --machine-class avx2       # SWIFTMLP_CPU=avx2 OPENBLAS_CORETYPE=Haswell, every process
+#   bash bench/run.sh --machine-class single-core   # every process on CPU 0 (taskset -c 0)
 #
 # Options of its own: --no-deps (do not install missing packages, bench/deps.sh),
 # --no-build (do not run `swift build`; use the library as it is). Every other
@@ -15,12 +19,15 @@
 # It installs what is missing (bench/deps.sh), builds libswiftmlp (SwiftPM,
 # release) and the C drivers (cc), then runs bench/bench.py with
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE UNSET for itself and every process it
-# starts (they force slower OpenBLAS kernels), and says so.
+# starts (they force slower OpenBLAS kernels), and says so; only the avx2
+# machine class sets OPENBLAS_CORETYPE=Haswell again (bench/runner.py).
 #
 # Output: a markdown table on stdout and in bench/results/results.md,
 # bench/results/results.json, bench/results/ratios.png (--smoke: in
-# bench/results/smoke/, so that it never overwrites a full run; bench/results/
-# is gitignored; the drivers are built into bench/results/bin/).
+# bench/results/smoke/, so that it never overwrites a full run; a machine
+# class in bench/results/avx2/ or bench/results/single-core/; --runs N in
+# run-1/ .. run-N/ below it with combined.md; bench/results/ is gitignored;
+# the drivers are built into bench/results/bin/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +39,7 @@ for a in "$@"; do
         --no-deps) deps=0 ;;
         --no-build) build=0 ;;
         -h|--help)
-            sed -n '2,24p' "$0"
+            sed -n '2,30p' "$0"
             exec python3 bench/bench.py --help ;;
         *) pass+=("$a") ;;
     esac

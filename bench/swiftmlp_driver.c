@@ -15,6 +15,11 @@
  *       (VmHWM, reset just before the network's first step so that the
  *       driver's own copy of the initial parameters is not counted) next to
  *       the theoretical size, and the OpenBLAS core and thread count.
+ *   swiftmlp_driver predict --dir D --sizes ... --batch B --dtype f32|f64
+ *                   --out OUTPUTS.bin --seconds S --repeats R
+ *       swiftmlp_predict on the B rows of D/x.bin: writes the outputs (the
+ *       benchmark compares them with the NumPy forward pass), then times
+ *       calls (one step = one call) and prints one JSON line as "time".
  */
 #include "bench_util.h"
 
@@ -26,11 +31,17 @@ typedef struct ctx {
     const void *x, *y;
     size_t x_len, y_len, batch;
     double loss;
+    void *out; /* predict: the outputs, y_len elements */
 } ctx;
 
 static int train_step(void *p) {
     ctx *c = p;
     return swiftmlp_train_step(c->net, c->dtype, c->x, c->x_len, c->y, c->y_len, c->batch, &c->loss) != SWIFTMLP_OK;
+}
+
+static int predict(void *p) {
+    ctx *c = p;
+    return swiftmlp_predict(c->net, c->dtype, c->x, c->x_len, c->batch, c->out, c->y_len) != SWIFTMLP_OK;
 }
 
 static void ok(swiftmlp_status s, const char *what) {
@@ -90,6 +101,22 @@ int main(int argc, char **argv) {
         ok(swiftmlp_get_params(c.net, c.dtype, p0, p), "swiftmlp_get_params");
         bench_write(o.out, p0, p, elem);
         printf("{\"mode\": \"check\", \"loss\": %.17g}\n", c.loss);
+        free(p0);
+        swiftmlp_free(c.net);
+        return 0;
+    }
+    if (!strcmp(o.mode, "predict")) {
+        if (!o.out) bench_die("predict needs --out", NULL);
+        c.out = malloc(c.y_len * elem);
+        if (!c.out) bench_die("out of memory", NULL);
+        ok(swiftmlp_predict(c.net, c.dtype, c.x, c.x_len, c.batch, c.out, c.y_len), "swiftmlp_predict");
+        bench_write(o.out, c.out, c.y_len, elem);
+        bench_timing t;
+        bench_time(predict, &c, o.seconds, o.repeats, &t);
+        printf("{\"mode\": \"predict\", ");
+        bench_print_rates(stdout, &t);
+        printf("}\n"); /* the outputs are checked by the orchestrator */
+        free(c.out);
         free(p0);
         swiftmlp_free(c.net);
         return 0;
