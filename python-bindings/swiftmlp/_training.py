@@ -51,11 +51,17 @@ class PreparedCall:
     entry.  The sizes are c_size_t objects, which ctypes passes to c_size_t
     parameters more cheaply than ints."""
 
-    __slots__ = ("function", "kind", "prepared")
+    __slots__ = ("function", "kind", "prepared", "lock", "dtype", "code", "loss")
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, net):
         self.function = _lib.unchecked(kind)  # the status is tested in run()
         self.kind = kind
+        # The network's constants the call uses (not the network itself:
+        # a reference back to it would make a cycle that delays its release).
+        self.lock, self.dtype, self.code = net._lock, net._dtype, net._c_code
+        # The loss out-parameter, passed as the c_double itself (ctypes passes
+        # its address to the POINTER(c_double) parameter); read under the lock.
+        self.loss = c_double()
         # (shape of a, shape of b or of forward's output, size arguments)
         self.prepared = (None, None, ())
 
@@ -73,7 +79,7 @@ class PreparedCall:
         backward) match it, else the result is None."""
         if prepared is None:
             shape_a, shape_b, sizes = self.prepared
-            dtype = net._dtype
+            dtype = self.dtype
             if (type(a) is not _ndarray or a.shape != shape_a or a.dtype is not dtype
                     or a.flags.num & C_ALIGNED != C_ALIGNED):
                 return None
@@ -89,36 +95,34 @@ class PreparedCall:
             pa = address(a)
             pb = None if b is None else address(b)
         kind = self.kind
-        with net._lock:
+        with self.lock:
             h = net._usable
             if h is None:
                 h = net._h().value  # StateError: closed, or inside fit()'s callback
             if kind is _TRAIN_STEP:
-                status = self.function(h, net._c_code, pa, sizes[0], pb, sizes[1], sizes[2],
-                                       net._loss_out)
+                status = self.function(h, self.code, pa, sizes[0], pb, sizes[1], sizes[2],
+                                       self.loss)
             elif kind is _BACKWARD:
-                status = self.function(h, net._c_code, pa, sizes[0], sizes[1], net._loss_out)
+                status = self.function(h, self.code, pa, sizes[0], sizes[1], self.loss)
             else:
-                y = _empty(shape_b, net._dtype)
-                status = self.function(h, net._c_code, pa, sizes[0], sizes[1], address(y),
+                y = _empty(shape_b, self.dtype)
+                status = self.function(h, self.code, pa, sizes[0], sizes[1], address(y),
                                        sizes[2])
                 if not status:
                     return y
             if status:
                 _lib.raise_for_status(status, kind)
-            return net._loss_out.value
+            return self.loss.value
 
 
 class Training:
     """MLP methods: forward, backward, step, train_step and the optimizer."""
 
     def _init_calls(self) -> None:
-        self._forward_call = PreparedCall(_FORWARD)
-        self._backward_call = PreparedCall(_BACKWARD)
-        self._step_call = PreparedCall(_TRAIN_STEP)
-        # The loss out-parameter, passed as the c_double itself (ctypes passes
-        # its address to the POINTER(c_double) parameter); read under the lock.
-        self._loss_out = c_double()
+        """The prepared calls, once the network's dtype is known."""
+        self._forward_call = PreparedCall(_FORWARD, self)
+        self._backward_call = PreparedCall(_BACKWARD, self)
+        self._step_call = PreparedCall(_TRAIN_STEP, self)
 
     def forward(self, x) -> np.ndarray:
         """Forward pass of a batch.  x: (B, N0) array-like, B >= 1.

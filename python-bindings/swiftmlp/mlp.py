@@ -156,7 +156,6 @@ class MLP(Training, DataSets, Layers, Files, Conversion):
         self._lock = threading.RLock()
         self._free = lib.swiftmlp_free  # kept for __del__ at interpreter shutdown
         self._fit_thread = None  # thread id while fit() runs (its callback must not re-enter)
-        self._init_calls()
 
     @classmethod
     def _from_handle(cls, handle: c_void_p, function: str) -> "MLP":
@@ -182,6 +181,7 @@ class MLP(Training, DataSets, Layers, Files, Conversion):
         self._dtype = CODE_DTYPES[got.dtype]
         self._code = int(got.dtype)
         self._c_code = c_int(self._code)  # the prepared calls' dtype argument (never changed)
+        self._init_calls()
         self._sizes = tuple(int(got.sizes[i]) for i in range(got.n_sizes))
         self._param_count = _lib.param_count(handle)
         self._seed = int(got.seed)

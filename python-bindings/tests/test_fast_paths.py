@@ -1,9 +1,10 @@
 """The prepared calls of train_step, forward and backward
 (swiftmlp._training.PreparedCall): once a call has validated a shape, later
-calls with ndarrays of that shape go straight to the library.  Every input the general path would convert or
-reject must still be converted or rejected exactly alike (same result bits,
-same exception and message) on a network whose fast paths are primed, and
-the wrapper must keep no reference to the caller's arrays."""
+calls with ndarrays of that shape go straight to the library.  Every input
+the general path would convert or reject must still be converted or
+rejected exactly alike (same result bits, same exception and message) on a
+network whose calls are prepared, and the wrapper must keep no reference to
+the caller's arrays."""
 
 import sys
 
