@@ -25,12 +25,17 @@ as ctypes Structures with the same field order and types, so ctypes lays them
 out as the C compiler does (the library also checks each struct_size).
 
 The hot paths (forward, backward, train_step) call second function objects
-without the errcheck (``unchecked(name)``) and test the status inline, which
-saves about half a microsecond per call; a non-zero status raises the same
-exception through ``raise_for_status``.  Their fast paths (mlp._fast_args)
-also pass the handle and data pointers as ints, the dtype and sizes as
-prepared c_int/c_size_t objects and the loss as the c_double itself: the
-conversions ctypes does cheapest for these argtypes.
+without the errcheck (``unchecked(name)``) and test the status themselves; a
+non-zero status raises the same exception through ``raise_for_status``.
+Their prepared calls (swiftmlp._training.PreparedCall) pass the handle and
+data pointers as ints, the dtype and sizes as prepared c_int/c_size_t objects
+and the loss as the c_double itself: the conversions ctypes does cheapest for
+these argtypes.
+
+The functions whose C names are being renamed are called only through the
+wrappers at the end of this file (param_count, layer_offsets, cached_rows,
+step_count, save_file), each naming its C function once besides its
+signature entry (swiftmlp_layer_count has only its entry: nothing calls it).
 
 The version is checked right after loading, before the other symbols are
 declared, so an older or newer library is reported as a version mismatch
@@ -470,3 +475,40 @@ def set_num_threads(threads: int) -> None:
         raise_error(_errors.InvalidArgumentError,
                     f"threads must be 1 to {MAX_THREADS}, got {count}")
     lib.swiftmlp_set_num_threads(count)
+
+
+# ---- Functions called through one place each ---------------------------------
+# Each wrapper is the only caller of its C function (see the module docstring).
+
+def _read(function, net, ctype=c_size_t) -> int:
+    """The one number `function(net, &out)` writes."""
+    out = ctype()
+    function(net, ctypes.byref(out))
+    return int(out.value)
+
+
+def param_count(net) -> int:
+    """swiftmlp_param_count: the number of parameters of `net`."""
+    return _read(lib.swiftmlp_param_count, net)
+
+
+def layer_offsets(net, layer: int) -> tuple:
+    """swiftmlp_layer_offsets: where W_layer and b_layer start in the flat arrays."""
+    w_off, b_off = c_size_t(), c_size_t()
+    lib.swiftmlp_layer_offsets(net, layer, ctypes.byref(w_off), ctypes.byref(b_off))
+    return int(w_off.value), int(b_off.value)
+
+
+def cached_rows(net) -> int:
+    """swiftmlp_cached_rows: the rows of the last training batch (StateError before any)."""
+    return _read(lib.swiftmlp_cached_rows, net)
+
+
+def step_count(net) -> int:
+    """swiftmlp_optimizer_step_count: optimizer steps since it was set or reset."""
+    return _read(lib.swiftmlp_optimizer_step_count, net, c_uint64)
+
+
+def save_file(net, flags: int, path: bytes) -> None:
+    """swiftmlp_save_file: write `net`'s model file to `path` atomically."""
+    lib.swiftmlp_save_file(net, path, flags)

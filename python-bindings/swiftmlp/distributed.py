@@ -52,10 +52,11 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
                       "library such as Open MPI (Debian: openmpi-bin libopenmpi-dev)") from exc
 
 from . import _errors, _lib
+from ._convert import check_finite, count, validation_pair
 from ._errors import InvalidArgumentError, StateError, SwiftMLPError
 from ._lib import lib, raise_error
 from ._optim import EarlyStopping, History
-from .mlp import MLP, _count, from_bytes
+from .mlp import MLP, from_bytes
 
 __all__ = ["DataParallel", "DistributedError", "load"]
 
@@ -364,24 +365,21 @@ class DataParallel:
             xa, ya, rows = self._local_rows(x, y)
             val = None
             if validation_data is not None:
-                try:
-                    xv, yv = validation_data
-                except (TypeError, ValueError):
-                    raise TypeError("validation_data must be a pair (x_val, y_val)") from None
+                xv, yv = validation_pair(validation_data)
                 val = self._local_rows(xv, yv)[:2]
-            e = _count(epochs, "epochs")
-            bs = _count(batch_size, "batch_size")
+            e = count(epochs, "epochs")
+            bs = count(batch_size, "batch_size")
             stopping = EarlyStopping.parse(early_stopping)
             if not isinstance(shuffle, (bool, np.bool_)):
                 raise TypeError("shuffle must be True or False")
             rng_seed = operator.index(seed)
             if rng_seed < 0:
                 raise_error(InvalidArgumentError, f"seed must be >= 0, got {rng_seed}")
-            net._finite(xa, "x")
-            net._finite(ya, "y")
+            check_finite(xa, "x")
+            check_finite(ya, "y")
             if val is not None:
-                net._finite(val[0], "validation x")
-                net._finite(val[1], "validation y")
+                check_finite(val[0], "validation x")
+                check_finite(val[1], "validation y")
             return xa, ya, rows, val, e, bs, stopping, rng_seed
         xa, ya, rows, val, epochs, batch_size, stopping, seed = _run(comm, check_args)
         all_rows = comm.allgather(rows)

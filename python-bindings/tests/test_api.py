@@ -212,10 +212,24 @@ def test_context_manager_and_close():
     assert net.sizes == (2, 2)  # metadata stays readable
 
 
-def test_del_releases_without_close():
+@pytest.mark.parametrize("in_a_cycle", [False, True])
+def test_del_releases_without_close(in_a_cycle):
+    """Dropping the last reference frees the library's network: the handle is
+    no longer live for the library (SWIFTMLP_ERR_BAD_HANDLE), checked without
+    reading freed memory.  Nothing is created after the drop, so no new
+    network can take the address."""
+    from ctypes import byref, c_int
+    from swiftmlp import _errors, _lib
+    get_dtype = _lib.unchecked("swiftmlp_get_dtype")
     net = swiftmlp.MLP([2, 2])
+    if in_a_cycle:
+        net.me = net  # only the cycle collector can drop it
+    handle = net._handle.value
+    out = c_int()
+    assert get_dtype(handle, byref(out)) == _errors.OK
     del net
     gc.collect()
+    assert get_dtype(handle, byref(out)) == _errors.ERR_BAD_HANDLE
 
 
 def test_pickle_and_deepcopy_copy_parameters():

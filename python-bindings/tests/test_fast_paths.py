@@ -1,9 +1,10 @@
-"""The fast paths of train_step, forward and backward (mlp._fast_args): once a
-call has validated a shape, later calls with ndarrays of that shape go
-straight to the library.  Every input the general path would convert or
-reject must still be converted or rejected exactly alike (same result bits,
-same exception and message) on a network whose fast paths are primed, and
-the wrapper must keep no reference to the caller's arrays."""
+"""The prepared calls of train_step, forward and backward
+(swiftmlp._training.PreparedCall): once a call has validated a shape, later
+calls with ndarrays of that shape go straight to the library.  Every input
+the general path would convert or reject must still be converted or
+rejected exactly alike (same result bits, same exception and message) on a
+network whose calls are prepared, and the wrapper must keep no reference to
+the caller's arrays."""
 
 import sys
 
@@ -12,7 +13,7 @@ import pytest
 
 import swiftmlp
 from swiftmlp import BufferSizeError, DTypeError, NonFiniteError, StateError
-from swiftmlp import mlp
+from swiftmlp import _convert
 
 import test_robust_inputs as robust
 
@@ -43,14 +44,18 @@ def primed_net(dtype, a):
 def test_the_fast_paths_are_on():
     if sys.implementation.name != "cpython":  # pragma: no cover
         pytest.skip("the data-pointer read is CPython's layout")
-    assert mlp._DATA_OFFSET is not None
+    assert _convert.DATA_OFFSET is not None
     a = robust.base_arrays("float64")
     with primed_net("float64", a) as net:
-        assert net._step_args[:2] == (a["x"].shape, a["y"].shape)
-        assert net._fwd_args[:2] == (a["x"].shape, (robust.ROWS, robust.SIZES[-1]))
-        assert net._bwd_args[0] == a["y"].shape
+        assert net._step_call.prepared[:2] == (a["x"].shape, a["y"].shape)
+        assert net._forward_call.prepared[:2] == (a["x"].shape, (robust.ROWS, robust.SIZES[-1]))
+        assert net._backward_call.prepared[0] == a["y"].shape
+        net.forward(a["x"])
+        for call, x, y in ((net._step_call, a["x"], a["y"]), (net._forward_call, a["x"], None),
+                           (net._backward_call, a["y"], None)):
+            assert call.run(net, x, y, None) is not None  # taken without conversion
         for array in (a["x"], a["y"], np.frombuffer(a["x"].tobytes(), a["x"].dtype)):
-            assert mlp._address(array) == array.ctypes.data
+            assert _convert.address(array) == array.ctypes.data
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

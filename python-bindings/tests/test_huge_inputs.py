@@ -106,14 +106,17 @@ def test_huge_class_indices_are_caught_before_a_copy():
     for fn in (lambda: net.train_step(x, labels), lambda: net.evaluate(x, labels),
                lambda: net.fit(x, labels, epochs=1)):
         raises_fast(BufferSizeError, fn, str(HUGE))
+    # backward(): whether the rows match the last forward is the library's to
+    # say, after the conversion; the conversion itself is refused first.
     net.forward(x)
-    raises_fast(swiftmlp.StateError, lambda: net.backward(labels), str(HUGE))
+    raises_fast(TooLargeError, lambda: net.backward(labels), str(HUGE))
 
 
 def test_huge_backward_targets_are_caught_before_a_copy():
     net = new_net()
     net.forward(np.full((4, 3), 0.5))
-    raises_fast(swiftmlp.StateError, lambda: net.backward(bcast(HUGE, 2, np.float32)), str(HUGE))
+    # (rows against the last forward: the library's check, after the conversion)
+    raises_fast(TooLargeError, lambda: net.backward(bcast(HUGE, 2, np.float32)), str(HUGE))
     raises_fast(BufferSizeError, lambda: net.backward(bcast(4, 2 ** 30, np.float32)), str(2 ** 30))
 
 
