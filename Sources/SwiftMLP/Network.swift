@@ -18,7 +18,14 @@ public final class Network<Scalar: MLPScalar> {
     /// One activation per weight layer.
     public let activations: [Activation]
     let slope: Scalar
-    let params: AlignedBuffer<Scalar>
+    /// Replaced, never resized: plain SGD computes the new parameters into
+    /// `spareParams` and swaps the two buffers when all are finite, so a
+    /// step is all or nothing by construction. Read `params.base` at the
+    /// point of use; only `fusedLayers` keeps addresses into it (refilled
+    /// by every swap).
+    var params: AlignedBuffer<Scalar>
+    /// Plain SGD's output buffer, allocated by its first step.
+    var spareParams: AlignedBuffer<Scalar>?
     let grads: AlignedBuffer<Scalar>
     /// The largest batch `fusedTrainStep` serves; 0 if it never applies.
     let fusedBatchLimit: Int
@@ -49,17 +56,6 @@ public final class Network<Scalar: MLPScalar> {
     /// A step needs it, so a step consumes the gradients: a second step
     /// without a new backward is refused instead of applying stale ones.
     var gradientsFresh = false
-
-    /// While `fit` runs with the first layer held transposed, that layer's
-    /// W^T and (dL/dW)^T, which the forward, backward and optimizer step use
-    /// in place of its parts of `params` and `grads`; nil otherwise.
-    var transposedFirst: TransposedFirstLayer<Scalar>?
-
-    /// An upper bound on |p| over every parameter, +infinity when unknown;
-    /// and one on |dL/dθ| over the last backward's gradients
-    /// (Network+StepBound.swift: plain SGD skips its check pass with them).
-    var parameterBound = Double.infinity
-    var gradientBound = Double.infinity
 
     var optimizer: Optimizer?
     var optimizerState: [AlignedBuffer<Scalar>] = []
@@ -102,6 +98,7 @@ public final class Network<Scalar: MLPScalar> {
 
     deinit {
         params.deallocate()
+        spareParams?.deallocate()
         grads.deallocate()
         cache?.deallocate()
         inferenceCache?.deallocate()
@@ -126,7 +123,6 @@ public final class Network<Scalar: MLPScalar> {
     func parametersChanged() {
         forwardValid = false
         gradientsFresh = false
-        parameterBound = .infinity
     }
 
     /// Makes sure the training cache holds `batch` rows; allocates only when
