@@ -45,16 +45,11 @@ extension Network {
         // a block of consecutive rows, read where it is: no order, no copies.
         let shuffle = options.shuffle
         let order = try AlignedBuffer<Int>(count: shuffle ? rows : 0)
-        defer { order.deallocate() }
         let xb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * n0 : 0)
-        defer { xb.deallocate() }
         let yb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * nL : 0)
-        defer { yb.deallocate() }
         let wb = try AlignedBuffer<Scalar>(count: shuffle && wBase != nil ? batchSize : 0)
-        defer { wb.deallocate() }
         let keepBest = options.patience > 0 && options.restoreBest
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
-        defer { best.deallocate() }
         try reserveCache(batch: batchSize)
 
         if shuffle { for i in 0..<rows { order.base[i] = i } }

@@ -93,15 +93,7 @@ extension Network {
     public func setOptimizer(_ opt: Optimizer) throws(MLPError) {
         try opt.validate()
         var fresh: [AlignedBuffer<Scalar>] = []
-        for _ in 0..<opt.stateBufferCount {
-            do {
-                fresh.append(try AlignedBuffer<Scalar>(count: layout.parameterCount))
-            } catch {
-                for b in fresh { b.deallocate() }
-                throw error
-            }
-        }
-        for b in optimizerState { b.deallocate() }
+        for _ in 0..<opt.stateBufferCount { fresh.append(try AlignedBuffer<Scalar>(count: layout.parameterCount)) }
         optimizerState = fresh
         optimizer = opt
         optimizerSteps = 0

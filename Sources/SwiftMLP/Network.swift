@@ -72,13 +72,7 @@ public final class Network<Scalar: MLPScalar> {
         let layout = try Layout(sizes: configuration.sizes)
         let activations = try configuration.resolvedActivations(layerCount: layout.layerCount)
         let params = try AlignedBuffer<Scalar>(count: layout.parameterCount)
-        let grads: AlignedBuffer<Scalar>
-        do {
-            grads = try AlignedBuffer<Scalar>(count: layout.parameterCount)
-        } catch {
-            params.deallocate()
-            throw error
-        }
+        let grads = try AlignedBuffer<Scalar>(count: layout.parameterCount)
         self.configuration = configuration
         self.layout = layout
         self.activations = activations
@@ -94,16 +88,6 @@ public final class Network<Scalar: MLPScalar> {
                 weights: params.base + layout.weightOffsets[l], biases: params.base + layout.biasOffsets[l],
                 fanIn: layout.sizes[l], fanOut: layout.sizes[l + 1], rng: &rng)
         }
-    }
-
-    deinit {
-        params.deallocate()
-        spareParams?.deallocate()
-        grads.deallocate()
-        cache?.deallocate()
-        inferenceCache?.deallocate()
-        fusedLayers?.deallocate()
-        for buffer in optimizerState { buffer.deallocate() }
     }
 
     /// [N0, ..., NL].
@@ -131,14 +115,8 @@ public final class Network<Scalar: MLPScalar> {
         if let cache, cache.capacity >= batch { return }
         let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
         if fusedBatchLimit > 0 && fusedLayers == nil {
-            do {
-                fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
-            } catch {
-                fresh.deallocate()
-                throw error
-            }
+            fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
         }
-        cache?.deallocate()
         cache = fresh
         if let fusedLayers { fillFusedLayers(fusedLayers.base, cache: fresh) }
         lastBatch = nil
@@ -157,15 +135,11 @@ public final class Network<Scalar: MLPScalar> {
         if inferenceBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             defer { inferenceBusy.store(false, ordering: .releasing) }
             if inferenceCache == nil || inferenceCache.unsafelyUnwrapped.capacity < rows {
-                let fresh = try ActivationCache<Scalar>(layout: layout, capacity: rows)
-                inferenceCache?.deallocate()
-                inferenceCache = fresh
+                inferenceCache = try ActivationCache<Scalar>(layout: layout, capacity: rows)
             }
             return try body(inferenceCache.unsafelyUnwrapped)
         }
-        let privateCache = try ActivationCache<Scalar>(layout: layout, capacity: rows)
-        defer { privateCache.deallocate() }
-        return try body(privateCache)
+        return try body(try ActivationCache<Scalar>(layout: layout, capacity: rows))
     }
 
     /// A copy with the same configuration and parameters in another element
