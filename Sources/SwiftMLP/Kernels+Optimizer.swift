@@ -1,4 +1,4 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 import RealModule
 
 extension Kernels {

@@ -1,4 +1,4 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 import RealModule
 
 /// The element types a network can hold: `Float` and `Double`, each with
@@ -18,13 +18,13 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
 
     /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
     /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
-    /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
+    /// vectors (Sources/CSwiftMLPKernels/elementwise.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on
     /// every row, then g = sigmoid(f) (the operations of the Swift loops, the
     /// same bits), in C for the running CPU, split over the BLAS layer's
-    /// threads when large (Sources/CSwiftMLPBLAS/elementwise.c).
+    /// threads when large (Sources/CSwiftMLPKernels/elementwise.c).
     static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>,
                                  bias: UnsafePointer<Self>, rows: Int, cols: Int)
 
@@ -39,7 +39,7 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// One optimizer step over `count` parameters `p` with gradients `g` and
     /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
     /// CPU and split over the BLAS layer's threads when large
-    /// (Sources/CSwiftMLPBLAS/elementwise.c): with `commit` false only whether
+    /// (Sources/CSwiftMLPKernels/elementwise.c): with `commit` false only whether
     /// every new value is finite (nothing written), else stores them.
     static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Self>,
                                _ g: UnsafePointer<Self>, _ s1: UnsafeMutablePointer<Self>?,
@@ -54,7 +54,7 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
-    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPBLAS/elementwise.c).
+    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPKernels/elementwise.c).
     static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>,
                                         g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int) -> Double
 

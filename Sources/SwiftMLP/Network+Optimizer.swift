@@ -1,4 +1,4 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 
 extension Network {
     /// One plain SGD step with the gradients of the last backward:
