@@ -48,9 +48,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
-        // Matrix products: OpenBLAS (Debian: libopenblas-dev), split over
-        // swiftmlp's own threads when large; see its include/swiftmlp_blas.h.
-        .target(name: "CSwiftMLPBLAS", path: "Sources/CSwiftMLPBLAS",
+        // The C kernels: matrix products through OpenBLAS (Debian:
+        // libopenblas-dev), split over swiftmlp's own threads when large, and
+        // the element-wise kernels compiled for the running CPU (sigmoid,
+        // loss, optimizer steps); see its include/swiftmlp_blas.h.
+        .target(name: "CSwiftMLPKernels", path: "Sources/CSwiftMLPKernels",
                 cSettings: openBLASCSettings, linkerSettings: openBLASLinkerSettings),
         // include/swiftmlp.h as a Clang module, so `@c @implementation` checks
         // every exported Swift function against the hand-written header.
@@ -61,10 +63,10 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include")]),
         // The numeric core and Swift API.
         .target(name: "SwiftMLP",
-                dependencies: ["CSwiftMLPBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+                dependencies: ["CSwiftMLPKernels", .product(name: "RealModule", package: "swift-numerics")]),
         // The C ABI: thin shims over SwiftMLP.
         .target(name: "CSwiftMLP",
-                dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport", "CSwiftMLPBLAS"],
+                dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport", "CSwiftMLPKernels"],
                 exclude: ["exports.map"],
                 swiftSettings: [.enableExperimentalFeature("CImplementation")],
                 linkerSettings: [.unsafeFlags([

@@ -1,6 +1,6 @@
 /*
  * gemm_bound.c — the matrix products of one training step, and nothing
- * else, through swiftmlp's own BLAS layer: Sources/CSwiftMLPBLAS (the
+ * else, through swiftmlp's own BLAS layer: Sources/CSwiftMLPKernels (the
  * private OpenBLAS archive with its core correction, the thread pool and the
  * product splitting) is compiled into this program, so the products run
  * exactly as inside libswiftmlp.so. No activation, loss, bias or optimizer

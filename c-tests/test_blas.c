@@ -1,5 +1,5 @@
 /*
- * test_blas.c — the BLAS layer under the C ABI (Sources/CSwiftMLPBLAS):
+ * test_blas.c — the BLAS layer under the C ABI (Sources/CSwiftMLPKernels):
  *
  *   (a) OpenBLAS core selection, as swiftmlp_blas_info() reports it (the
  *       library's private OpenBLAS copy). ctest runs this binary with

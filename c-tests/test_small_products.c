@@ -1,7 +1,7 @@
 /*
  * test_small_products.c — forward products of mid-sized layers, which on
  * the AVX-512 OpenBLAS cores (SkylakeX, Cooperlake) go through a transposed
- * copy of W and OpenBLAS's small NN kernel (Sources/CSwiftMLPBLAS/gemm.c:
+ * copy of W and OpenBLAS's small NN kernel (Sources/CSwiftMLPKernels/gemm.c:
  * batch >= 16, at most 100^3 multiply-adds). ctest runs this binary with
  * OPENBLAS_CORETYPE unset, so the library picks the CPU's best core; on an
  * AVX-512 CPU the test checks that it is one of those two.

@@ -4,7 +4,7 @@
  * argv[1] (ctest passes the built library), so dlclose really unmaps it.
  *
  * Threads that ran mid-sized forward products on an AVX-512 OpenBLAS core
- * (the small-NN path of Sources/CSwiftMLPBLAS/gemm.c, with its scratch
+ * (the small-NN path of Sources/CSwiftMLPKernels/gemm.c, with its scratch
  * buffers) must end normally after the library is gone: no thread-exit
  * destructor may point into unmapped code (a per-thread buffer with a
  * pthread key destructor, tried first, crashed here with SIGSEGV), and the

@@ -1,6 +1,6 @@
 // Library information: versions, status strings, the thread's last message.
 import CSwiftMLPABI
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 import CSwiftMLPSupport
 import SwiftMLP
 

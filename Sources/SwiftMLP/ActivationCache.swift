@@ -5,9 +5,8 @@
 /// g[a] is (B, N_a); for a >= 1 also f[a], dL/dg[a], dL/df[a], each (B, N_a).
 /// All live in one allocation of `capacity * (N0 + 4*(N1+...+NL))` elements;
 /// each region is sized for `capacity` rows, of which a batch uses the first B.
-/// The region offsets live in a second small allocation, so that copying
-/// this struct costs no reference counting in the hot path.
-struct ActivationCache<Scalar: MLPScalar> {
+/// The region offsets live in a second small allocation.
+final class ActivationCache<Scalar: MLPScalar> {
     let capacity: Int
     private let storage: AlignedBuffer<Scalar>
     /// For each a: offsets of g, f, dL/dg, dL/df (4 entries per layer).
@@ -25,19 +24,9 @@ struct ActivationCache<Scalar: MLPScalar> {
                 if a > 0 { offset += region }
             }
         }
-        do {
-            self.storage = try AlignedBuffer(count: offset)
-        } catch {
-            table.deallocate()
-            throw error
-        }
+        self.storage = try AlignedBuffer(count: offset)
         self.capacity = capacity
         self.offsets = table
-    }
-
-    func deallocate() {
-        storage.deallocate()
-        offsets.deallocate()
     }
 
     @inline(__always) func g(_ a: Int) -> UnsafeMutablePointer<Scalar> { storage.base + offsets.base[4 * a] }

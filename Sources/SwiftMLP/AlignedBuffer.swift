@@ -9,9 +9,9 @@ import Darwin
 /// A zero-filled, 64-byte aligned array of `count` elements from the C heap.
 ///
 /// Unlike a Swift `Array`, a failed allocation is reported (as
-/// `MLPError.outOfMemory`) instead of terminating the process. The owner
-/// releases it with `deallocate()` exactly once.
-struct AlignedBuffer<Element> {
+/// `MLPError.outOfMemory`) instead of terminating the process. Freed when
+/// the last reference goes: no holder releases it by hand.
+final class AlignedBuffer<Element> {
     let base: UnsafeMutablePointer<Element>
     let count: Int
 
@@ -35,7 +35,7 @@ struct AlignedBuffer<Element> {
         UnsafeMutableBufferPointer(start: base, count: count)
     }
 
-    func deallocate() {
+    deinit {
         free(UnsafeMutableRawPointer(base))
     }
 }

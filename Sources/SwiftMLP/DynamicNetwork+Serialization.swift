@@ -94,7 +94,6 @@ extension DynamicNetwork {
     /// Loads from a path given as raw bytes (not necessarily UTF-8).
     public static func load(path: FileIO.Path) throws(MLPError) -> DynamicNetwork {
         let bytes = try FileIO.read(path: path)
-        defer { bytes.deallocate() }
         return try load(model: UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))
     }
 }

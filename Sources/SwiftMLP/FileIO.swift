@@ -120,16 +120,13 @@ public enum FileIO {
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
-                buffer.deallocate()
                 throw failure("cannot read", path, code)
             }
             if n == 0 {
                 if done == size { break }
-                buffer.deallocate()
                 throw MLPError(.io, "cannot read \"\(path)\": it shrank while being read (\(done) of the \(size) bytes fstat reported)")
             }
             if done == size {
-                buffer.deallocate()
                 throw MLPError(.io, "cannot read \"\(path)\": it is longer than the \(size) bytes fstat reported (it grows while being read, as files in /proc do): not a model file")
             }
             done += n

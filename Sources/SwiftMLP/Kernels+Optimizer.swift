@@ -1,9 +1,9 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 import RealModule
 
 extension Kernels {
     /// The coefficients of one step of `opt` (formulas in `Optimizer`), t >= 1
-    /// the step number, for `MLPScalar.optimizerBlock` and `sgdCommitBlock`
+    /// the step number, for `MLPScalar.optimizerBlock` and `sgdBlock`
     /// (the element loops, in C), each rounded to T once. Those of Adam are
     /// formed in Double and then rounded, as NumPy does with Python-float
     /// scalars: T(1 - 0.999), not 1 - T(0.999).
@@ -17,11 +17,11 @@ extension Kernels {
         c.wd = r(opt.weightDecay)
         switch opt.kind {
         case .sgd:
-            c.kind = Int32(opt.stateBufferCount == 0 ? SMLP_OPT_SGD : SMLP_OPT_MOMENTUM)
+            c.kind = Int32(opt.stateBufferCount == 0 ? SMLP_STEP_SGD : SMLP_STEP_MOMENTUM)
             c.mu = r(opt.momentum)
             c.nesterov = opt.nesterov ? 1 : 0
         case .adam, .adamW:
-            c.kind = Int32(opt.kind == .adamW ? SMLP_OPT_ADAMW : SMLP_OPT_ADAM)
+            c.kind = Int32(opt.kind == .adamW ? SMLP_STEP_ADAMW : SMLP_STEP_ADAM)
             c.b1 = r(opt.beta1)
             c.b2 = r(opt.beta2)
             c.eps = r(opt.epsilon)

@@ -3,7 +3,7 @@
 /// x = n ln2 + r with |r| <= ln2/2, a Taylor polynomial for e^r (degree 13
 /// for Double, 7 for Float: truncation below half an ulp) evaluated as
 /// 1 + r Q(r) with Estrin's scheme (a short dependency chain), and 2^n from
-/// the exponent bits. Sources/CSwiftMLPBLAS/elementwise.c has the same
+/// the exponent bits. Sources/CSwiftMLPKernels/elementwise.c has the same
 /// operations in C (a test compares the bits). Results below the smallest normal number are flushed to 0
 /// (the true values are below 2.3e-308 / 1.2e-38); NaN gives NaN, a positive
 /// argument (never passed) gives 1. Accuracy: within a few ulps of the

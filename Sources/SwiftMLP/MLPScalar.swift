@@ -1,4 +1,4 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 import RealModule
 
 /// The element types a network can hold: `Float` and `Double`, each with
@@ -16,19 +16,15 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// dst (k, n) = src^T, src (n, k) with leading dimension `lds`, both
-    /// row-major (the BLAS layer's transpose, Sources/CSwiftMLPBLAS/gemm.c).
-    static func transpose(_ src: UnsafePointer<Self>, lds: Int, into dst: UnsafeMutablePointer<Self>, n: Int, k: Int)
-
     /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
     /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
-    /// vectors (Sources/CSwiftMLPBLAS/elementwise.c); the same bits.
+    /// vectors (Sources/CSwiftMLPKernels/elementwise.c); the same bits.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on
     /// every row, then g = sigmoid(f) (the operations of the Swift loops, the
     /// same bits), in C for the running CPU, split over the BLAS layer's
-    /// threads when large (Sources/CSwiftMLPBLAS/elementwise.c).
+    /// threads when large (Sources/CSwiftMLPKernels/elementwise.c).
     static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>,
                                  bias: UnsafePointer<Self>, rows: Int, cols: Int)
 
@@ -43,22 +39,22 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// One optimizer step over `count` parameters `p` with gradients `g` and
     /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
     /// CPU and split over the BLAS layer's threads when large
-    /// (Sources/CSwiftMLPBLAS/elementwise.c): with `commit` false only whether
+    /// (Sources/CSwiftMLPKernels/elementwise.c): with `commit` false only whether
     /// every new value is finite (nothing written), else stores them.
     static func optimizerBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Self>,
                                _ g: UnsafePointer<Self>, _ s1: UnsafeMutablePointer<Self>?,
                                _ s2: UnsafeMutablePointer<Self>?, count: Int, commit: Bool) -> Bool
 
-    /// Plain SGD's commit without the check pass, for a caller that knows
-    /// every new value is finite: the same bits as `optimizerBlock`; returns
-    /// the largest |new p|, +infinity if one is not finite.
-    static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Self>,
-                               _ g: UnsafePointer<Self>, count: Int) -> Double
+    /// Plain SGD in one pass: the new value of each of `count` parameters
+    /// `p` with gradients `g` into `out` (not overlapping them), p and g
+    /// untouched; true when every new value is finite.
+    static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Self>, _ g: UnsafePointer<Self>,
+                         into out: UnsafeMutablePointer<Self>, count: Int) -> Bool
 
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
-    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPBLAS/elementwise.c).
+    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPKernels/elementwise.c).
     static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>,
                                         g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int) -> Double
 
@@ -119,14 +115,9 @@ extension Float: MLPScalar {
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    public static func transpose(_ src: UnsafePointer<Float>, lds: Int, into dst: UnsafeMutablePointer<Float>,
-                                 n: Int, k: Int) {
-        smlp_transpose_f32(src, lds, dst, n, k)
-    }
-
-    public static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Float>,
-                                      _ g: UnsafePointer<Float>, count: Int) -> Double {
-        withUnsafePointer(to: c) { smlp_sgd_commit_max_f32($0, p, g, count) }
+    public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Float>,
+                                _ g: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) -> Bool {
+        withUnsafePointer(to: c) { smlp_sgd_into_f32($0, p, g, out, count) != 0 }
     }
 
     public static func maxAbsBlock(_ x: UnsafePointer<Float>, count: Int) -> Double {
@@ -183,14 +174,9 @@ extension Double: MLPScalar {
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    public static func transpose(_ src: UnsafePointer<Double>, lds: Int, into dst: UnsafeMutablePointer<Double>,
-                                 n: Int, k: Int) {
-        smlp_transpose_f64(src, lds, dst, n, k)
-    }
-
-    public static func sgdCommitBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafeMutablePointer<Double>,
-                                      _ g: UnsafePointer<Double>, count: Int) -> Double {
-        withUnsafePointer(to: c) { smlp_sgd_commit_max_f64($0, p, g, count) }
+    public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Double>,
+                                _ g: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, count: Int) -> Bool {
+        withUnsafePointer(to: c) { smlp_sgd_into_f64($0, p, g, out, count) != 0 }
     }
 
     public static func maxAbsBlock(_ x: UnsafePointer<Double>, count: Int) -> Double {

@@ -86,16 +86,10 @@ extension Network {
         for l in stride(from: layout.layerCount - 1, through: 0, by: -1) {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let df = cache.df(l + 1)
-            if l == 0, let first = transposedFirst {
-                // dW^T (nIn, nOut) = g_0^T (nIn, B) @ df (B, nOut) (TransposedFirstLayer)
-                Kernels.matmul(transA: true, transB: false, m: nIn, n: nOut, k: batch,
-                               a: cache.g(0), lda: nIn, b: df, ldb: nOut, c: first.dw.base, ldc: nOut)
-            } else {
-                // dW (nOut, nIn) = df^T (nOut, B) @ g_prev (B, nIn)
-                Kernels.matmul(transA: true, transB: false, m: nOut, n: nIn, k: batch,
-                               a: df, lda: nOut, b: cache.g(l), ldb: nIn,
-                               c: grads.base + layout.weightOffsets[l], ldc: nIn)
-            }
+            // dW (nOut, nIn) = df^T (nOut, B) @ g_prev (B, nIn)
+            Kernels.matmul(transA: true, transB: false, m: nOut, n: nIn, k: batch,
+                           a: df, lda: nOut, b: cache.g(l), ldb: nIn,
+                           c: grads.base + layout.weightOffsets[l], ldc: nIn)
             // db = sum over the batch of df
             Kernels.biasBackward(db: grads.base + layout.biasOffsets[l], df: df, rows: batch, cols: nOut)
             if l > 0 {
@@ -107,7 +101,6 @@ extension Network {
                                            f: cache.f(l), g: cache.g(l), rows: batch, cols: nIn)
             }
         }
-        gradientBound = boundGradients(batch: batch)
         hasGradients = true
         gradientsFresh = true
         backwardDone = true

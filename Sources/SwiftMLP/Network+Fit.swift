@@ -3,9 +3,8 @@ extension Network {
     /// with the configured optimizer; see `FitOptions`. `progress` is called
     /// after every batch and at every epoch's end; returning false cancels
     /// after the step in progress, leaving a consistent network (history says
-    /// `cancelled`). `progress` must not use the network (as from C): while
-    /// fit runs, the first layer's W and dL/dW may be held elsewhere
-    /// (`TransposedFirstLayer`). Buffers are allocated once at the start; the
+    /// `cancelled`). `progress` must not use the network (as from C).
+    /// Buffers are allocated once at the start; the
     /// steps allocate nothing. On a validation failure nothing changes. A step that
     /// would make a parameter non-finite stops training with `.nonFinite`;
     /// the network then holds the parameters of the last good step.
@@ -46,40 +45,12 @@ extension Network {
         // a block of consecutive rows, read where it is: no order, no copies.
         let shuffle = options.shuffle
         let order = try AlignedBuffer<Int>(count: shuffle ? rows : 0)
-        defer { order.deallocate() }
         let xb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * n0 : 0)
-        defer { xb.deallocate() }
         let yb = try AlignedBuffer<Scalar>(count: shuffle ? batchSize * nL : 0)
-        defer { yb.deallocate() }
         let wb = try AlignedBuffer<Scalar>(count: shuffle && wBase != nil ? batchSize : 0)
-        defer { wb.deallocate() }
         let keepBest = options.patience > 0 && options.restoreBest
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
-        defer { best.deallocate() }
         try reserveCache(batch: batchSize)
-        // The first layer held transposed (TransposedFirstLayer) for the
-        // batches whose forward product the BLAS layer would transpose; W
-        // and dL/dW go back into params and grads before they are read: for
-        // a batch it would not transpose (a short last one), for the best
-        // epoch's copy and on the way out. Validation runs on W^T itself.
-        // `unsaved`: W^T and dL/dW^T are newer than params and grads.
-        let first = TransposedFirstLayer<Scalar>.pays(layout: layout, batch: batchSize, optimizer: opt)
-            ? try TransposedFirstLayer<Scalar>(nIn: n0, nOut: layout.sizes[1]) : nil
-        var unsaved = false
-        let w0 = params.base + layout.weightOffsets[0], dw0 = grads.base + layout.weightOffsets[0]
-        func save() {
-            guard let first, unsaved else { return }
-            first.writeBack(weights: w0)
-            first.writeBack(gradient: dw0)
-            unsaved = false
-        }
-        defer {
-            if let first {
-                save()
-                transposedFirst = nil
-                first.deallocate()
-            }
-        }
 
         if shuffle { for i in 0..<rows { order.base[i] = i } }
         let batchCount = (rows + batchSize - 1) / batchSize
@@ -142,21 +113,8 @@ extension Network {
                     }
                     continue
                 }
-                if let first {
-                    let hold = m == batchSize || TransposedFirstLayer<Scalar>.transposes(layout: layout, batch: m)
-                    if hold && transposedFirst == nil {
-                        first.load(weights: w0)
-                        transposedFirst = first
-                    } else if !hold && transposedFirst != nil {
-                        // W only: this step's backward writes all of dL/dW.
-                        if unsaved { first.writeBack(weights: w0) }
-                        unsaved = false
-                        transposedFirst = nil
-                    }
-                }
                 trainingForward(xs, batch: m)
                 let loss = trainingBackward(y: ys, batch: m, weights: ws)
-                unsaved = transposedFirst != nil  // from here on (dL/dW^T now, W^T after the step)
                 do {
                     try optimizerStep()
                 } catch {
@@ -188,7 +146,6 @@ extension Network {
                 history.bestEpoch = epoch
                 wait = 0
                 if keepBest {
-                    save()
                     best.base.update(from: params.base, count: layout.parameterCount)
                 }
             } else {
@@ -220,7 +177,6 @@ extension Network {
             }
         }
         if keepBest && history.bestEpoch != history.trainLoss.count - 1 {
-            save()  // the last step's dL/dW, and W before it is replaced
             params.base.update(from: best.base, count: layout.parameterCount)
             parametersChanged()
             history.restoredBest = true

@@ -51,16 +51,10 @@ extension Network {
         for l in 0..<layout.layerCount {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let f = cache.f(l + 1)
-            if l == 0, let first = transposedFirst {
-                // f = x @ W^T with W^T held as it is (TransposedFirstLayer).
-                Kernels.matmul(transA: false, transB: false, m: rows, n: nOut, k: nIn,
-                               a: cache.g(0), lda: nIn, b: first.w.base, ldb: nOut, c: f, ldc: nOut)
-            } else {
-                Kernels.matmul(transA: false, transB: true, m: rows, n: nOut, k: nIn,
-                               a: cache.g(l), lda: nIn,
-                               b: params.base + layout.weightOffsets[l], ldb: nIn,
-                               c: f, ldc: nOut)
-            }
+            Kernels.matmul(transA: false, transB: true, m: rows, n: nOut, k: nIn,
+                           a: cache.g(l), lda: nIn,
+                           b: params.base + layout.weightOffsets[l], ldb: nIn,
+                           c: f, ldc: nOut)
             Kernels.biasActivationForward(activations[l], slope: slope, f: f, g: cache.g(l + 1),
                                           bias: params.base + layout.biasOffsets[l], rows: rows, cols: nOut)
         }

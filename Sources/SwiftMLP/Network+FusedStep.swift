@@ -88,7 +88,6 @@ extension Network {
                                            rows: batch, cols: below.pointee.nOut)
             }
         }
-        gradientBound = .infinity  // not computed on this path
         hasGradients = true
         gradientsFresh = true
         backwardDone = true

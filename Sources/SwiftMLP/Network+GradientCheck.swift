@@ -17,9 +17,7 @@ extension Network {
         let wide = try converted(to: Double.self)
         let n0 = layout.inputSize, nL = layout.outputSize
         let xd = try AlignedBuffer<Double>(count: batch * n0)
-        defer { xd.deallocate() }
         let yd = try AlignedBuffer<Double>(count: batch * nL)
-        defer { yd.deallocate() }
         for i in 0..<(batch * n0) { xd.base[i] = Double(xBase[i]) }
         for i in 0..<(batch * nL) { yd.base[i] = Double(yBase[i]) }
         try wide.reserveCache(batch: batch)

@@ -1,4 +1,4 @@
-import CSwiftMLPBLAS
+import CSwiftMLPKernels
 
 extension Network {
     /// One plain SGD step with the gradients of the last backward:
@@ -17,69 +17,55 @@ extension Network {
     }
 
     /// One step of `opt` (t its step number) with the current gradients, all
-    /// or nothing: refused with `.nonFinite`, writing nothing, if any new
+    /// or nothing: refused with `.nonFinite`, changing nothing, if any new
     /// parameter or state value would be non-finite. `state`: use the
     /// optimizer state buffers (false: plain SGD, whatever is configured).
     /// Invalidates the forward cache; leaves the step count to the caller.
+    ///
+    /// Plain SGD computes the new parameters into `spareParams` in one pass
+    /// and swaps the buffers only when every value is finite; the kinds with
+    /// state check every new value first and store them after.
     func applyStep(_ opt: Optimizer, t: Int, state: Bool) throws(MLPError) {
-        let s1 = state ? optimizerState.first?.base : nil
-        let s2 = state && optimizerState.count > 1 ? optimizerState[1].base : nil
         let n = layout.parameterCount
-        // With the first layer held transposed (fit, only without optimizer
-        // state): W^T with (dL/dW)^T, and the parameters after that layer's
-        // W, which starts the buffer; both checked before either is written.
-        let first = transposedFirst
-        let skip = first.map { $0.nIn * $0.nOut } ?? 0
-        let scale = opt.maxGradNorm > 0 ? clipCoefficient(maxNorm: opt.maxGradNorm, first: first, skip: skip) : 1
+        let scale = opt.maxGradNorm > 0 ? clipCoefficient(maxNorm: opt.maxGradNorm) : 1
         let c = Kernels.coefficients(opt, t: t, gradientScale: scale, as: Scalar.self)
-        func step(commit: Bool) -> Bool {
-            if let first, !Scalar.optimizerBlock(c, first.w.base, first.dw.base, nil, nil, count: skip,
-                                                  commit: commit) {
-                return false
+        if c.kind == Int32(SMLP_STEP_SGD) {
+            if spareParams == nil { spareParams = try AlignedBuffer<Scalar>(count: n) }
+            let spare = spareParams.unsafelyUnwrapped
+            guard Scalar.sgdBlock(c, params.base, grads.base, into: spare.base, count: n) else {
+                throw MLPError(.nonFinite, state
+                    ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
+                    : "this step would make a parameter non-finite; parameters are unchanged")
             }
-            return Scalar.optimizerBlock(c, params.base + skip, grads.base + skip, s1, s2, count: n - skip,
-                                         commit: commit)
-        }
-        // Plain SGD skips the check when the bounds settle it, and its
-        // commit measures the parameters for the next step's bound
-        // (Network+StepBound.swift).
-        let plain = s1 == nil && c.kind == Int32(SMLP_OPT_SGD)
-        guard plain && sgdStaysFinite(c) || step(commit: false) else {
-            throw MLPError(.nonFinite, state
-                ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
-                : "this step would make a parameter non-finite; parameters are unchanged")
-        }
-        var largest = Double.infinity
-        if plain {
-            largest = first.map { Scalar.sgdCommitBlock(c, $0.w.base, $0.dw.base, count: skip) } ?? 0
-            largest = Swift.max(largest, Scalar.sgdCommitBlock(c, params.base + skip, grads.base + skip, count: n - skip))
+            spareParams = params
+            params = spare
+            if let fusedLayers, let cache { fillFusedLayers(fusedLayers.base, cache: cache) }
         } else {
-            _ = step(commit: true)
+            let s1 = optimizerState.first?.base, s2 = optimizerState.count > 1 ? optimizerState[1].base : nil
+            guard Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: false) else {
+                throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
+            }
+            _ = Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: true)
         }
         parametersChanged()
-        parameterBound = largest
     }
 
     /// torch.nn.utils.clip_grad_norm_'s coefficient for the current
     /// gradients: min(1, maxNorm / (total + 1e-6)), total = the 2-norm of
-    /// every gradient (the first layer's dL/dW from `first` when held
-    /// transposed, which `fit` avoids with clipping: the sum's order would
-    /// differ). Summed in Double; if that overflows, the norm is taken of the
-    /// gradients divided by their largest magnitude. A non-finite gradient
-    /// gives total = inf or NaN, so coefficient 0 or NaN, and the step is
-    /// refused as non-finite.
-    func clipCoefficient(maxNorm: Double, first: TransposedFirstLayer<Scalar>?, skip: Int) -> Double {
+    /// every gradient. Summed in Double; if that overflows, the norm is
+    /// taken of the gradients divided by their largest magnitude. A
+    /// non-finite gradient gives total = inf or NaN, so coefficient 0 or
+    /// NaN, and the step is refused as non-finite.
+    func clipCoefficient(maxNorm: Double) -> Double {
         let n = layout.parameterCount
         func sumOfSquares(_ scale: Double) -> Double {  // scale 1: the values themselves (1 * v is v)
             var s = 0.0
-            if let first { for i in 0..<skip { let v = Double(first.dw.base[i]) * scale; s += v * v } }
-            for i in skip..<n { let v = Double(grads.base[i]) * scale; s += v * v }
+            for i in 0..<n { let v = Double(grads.base[i]) * scale; s += v * v }
             return s
         }
         var total = sumOfSquares(1).squareRoot()
         if total == .infinity {
-            var largest = Scalar.maxAbsBlock(grads.base + skip, count: n - skip)
-            if let first { largest = Swift.max(largest, Scalar.maxAbsBlock(first.dw.base, count: skip)) }
+            let largest = Scalar.maxAbsBlock(grads.base, count: n)
             if largest.isFinite { total = largest * sumOfSquares(1 / largest).squareRoot() }
         }
         return Swift.min(1, maxNorm / (total + 1e-6))
@@ -107,15 +93,7 @@ extension Network {
     public func setOptimizer(_ opt: Optimizer) throws(MLPError) {
         try opt.validate()
         var fresh: [AlignedBuffer<Scalar>] = []
-        for _ in 0..<opt.stateBufferCount {
-            do {
-                fresh.append(try AlignedBuffer<Scalar>(count: layout.parameterCount))
-            } catch {
-                for b in fresh { b.deallocate() }
-                throw error
-            }
-        }
-        for b in optimizerState { b.deallocate() }
+        for _ in 0..<opt.stateBufferCount { fresh.append(try AlignedBuffer<Scalar>(count: layout.parameterCount)) }
         optimizerState = fresh
         optimizer = opt
         optimizerSteps = 0

@@ -39,15 +39,10 @@ extension Network {
             throw MLPError(.bufferSize, "got \(values.count) gradient values; the network has \(n) parameters")
         }
         guard let base = values.baseAddress else { throw MLPError(.nullPointer, "gradient buffer is NULL") }
-        // The largest |gradient| (+infinity if one is NaN or infinite) checks
-        // the values and is the exact bound with which plain SGD keeps its
-        // one-pass step (Network+StepBound.swift).
-        let largest = Scalar.maxAbsBlock(base, count: n)
-        guard largest.isFinite else {
+        guard Kernels.allFinite(base, count: n) else {
             throw MLPError(.nonFinite, "gradients hold a NaN or infinite value; nothing was written")
         }
         grads.base.update(from: base, count: n)
-        gradientBound = largest
         hasGradients = true
         gradientsFresh = true  // a step may consume them, as a backward's
     }

@@ -18,7 +18,14 @@ public final class Network<Scalar: MLPScalar> {
     /// One activation per weight layer.
     public let activations: [Activation]
     let slope: Scalar
-    let params: AlignedBuffer<Scalar>
+    /// Replaced, never resized: plain SGD computes the new parameters into
+    /// `spareParams` and swaps the two buffers when all are finite, so a
+    /// step is all or nothing by construction. Read `params.base` at the
+    /// point of use; only `fusedLayers` keeps addresses into it (refilled
+    /// by every swap).
+    var params: AlignedBuffer<Scalar>
+    /// Plain SGD's output buffer, allocated by its first step.
+    var spareParams: AlignedBuffer<Scalar>?
     let grads: AlignedBuffer<Scalar>
     /// The largest batch `fusedTrainStep` serves; 0 if it never applies.
     let fusedBatchLimit: Int
@@ -50,17 +57,6 @@ public final class Network<Scalar: MLPScalar> {
     /// without a new backward is refused instead of applying stale ones.
     var gradientsFresh = false
 
-    /// While `fit` runs with the first layer held transposed, that layer's
-    /// W^T and (dL/dW)^T, which the forward, backward and optimizer step use
-    /// in place of its parts of `params` and `grads`; nil otherwise.
-    var transposedFirst: TransposedFirstLayer<Scalar>?
-
-    /// An upper bound on |p| over every parameter, +infinity when unknown;
-    /// and one on |dL/dθ| over the last backward's gradients
-    /// (Network+StepBound.swift: plain SGD skips its check pass with them).
-    var parameterBound = Double.infinity
-    var gradientBound = Double.infinity
-
     var optimizer: Optimizer?
     var optimizerState: [AlignedBuffer<Scalar>] = []
     var optimizerSteps = 0
@@ -76,13 +72,7 @@ public final class Network<Scalar: MLPScalar> {
         let layout = try Layout(sizes: configuration.sizes)
         let activations = try configuration.resolvedActivations(layerCount: layout.layerCount)
         let params = try AlignedBuffer<Scalar>(count: layout.parameterCount)
-        let grads: AlignedBuffer<Scalar>
-        do {
-            grads = try AlignedBuffer<Scalar>(count: layout.parameterCount)
-        } catch {
-            params.deallocate()
-            throw error
-        }
+        let grads = try AlignedBuffer<Scalar>(count: layout.parameterCount)
         self.configuration = configuration
         self.layout = layout
         self.activations = activations
@@ -98,15 +88,6 @@ public final class Network<Scalar: MLPScalar> {
                 weights: params.base + layout.weightOffsets[l], biases: params.base + layout.biasOffsets[l],
                 fanIn: layout.sizes[l], fanOut: layout.sizes[l + 1], rng: &rng)
         }
-    }
-
-    deinit {
-        params.deallocate()
-        grads.deallocate()
-        cache?.deallocate()
-        inferenceCache?.deallocate()
-        fusedLayers?.deallocate()
-        for buffer in optimizerState { buffer.deallocate() }
     }
 
     /// [N0, ..., NL].
@@ -126,7 +107,6 @@ public final class Network<Scalar: MLPScalar> {
     func parametersChanged() {
         forwardValid = false
         gradientsFresh = false
-        parameterBound = .infinity
     }
 
     /// Makes sure the training cache holds `batch` rows; allocates only when
@@ -135,14 +115,8 @@ public final class Network<Scalar: MLPScalar> {
         if let cache, cache.capacity >= batch { return }
         let fresh = try ActivationCache<Scalar>(layout: layout, capacity: batch)
         if fusedBatchLimit > 0 && fusedLayers == nil {
-            do {
-                fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
-            } catch {
-                fresh.deallocate()
-                throw error
-            }
+            fusedLayers = try AlignedBuffer<FusedLayer<Scalar>>(count: layout.layerCount)
         }
-        cache?.deallocate()
         cache = fresh
         if let fusedLayers { fillFusedLayers(fusedLayers.base, cache: fresh) }
         lastBatch = nil
@@ -161,15 +135,11 @@ public final class Network<Scalar: MLPScalar> {
         if inferenceBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             defer { inferenceBusy.store(false, ordering: .releasing) }
             if inferenceCache == nil || inferenceCache.unsafelyUnwrapped.capacity < rows {
-                let fresh = try ActivationCache<Scalar>(layout: layout, capacity: rows)
-                inferenceCache?.deallocate()
-                inferenceCache = fresh
+                inferenceCache = try ActivationCache<Scalar>(layout: layout, capacity: rows)
             }
             return try body(inferenceCache.unsafelyUnwrapped)
         }
-        let privateCache = try ActivationCache<Scalar>(layout: layout, capacity: rows)
-        defer { privateCache.deallocate() }
-        return try body(privateCache)
+        return try body(try ActivationCache<Scalar>(layout: layout, capacity: rows))
     }
 
     /// A copy with the same configuration and parameters in another element

@@ -1,5 +1,5 @@
 """The forward product f = x W^T of a mid-sized layer on an AVX-512 OpenBLAS
-core (SkylakeX, Cooperlake): Sources/CSwiftMLPBLAS/gemm.c transposes W into one
+core (SkylakeX, Cooperlake): Sources/CSwiftMLPKernels/gemm.c transposes W into one
 of its shared scratch slots and runs OpenBLAS's small NN kernel, because the
 small-matrix permit refuses that product as it comes (a "TN" product with
 M*N > 1200). The test suites run with OPENBLAS_CORETYPE=Haswell (no small

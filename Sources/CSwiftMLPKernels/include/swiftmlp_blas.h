@@ -23,18 +23,6 @@ void smlp_dgemm(bool trans_a, bool trans_b, int m, int n, int k,
                 double alpha, const double *a, int lda, const double *b, int ldb,
                 double beta, double *c, int ldc);
 
-/* Whether smlp_?gemm(false, true, m, n, k, ...) -- a layer's forward
- * x W^T -- copies B transposed before the product (gemm.c, "Small x·W^T
- * products"). A caller that keeps W^T itself can pass it untransposed
- * instead and save that copy. Thread-safe. */
-bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k);
-
-/* dst (k, n), row-major with leading dimension n, = src^T, src (n, k) with
- * leading dimension lds: the copy smlp_?gemm makes for such a product (an
- * AVX-512 tile transpose where it makes one; else a plain loop). */
-void smlp_transpose_f32(const float *src, size_t lds, float *dst, size_t n, size_t k);
-void smlp_transpose_f64(const double *src, size_t lds, double *dst, size_t n, size_t k);
-
 /* Threads a product may use: with the private OpenBLAS copy, the count
  * smlp_blas_set_threads set, else SWIFTMLP_NUM_THREADS if set to 1..64
  * (read once), else the CPUs this process may run on (at most 8); 1 with a
@@ -80,37 +68,39 @@ void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t co
 double smlp_mse_sigmoid_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count);
 double smlp_mse_sigmoid_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count);
 
-/* The optimizer kinds of smlp_optimizer_step_*. */
-enum { SMLP_OPT_SGD = 0, SMLP_OPT_MOMENTUM = 1, SMLP_OPT_ADAM = 2, SMLP_OPT_ADAMW = 3 };
+/* The element formulas of smlp_optimizer_step_* and smlp_sgd_into_* (not
+ * include/swiftmlp.h's SWIFTMLP_OPT_* kinds: SGD splits by momentum here). */
+enum { SMLP_STEP_SGD = 0, SMLP_STEP_MOMENTUM = 1, SMLP_STEP_ADAM = 2, SMLP_STEP_ADAMW = 3 };
 
 /* The coefficients of one optimizer step, each already rounded to the
  * element type (a float network passes float values widened to double):
  * the formulas are in elementwise.c and Sources/SwiftMLP/Optimizer.swift. */
 typedef struct smlp_optimizer_coefficients {
-    int kind;      /* SMLP_OPT_* */
+    int kind;      /* SMLP_STEP_* */
     int nesterov;  /* momentum SGD: Nesterov's form */
     double lr, wd, mu, b1, b2, c1, c2, eps, decay, bc1, bc2;
     double gs;     /* the gradient's scale (clipping by global norm): each g is gs * g; 1 = none
                       (1 * g is g exactly, so the unclipped bits are those without it) */
 } smlp_optimizer_coefficients;
 
-/* One optimizer step over count parameters p with gradients g and state s1
- * (momentum buffer, Adam's m) and s2 (Adam's v; NULL otherwise).
- * commit == 0: only check that every new value is finite (1) or not (0),
- * writing nothing; commit != 0: store them (1). Vectorized for the running
- * CPU, split over the BLAS layer's threads when large; the bits do not
- * depend on either. */
+/* One step of a kind with state (SMLP_STEP_MOMENTUM, _ADAM, _ADAMW) over
+ * count parameters p with gradients g and state s1 (momentum buffer, Adam's
+ * m) and s2 (Adam's v; NULL otherwise). commit == 0: only check that every
+ * new value is finite (1) or not (0), writing nothing; commit != 0: store
+ * them (1). Vectorized for the running CPU, split over the BLAS layer's
+ * threads when large; the bits do not depend on either. */
 int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, float *s1,
                             float *s2, size_t count, int commit);
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit);
 
-/* Plain SGD (kind SMLP_OPT_SGD) committed in one pass, for a caller that
- * knows every new value is finite: p -= lr (g + wd p) with the operations
- * of smlp_optimizer_step_* (the same bits). Returns the largest |new p| as
- * a double, +inf if one is not finite. Split like smlp_optimizer_step_*. */
-double smlp_sgd_commit_max_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, size_t count);
-double smlp_sgd_commit_max_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, size_t count);
+/* Plain SGD (SMLP_STEP_SGD) in one pass: out[i] = p[i] - lr (gs g[i] + wd p[i])
+ * for every i, p and g untouched; 1 when every out[i] is finite, else 0.
+ * out must not overlap p or g. Split like smlp_optimizer_step_*. */
+int smlp_sgd_into_f32(const smlp_optimizer_coefficients *o, const float *p, const float *g, float *out,
+                      size_t count);
+int smlp_sgd_into_f64(const smlp_optimizer_coefficients *o, const double *p, const double *g, double *out,
+                      size_t count);
 
 /* max |x[i]| over count elements as a double (0 for none), +inf if any
  * element is infinite or NaN. Vectorized for the running CPU. */

@@ -316,32 +316,6 @@ static bool run_small_nn(const gemm_job *j) {
 }
 #endif
 
-bool smlp_gemm_transposes_b(bool dbl, int m, int n, int k) {
-    (void)dbl;  /* the same rule for both element types */
-    pthread_once(&setup_once, setup);
-    return small_nn_applies(false, true, m, n, k);
-}
-
-/* The tile transposes need AVX-512, which small_nn_core implies. */
-#if defined(SMLP_PRIVATE_OPENBLAS) && defined(__x86_64__)
-#define TILE_TRANSPOSE(SUF)                                     \
-    pthread_once(&setup_once, setup);                           \
-    if (small_nn_core) {                                        \
-        transpose_##SUF(src, lds, dst, n, k);                   \
-        return;                                                 \
-    }
-#else
-#define TILE_TRANSPOSE(SUF)
-#endif
-#define TRANSPOSE(T, SUF)                                                                   \
-    void smlp_transpose_##SUF(const T *src, size_t lds, T *dst, size_t n, size_t k) {        \
-        TILE_TRANSPOSE(SUF)                                                                 \
-        for (size_t j = 0; j < n; j++)                                                      \
-            for (size_t p = 0; p < k; p++) dst[p * n + j] = src[j * lds + p];               \
-    }
-TRANSPOSE(float, f32)
-TRANSPOSE(double, f64)
-
 static void run(gemm_job *j) {
     pthread_once(&setup_once, setup);
     if (run_small_nn(j)) return;

@@ -305,11 +305,13 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 
 /* One optimizer step over a flat block, with exactly the operations of the
  * formulas in Sources/SwiftMLP/Optimizer.swift (no contraction, so every
- * clone gives the same bits). With commit == 0 nothing is written and the
- * result is 1 when every new parameter and state value would be finite;
- * with commit != 0 the values are stored (result 1). The check ORs integer
- * flags, which vectorizes, where a floating-point sum of x - x is one serial
- * chain of adds.
+ * clone gives the same bits). Plain SGD writes its new parameters into a
+ * separate buffer in one pass, returning 1 when every one is finite. The
+ * kinds with state check first and store after: with commit == 0 nothing
+ * is written and the result is 1 when every new parameter and state value
+ * would be finite; with commit != 0 the values are stored (result 1). The
+ * check ORs integer flags, which vectorizes, where a floating-point sum of
+ * x - x is one serial chain of adds.
  *
  * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
  * Plain SGD:     p -= lr * (g + wd * p)
@@ -320,10 +322,6 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * (__builtin_elementwise_sqrt: the correctly rounded square root, without
  * errno, so that the loop vectorizes.) */
 #define OK(x, MAXV) (__builtin_elementwise_abs(x) <= (MAXV) ? 0u : 1u)
-
-/* Plain SGD's new value of element i (sgd_* and sgd_commit_* below: the
- * same expression, so the same bits). */
-#define SGD_NEW(T) T q = p[i] - lr * (gs * g[i] + wd * p[i]);
 
 /* Both passes run the same element code (STEP), in separate loops so that
  * each vectorizes without masked stores. */
@@ -345,10 +343,17 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 /* The three optimizers and their dispatch for one element type T (suffix
  * SUF, largest finite value MAXV). */
 #define OPTIMIZERS(T, SUF, MAXV)                                                               \
-    SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,      \
-                                     const T *restrict g, size_t count, int commit) {          \
+    SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, const T *restrict p, \
+                                     const T *restrict g, T *restrict out, size_t count) {      \
         T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                         \
-        TWO_PASSES(SGD_NEW(T), p[i] = q;, OK(q, MAXV))               \
+        unsigned bad = 0;                                                                      \
+        _Pragma("clang loop vectorize(enable)")                                                \
+        for (size_t i = 0; i < count; i++) {                                                   \
+            T q = p[i] - lr * (gs * g[i] + wd * p[i]);                                         \
+            out[i] = q;                                                                        \
+            bad |= OK(q, MAXV);                                                                \
+        }                                                                                      \
+        return bad == 0;                                                                       \
     }                                                                                          \
     SMLP_CLONES static int momentum_##SUF(const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
@@ -367,7 +372,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         T lr = (T)o->lr, wd = (T)o->wd, b1 = (T)o->b1, b2 = (T)o->b2;                          \
         T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;                  \
         T bc1 = (T)o->bc1, bc2 = (T)o->bc2, gs = (T)o->gs;                                     \
-        int decoupled = o->kind == SMLP_OPT_ADAMW;                                             \
+        int decoupled = o->kind == SMLP_STEP_ADAMW;                                             \
         TWO_PASSES(T q = decoupled ? p[i] * decay : p[i];                                      \
                    T gi = gs * g[i];                                                           \
                    T d = decoupled ? gi : gi + wd * q;                                         \
@@ -377,14 +382,15 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
                    m[i] = mi; v[i] = vi; p[i] = q;,                                            \
                    OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))                                  \
     }                                                                                          \
-    /* Elements [start, start + n) of the buffers (s1, s2 may be NULL). */                     \
+    /* Elements [start, start + n) of the buffers (s1, s2 may be NULL; out only for SGD). */   \
     static int optimizer_block_##SUF(const smlp_optimizer_coefficients *o, T *p, const T *g,   \
-                                     T *s1, T *s2, size_t start, size_t n, int commit) {       \
+                                     T *s1, T *s2, T *out, size_t start, size_t n,             \
+                                     int commit) {                                             \
         p += start;                                                                            \
         g += start;                                                                            \
         switch (o->kind) {                                                                     \
-        case SMLP_OPT_SGD: return sgd_##SUF(o, p, g, n, commit);                               \
-        case SMLP_OPT_MOMENTUM: return momentum_##SUF(o, p, g, s1 + start, n, commit);         \
+        case SMLP_STEP_SGD: return sgd_##SUF(o, p, g, out + start, n);                         \
+        case SMLP_STEP_MOMENTUM: return momentum_##SUF(o, p, g, s1 + start, n, commit);        \
         default: return adam_##SUF(o, p, g, s1 + start, s2 + start, n, commit);                \
         }                                                                                      \
     }
@@ -422,20 +428,6 @@ OPTIMIZERS(float, f32, 3.40282347e38f)
     }                                                                                           \
     double smlp_max_abs_##SUF(const T *x, size_t count) {                                      \
         return magnitude_value_##SUF(max_magnitude_##SUF(x, count));                           \
-    }                                                                                           \
-    /* sgd_##SUF's commit, also returning the largest magnitude stored. */                     \
-    SMLP_CLONES static U sgd_commit_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,   \
-                                          const T *restrict g, size_t count) {                  \
-        T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                          \
-        U m = 0;                                                                                \
-        _Pragma("clang loop vectorize(enable)")                                                 \
-        for (size_t i = 0; i < count; i++) {                                                   \
-            SGD_NEW(T)                                                                          \
-            p[i] = q;                                                                           \
-            U b = magnitude_##SUF(q);                                                           \
-            m = b > m ? b : m;                                                                  \
-        }                                                                                       \
-        return m;                                                                               \
     }
 
 MAGNITUDES(double, uint64_t, f64, 0x8000000000000000u, 0x7ff0000000000000u)
@@ -452,12 +444,11 @@ enum { SPLIT_MIN = 1 << 15, SPLIT_MIN_ADAM = 1 << 12, SPLIT_ALIGN = 64 };
 
 typedef struct {
     const smlp_optimizer_coefficients *o;
-    int dbl, commit;            /* commit 2: sgd_commit_*, the largest magnitude into `largest` */
-    void *p, *s1, *s2;
+    int dbl, commit;
+    void *p, *s1, *s2, *out;
     const void *g;
     size_t count, chunk;
     _Atomic int bad;
-    _Atomic uint64_t largest;   /* a magnitude pattern (uint32_t ones widened for float) */
 } opt_job;
 
 static void opt_part(void *context, int index) {
@@ -465,47 +456,37 @@ static void opt_part(void *context, int index) {
     size_t start = (size_t)index * j->chunk;
     if (start >= j->count) return;
     size_t n = j->count - start < j->chunk ? j->count - start : j->chunk;
-    if (j->commit == 2) {
-        uint64_t m = j->dbl ? sgd_commit_f64(j->o, (double *)j->p + start, (const double *)j->g + start, n)
-                            : sgd_commit_f32(j->o, (float *)j->p + start, (const float *)j->g + start, n);
-        uint64_t seen = atomic_load_explicit(&j->largest, memory_order_relaxed);
-        while (m > seen &&
-               !atomic_compare_exchange_weak_explicit(&j->largest, &seen, m, memory_order_relaxed,
-                                                      memory_order_relaxed)) {
-        }
-        return;
-    }
-    int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit)
-                    : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit);
+    int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, j->out, start, n, j->commit)
+                    : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, j->out, start, n, j->commit);
     if (!ok) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
 }
 
 static int optimizer_step(opt_job *j) {
-    size_t min = j->o->kind == SMLP_OPT_ADAM || j->o->kind == SMLP_OPT_ADAMW ? SPLIT_MIN_ADAM : SPLIT_MIN;
+    size_t min = j->o->kind == SMLP_STEP_ADAM || j->o->kind == SMLP_STEP_ADAMW ? SPLIT_MIN_ADAM : SPLIT_MIN;
     run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min);
     return !atomic_load_explicit(&j->bad, memory_order_relaxed);
 }
 
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit) {
-    opt_job j = {o, 1, commit, p, s1, s2, g, count, 0, 0, 0};
+    opt_job j = {o, 1, commit, p, s1, s2, NULL, g, count, 0, 0};
     return optimizer_step(&j);
 }
 
 int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, float *s1,
                             float *s2, size_t count, int commit) {
-    opt_job j = {o, 0, commit, p, s1, s2, g, count, 0, 0, 0};
+    opt_job j = {o, 0, commit, p, s1, s2, NULL, g, count, 0, 0};
     return optimizer_step(&j);
 }
 
-double smlp_sgd_commit_max_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, size_t count) {
-    opt_job j = {o, 1, 2, p, NULL, NULL, g, count, 0, 0, 0};
-    optimizer_step(&j);
-    return magnitude_value_f64(atomic_load_explicit(&j.largest, memory_order_relaxed));
+int smlp_sgd_into_f64(const smlp_optimizer_coefficients *o, const double *p, const double *g, double *out,
+                      size_t count) {
+    opt_job j = {o, 1, 1, (double *)p, NULL, NULL, out, g, count, 0, 0};
+    return optimizer_step(&j);
 }
 
-double smlp_sgd_commit_max_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, size_t count) {
-    opt_job j = {o, 0, 2, p, NULL, NULL, g, count, 0, 0, 0};
-    optimizer_step(&j);
-    return magnitude_value_f32((uint32_t)atomic_load_explicit(&j.largest, memory_order_relaxed));
+int smlp_sgd_into_f32(const smlp_optimizer_coefficients *o, const float *p, const float *g, float *out,
+                      size_t count) {
+    opt_job j = {o, 0, 1, (float *)p, NULL, NULL, out, g, count, 0, 0};
+    return optimizer_step(&j);
 }

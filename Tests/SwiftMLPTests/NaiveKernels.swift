@@ -1,6 +1,8 @@
+@testable import SwiftMLP
+
 /// The naive twins of the tuned kernels: plain loops written straight from
-/// the slides' index formulas, kept only as the test oracle for the BLAS
-/// path (llm.c's `matmul_forward_naive`). Never used by the network.
+/// the slides' index formulas, the test oracle for the BLAS path (llm.c's
+/// `matmul_forward_naive`). Part of the tests, not of the library.
 enum NaiveKernels {
     /// Row-major C (m, n) = op(A) (m, k) @ op(B) (k, n) by the definition
     /// C[i, j] = sum_p op(A)[i, p] * op(B)[p, j].
