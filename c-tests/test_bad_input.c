@@ -693,13 +693,13 @@ static void test_layer_count_null_net_returns_null_pointer(void **state)
 {
     (void)state;
     size_t n;
-    assert_fails(swiftmlp_layer_count(NULL, &n), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_get_layer_count(NULL, &n), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_layer_count_null_out_returns_null_pointer(void **state)
 {
     FIXTURE;
-    assert_fails_unchanged(f->net, swiftmlp_layer_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails_unchanged(f->net, swiftmlp_get_layer_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_get_sizes_null_net_returns_null_pointer(void **state)
@@ -726,27 +726,27 @@ static void test_param_count_null_net_returns_null_pointer(void **state)
 {
     (void)state;
     size_t n;
-    assert_fails(swiftmlp_param_count(NULL, &n), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_get_param_count(NULL, &n), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_param_count_null_out_returns_null_pointer(void **state)
 {
     FIXTURE;
-    assert_fails_unchanged(f->net, swiftmlp_param_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails_unchanged(f->net, swiftmlp_get_param_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_layer_offsets_null_net_returns_null_pointer(void **state)
 {
     (void)state;
     size_t w, b;
-    assert_fails(swiftmlp_layer_offsets(NULL, 0, &w, &b), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_get_layer_offsets(NULL, 0, &w, &b), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_layer_offsets_null_w_offset_returns_null_pointer(void **state)
 {
     FIXTURE;
     size_t b;
-    assert_fails_unchanged(f->net, swiftmlp_layer_offsets(f->net, 0, NULL, &b),
+    assert_fails_unchanged(f->net, swiftmlp_get_layer_offsets(f->net, 0, NULL, &b),
                            SWIFTMLP_ERR_NULL_POINTER);
 }
 
@@ -754,7 +754,7 @@ static void test_layer_offsets_null_b_offset_returns_null_pointer(void **state)
 {
     FIXTURE;
     size_t w;
-    assert_fails_unchanged(f->net, swiftmlp_layer_offsets(f->net, 0, &w, NULL),
+    assert_fails_unchanged(f->net, swiftmlp_get_layer_offsets(f->net, 0, &w, NULL),
                            SWIFTMLP_ERR_NULL_POINTER);
 }
 
@@ -762,7 +762,7 @@ static void test_layer_offsets_layer_equal_to_count_returns_layer_index(void **s
 {
     FIXTURE;
     size_t w, b;
-    assert_fails_unchanged(f->net, swiftmlp_layer_offsets(f->net, 2, &w, &b),
+    assert_fails_unchanged(f->net, swiftmlp_get_layer_offsets(f->net, 2, &w, &b),
                            SWIFTMLP_ERR_LAYER_INDEX);
 }
 
@@ -770,7 +770,7 @@ static void test_layer_offsets_layer_size_max_returns_layer_index(void **state)
 {
     FIXTURE;
     size_t w, b;
-    assert_fails_unchanged(f->net, swiftmlp_layer_offsets(f->net, SIZE_MAX, &w, &b),
+    assert_fails_unchanged(f->net, swiftmlp_get_layer_offsets(f->net, SIZE_MAX, &w, &b),
                            SWIFTMLP_ERR_LAYER_INDEX);
 }
 
@@ -1379,10 +1379,49 @@ static void test_failed_step_keeps_forward_cache_and_gradients(void **state)
     backward_matches_reference(f);
 }
 
+/* The out-parameter rule of the header's "Global rules": the out-parameter
+ * that carries a call's result is required; by-products may be NULL. */
+static void test_result_out_parameters_are_required_and_by_products_optional(void **state)
+{
+    FIXTURE;
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
+    assert_ok(swiftmlp_set_optimizer(f->net, &o));
+    /* by-products: NULL is accepted and the work is done */
+    assert_ok(swiftmlp_train_step(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, NULL));
+    uint64_t steps = 0;
+    assert_ok(swiftmlp_get_step_count(f->net, &steps));
+    assert_int_equal(steps, 1);
+    forward_ok(f);
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, NULL));
+    swiftmlp_fit_options opts;
+    assert_ok(swiftmlp_fit_options_default(&opts));
+    assert_ok(swiftmlp_fit(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &opts, NULL));
+    size_t size = 0;
+    assert_ok(swiftmlp_save_size(f->net, SWIFTMLP_SAVE_DEFAULT, &size));
+    unsigned char *buf = malloc(size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(f->net, SWIFTMLP_SAVE_DEFAULT, buf, size, NULL));
+    swiftmlp_net *copy = NULL;
+    assert_ok(swiftmlp_load_buffer(buf, size, &copy));
+    swiftmlp_free(copy);
+    free(buf);
+    /* results: NULL is refused */
+    assert_status(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, NULL),
+                  SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_gradient_check(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, 1e-3, NULL),
+                  SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_save_size(f->net, SWIFTMLP_SAVE_DEFAULT, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_get_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_get_step_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_get_param_count(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_result_out_parameters_are_required_and_by_products_optional),
         /* create */
         T(test_create_null_sizes_returns_null_pointer),
         T(test_create_null_out_returns_null_pointer),

@@ -1,5 +1,5 @@
 /*
- * test_inspect.c — the slides' quantities (swiftmlp_cached_rows,
+ * test_inspect.c — the slides' quantities (swiftmlp_get_cached_rows,
  * swiftmlp_get_quantity) and inference (swiftmlp_predict, swiftmlp_evaluate).
  *
  * On a [3, 4, 2] sigmoid / MSE float64 network the test computes f, g,
@@ -233,7 +233,7 @@ static void test_float32_quantities_agree_with_float64_network(void **state)
         }
     }
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net32, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net32, &rows));
     assert_int_equal(rows, B);
 }
 
@@ -242,11 +242,11 @@ static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
     FIXTURE;
     size_t rows = 0;
     forward_ok(f);
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_last_error_empty();
     assert_int_equal(rows, B);
     assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 2 * N0, 2, f->out, B * N2));
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, 2);
     /* get_quantity returns that many rows. */
     double g2[2 * N2];
@@ -255,7 +255,7 @@ static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
     /* A failed forward does not change it. */
     assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, f->out, B * N2),
                   SWIFTMLP_ERR_INVALID_ARGUMENT);
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, 2);
 }
 
@@ -276,7 +276,7 @@ static void test_quantities_stay_readable_and_unchanged_after_step_and_set_param
     read_quantities(f->net, &q3, 1);
     assert_memory_equal(&q1, &q3, sizeof q1);
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, B);
 }
 
@@ -349,7 +349,7 @@ static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untou
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, y, 3 * N2, 3, &ev));
 
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, B);
     read_quantities(f->net, &q2, 1);
     assert_memory_equal(&q1, &q2, sizeof q1);
@@ -378,7 +378,7 @@ static void test_predict_before_forward_leaves_no_training_cache(void **state)
     assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2));
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
     size_t rows = 0;
-    assert_status(swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
+    assert_status(swiftmlp_get_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
     assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, NULL), SWIFTMLP_ERR_STATE);
 }
 
@@ -479,21 +479,21 @@ static void test_cached_rows_before_any_forward_returns_state_error(void **state
 {
     FIXTURE;
     size_t rows = 99;
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
+    assert_fails_unchanged(f->net, swiftmlp_get_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
 }
 
 static void test_cached_rows_null_net_returns_null_pointer(void **state)
 {
     (void)state;
     size_t rows;
-    assert_fails(swiftmlp_cached_rows(NULL, &rows), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_get_cached_rows(NULL, &rows), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_cached_rows_null_rows_returns_null_pointer(void **state)
 {
     FIXTURE;
     forward_ok(f);
-    assert_fails_unchanged(f->net, swiftmlp_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails_unchanged(f->net, swiftmlp_get_cached_rows(f->net, NULL), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 #define GQ(f, q, l, cap) swiftmlp_get_quantity((f)->net, (q), (l), SWIFTMLP_FLOAT64, buf, (cap))
@@ -668,7 +668,7 @@ static void test_get_quantity_null_net_returns_null_pointer(void **state)
         forward_ok(f);                                                                    \
         assert_fails_unchanged((f)->net, (call), (expected));                             \
         size_t rows_ = 0;                                                                 \
-        assert_ok(swiftmlp_cached_rows((f)->net, &rows_));                                \
+        assert_ok(swiftmlp_get_cached_rows((f)->net, &rows_));                                \
         assert_int_equal(rows_, B);                                                       \
         assert_ok(swiftmlp_backward((f)->net, SWIFTMLP_FLOAT64, (f)->y, B * N2, B, NULL)); \
     } while (0)

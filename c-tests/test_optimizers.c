@@ -1,6 +1,6 @@
 /*
  * test_optimizers.c — swiftmlp_optimizer_default, set/get/reset_optimizer,
- * swiftmlp_optimizer_step_count and swiftmlp_optimizer_step.
+ * swiftmlp_get_step_count and swiftmlp_optimizer_step.
  *
  * The update tests reimplement the header's formulas step by step in the
  * test (own m / v / momentum buffers, gradients read with get_grads after
@@ -60,7 +60,7 @@ static void assert_same_optimizer(const swiftmlp_optimizer *a, const swiftmlp_op
 static uint64_t step_count(const swiftmlp_net *net)
 {
     uint64_t t = 12345;
-    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    assert_ok(swiftmlp_get_step_count(net, &t));
     return t;
 }
 
@@ -855,13 +855,13 @@ static void test_optimizer_step_count_null_net_returns_null_pointer(void **state
 {
     (void)state;
     uint64_t t;
-    assert_fails(swiftmlp_optimizer_step_count(NULL, &t), SWIFTMLP_ERR_NULL_POINTER);
+    assert_fails(swiftmlp_get_step_count(NULL, &t), SWIFTMLP_ERR_NULL_POINTER);
 }
 
 static void test_optimizer_step_count_null_out_returns_null_pointer(void **state)
 {
     FIXTURE;
-    assert_fails_unchanged(f->net, swiftmlp_optimizer_step_count(f->net, NULL),
+    assert_fails_unchanged(f->net, swiftmlp_get_step_count(f->net, NULL),
                            SWIFTMLP_ERR_NULL_POINTER);
 }
 

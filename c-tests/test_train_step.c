@@ -38,8 +38,8 @@ static void check_equals_three_calls(swiftmlp_optimizer_kind kind, double lr)
     assert_ok(swiftmlp_get_params(split, SWIFTMLP_FLOAT64, b, NPARAMS));
     assert_memory_equal(a, b, sizeof a);
     uint64_t ta = 0, tb = 0;
-    assert_ok(swiftmlp_optimizer_step_count(fused, &ta));
-    assert_ok(swiftmlp_optimizer_step_count(split, &tb));
+    assert_ok(swiftmlp_get_step_count(fused, &ta));
+    assert_ok(swiftmlp_get_step_count(split, &tb));
     assert_int_equal(ta, 5);
     assert_int_equal(tb, 5);
     swiftmlp_free(fused);

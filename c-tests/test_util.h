@@ -106,7 +106,7 @@ static inline snapshot snapshot_params(const swiftmlp_net *net)
     swiftmlp_dtype dtype;
     size_t count = 0;
     assert_ok(swiftmlp_get_dtype(net, &dtype));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     s.bytes = count * dtype_size(dtype);
     s.data = malloc(s.bytes);
     assert_non_null(s.data);
@@ -121,7 +121,7 @@ static inline snapshot snapshot_grads(const swiftmlp_net *net)
     swiftmlp_dtype dtype;
     size_t count = 0;
     assert_ok(swiftmlp_get_dtype(net, &dtype));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     s.bytes = count * dtype_size(dtype);
     s.data = malloc(s.bytes);
     assert_non_null(s.data);

@@ -7,8 +7,8 @@ private struct CachedRows: NetworkCall {
 }
 
 @c @implementation
-public func swiftmlp_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_cached_rows", net, .read) { (h) throws(MLPError) in
+public func swiftmlp_get_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_cached_rows", net, .read) { (h) throws(MLPError) in
         let out = try required(rows, "rows")
         guard let n = try h.call(CachedRows()) else { throw MLPError(.state, "no batch yet: call forward first") }
         out.pointee = n

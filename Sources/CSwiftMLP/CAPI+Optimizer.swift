@@ -86,8 +86,8 @@ public func swiftmlp_reset_optimizer(_ net: OpaquePointer?) -> swiftmlp_status {
 }
 
 @c @implementation
-public func swiftmlp_optimizer_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
-    run("swiftmlp_optimizer_step_count", net, .read) { (h) throws(MLPError) in
+public func swiftmlp_get_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
+    run("swiftmlp_get_step_count", net, .read) { (h) throws(MLPError) in
         try required(steps, "steps").pointee = UInt64(try h.call(OptimizerState()).steps)
     }
 }

@@ -3,11 +3,12 @@ import CSwiftMLPABI
 import SwiftMLP
 
 /// The save flags as a Bool, or `.invalidArgument` for unknown bits.
-private func includesOptimizerState(_ flags: UInt32) throws(MLPError) -> Bool {
-    guard flags & ~SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue == 0 else {
-        throw MLPError(.invalidArgument, "unknown save flag bits 0x\(String(flags & ~SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue, radix: 16))")
+private func includesOptimizerState(_ flags: swiftmlp_save_flags) throws(MLPError) -> Bool {
+    let known = SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue
+    guard flags.rawValue & ~known == 0 else {
+        throw MLPError(.invalidArgument, "unknown save flag bits 0x\(String(flags.rawValue & ~known, radix: 16))")
     }
-    return flags & SWIFTMLP_SAVE_OPTIMIZER_STATE.rawValue != 0
+    return flags.rawValue & known != 0
 }
 
 /// The size of the model file, or the file itself to `sink` or `path`.
@@ -27,7 +28,7 @@ private enum Save: NetworkCall {
 }
 
 @c @implementation
-public func swiftmlp_save_size(_ net: OpaquePointer?, _ flags: UInt32, _ size: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+public func swiftmlp_save_size(_ net: OpaquePointer?, _ flags: swiftmlp_save_flags, _ size: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
     run("swiftmlp_save_size", net, .read) { (h) throws(MLPError) in
         let out = try required(size, "size")
         out.pointee = try h.call(Save.size(state: try includesOptimizerState(flags)))
@@ -36,7 +37,7 @@ public func swiftmlp_save_size(_ net: OpaquePointer?, _ flags: UInt32, _ size: U
 
 @c @implementation
 public func swiftmlp_save_buffer(
-    _ net: OpaquePointer?, _ flags: UInt32, _ buf: UnsafeMutableRawPointer?, _ buf_cap: Int,
+    _ net: OpaquePointer?, _ flags: swiftmlp_save_flags, _ buf: UnsafeMutableRawPointer?, _ buf_cap: Int,
     _ written: UnsafeMutablePointer<Int>?
 ) -> swiftmlp_status {
     run("swiftmlp_save_buffer", net, .read) { (h) throws(MLPError) in
@@ -58,7 +59,9 @@ public func swiftmlp_save_buffer(
 }
 
 @c @implementation
-public func swiftmlp_save_file(_ net: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ flags: UInt32) -> swiftmlp_status {
+public func swiftmlp_save_file(
+    _ net: OpaquePointer?, _ flags: swiftmlp_save_flags, _ path: UnsafePointer<CChar>?
+) -> swiftmlp_status {
     run("swiftmlp_save_file", net, .read) { (h) throws(MLPError) in
         let state = try includesOptimizerState(flags)
         let path = FileIO.Path(cString: try required(path, "path"))

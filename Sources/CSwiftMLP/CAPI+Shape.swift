@@ -10,8 +10,8 @@ public func swiftmlp_get_dtype(_ net: OpaquePointer?, _ dtype: UnsafeMutablePoin
 }
 
 @c @implementation
-public func swiftmlp_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_layer_count", net, .read) { (h) throws(MLPError) in
+public func swiftmlp_get_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_layer_count", net, .read) { (h) throws(MLPError) in
         try required(n_layers, "n_layers").pointee = h.layout.layerCount
     }
 }
@@ -29,18 +29,18 @@ public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePoin
 }
 
 @c @implementation
-public func swiftmlp_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_param_count", net, .read) { (h) throws(MLPError) in
+public func swiftmlp_get_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_param_count", net, .read) { (h) throws(MLPError) in
         try required(count, "count").pointee = h.layout.parameterCount
     }
 }
 
 @c @implementation
-public func swiftmlp_layer_offsets(
+public func swiftmlp_get_layer_offsets(
     _ net: OpaquePointer?, _ layer: Int,
     _ w_offset: UnsafeMutablePointer<Int>?, _ b_offset: UnsafeMutablePointer<Int>?
 ) -> swiftmlp_status {
-    run("swiftmlp_layer_offsets", net, .read) { (h) throws(MLPError) in
+    run("swiftmlp_get_layer_offsets", net, .read) { (h) throws(MLPError) in
         let w = try required(w_offset, "w_offset"), b = try required(b_offset, "b_offset")
         let layout = h.layout, layer = cSize(layer)
         guard layer < layout.layerCount else {

@@ -10,7 +10,7 @@ Search order (the first library that loads AND has the expected version wins):
 3. the repository's build trees, relative to this file's checkout:
    ``.build/release/libswiftmlp.so`` (SwiftPM, ``swift build -c release
    --product swiftmlp``), then ``build/lib/libswiftmlp.so`` (CMake's copy).
-4. the dynamic loader's own search (``libswiftmlp.so.0``: LD_LIBRARY_PATH,
+4. the dynamic loader's own search (``libswiftmlp.so.MAJOR``: LD_LIBRARY_PATH,
    ldconfig cache), for a system-wide install.
 
 If nothing loads, an ImportError lists every path tried and why each failed.
@@ -265,7 +265,7 @@ _SIGNATURES = {
     "swiftmlp_get_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
     "swiftmlp_set_learning_rate": (_Status, [c_void_p, c_double]),
     "swiftmlp_reset_optimizer": (_Status, [c_void_p]),
-    "swiftmlp_optimizer_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
+    "swiftmlp_get_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
     "swiftmlp_optimizer_step": (_Status, [c_void_p]),
     # ---- Whole data sets
     "swiftmlp_fit_options_default": (_Status, [POINTER(FitOptions)]),
@@ -278,24 +278,24 @@ _SIGNATURES = {
     "swiftmlp_gradient_check": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_void_p,
                                           c_size_t, c_size_t, c_double, POINTER(GradCheck)]),
     # ---- The slides' quantities
-    "swiftmlp_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
     "swiftmlp_get_quantity": (_Status, [c_void_p, c_int, c_size_t, c_int, c_void_p,
                                         c_size_t]),
     # ---- Saving and loading
     "swiftmlp_save_size": (_Status, [c_void_p, c_uint32, POINTER(c_size_t)]),
     "swiftmlp_save_buffer": (_Status, [c_void_p, c_uint32, c_void_p, c_size_t,
                                        POINTER(c_size_t)]),
-    "swiftmlp_save_file": (_Status, [c_void_p, c_char_p, c_uint32]),
+    "swiftmlp_save_file": (_Status, [c_void_p, c_uint32, c_char_p]),
     "swiftmlp_load_buffer": (_Status, [c_void_p, c_size_t, POINTER(c_void_p)]),
     "swiftmlp_load_file": (_Status, [c_char_p, POINTER(c_void_p)]),
     # ---- Shape and type
     "swiftmlp_get_activations": (_Status, [c_void_p, POINTER(c_int), c_size_t]),
     "swiftmlp_get_config": (_Status, [c_void_p, POINTER(Config)]),
     "swiftmlp_get_dtype": (_Status, [c_void_p, POINTER(c_int)]),
-    "swiftmlp_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
     "swiftmlp_get_sizes": (_Status, [c_void_p, POINTER(c_size_t), c_size_t]),
-    "swiftmlp_param_count": (_Status, [c_void_p, POINTER(c_size_t)]),
-    "swiftmlp_layer_offsets": (_Status, [c_void_p, c_size_t, POINTER(c_size_t),
+    "swiftmlp_get_param_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_layer_offsets": (_Status, [c_void_p, c_size_t, POINTER(c_size_t),
                                          POINTER(c_size_t)]),
     # ---- Parameters and gradients
     "swiftmlp_get_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
@@ -444,7 +444,7 @@ def version_number() -> int:
 def blas_info() -> str:
     """How the library multiplies matrices: its private OpenBLAS copy's
     version and kernels ("core"), and the threads a large product is split
-    over (see swiftmlp_blas_info in include/swiftmlp.h)."""
+    over (see docs/openblas.md)."""
     return lib.swiftmlp_blas_info().decode("utf-8", "replace")
 
 

@@ -423,7 +423,7 @@ class MLP:
         got = _lib.Config()
         lib.swiftmlp_get_config(handle, byref(got))
         count = c_size_t()
-        lib.swiftmlp_param_count(handle, byref(count))
+        lib.swiftmlp_get_param_count(handle, byref(count))
         n_layers = int(got.n_sizes) - 1
         self._dtype = _CODE_DTYPES[got.dtype]
         self._code = int(got.dtype)
@@ -730,7 +730,7 @@ class MLP:
         layer = _LayerArrays(self, "weights")._index(layer)
         w_off, b_off = c_size_t(), c_size_t()
         with self._lock:
-            lib.swiftmlp_layer_offsets(self._h(), layer, byref(w_off), byref(b_off))
+            lib.swiftmlp_get_layer_offsets(self._h(), layer, byref(w_off), byref(b_off))
         return int(w_off.value), int(b_off.value)
 
     # ---- training, one batch at a time ----------------------------------------
@@ -1005,7 +1005,7 @@ class MLP:
         """Optimizer steps (t) since the optimizer was set or reset; 0 without one."""
         n = c_uint64()
         with self._lock:
-            lib.swiftmlp_optimizer_step_count(self._h(), byref(n))
+            lib.swiftmlp_get_step_count(self._h(), byref(n))
         return int(n.value)
 
     # ---- whole data sets ---------------------------------------------------------
@@ -1365,7 +1365,7 @@ class MLP:
         with self._lock:
             h = self._h()
             rows = c_size_t()
-            lib.swiftmlp_cached_rows(h, byref(rows))
+            lib.swiftmlp_get_cached_rows(h, byref(rows))
             out = np.empty((rows.value, self._sizes[layer]), dtype=self._dtype)
             lib.swiftmlp_get_quantity(h, _QUANTITIES[name], layer, self._code,
                                       self._ptr(out), out.size)
@@ -1388,7 +1388,7 @@ class MLP:
         with self._lock:
             h = self._h()
             rows = c_size_t()
-            lib.swiftmlp_cached_rows(h, byref(rows))  # StateError before any forward
+            lib.swiftmlp_get_cached_rows(h, byref(rows))  # StateError before any forward
             entries = [{"layer": 0, "f": None, "g": self.quantity("g", 0),
                         "dL_df": None, "dL_dg": None}]
             for layer in range(1, self.num_layers + 1):
@@ -1588,7 +1588,7 @@ class MLP:
         with self._lock:
             h = self._h()
             with _io_error_names(path):
-                lib.swiftmlp_save_file(h, encoded, flags)
+                lib.swiftmlp_save_file(h, flags, encoded)
 
     def to_onnx(self, path=None, opset=None):
         """The network's forward pass as an ONNX model (needs the onnx
