@@ -574,6 +574,8 @@ void swiftmlp_free(swiftmlp_net *net);
  *         SWIFTMLP_ERR_TOO_LARGE (rows * (N0+...+NL) > SWIFTMLP_MAX_BATCH_ELEMENTS);
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
  * On failure the network, including the cache of the previous forward, is unchanged.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_forward(swiftmlp_net *net, swiftmlp_dtype dtype,
                                  const void *x, size_t x_len, size_t rows,
@@ -597,6 +599,8 @@ swiftmlp_status swiftmlp_forward(swiftmlp_net *net, swiftmlp_dtype dtype,
  *         SWIFTMLP_ERR_STATE (no forward since creation or since the
  *             parameters last changed, or rows differs from that forward's).
  * Allocates nothing.  On failure gradients and loss are untouched.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
                                   const void *y, size_t y_len, size_t rows,
@@ -619,6 +623,8 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  *             "Global rules");
  *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
 
@@ -634,6 +640,8 @@ swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, a label out of range, the
  *         loss is not cross-entropy); SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_STATE (as swiftmlp_backward).
  * Allocates nothing. On failure gradients are untouched.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_backward_labels(swiftmlp_net *net, const int64_t *labels, size_t labels_len,
                                          size_t rows, double *loss);
@@ -657,12 +665,16 @@ swiftmlp_status swiftmlp_optimizer_default(swiftmlp_optimizer_kind kind, swiftml
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (struct_size != sizeof(swiftmlp_optimizer),
  *             unknown kind, a hyperparameter outside its documented domain);
  *         SWIFTMLP_ERR_OUT_OF_MEMORY. On failure the previous optimizer is kept.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_optimizer(swiftmlp_net *net, const swiftmlp_optimizer *optimizer);
 
 /**
  * Read the configured optimizer back.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_optimizer(const swiftmlp_net *net, swiftmlp_optimizer *optimizer);
 
@@ -681,12 +693,16 @@ swiftmlp_status swiftmlp_set_learning_rate(swiftmlp_net *net, double lr);
 /**
  * Zero the optimizer's state and step count, keeping its hyperparameters.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_reset_optimizer(swiftmlp_net *net);
 
 /**
  * The number of optimizer steps since the optimizer was set or reset (t).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_step_count(const swiftmlp_net *net, uint64_t *steps);
 
@@ -699,6 +715,8 @@ swiftmlp_status swiftmlp_get_step_count(const swiftmlp_net *net, uint64_t *steps
  *             the parameters last changed: the gradients were already consumed);
  *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
  *             infinite: refused, parameters and optimizer state unchanged).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
 
@@ -719,6 +737,8 @@ swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
  *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY; SWIFTMLP_ERR_BUSY.
  * Allocates nothing after the first call with a batch size.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_train_step(swiftmlp_net *net, swiftmlp_dtype dtype,
                                     const void *x, size_t x_len, const void *y, size_t y_len,
@@ -764,6 +784,8 @@ swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
  *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Allocates its buffers once at the start. The callback must not call
  * functions of the same network.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_fit(swiftmlp_net *net, swiftmlp_dtype dtype,
                              const void *x, size_t x_len, const void *y, size_t y_len, size_t rows,
@@ -777,6 +799,8 @@ swiftmlp_status swiftmlp_fit(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
  *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
  *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_predict(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                  const void *x, size_t x_len, size_t rows, void *y, size_t y_cap);
@@ -785,6 +809,8 @@ swiftmlp_status swiftmlp_predict(const swiftmlp_net *net, swiftmlp_dtype dtype,
  * The loss of rows inputs and dense targets, computed like swiftmlp_predict
  * (training state untouched).
  * @return as swiftmlp_predict; loss must not be NULL.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_evaluate(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                   const void *x, size_t x_len, const void *y, size_t y_len,
@@ -806,6 +832,8 @@ swiftmlp_status swiftmlp_evaluate(const swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, bad h,
  *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
  *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_gradient_check(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                         const void *x, size_t x_len, const void *y, size_t y_len,
@@ -816,6 +844,8 @@ swiftmlp_status swiftmlp_gradient_check(const swiftmlp_net *net, swiftmlp_dtype 
 /**
  * The number of rows of the last training batch (what swiftmlp_get_quantity returns).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (no forward yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_cached_rows(const swiftmlp_net *net, size_t *rows);
 
@@ -830,16 +860,16 @@ swiftmlp_status swiftmlp_get_cached_rows(const swiftmlp_net *net, size_t *rows);
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown quantity or dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX (l > L,
  *         or l = 0 with a quantity other than g); SWIFTMLP_ERR_STATE; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity quantity, size_t layer,
                                       swiftmlp_dtype dtype, void *out, size_t out_cap);
 
 /* ---- Saving and loading ---------------------------------------------- */
 
-/**
- * Model files are safetensors files; docs/model-format.md specifies their
- * tensors, metadata and what loading validates.
- */
+/* Model files are safetensors files; docs/model-format.md specifies their
+ * tensors, metadata and what loading validates. */
 
 /** Flags of the save functions (a bitwise OR). The values are pinned. */
 typedef enum swiftmlp_save_flags {
@@ -852,6 +882,8 @@ typedef enum swiftmlp_save_flags {
  * (the first call of the two-call pattern; see swiftmlp_save_buffer).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, swiftmlp_save_flags flags, size_t *size);
 
@@ -863,6 +895,8 @@ swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, swiftmlp_save_flags 
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUFFER_SIZE (nothing written);
  *         SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, swiftmlp_save_flags flags, void *buf,
                                      size_t buf_cap, size_t *written);
@@ -890,12 +924,14 @@ swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, swiftmlp_save_flag
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);
  *         SWIFTMLP_ERR_IO (with the reason: missing directory, permission, disk full...);
  *         SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, swiftmlp_save_flags flags, const char *path);
 
 /**
- * Create a network from a model file held in memory (see above for what is
- * validated). The buffer is only read during the call.
+ * Create a network from a model file held in memory (docs/model-format.md
+ * says what is validated). The buffer is only read during the call.
  * @param out  out: the new handle, NULL on failure; free with swiftmlp_free.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_FORMAT;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
@@ -924,6 +960,8 @@ swiftmlp_status swiftmlp_load_file(const char *path, swiftmlp_net **out);
 /**
  * The activation of every weight layer (L entries).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BUFFER_SIZE (cap < L).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_activations(const swiftmlp_net *net, swiftmlp_activation *activations,
                                          size_t activations_cap);
@@ -932,6 +970,8 @@ swiftmlp_status swiftmlp_get_activations(const swiftmlp_net *net, swiftmlp_activ
  * The configuration the network was created with (sizes and activations
  * point into the network and stay valid until swiftmlp_free; n_activations = L).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_config(const swiftmlp_net *net, swiftmlp_config *config);
 
@@ -939,12 +979,16 @@ swiftmlp_status swiftmlp_get_config(const swiftmlp_net *net, swiftmlp_config *co
 /**
  * The element type of the network.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or dtype NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_dtype(const swiftmlp_net *net, swiftmlp_dtype *dtype);
 
 /**
  * The number of weight layers L (the sizes array has L+1 entries).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or n_layers NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer_count(const swiftmlp_net *net, size_t *n_layers);
 
@@ -953,6 +997,8 @@ swiftmlp_status swiftmlp_get_layer_count(const swiftmlp_net *net, size_t *n_laye
  * @param sizes      out: receives L+1 entries.
  * @param sizes_cap  capacity of sizes; must be >= L+1.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_sizes(const swiftmlp_net *net, size_t *sizes, size_t sizes_cap);
 
@@ -960,6 +1006,8 @@ swiftmlp_status swiftmlp_get_sizes(const swiftmlp_net *net, size_t *sizes, size_
  * The number of parameters (= number of gradient elements), sum over layers
  * of N_out*N_in + N_out.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or count NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_param_count(const swiftmlp_net *net, size_t *count);
 
@@ -968,6 +1016,8 @@ swiftmlp_status swiftmlp_get_param_count(const swiftmlp_net *net, size_t *count)
  * @param w_offset  out: offset of W_layer (N_out*N_in elements, row-major).
  * @param b_offset  out: offset of b_layer (N_out elements); = w_offset + N_out*N_in.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_LAYER_INDEX.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer_offsets(const swiftmlp_net *net, size_t layer,
                                        size_t *w_offset, size_t *b_offset);
@@ -981,6 +1031,8 @@ swiftmlp_status swiftmlp_get_layer_offsets(const swiftmlp_net *net, size_t layer
  * @param out_cap  capacity of out in elements; must be >= swiftmlp_get_param_count().
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_params(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                     void *out, size_t out_cap);
@@ -993,6 +1045,8 @@ swiftmlp_status swiftmlp_get_params(const swiftmlp_net *net, swiftmlp_dtype dtyp
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (then nothing is written).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_params(swiftmlp_net *net, swiftmlp_dtype dtype,
                                     const void *in, size_t in_len);
@@ -1003,6 +1057,8 @@ swiftmlp_status swiftmlp_set_params(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_STATE (no backward has run yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_grads(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                    void *out, size_t out_cap);
@@ -1051,6 +1107,8 @@ swiftmlp_status swiftmlp_set_grads(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @param b      out: N_out elements.        @param b_cap  must be >= N_out.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer(const swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                    void *w, size_t w_cap, void *b, size_t b_cap);
@@ -1062,6 +1120,8 @@ swiftmlp_status swiftmlp_get_layer(const swiftmlp_net *net, size_t layer, swiftm
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (then nothing is written).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_layer(swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                    const void *w, size_t w_len, const void *b, size_t b_len);
@@ -1069,6 +1129,8 @@ swiftmlp_status swiftmlp_set_layer(swiftmlp_net *net, size_t layer, swiftmlp_dty
 /**
  * Copy dL/dW_layer and dL/db_layer of the last backward.
  * @return as swiftmlp_get_layer, plus SWIFTMLP_ERR_STATE (no backward has run yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer_grads(const swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                          void *dw, size_t dw_cap, void *db, size_t db_cap);
