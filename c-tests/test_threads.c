@@ -24,7 +24,10 @@
  *   (f) load_buffer / predict / free of separate handles from 8 threads;
  *   (g) swiftmlp_free while a call on the same network runs: free returns at
  *       once, later calls get SWIFTMLP_ERR_BAD_HANDLE, the running call
- *       finishes normally and the network is released when it returns.
+ *       finishes normally and the network is released when it returns;
+ *   (h) gradient_check, a reading call, from 4 threads at once on ONE
+ *       network of each dtype: every result equals the single-threaded one
+ *       bit for bit, and the network is unchanged.
  *
  * Worker threads never call cmocka: they record what they saw in their own
  * struct, which the main thread checks after pthread_join. Shared flags are
@@ -1055,6 +1058,76 @@ static void test_free_during_a_running_fit_lets_it_finish(void **state)
                      SWIFTMLP_ERR_BAD_HANDLE);
 }
 
+/* ======================================================================== */
+/* (h) concurrent gradient checks                                           */
+/* ======================================================================== */
+
+enum { CHECK_THREADS = 4, CHECK_ROWS = 6, CHECK_ITERATIONS = 5 };
+
+typedef struct checker {
+    pthread_t thread;
+    swiftmlp_net *net;
+    swiftmlp_dtype dtype;
+    const data *d;
+    swiftmlp_gradcheck ref;
+    tally t;
+    size_t mismatches;
+} checker;
+
+static void *gradient_check_thread(void *arg)
+{
+    checker *c = arg;
+    for (int i = 0; i < CHECK_ITERATIONS; i++) {
+        swiftmlp_gradcheck r;
+        memset(&r, 0, sizeof r);
+        swiftmlp_status s = swiftmlp_gradient_check(c->net, c->dtype, xs(c->d, c->dtype, 0), CHECK_ROWS * N0,
+                                                    ys(c->d, c->dtype, 0), CHECK_ROWS * NL, CHECK_ROWS, 1e-3, &r);
+        tally_add(&c->t, s, "gradient_check", 0);
+        if (s == SWIFTMLP_OK && memcmp(&r, &c->ref, sizeof r) != 0) {
+            c->mismatches++;
+        }
+    }
+    return NULL;
+}
+
+static void test_4_threads_gradient_check_one_network_bit_identically(void **state)
+{
+    (void)state;
+    static data d;
+    make_data(&d, 91);
+    const swiftmlp_dtype types[] = {SWIFTMLP_FLOAT32, SWIFTMLP_FLOAT64};
+    for (size_t k = 0; k < 2; k++) {
+        swiftmlp_net *net = make_net(types[k], 93);
+        assert_non_null(net);
+        snapshot before = snapshot_params(net);
+        swiftmlp_gradcheck ref;
+        memset(&ref, 0, sizeof ref);
+        assert_ok(swiftmlp_gradient_check(net, types[k], xs(&d, types[k], 0), CHECK_ROWS * N0, ys(&d, types[k], 0),
+                                          CHECK_ROWS * NL, CHECK_ROWS, 1e-3, &ref));
+        checker c[CHECK_THREADS];
+        memset(c, 0, sizeof c);
+        for (int i = 0; i < CHECK_THREADS; i++) {
+            c[i].net = net;
+            c[i].dtype = types[k];
+            c[i].d = &d;
+            c[i].ref = ref;
+            assert_int_equal(pthread_create(&c[i].thread, NULL, gradient_check_thread, &c[i]), 0);
+        }
+        for (int i = 0; i < CHECK_THREADS; i++) {
+            assert_int_equal(pthread_join(c[i].thread, NULL), 0);
+            /* readers together never conflict: every call is OK */
+            assert_tally_clean(&c[i].t, "gradient_check");
+            assert_int_equal(c[i].t.ok, CHECK_ITERATIONS);
+            assert_int_equal(c[i].mismatches, 0);
+        }
+        snapshot after = snapshot_params(net);
+        assert_same_snapshot(before, after, "parameters");
+        snapshot_free(&before);
+        snapshot_free(&after);
+        swiftmlp_free(net);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_changing_call_during_a_long_read_returns_busy),
         cmocka_unit_test(test_8_threads_load_use_and_free_their_own_handles),
         cmocka_unit_test(test_free_during_a_running_fit_lets_it_finish),
+        cmocka_unit_test(test_4_threads_gradient_check_one_network_bit_identically),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
