@@ -37,6 +37,21 @@ let openBLASLinkerSettings: [LinkerSetting] =
     (openBLASArchive.map { [LinkerSetting.unsafeFlags([$0])] } ?? [.linkedLibrary("openblas")]) +
     [.linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m")]
 
+// For every module that uses SwiftMLP, which with cross-module optimisation
+// compiles SwiftMLP's generic code specialised in its own object files:
+// - -enforce-exclusivity=unchecked: inside SwiftMLP the compiler proves the
+//   network's stored properties are never accessed overlappingly and drops
+//   the run-time checks; compiled in a client it cannot, and would check
+//   every access (a swift_beginAccess call each).
+//   The C ABI's handle already lets only one changing call in at a time.
+// - -enable-copy-propagation=false: Swift 6.3's CopyPropagation pass aborts
+//   on the serialised body of `Network.init(configuration:)` ("Found outside
+//   of lifetime use?!" at the drop_deinit of its Atomic<Bool>) in a client;
+//   drop it once the compiler no longer crashes without it.
+let swiftMLPClientSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-copy-propagation=false"]),
+]
+
 let package = Package(
     name: "swiftmlp",
     products: [
@@ -61,21 +76,26 @@ let package = Package(
         // (and the version text, from include/swiftmlp.h's macros).
         .target(name: "CSwiftMLPSupport", path: "Sources/CSwiftMLPSupport",
                 cSettings: [.headerSearchPath("../../include")]),
-        // The numeric core and Swift API.
+        // The numeric core and Swift API. Its generic code is made available
+        // to the modules that use it (cross-module optimisation), so the C
+        // ABI's calls, written once over the element type, run specialised
+        // for Float and Double as code inside the module does.
         .target(name: "SwiftMLP",
-                dependencies: ["CSwiftMLPKernels", .product(name: "RealModule", package: "swift-numerics")]),
+                dependencies: ["CSwiftMLPKernels", .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // The C ABI: thin shims over SwiftMLP.
         .target(name: "CSwiftMLP",
                 dependencies: ["SwiftMLP", "CSwiftMLPABI", "CSwiftMLPSupport", "CSwiftMLPKernels"],
                 exclude: ["exports.map"],
-                swiftSettings: [.enableExperimentalFeature("CImplementation")],
+                swiftSettings: [.enableExperimentalFeature("CImplementation")] + swiftMLPClientSettings,
                 linkerSettings: [.unsafeFlags([
                     "-static-stdlib", "-use-ld=lld",
                     "-Xlinker", "-soname", "-Xlinker", soname,
                     "-Xlinker", "--version-script=\(root)/Sources/CSwiftMLP/exports.map",
                 ])]),
         // Prints a new network's parameter bytes (cross-language seeding test).
-        .executableTarget(name: "swiftmlp-dump-params", dependencies: ["SwiftMLP"]),
-        .testTarget(name: "SwiftMLPTests", dependencies: ["SwiftMLP"]),
+        .executableTarget(name: "swiftmlp-dump-params", dependencies: ["SwiftMLP"],
+                          swiftSettings: swiftMLPClientSettings),
+        .testTarget(name: "SwiftMLPTests", dependencies: ["SwiftMLP"], swiftSettings: swiftMLPClientSettings),
     ]
 )

@@ -50,7 +50,7 @@ PY=${PYTHON:-python3}
 
 if [ "$build" = 1 ] && command -v swift >/dev/null 2>&1 && [ -z "${SWIFTMLP_LIBRARY:-}" ]; then
     echo "bench: swift build -c release --product swiftmlp"
-    swift build -c release --product swiftmlp 2>&1 | tail -n 3
+    swift build -c release --product swiftmlp --manifest-cache none 2>&1 | tail -n 3
 fi
 LIB=${SWIFTMLP_LIBRARY:-.build/release/libswiftmlp.so}
 if [ ! -f "$LIB" ]; then
@@ -61,10 +61,11 @@ LIB_ABS=$(cd "$(dirname "$LIB")" && pwd)/$(basename "$LIB")
 
 BIN=bench/results/bin
 mkdir -p "$BIN"
-# libswiftmlp.so carries the SONAME libswiftmlp.so.0: the drivers find it next
-# to themselves ($ORIGIN); Python gets the same file through SWIFTMLP_LIBRARY.
-ln -sf "$LIB_ABS" "$BIN/libswiftmlp.so.0"
-ln -sf libswiftmlp.so.0 "$BIN/libswiftmlp.so"
+# libswiftmlp.so carries the SONAME libswiftmlp.so.MAJOR: the drivers find it
+# next to themselves ($ORIGIN); Python gets the same file through SWIFTMLP_LIBRARY.
+SONAME=libswiftmlp.so.$(sed -n 's/^#define SWIFTMLP_VERSION_MAJOR //p' include/swiftmlp.h)
+ln -sf "$LIB_ABS" "$BIN/$SONAME"
+ln -sf "$SONAME" "$BIN/libswiftmlp.so"
 export SWIFTMLP_LIBRARY="$LIB_ABS"
 
 CC=${CC:-cc}

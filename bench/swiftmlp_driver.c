@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     long rss_before_net = bench_status_kib("VmRSS");
     ok(swiftmlp_create(o.sizes, o.n_sizes, c.dtype, 0, &c.net), "swiftmlp_create");
     size_t p = 0;
-    ok(swiftmlp_param_count(c.net, &p), "swiftmlp_param_count");
+    ok(swiftmlp_get_param_count(c.net, &p), "swiftmlp_get_param_count");
     void *p0 = bench_read(o.dir, "params0", p, elem);
     ok(swiftmlp_set_params(c.net, c.dtype, p0, p), "swiftmlp_set_params");
 

@@ -148,7 +148,7 @@ static void *big_thread(void *arg)
     r->status = train_big(r->dtype, BIG_STEPS, &net);
     if (r->status == SWIFTMLP_OK) {
         size_t count = 0;
-        swiftmlp_param_count(net, &count);
+        swiftmlp_get_param_count(net, &count);
         r->params.bytes = count * dtype_size(r->dtype);
         r->params.data = malloc(r->params.bytes);
         if (!r->params.data || swiftmlp_get_params(net, r->dtype, r->params.data, count) != SWIFTMLP_OK)
@@ -200,7 +200,7 @@ static void training_continues_in_a_forked_child(void **state)
     swiftmlp_net *net = NULL;
     assert_ok(train_big(SWIFTMLP_FLOAT64, 2, &net)); /* the workers exist now */
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     size_t nx = BIG_BATCH * big_sizes[0], ny = BIG_BATCH * big_sizes[2];
     double *x = malloc(nx * sizeof *x), *y = malloc(ny * sizeof *y);
     double *child = malloc(count * sizeof *child), *parent = malloc(count * sizeof *parent);

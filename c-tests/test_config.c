@@ -86,7 +86,7 @@ static void check_config(const swiftmlp_net *net, const size_t *sizes, size_t n_
     size_t layers = 0;
     assert_ok(swiftmlp_get_dtype(net, &d));
     assert_int_equal(d, dtype);
-    assert_ok(swiftmlp_layer_count(net, &layers));
+    assert_ok(swiftmlp_get_layer_count(net, &layers));
     assert_int_equal(layers, L);
 }
 
@@ -412,7 +412,7 @@ static void check_init_exact(const size_t *sizes, size_t n_sizes, swiftmlp_init 
     c.seed = seed;
     swiftmlp_net *net = create_with(&c);
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(count, n);
     assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, got, n));
     for (size_t i = 0; i < n; i++) {

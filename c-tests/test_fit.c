@@ -77,7 +77,7 @@ static swiftmlp_fit_options fit_options(size_t epochs, size_t batch_size)
 static uint64_t step_count(const swiftmlp_net *net)
 {
     uint64_t t = 0;
-    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    assert_ok(swiftmlp_get_step_count(net, &t));
     return t;
 }
 

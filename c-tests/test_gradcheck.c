@@ -33,7 +33,7 @@ static void gradcheck(const size_t *sizes, size_t n_sizes, size_t batch, uint64_
     uint64_t rng = seed;
     swiftmlp_net *net = create_net(sizes, n_sizes, SWIFTMLP_FLOAT64, seed);
     size_t n = 0;
-    assert_ok(swiftmlp_param_count(net, &n));
+    assert_ok(swiftmlp_get_param_count(net, &n));
     const size_t n0 = sizes[0], nl = sizes[n_sizes - 1];
     const size_t x_len = batch * n0, y_len = batch * nl;
 
@@ -136,7 +136,7 @@ static void test_float32_gradients_agree_with_float64(void **state)
     swiftmlp_net *n64 = create_net(sizes, 4, SWIFTMLP_FLOAT64, 1);
     swiftmlp_net *n32 = create_net(sizes, 4, SWIFTMLP_FLOAT32, 1);
     size_t n = 0;
-    assert_ok(swiftmlp_param_count(n64, &n));
+    assert_ok(swiftmlp_get_param_count(n64, &n));
     assert_int_equal(n, 51);
     double p64[51], g64[51], x64[B * N0], y64[B * NL], o64[B * NL];
     float p32[51], g32[51], x32[B * N0], y32[B * NL], o32[B * NL];

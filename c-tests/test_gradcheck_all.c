@@ -219,7 +219,7 @@ static void test_gradient_check_combo(void **state)
     snapshot after = snapshot_params(pr.net);
     assert_same_snapshot(before, after, "parameters after gradient_check");
     size_t rows = 0;
-    assert_status(swiftmlp_cached_rows(pr.net, &rows), SWIFTMLP_ERR_STATE);
+    assert_status(swiftmlp_get_cached_rows(pr.net, &rows), SWIFTMLP_ERR_STATE);
     if (c->dtype == SWIFTMLP_FLOAT32) {
         float g[NPARAMS];
         assert_status(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT32, pr.y32, B * N3, B, NULL),
@@ -353,7 +353,7 @@ static void test_gradient_check_keeps_forward_cache_gradients_and_quantities(voi
     assert_same_snapshot(p1, p2, "parameters");
     assert_same_snapshot(g1, g2, "gradients");
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(pr.net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(pr.net, &rows));
     assert_int_equal(rows, BB);
     assert_ok(swiftmlp_get_quantity(pr.net, SWIFTMLP_Q_F, 3, SWIFTMLP_FLOAT64, f_after, BB * N3));
     assert_memory_equal(f_before, f_after, sizeof f_before);

@@ -1,5 +1,5 @@
 /*
- * test_inspect.c — the slides' quantities (swiftmlp_cached_rows,
+ * test_inspect.c — the slides' quantities (swiftmlp_get_cached_rows,
  * swiftmlp_get_quantity) and inference (swiftmlp_predict, swiftmlp_evaluate).
  *
  * On a [3, 4, 2] sigmoid / MSE float64 network the test computes f, g,
@@ -193,7 +193,7 @@ static void test_float32_quantities_agree_with_float64_network(void **state)
         }
     }
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net32, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net32, &rows));
     assert_int_equal(rows, B);
 }
 
@@ -202,11 +202,11 @@ static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
     FX_FIXTURE;
     size_t rows = 0;
     forward_ok(f);
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_last_error_empty();
     assert_int_equal(rows, B);
     assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 2 * N0, 2, f->out, B * N2));
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, 2);
     /* get_quantity returns that many rows. */
     double g2[2 * N2];
@@ -215,7 +215,7 @@ static void test_cached_rows_is_the_batch_of_the_last_forward(void **state)
     /* A failed forward does not change it. */
     assert_status(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, f->x, 0, 0, f->out, B * N2),
                   SWIFTMLP_ERR_INVALID_ARGUMENT);
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, 2);
 }
 
@@ -236,7 +236,7 @@ static void test_quantities_stay_readable_and_unchanged_after_step_and_set_param
     read_quantities(f->net, &q3, 1);
     assert_memory_equal(&q1, &q3, sizeof q1);
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, B);
 }
 
@@ -309,7 +309,7 @@ static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untou
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, y, 3 * N2, 3, &ev));
 
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(f->net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
     assert_int_equal(rows, B);
     read_quantities(f->net, &q2, 1);
     assert_memory_equal(&q1, &q2, sizeof q1);
@@ -338,7 +338,7 @@ static void test_predict_before_forward_leaves_no_training_cache(void **state)
     assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, B, out, B * N2));
     assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, f->x, B * N0, f->y, B * N2, B, &ev));
     size_t rows = 0;
-    assert_status(swiftmlp_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
+    assert_status(swiftmlp_get_cached_rows(f->net, &rows), SWIFTMLP_ERR_STATE);
     assert_status(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, f->y, B * N2, B, NULL), SWIFTMLP_ERR_STATE);
 }
 
@@ -457,9 +457,9 @@ static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **
 
 #define GQ(q, l, cap) swiftmlp_get_quantity(f->net, (q), (l), F64, f->scratch, (cap))
 #define QUANTITY_CASES(X)                                                                               \
-    X(cached_rows_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_cached_rows(f->net, &f->n)) \
-    X(cached_rows_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_cached_rows(NULL, &f->n))       \
-    X(cached_rows_null_rows, E_NULL, ON_NET, PREP_FORWARD, NULL, swiftmlp_cached_rows(f->net, NULL))   \
+    X(cached_rows_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_get_cached_rows(f->net, &f->n)) \
+    X(cached_rows_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_cached_rows(NULL, &f->n))       \
+    X(cached_rows_null_rows, E_NULL, ON_NET, PREP_FORWARD, NULL, swiftmlp_get_cached_rows(f->net, NULL))   \
     X(get_quantity_f_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_F, 1, B * N1)) \
     X(get_quantity_g0_before_any_forward, E_STATE, ON_NET, PREP_NONE, NULL, GQ(SWIFTMLP_Q_G, 0, B * N1)) \
     X(get_quantity_dl_df_before_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, GQ(SWIFTMLP_Q_DL_DF, 2, B * N1)) \
@@ -540,22 +540,22 @@ static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
 #define SHAPE_CASES(X)                                                                                  \
     X(get_dtype_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_dtype(NULL, &(swiftmlp_dtype){F64})) \
     X(get_dtype_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_dtype(f->net, NULL))            \
-    X(layer_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_layer_count(NULL, &f->n))        \
-    X(layer_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_layer_count(f->net, NULL))        \
+    X(layer_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_layer_count(NULL, &f->n))        \
+    X(layer_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_layer_count(f->net, NULL))        \
     X(get_sizes_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_sizes(NULL, f->sizes, 3))      \
     X(get_sizes_null_buffer, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_sizes(f->net, NULL, 3))      \
     X(get_sizes_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL, swiftmlp_get_sizes(f->net, f->sizes, 2)) \
-    X(param_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_param_count(NULL, &f->n))        \
-    X(param_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_param_count(f->net, NULL))        \
-    X(layer_offsets_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_layer_offsets(NULL, 0, &f->n, &f->n2)) \
+    X(param_count_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_param_count(NULL, &f->n))        \
+    X(param_count_null_out, E_NULL, ON_NET, PREP_NONE, NULL, swiftmlp_get_param_count(f->net, NULL))        \
+    X(layer_offsets_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, swiftmlp_get_layer_offsets(NULL, 0, &f->n, &f->n2)) \
     X(layer_offsets_null_w_offset, E_NULL, ON_NET, PREP_NONE, NULL,                                     \
-      swiftmlp_layer_offsets(f->net, 0, NULL, &f->n2))                                                  \
+      swiftmlp_get_layer_offsets(f->net, 0, NULL, &f->n2))                                                  \
     X(layer_offsets_null_b_offset, E_NULL, ON_NET, PREP_NONE, NULL,                                     \
-      swiftmlp_layer_offsets(f->net, 0, &f->n, NULL))                                                   \
+      swiftmlp_get_layer_offsets(f->net, 0, &f->n, NULL))                                                   \
     X(layer_offsets_layer_equal_to_count, E_LAYER, ON_NET, PREP_NONE, NULL,                             \
-      swiftmlp_layer_offsets(f->net, 2, &f->n, &f->n2))                                                 \
+      swiftmlp_get_layer_offsets(f->net, 2, &f->n, &f->n2))                                                 \
     X(layer_offsets_layer_size_max, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
-      swiftmlp_layer_offsets(f->net, SIZE_MAX, &f->n, &f->n2))
+      swiftmlp_get_layer_offsets(f->net, SIZE_MAX, &f->n, &f->n2))
 
 #define GETP(net, dtype, out, cap) swiftmlp_get_params((net), (dtype), (out), (cap))
 #define SETP(net, dtype, in, len) swiftmlp_set_params((net), (dtype), (in), (len))

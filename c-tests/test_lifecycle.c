@@ -21,7 +21,7 @@ static void check_shape_getters(swiftmlp_dtype dtype)
     assert_int_equal(got_dtype, dtype);
 
     size_t n_layers = 0;
-    assert_ok(swiftmlp_layer_count(net, &n_layers));
+    assert_ok(swiftmlp_get_layer_count(net, &n_layers));
     assert_int_equal(n_layers, 2);
 
     size_t sizes[3] = {0, 0, 0};
@@ -38,7 +38,7 @@ static void check_shape_getters(swiftmlp_dtype dtype)
     assert_int_equal(big[2], 2);
 
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(count, k_param_count);
 
     swiftmlp_free(net);
@@ -68,8 +68,8 @@ static void test_create_with_single_weight_layer_works(void **state)
     const size_t sizes[] = {1, 1};
     swiftmlp_net *net = create_net(sizes, 2, SWIFTMLP_FLOAT64, 0);
     size_t n_layers = 0, count = 0;
-    assert_ok(swiftmlp_layer_count(net, &n_layers));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_layer_count(net, &n_layers));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(n_layers, 1);
     assert_int_equal(count, 2);
     swiftmlp_free(net);
@@ -86,8 +86,8 @@ static void test_create_with_max_sizes_entries_works(void **state)
     }
     swiftmlp_net *net = create_net(sizes, SWIFTMLP_MAX_SIZES, SWIFTMLP_FLOAT32, 3);
     size_t n_layers = 0, count = 0;
-    assert_ok(swiftmlp_layer_count(net, &n_layers));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_layer_count(net, &n_layers));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(n_layers, SWIFTMLP_MAX_SIZES - 1);
     assert_int_equal(count, 2 * (SWIFTMLP_MAX_SIZES - 1));
     swiftmlp_free(net);
@@ -117,10 +117,10 @@ static void test_layer_offsets_follow_documented_layout(void **state)
     const size_t sizes[] = {3, 5, 2};
     swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, 1);
     size_t w = 123, b = 456;
-    assert_ok(swiftmlp_layer_offsets(net, 0, &w, &b));
+    assert_ok(swiftmlp_get_layer_offsets(net, 0, &w, &b));
     assert_int_equal(w, 0);
     assert_int_equal(b, 15);
-    assert_ok(swiftmlp_layer_offsets(net, 1, &w, &b));
+    assert_ok(swiftmlp_get_layer_offsets(net, 1, &w, &b));
     assert_int_equal(w, 20);
     assert_int_equal(b, 30);
     swiftmlp_free(net);
@@ -132,7 +132,7 @@ static void test_layer_offsets_agree_with_get_layer_and_get_params(void **state)
     const size_t sizes[] = {4, 6, 3, 2};
     swiftmlp_net *net = create_net(sizes, 4, SWIFTMLP_FLOAT64, 77);
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(count, (6 * 4 + 6) + (3 * 6 + 3) + (2 * 3 + 2));
     double *params = malloc(count * sizeof *params);
     assert_non_null(params);
@@ -142,7 +142,7 @@ static void test_layer_offsets_agree_with_get_layer_and_get_params(void **state)
     for (size_t l = 0; l < 3; l++) {
         size_t n_in = sizes[l], n_out = sizes[l + 1];
         size_t w_off = 0, b_off = 0;
-        assert_ok(swiftmlp_layer_offsets(net, l, &w_off, &b_off));
+        assert_ok(swiftmlp_get_layer_offsets(net, l, &w_off, &b_off));
         assert_int_equal(w_off, expected_offset);
         assert_int_equal(b_off, w_off + n_out * n_in);
         expected_offset = b_off + n_out;
@@ -264,7 +264,7 @@ static void test_init_params_within_documented_bounds(void **state)
         swiftmlp_dtype dtype = d == 0 ? SWIFTMLP_FLOAT64 : SWIFTMLP_FLOAT32;
         swiftmlp_net *net = create_net(sizes, 4, dtype, 2024);
         size_t count = 0;
-        assert_ok(swiftmlp_param_count(net, &count));
+        assert_ok(swiftmlp_get_param_count(net, &count));
         double *p64 = malloc(count * sizeof *p64);
         float *p32 = malloc(count * sizeof *p32);
         assert_non_null(p64);
@@ -279,7 +279,7 @@ static void test_init_params_within_documented_bounds(void **state)
         }
         for (size_t l = 0; l < 3; l++) {
             size_t w_off = 0, b_off = 0;
-            assert_ok(swiftmlp_layer_offsets(net, l, &w_off, &b_off));
+            assert_ok(swiftmlp_get_layer_offsets(net, l, &w_off, &b_off));
             size_t end = b_off + sizes[l + 1];
             double bound = 1.0 / sqrt((double)sizes[l]);
             if (dtype == SWIFTMLP_FLOAT32) {
@@ -395,7 +395,7 @@ static void test_last_error_is_empty_after_success(void **state)
     assert_ok(swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 1, &net));
     assert_last_error_empty();
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_last_error_empty();
     swiftmlp_free(net);
 }
@@ -405,10 +405,10 @@ static void test_last_error_is_set_after_failure_and_cleared_by_next_success(voi
     (void)state;
     swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 1);
     size_t n_layers = 0;
-    assert_status(swiftmlp_layer_count(net, NULL), SWIFTMLP_ERR_NULL_POINTER);
+    assert_status(swiftmlp_get_layer_count(net, NULL), SWIFTMLP_ERR_NULL_POINTER);
     assert_last_error_set();
     /* The next successful status-returning call resets it to "". */
-    assert_ok(swiftmlp_layer_count(net, &n_layers));
+    assert_ok(swiftmlp_get_layer_count(net, &n_layers));
     assert_last_error_empty();
 
     assert_status(swiftmlp_step(net, 0.1), SWIFTMLP_ERR_STATE);
@@ -444,7 +444,7 @@ static void test_last_error_is_thread_local(void **state)
     (void)state;
     swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 1);
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count)); /* this thread: "" */
+    assert_ok(swiftmlp_get_param_count(net, &count)); /* this thread: "" */
     assert_last_error_empty();
 
     pthread_t thread;

@@ -66,7 +66,7 @@ static swiftmlp_status call_set_learning_rate(swiftmlp_net *n) { return swiftmlp
 static swiftmlp_status call_optimizer_step_count(swiftmlp_net *n)
 {
     uint64_t t;
-    return swiftmlp_optimizer_step_count(n, &t);
+    return swiftmlp_get_step_count(n, &t);
 }
 static swiftmlp_status call_optimizer_step(swiftmlp_net *n) { return swiftmlp_optimizer_step(n); }
 static swiftmlp_status call_train_step(swiftmlp_net *n)
@@ -96,7 +96,7 @@ static swiftmlp_status call_gradient_check(swiftmlp_net *n)
 static swiftmlp_status call_cached_rows(swiftmlp_net *n)
 {
     size_t rows;
-    return swiftmlp_cached_rows(n, &rows);
+    return swiftmlp_get_cached_rows(n, &rows);
 }
 static swiftmlp_status call_get_quantity(swiftmlp_net *n)
 {
@@ -114,7 +114,7 @@ static swiftmlp_status call_save_buffer(swiftmlp_net *n)
     return swiftmlp_save_buffer(n, 0, buf, sizeof buf, &written);
 }
 static char g_save_path[1200];
-static swiftmlp_status call_save_file(swiftmlp_net *n) { return swiftmlp_save_file(n, g_save_path, 0); }
+static swiftmlp_status call_save_file(swiftmlp_net *n) { return swiftmlp_save_file(n, 0, g_save_path); }
 static swiftmlp_status call_get_activations(swiftmlp_net *n)
 {
     swiftmlp_activation a[4];
@@ -134,7 +134,7 @@ static swiftmlp_status call_get_dtype(swiftmlp_net *n)
 static swiftmlp_status call_layer_count(swiftmlp_net *n)
 {
     size_t l;
-    return swiftmlp_layer_count(n, &l);
+    return swiftmlp_get_layer_count(n, &l);
 }
 static swiftmlp_status call_get_sizes(swiftmlp_net *n)
 {
@@ -144,12 +144,12 @@ static swiftmlp_status call_get_sizes(swiftmlp_net *n)
 static swiftmlp_status call_param_count(swiftmlp_net *n)
 {
     size_t c;
-    return swiftmlp_param_count(n, &c);
+    return swiftmlp_get_param_count(n, &c);
 }
 static swiftmlp_status call_layer_offsets(swiftmlp_net *n)
 {
     size_t w, b;
-    return swiftmlp_layer_offsets(n, 0, &w, &b);
+    return swiftmlp_get_layer_offsets(n, 0, &w, &b);
 }
 static swiftmlp_status call_get_params(swiftmlp_net *n)
 {
@@ -279,7 +279,7 @@ static void test_foreign_pointers(void **state)
     check_bad_handle(fn, (swiftmlp_net *)(uintptr_t)0x10, "address 0x10");
     /* the live network itself is unaffected */
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(live, &count));
+    assert_ok(swiftmlp_get_param_count(live, &count));
     assert_int_equal(count, NPARAMS);
     swiftmlp_free(live);
     struct stat st;
@@ -305,7 +305,7 @@ static void test_double_free_is_harmless(void **state)
     swiftmlp_free(net);
     /* the freed handle stays dead */
     size_t count = 0;
-    assert_fails(swiftmlp_param_count(net, &count), SWIFTMLP_ERR_BAD_HANDLE);
+    assert_fails(swiftmlp_get_param_count(net, &count), SWIFTMLP_ERR_BAD_HANDLE);
     /* other networks are untouched, new ones work */
     snapshot after = snapshot_params(keep);
     assert_same_snapshot(before, after, "parameters of another network");
@@ -483,7 +483,7 @@ static void test_no_pointer_value_is_dereferenced(void **state)
     /* the live networks all still work */
     for (size_t k = 0; k < N_LIVE; k++) {
         size_t count = 0;
-        assert_ok(swiftmlp_param_count(live[k], &count));
+        assert_ok(swiftmlp_get_param_count(live[k], &count));
         assert_int_equal(count, NPARAMS);
     }
     snapshot after = snapshot_params(keep);

@@ -239,12 +239,12 @@ static void check_valid_net(const swiftmlp_net *net, const valid_case *c, const 
         assert_status(swiftmlp_get_optimizer(net, &opt), SWIFTMLP_ERR_STATE);
     }
     uint64_t steps = 99;
-    assert_ok(swiftmlp_optimizer_step_count(net, &steps));
+    assert_ok(swiftmlp_get_step_count(net, &steps));
     assert_true(steps == c->steps);
 
     size_t p = param_count_of(c->sizes, c->n_sizes);
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_int_equal(count, p);
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; i--) {
@@ -330,7 +330,7 @@ static void test_edge_optimizer_steps_int_max_is_rejected_or_stepping_does_not_c
     }
     assert_int_equal(s, SWIFTMLP_OK);
     uint64_t steps = 0;
-    assert_ok(swiftmlp_optimizer_step_count(net, &steps));
+    assert_ok(swiftmlp_get_step_count(net, &steps));
     assert_true(steps == UINT64_C(9223372036854775807));
 
     const float x[4] = {0.5f, -0.25f, 1.0f, 0.0f}, y[3] = {0, 1, 0};

@@ -163,7 +163,7 @@ static void assert_same_optimizer(const swiftmlp_net *a, const swiftmlp_net *b)
 static uint64_t step_count(const swiftmlp_net *net)
 {
     uint64_t t = 12345;
-    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    assert_ok(swiftmlp_get_step_count(net, &t));
     return t;
 }
 
@@ -244,7 +244,7 @@ static void check_round_trip(const char *path, const spec *s)
     swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
     assert_ok(swiftmlp_set_optimizer(a, &o));
     train_steps(a, s, &d, 0, 3); /* parameters no longer the initial ones */
-    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_DEFAULT));
+    assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_DEFAULT, path));
     assert_last_error_empty();
     swiftmlp_net *b = load_path(path);
     assert_last_error_empty();
@@ -275,7 +275,7 @@ static void test_fresh_network_without_optimizer_round_trips_without_optimizer(v
 {
     FIXTURE;
     swiftmlp_net *a = make_net(&k_spec64);
-    assert_ok(swiftmlp_save_file(a, f->path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_OPTIMIZER_STATE, f->path));
     swiftmlp_net *b = load_path(f->path);
     assert_same_params(a, b);
     assert_same_config(a, b);
@@ -299,7 +299,7 @@ static void test_every_optimizer_kind_round_trips_its_hyperparameters(void **sta
             swiftmlp_net *a = make_net(&k_spec32);
             swiftmlp_optimizer o = optimizer_of(cases[i].kind, cases[i].momentum);
             assert_ok(swiftmlp_set_optimizer(a, &o));
-            assert_ok(swiftmlp_save_file(a, f->path, flags));
+            assert_ok(swiftmlp_save_file(a, flags, f->path));
             swiftmlp_net *b = load_path(f->path);
             assert_same_optimizer(a, b);
             swiftmlp_optimizer got;
@@ -329,7 +329,7 @@ static void check_resume(const char *path, const spec *s, swiftmlp_optimizer_kin
     swiftmlp_optimizer o = optimizer_of(kind, momentum);
     assert_ok(swiftmlp_set_optimizer(a, &o));
     train_steps(a, s, &d, 0, K_STEPS);
-    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_OPTIMIZER_STATE, path));
     swiftmlp_net *b = load_path(path);
     assert_same_params(a, b);
     assert_same_optimizer(a, b);
@@ -406,7 +406,7 @@ static void check_fit_resume(const char *path, const spec *s)
     opts.shuffle = 1;
     swiftmlp_fit_result ra, rb;
     assert_ok(swiftmlp_fit(a, s->dtype, d.x, ROWS * d.n0, d.y, ROWS * d.nl, ROWS, &opts, &ra));
-    assert_ok(swiftmlp_save_file(a, path, SWIFTMLP_SAVE_OPTIMIZER_STATE));
+    assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_OPTIMIZER_STATE, path));
     swiftmlp_net *b = load_path(path);
     assert_same_params(a, b);
     assert_true(step_count(a) == step_count(b));
@@ -458,7 +458,7 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
     assert_ok(swiftmlp_set_optimizer(a, &o));
     train_steps(a, s, &d, 0, K_STEPS);
     assert_true(step_count(a) == K_STEPS);
-    assert_ok(swiftmlp_save_file(a, f->path, SWIFTMLP_SAVE_DEFAULT));
+    assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_DEFAULT, f->path));
     swiftmlp_net *b = load_path(f->path);
     assert_same_params(a, b);
     assert_same_optimizer(a, b);
@@ -467,7 +467,7 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
     swiftmlp_net *c = make_net(s);
     snapshot pa = snapshot_params(a);
     size_t count = 0;
-    assert_ok(swiftmlp_param_count(a, &count));
+    assert_ok(swiftmlp_get_param_count(a, &count));
     assert_ok(swiftmlp_set_params(c, s->dtype, pa.data, count));
     assert_ok(swiftmlp_set_optimizer(c, &o));
     train_steps(b, s, &d, K_STEPS, M_STEPS);
@@ -626,7 +626,7 @@ static void test_save_size_with_state_adds_the_adam_moments(void **state)
     size_t plain = 0, with_state = 0, count = 0;
     assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_DEFAULT, &plain));
     assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &with_state));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     assert_true(with_state >= plain + 2 * count * sizeof(double));
     swiftmlp_free(net);
 }
@@ -643,7 +643,7 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
             unsigned char *buf = malloc(size);
             assert_non_null(buf);
             assert_ok(swiftmlp_save_buffer(net, flags, buf, size, NULL));
-            assert_ok(swiftmlp_save_file(net, f->path, flags));
+            assert_ok(swiftmlp_save_file(net, flags, f->path));
             unsigned char *file = read_whole_file(f->path, &len);
             assert_int_equal(len, size);
             assert_memory_equal(file, buf, size);
@@ -668,7 +668,7 @@ static void test_saved_file_is_readable_by_mode_0644(void **state)
     FIXTURE;
     swiftmlp_net *net = make_net(&k_spec64);
     mode_t old_mask = umask(022); /* 0666 under the umask (test_save_atomic.c) */
-    assert_ok(swiftmlp_save_file(net, f->path, 0));
+    assert_ok(swiftmlp_save_file(net, 0, f->path));
     umask(old_mask);
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
@@ -687,7 +687,7 @@ static void assert_save_file_fails_impl(swiftmlp_net *net, const char *path, swi
                                         const char *needle, const char *file, int line)
 {
     snapshot before = snapshot_params(net);
-    assert_status_impl(swiftmlp_save_file(net, path, 0), expected, "swiftmlp_save_file", file, line);
+    assert_status_impl(swiftmlp_save_file(net, 0, path), expected, "swiftmlp_save_file", file, line);
     assert_last_error_contains_impl(needle, file, line);
     snapshot after = snapshot_params(net);
     assert_same_snapshot_impl(before, after, "parameters", file, line);
@@ -704,9 +704,9 @@ static void test_save_through_a_symlink_replaces_the_target_and_keeps_the_link(v
     snprintf(link_path, sizeof link_path, "%s/link.safetensors", f->dir);
     swiftmlp_net *first = make_net(&k_spec64);
     swiftmlp_net *second = make_net(&k_spec32);
-    assert_ok(swiftmlp_save_file(first, f->path, 0));
+    assert_ok(swiftmlp_save_file(first, 0, f->path));
     assert_int_equal(symlink(f->path, link_path), 0);
-    assert_ok(swiftmlp_save_file(second, link_path, 0));
+    assert_ok(swiftmlp_save_file(second, 0, link_path));
     struct stat st;
     assert_int_equal(lstat(link_path, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
@@ -724,8 +724,8 @@ static void test_save_over_existing_model_replaces_its_content(void **state)
     FIXTURE;
     swiftmlp_net *first = make_net(&k_spec64);
     swiftmlp_net *second = make_net(&k_spec32);
-    assert_ok(swiftmlp_save_file(first, f->path, 0));
-    assert_ok(swiftmlp_save_file(second, f->path, 0));
+    assert_ok(swiftmlp_save_file(first, 0, f->path));
+    assert_ok(swiftmlp_save_file(second, 0, f->path));
     swiftmlp_net *loaded = load_path(f->path);
     assert_same_config(second, loaded);
     assert_same_params(second, loaded);
@@ -752,7 +752,7 @@ static void test_save_with_a_bare_file_name_writes_into_the_current_directory(vo
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(f->dir), 0);
     swiftmlp_net *net = make_net(&k_spec64);
-    swiftmlp_status s = swiftmlp_save_file(net, "bare.safetensors", 0);
+    swiftmlp_status s = swiftmlp_save_file(net, 0, "bare.safetensors");
     swiftmlp_net *b = NULL;
     swiftmlp_status l = swiftmlp_load_file("bare.safetensors", &b);
     assert_int_equal(chdir(cwd), 0);
@@ -814,7 +814,7 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
 
     /* the old model, readable by everyone */
     swiftmlp_net *old_net = make_net(&k_spec32);
-    assert_ok(swiftmlp_save_file(old_net, path, 0));
+    assert_ok(swiftmlp_save_file(old_net, 0, path));
     size_t old_len = 0;
     unsigned char *old_bytes = read_whole_file(path, &old_len);
     assert_int_equal(chmod(path, 0644), 0);
@@ -827,7 +827,7 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
     if (pid == 0) {
         child_reset_signals();
         child_drop_privileges();
-        swiftmlp_status s = swiftmlp_save_file(new_net, path, 0);
+        swiftmlp_status s = swiftmlp_save_file(new_net, 0, path);
         if (s != SWIFTMLP_OK && swiftmlp_last_error()[0] == '\0') {
             _exit(CHILD_EMPTY_LAST_ERROR);
         }
@@ -862,7 +862,7 @@ static void test_load_unreadable_file_returns_io(void **state)
 {
     FIXTURE;
     swiftmlp_net *net = make_net(&k_spec64);
-    assert_ok(swiftmlp_save_file(net, f->path, 0));
+    assert_ok(swiftmlp_save_file(net, 0, f->path));
     assert_int_equal(chmod(f->path, 0000), 0);
     fflush(NULL);
     pid_t pid = fork();
@@ -962,7 +962,7 @@ static void save_into_buf(io_fixture *f)
 
 static void save_into_path(io_fixture *f)
 {
-    assert_ok(swiftmlp_save_file(f->net, f->dir.path, 0));
+    assert_ok(swiftmlp_save_file(f->net, 0, f->dir.path));
     f->file_saved = 1;
 }
 
@@ -982,10 +982,10 @@ static void save_into_path(io_fixture *f)
     X(save_buffer_null_buf, E_NULL, NULL, (void)0, swiftmlp_save_buffer(f->net, 0, NULL, 100000, &f->size)) \
     X(save_buffer_unknown_flag_bits, E_ARG, NULL, (void)0,                                              \
       swiftmlp_save_buffer(f->net, 4, f->buf, sizeof f->buf, NULL))                                     \
-    X(save_file_null_net, E_NULL, NULL, (void)0, swiftmlp_save_file(NULL, PATH, 0))                     \
-    X(save_file_null_path, E_NULL, NULL, (void)0, swiftmlp_save_file(f->net, NULL, 0))                  \
-    X(save_file_empty_path, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, "", 0))                    \
-    X(save_file_unknown_flag_bits, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, PATH, 0x10))        \
+    X(save_file_null_net, E_NULL, NULL, (void)0, swiftmlp_save_file(NULL, 0, PATH))                     \
+    X(save_file_null_path, E_NULL, NULL, (void)0, swiftmlp_save_file(f->net, 0, NULL))                  \
+    X(save_file_empty_path, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, 0, ""))                    \
+    X(save_file_unknown_flag_bits, E_ARG, NULL, (void)0, swiftmlp_save_file(f->net, 0x10, PATH))        \
     X(load_buffer_null_buf, E_NULL, NULL, (void)0, LOAD_BUFFER(NULL, 100))                              \
     X(load_buffer_null_buf_len_0, E_NULL, NULL, (void)0, LOAD_BUFFER(NULL, 0))                          \
     X(load_buffer_null_out, E_NULL, NULL, save_into_buf(f), swiftmlp_load_buffer(f->buf, f->saved, NULL)) \

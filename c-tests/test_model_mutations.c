@@ -106,11 +106,11 @@ static void check_loaded_net(swiftmlp_net *net)
     size_t n_layers = 0, count = 0;
     SWEEP_CHECK(swiftmlp_get_dtype(net, &dtype) == SWIFTMLP_OK, "get_dtype failed");
     SWEEP_CHECK(dtype == SWIFTMLP_FLOAT32 || dtype == SWIFTMLP_FLOAT64, "dtype %d", (int)dtype);
-    SWEEP_CHECK(swiftmlp_layer_count(net, &n_layers) == SWIFTMLP_OK, "layer_count failed");
+    SWEEP_CHECK(swiftmlp_get_layer_count(net, &n_layers) == SWIFTMLP_OK, "layer_count failed");
     SWEEP_CHECK(n_layers >= 1 && n_layers <= 8, "%zu layers", n_layers);
     size_t sizes[9];
     SWEEP_CHECK(swiftmlp_get_sizes(net, sizes, 9) == SWIFTMLP_OK, "get_sizes failed");
-    SWEEP_CHECK(swiftmlp_param_count(net, &count) == SWIFTMLP_OK, "param_count failed");
+    SWEEP_CHECK(swiftmlp_get_param_count(net, &count) == SWIFTMLP_OK, "param_count failed");
     /* the corpus networks are tiny; a mutation cannot make them large and still load */
     SWEEP_CHECK(count >= 1 && count <= 1000, "%zu parameters", count);
     size_t n0 = sizes[0], nl = sizes[n_layers];

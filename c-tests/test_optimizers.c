@@ -1,6 +1,6 @@
 /*
  * test_optimizers.c — swiftmlp_optimizer_default, set/get/reset_optimizer,
- * swiftmlp_optimizer_step_count and swiftmlp_optimizer_step.
+ * swiftmlp_get_step_count and swiftmlp_optimizer_step.
  *
  * The update tests reimplement the header's formulas step by step in the
  * test (own m / v / momentum buffers, gradients read with get_grads after
@@ -59,7 +59,7 @@ static void assert_same_optimizer(const swiftmlp_optimizer *a, const swiftmlp_op
 static uint64_t step_count(const swiftmlp_net *net)
 {
     uint64_t t = 12345;
-    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    assert_ok(swiftmlp_get_step_count(net, &t));
     return t;
 }
 
@@ -807,8 +807,8 @@ static swiftmlp_optimizer with_struct_size(swiftmlp_optimizer_kind kind, size_t 
     X(reset_optimizer_without_optimizer, E_STATE, NULL, use_fresh(f, F64, NULL, RUN_NONE, THEN_NOTHING), \
       swiftmlp_reset_optimizer(f->net))                                                                \
     X(reset_optimizer_null_net, E_NULL, NULL, (void)0, swiftmlp_reset_optimizer(NULL))                \
-    X(optimizer_step_count_null_net, E_NULL, NULL, (void)0, swiftmlp_optimizer_step_count(NULL, &f->t)) \
-    X(optimizer_step_count_null_out, E_NULL, NULL, (void)0, swiftmlp_optimizer_step_count(f->net, NULL)) \
+    X(optimizer_step_count_null_net, E_NULL, NULL, (void)0, swiftmlp_get_step_count(NULL, &f->t)) \
+    X(optimizer_step_count_null_out, E_NULL, NULL, (void)0, swiftmlp_get_step_count(f->net, NULL)) \
     X(optimizer_step_null_net, E_NULL, NULL, (void)0, swiftmlp_optimizer_step(NULL))                  \
     /* gradients exist: only the optimizer is missing */                                               \
     X(optimizer_step_without_optimizer, E_STATE, NULL, FRESH_FB(F64, NULL, THEN_BACKWARD),             \

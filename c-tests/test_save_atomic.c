@@ -54,7 +54,7 @@ static void test_new_file_mode_follows_the_umask(void **state)
     for (size_t i = 0; i < ARRAY_LEN(masks); i++) {
         unlink(g_path);
         mode_t old = umask(masks[i]);
-        assert_ok(swiftmlp_save_file(net, g_path, 0));
+        assert_ok(swiftmlp_save_file(net, 0, g_path));
         umask(old);
         mode_t got = mode_of(g_path);
         if (got != (0666 & ~masks[i])) {
@@ -78,7 +78,7 @@ static void test_existing_file_keeps_its_mode(void **state)
         unlink(g_path);
         write_whole_file(g_path, "old", 3);
         assert_int_equal(chmod(g_path, modes[i]), 0);
-        assert_ok(swiftmlp_save_file(net, g_path, 0));
+        assert_ok(swiftmlp_save_file(net, 0, g_path));
         mode_t got = mode_of(g_path);
         if (got != modes[i]) {
             print_error("a %04o file became %04o after a save\n", (unsigned)modes[i], (unsigned)got);
@@ -143,7 +143,7 @@ static int killed_save(swiftmlp_net *net, double delay)
     assert_true(pid >= 0);
     if (pid == 0) {
         child_reset_signals();
-        _exit(swiftmlp_save_file(net, g_path, 0) == SWIFTMLP_OK ? 0 : 1);
+        _exit(swiftmlp_save_file(net, 0, g_path) == SWIFTMLP_OK ? 0 : 1);
     }
     /* wait until the child is done or `delay` has passed */
     double end = now() + delay;
@@ -253,7 +253,7 @@ static void test_killed_saves_leave_old_or_new_and_nothing_else(void **state)
     }
     assert_int_equal(window_hits, 0);
     /* Replacing: the path holds the old or the new model. */
-    assert_ok(swiftmlp_save_file(nets[0], g_path, 0));
+    assert_ok(swiftmlp_save_file(nets[0], 0, g_path));
     int current = 0;
     for (int i = 0; i < 50; i++) {
         int next = 1 - current;

@@ -110,8 +110,8 @@ static void check_set_grads_steps_like_backward(swiftmlp_dtype t, const stepper 
         snapshot_free(&pb);
     }
     uint64_t sa = 0, sb = 0;
-    assert_ok(swiftmlp_optimizer_step_count(a, &sa));
-    assert_ok(swiftmlp_optimizer_step_count(b, &sb));
+    assert_ok(swiftmlp_get_step_count(a, &sa));
+    assert_ok(swiftmlp_get_step_count(b, &sb));
     assert_true(sa == sb);
     swiftmlp_free(a);
     swiftmlp_free(b);
@@ -180,7 +180,7 @@ static void test_optimizer_step_with_set_grads_and_no_backward_advances_t(void *
     assert_ok(swiftmlp_set_grads(net, SWIFTMLP_FLOAT32, g, NPARAMS));
     assert_ok(swiftmlp_optimizer_step(net));
     uint64_t steps = 0;
-    assert_ok(swiftmlp_optimizer_step_count(net, &steps));
+    assert_ok(swiftmlp_get_step_count(net, &steps));
     assert_true(steps == 1);
     /* Adam's first step moves every parameter with g != 0 by lr*sign(g) */
     float *p0 = before.data, p1[NPARAMS];
@@ -216,12 +216,12 @@ static void test_set_grads_keeps_parameters_and_forward_cache(void **state)
     assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_F, 1, SWIFTMLP_FLOAT64, f_after, B * N1));
     assert_memory_equal(f_before, f_after, sizeof f_before);
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(net, &rows));
     assert_true(rows == B);
     double dw[N2 * N1], db[N2];
     assert_ok(swiftmlp_get_layer_grads(net, 1, SWIFTMLP_FLOAT64, dw, N2 * N1, db, N2));
     size_t w_off = 0, b_off = 0;
-    assert_ok(swiftmlp_layer_offsets(net, 1, &w_off, &b_off));
+    assert_ok(swiftmlp_get_layer_offsets(net, 1, &w_off, &b_off));
     assert_memory_equal(dw, g + w_off, sizeof dw);
     assert_memory_equal(db, g + b_off, sizeof db);
     /* the forward is still there: backward overwrites the set gradients */

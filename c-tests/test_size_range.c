@@ -240,7 +240,7 @@ static swiftmlp_status get_sizes_cap(swiftmlp_net *n, size_t v)
 static swiftmlp_status layer_offsets_layer(swiftmlp_net *n, size_t v)
 {
     size_t w, b;
-    return swiftmlp_layer_offsets(n, v, &w, &b);
+    return swiftmlp_get_layer_offsets(n, v, &w, &b);
 }
 static swiftmlp_status get_params_cap(swiftmlp_net *n, size_t v)
 {

@@ -59,7 +59,7 @@ static bool run_net(const shape *s, swiftmlp_dtype dt, double *out, double *para
     for (size_t i = 0; ok && i < s->batch * nl; i++)
         out[i] = dt == SWIFTMLP_FLOAT32 ? (double)((float *)y)[i] : ((double *)y)[i];
     if (ok && params_out) {
-        ok = swiftmlp_param_count(net, &count) == SWIFTMLP_OK && count <= params_cap &&
+        ok = swiftmlp_get_param_count(net, &count) == SWIFTMLP_OK && count <= params_cap &&
              (p = malloc(count * es)) != NULL && swiftmlp_get_params(net, dt, p, count) == SWIFTMLP_OK;
         for (size_t i = 0; ok && i < count; i++)
             params_out[i] = dt == SWIFTMLP_FLOAT32 ? (double)((float *)p)[i] : ((double *)p)[i];
@@ -218,7 +218,7 @@ static void fit_matches_train_steps(swiftmlp_dtype dt, size_t ROWS)
             assert_int_equal(swiftmlp_train_step(twin, dt, x + r * 64 * es, m * 64, y + r * 10 * es, m * 10, m, &loss),
                              SWIFTMLP_OK);
         }
-    assert_int_equal(swiftmlp_param_count(net, &count), SWIFTMLP_OK);
+    assert_int_equal(swiftmlp_get_param_count(net, &count), SWIFTMLP_OK);
     char *a = malloc(count * es), *b = malloc(count * es);
     assert_non_null(a);
     assert_non_null(b);

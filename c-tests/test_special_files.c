@@ -146,7 +146,7 @@ static void test_regular_file_and_link_to_it_still_load(void **state)
     char path[1200], link[1200];
     path_in_dir(path, sizeof path, "model.safetensors");
     path_in_dir(link, sizeof link, "link.safetensors");
-    assert_ok(swiftmlp_save_file(net, path, 0));
+    assert_ok(swiftmlp_save_file(net, 0, path));
     assert_int_equal(symlink(path, link), 0);
     swiftmlp_net *a = NULL, *b = NULL;
     assert_ok(swiftmlp_load_file(path, &a));

@@ -49,11 +49,11 @@ static unsigned char *model_bytes(swiftmlp_net *net, size_t *len)
         size_t len0_, len1_;                                                        \
         unsigned char *m0_ = model_bytes((net), &len0_);                            \
         uint64_t t0_, t1_;                                                          \
-        assert_ok(swiftmlp_optimizer_step_count((net), &t0_));                      \
+        assert_ok(swiftmlp_get_step_count((net), &t0_));                      \
         assert_status((call), SWIFTMLP_ERR_STATE);                                  \
         assert_non_null(strstr(swiftmlp_last_error(), "backward"));                 \
         unsigned char *m1_ = model_bytes((net), &len1_);                            \
-        assert_ok(swiftmlp_optimizer_step_count((net), &t1_));                      \
+        assert_ok(swiftmlp_get_step_count((net), &t1_));                      \
         assert_int_equal(len0_, len1_);                                             \
         assert_memory_equal(m0_, m1_, len0_);                                       \
         assert_int_equal(t0_, t1_);                                                 \
@@ -92,11 +92,11 @@ static void test_second_optimizer_step_is_refused(void **state)
         assert_refused_unchanged(net, swiftmlp_optimizer_step(net));
         assert_refused_unchanged(net, swiftmlp_step(net, 0.1));
         uint64_t t = 0;
-        assert_ok(swiftmlp_optimizer_step_count(net, &t));
+        assert_ok(swiftmlp_get_step_count(net, &t));
         assert_int_equal(t, 1);
         forward_backward(net);
         assert_ok(swiftmlp_optimizer_step(net));
-        assert_ok(swiftmlp_optimizer_step_count(net, &t));
+        assert_ok(swiftmlp_get_step_count(net, &t));
         assert_int_equal(t, 2);
         swiftmlp_free(net);
     }
@@ -127,7 +127,7 @@ static void test_every_parameter_change_consumes_the_gradients(void **state)
     swiftmlp_free(net);
     /* set_params and set_layer between backward and step */
     net = net_with(SWIFTMLP_OPT_SGD, 0);
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     double *p = calloc(count, sizeof *p);
     assert_non_null(p);
     forward_backward(net);

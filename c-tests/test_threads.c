@@ -21,7 +21,13 @@
  *       callback), reading and changing calls from another thread return
  *       SWIFTMLP_ERR_BUSY with a message; while a long read (gradient_check)
  *       runs, a changing call returns BUSY;
- *   (f) load_buffer / predict / free of separate handles from 8 threads.
+ *   (f) load_buffer / predict / free of separate handles from 8 threads;
+ *   (g) swiftmlp_free while a call on the same network runs: free returns at
+ *       once, later calls get SWIFTMLP_ERR_BAD_HANDLE, the running call
+ *       finishes normally and the network is released when it returns;
+ *   (h) gradient_check, a reading call, from 4 threads at once on ONE
+ *       network of each dtype: every result equals the single-threaded one
+ *       bit for bit, and the network is unchanged.
  *
  * Worker threads never call cmocka: they record what they saw in their own
  * struct, which the main thread checks after pthread_join. Shared flags are
@@ -310,7 +316,7 @@ static void check_concurrent_predict(swiftmlp_dtype dtype)
     assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_G, 2, dtype, g_after, 3 * NL));
     assert_memory_equal(g_before, g_after, 3 * NL * es);
     size_t rows = 0;
-    assert_ok(swiftmlp_cached_rows(net, &rows));
+    assert_ok(swiftmlp_get_cached_rows(net, &rows));
     assert_int_equal(rows, 3);
     snapshot_free(&params_before);
     snapshot_free(&params_after);
@@ -367,7 +373,7 @@ static void *own_network_thread(void *arg)
     size_t count = 0;
     if (r->status == SWIFTMLP_OK) {
         r->what = "param_count/get_params";
-        r->status = swiftmlp_param_count(net, &count);
+        r->status = swiftmlp_get_param_count(net, &count);
     }
     if (r->status == SWIFTMLP_OK) {
         r->params_bytes = count * dtype_size(t);
@@ -668,7 +674,7 @@ static void *reader_thread(void *arg)
     rw_shared *sh = w->sh;
     const data *d = sh->d;
     size_t count = 0;
-    swiftmlp_param_count(sh->net, &count); /* before the barrier: no writer runs yet */
+    swiftmlp_get_param_count(sh->net, &count); /* before the barrier: no writer runs yet */
     double *p = malloc((count ? count : 1) * sizeof(double));
     double out[300 * NL];
     pthread_barrier_wait(&sh->start);
@@ -694,7 +700,7 @@ static void *reader_thread(void *arg)
         size_t size;
         tally_add(&w->t, swiftmlp_save_size(sh->net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size), "save_size", 0);
         uint64_t steps;
-        tally_add(&w->t, swiftmlp_optimizer_step_count(sh->net, &steps), "optimizer_step_count", 0);
+        tally_add(&w->t, swiftmlp_get_step_count(sh->net, &steps), "optimizer_step_count", 0);
         sched_yield();
     }
     free(p);
@@ -741,7 +747,7 @@ static void test_readers_concurrent_with_a_writer_get_only_ok_or_busy(void **sta
         assert_int_equal(w[i].t.calls, 5 * READER_ITERATIONS);
     }
     uint64_t steps = 0;
-    assert_ok(swiftmlp_optimizer_step_count(net, &steps));
+    assert_ok(swiftmlp_get_step_count(net, &steps));
     assert_true(steps == w[0].steps_done);
     assert_true(params_all_finite(net));
     print_message("    %zu BUSY returns in total\n", busy);
@@ -789,6 +795,29 @@ static void *holding_fit_thread(void *arg)
     return NULL;
 }
 
+/* Data d and a new SGD network from `seed`; the network's fit runs on
+ * `fitter` and is held inside its progress callback when this returns
+ * (release with h->release). */
+static swiftmlp_net *start_held_fit(hold *h, data *d, uint64_t seed, pthread_t *fitter)
+{
+    make_data(d, seed);
+    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, seed + 22);
+    assert_non_null(net);
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    memset(h, 0, sizeof *h);
+    h->net = net;
+    h->d = d;
+    atomic_init(&h->in_fit, 0);
+    atomic_init(&h->release, 0);
+    assert_int_equal(pthread_create(fitter, NULL, holding_fit_thread, h), 0);
+    while (atomic_load(&h->in_fit) == 0) {
+        sched_yield();
+    }
+    return net;
+}
+
 typedef struct probe {
     const char *name;
     swiftmlp_status status;
@@ -799,23 +828,9 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
 {
     (void)state;
     static data d;
-    make_data(&d, 7);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 29);
-    assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
     hold h;
-    memset(&h, 0, sizeof h);
-    h.net = net;
-    h.d = &d;
-    atomic_init(&h.in_fit, 0);
-    atomic_init(&h.release, 0);
     pthread_t fitter;
-    assert_int_equal(pthread_create(&fitter, NULL, holding_fit_thread, &h), 0);
-    while (atomic_load(&h.in_fit) == 0) {
-        sched_yield();
-    }
+    swiftmlp_net *net = start_held_fit(&h, &d, 7, &fitter);
     /* the fit is inside its callback now: every call on the net conflicts */
     size_t count = 0, size = 0, rows = 0;
     uint64_t steps = 0;
@@ -834,12 +849,12 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     PROBE(swiftmlp_predict(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL));
     PROBE(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, d.y64, 4 * NL, 4, &loss));
     PROBE(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
-    PROBE(swiftmlp_param_count(net, &count));
+    PROBE(swiftmlp_get_param_count(net, &count));
     PROBE(swiftmlp_get_config(net, &cfg));
     PROBE(swiftmlp_get_dtype(net, &dt));
     PROBE(swiftmlp_save_size(net, 0, &size));
-    PROBE(swiftmlp_optimizer_step_count(net, &steps));
-    PROBE(swiftmlp_cached_rows(net, &rows));
+    PROBE(swiftmlp_get_step_count(net, &steps));
+    PROBE(swiftmlp_get_cached_rows(net, &rows));
     PROBE(swiftmlp_forward(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL));
     PROBE(swiftmlp_set_params(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
     PROBE(swiftmlp_set_grads(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
@@ -1017,6 +1032,102 @@ static void test_8_threads_load_use_and_free_their_own_handles(void **state)
     swiftmlp_free(net);
 }
 
+/* ======================================================================== */
+/* (g) free during a running call                                           */
+/* ======================================================================== */
+
+static void test_free_during_a_running_fit_lets_it_finish(void **state)
+{
+    (void)state;
+    static data d;
+    hold h;
+    pthread_t fitter;
+    swiftmlp_net *net = start_held_fit(&h, &d, 13, &fitter);
+    /* the fit is inside its callback: free returns without waiting for it */
+    swiftmlp_free(net);
+    size_t count = 0;
+    assert_int_equal(swiftmlp_get_param_count(net, &count), SWIFTMLP_ERR_BAD_HANDLE);
+    assert_int_equal(count, 0);
+    swiftmlp_free(net); /* a second free of the unregistered pointer does nothing */
+    atomic_store(&h.release, 1);
+    assert_int_equal(pthread_join(fitter, NULL), 0);
+    /* the running fit finished on the network it entered */
+    assert_int_equal(h.fit_status, SWIFTMLP_OK);
+    double out[4 * NL];
+    assert_int_equal(swiftmlp_predict(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL),
+                     SWIFTMLP_ERR_BAD_HANDLE);
+}
+
+/* ======================================================================== */
+/* (h) concurrent gradient checks                                           */
+/* ======================================================================== */
+
+enum { CHECK_THREADS = 4, CHECK_ROWS = 6, CHECK_ITERATIONS = 5 };
+
+typedef struct checker {
+    pthread_t thread;
+    swiftmlp_net *net;
+    swiftmlp_dtype dtype;
+    const data *d;
+    swiftmlp_gradcheck ref;
+    tally t;
+    size_t mismatches;
+} checker;
+
+static void *gradient_check_thread(void *arg)
+{
+    checker *c = arg;
+    for (int i = 0; i < CHECK_ITERATIONS; i++) {
+        swiftmlp_gradcheck r;
+        memset(&r, 0, sizeof r);
+        swiftmlp_status s = swiftmlp_gradient_check(c->net, c->dtype, xs(c->d, c->dtype, 0), CHECK_ROWS * N0,
+                                                    ys(c->d, c->dtype, 0), CHECK_ROWS * NL, CHECK_ROWS, 1e-3, &r);
+        tally_add(&c->t, s, "gradient_check", 0);
+        if (s == SWIFTMLP_OK && memcmp(&r, &c->ref, sizeof r) != 0) {
+            c->mismatches++;
+        }
+    }
+    return NULL;
+}
+
+static void test_4_threads_gradient_check_one_network_bit_identically(void **state)
+{
+    (void)state;
+    static data d;
+    make_data(&d, 91);
+    const swiftmlp_dtype types[] = {SWIFTMLP_FLOAT32, SWIFTMLP_FLOAT64};
+    for (size_t k = 0; k < 2; k++) {
+        swiftmlp_net *net = make_net(types[k], 93);
+        assert_non_null(net);
+        snapshot before = snapshot_params(net);
+        swiftmlp_gradcheck ref;
+        memset(&ref, 0, sizeof ref);
+        assert_ok(swiftmlp_gradient_check(net, types[k], xs(&d, types[k], 0), CHECK_ROWS * N0, ys(&d, types[k], 0),
+                                          CHECK_ROWS * NL, CHECK_ROWS, 1e-3, &ref));
+        checker c[CHECK_THREADS];
+        memset(c, 0, sizeof c);
+        for (int i = 0; i < CHECK_THREADS; i++) {
+            c[i].net = net;
+            c[i].dtype = types[k];
+            c[i].d = &d;
+            c[i].ref = ref;
+            assert_int_equal(pthread_create(&c[i].thread, NULL, gradient_check_thread, &c[i]), 0);
+        }
+        for (int i = 0; i < CHECK_THREADS; i++) {
+            assert_int_equal(pthread_join(c[i].thread, NULL), 0);
+            /* readers together never conflict: every call is OK */
+            assert_tally_clean(&c[i].t, "gradient_check");
+            assert_int_equal(c[i].t.ok, CHECK_ITERATIONS);
+            assert_int_equal(c[i].mismatches, 0);
+        }
+        snapshot after = snapshot_params(net);
+        assert_same_snapshot(before, after, "parameters");
+        snapshot_free(&before);
+        snapshot_free(&after);
+        swiftmlp_free(net);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1029,6 +1140,8 @@ int main(void)
         cmocka_unit_test(test_calls_during_a_running_fit_return_busy),
         cmocka_unit_test(test_changing_call_during_a_long_read_returns_busy),
         cmocka_unit_test(test_8_threads_load_use_and_free_their_own_handles),
+        cmocka_unit_test(test_free_during_a_running_fit_lets_it_finish),
+        cmocka_unit_test(test_4_threads_gradient_check_one_network_bit_identically),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,7 +61,7 @@ static double current_lr(const swiftmlp_net *net)
 static uint64_t steps_of(const swiftmlp_net *net)
 {
     uint64_t t = 0;
-    assert_ok(swiftmlp_optimizer_step_count(net, &t));
+    assert_ok(swiftmlp_get_step_count(net, &t));
     return t;
 }
 

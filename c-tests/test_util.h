@@ -122,7 +122,7 @@ static inline snapshot snapshot_with(const swiftmlp_net *net, flat_getter get, s
     swiftmlp_dtype dtype;
     size_t count = 0;
     assert_ok(swiftmlp_get_dtype(net, &dtype));
-    assert_ok(swiftmlp_param_count(net, &count));
+    assert_ok(swiftmlp_get_param_count(net, &count));
     s.bytes = count * dtype_size(dtype);
     s.data = calloc(1, s.bytes);
     assert_non_null(s.data);
@@ -507,9 +507,9 @@ static inline net_state net_state_take(swiftmlp_net *net)
     s.params = snapshot_params(net);
     s.grads = snapshot_with(net, swiftmlp_get_grads, &s.grads_status);
     s.rows = 0;
-    s.rows_status = swiftmlp_cached_rows(net, &s.rows);
+    s.rows_status = swiftmlp_get_cached_rows(net, &s.rows);
     s.steps = 0;
-    s.steps_status = swiftmlp_optimizer_step_count(net, &s.steps);
+    s.steps_status = swiftmlp_get_step_count(net, &s.steps);
     return s;
 }
 

@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     size_t count = 0;
     swiftmlp_status status = swiftmlp_create_with_config(&config, &net);
     if (status == SWIFTMLP_OK) {
-        status = swiftmlp_param_count(net, &count);
+        status = swiftmlp_get_param_count(net, &count);
     }
     const size_t element = config.dtype == SWIFTMLP_FLOAT32 ? sizeof(float) : sizeof(double);
     if (status == SWIFTMLP_OK) {

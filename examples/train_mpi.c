@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     const int rows = end - begin;
 
     TRY(swiftmlp_create(sizes, 3, SWIFTMLP_FLOAT64, /* seed */ 7, &net));
-    TRY(swiftmlp_param_count(net, &n));
+    TRY(swiftmlp_get_param_count(net, &n));
     /* the allreduce buffer: n gradient sums, then rows, rows * loss, failures */
     buf = calloc(n + 3, sizeof *buf);
     params = calloc(n, sizeof *params);

@@ -133,11 +133,11 @@ static void check_shape(const slot *s)
 {
     size_t got[4], count = 0, nl = 0;
     swiftmlp_dtype dt = 0;
-    EXPECT(swiftmlp_layer_count(s->net, &nl), SM(OK));
+    EXPECT(swiftmlp_get_layer_count(s->net, &nl), SM(OK));
     FUZZ_ASSERT(nl == layers(s), "layer_count %zu, expected %zu", nl, layers(s));
     EXPECT(swiftmlp_get_sizes(s->net, got, 4), SM(OK));
     FUZZ_ASSERT(memcmp(got, s->sizes, s->n_sizes * sizeof(size_t)) == 0, "get_sizes differs");
-    EXPECT(swiftmlp_param_count(s->net, &count), SM(OK));
+    EXPECT(swiftmlp_get_param_count(s->net, &count), SM(OK));
     FUZZ_ASSERT(count == s->params, "param_count %zu, expected %zu", count, s->params);
     EXPECT(swiftmlp_get_dtype(s->net, &dt), SM(OK));
     FUZZ_ASSERT(dt == s->dtype, "get_dtype %d, expected %d", (int)dt, (int)s->dtype);
@@ -491,7 +491,7 @@ static void op_set_optimizer(reader *r, slot *s)
         FUZZ_ASSERT(back.kind == o.kind && (back.lr == o.lr) && back.struct_size == sizeof back,
                     "get_optimizer does not return what set_optimizer took");
         uint64_t steps = 1;
-        EXPECT(swiftmlp_optimizer_step_count(s->net, &steps), SM(OK));
+        EXPECT(swiftmlp_get_step_count(s->net, &steps), SM(OK));
         FUZZ_ASSERT(steps == 0, "a fresh optimizer has step count %llu", (unsigned long long)steps);
     }
 }
@@ -521,7 +521,7 @@ static void op_optimizer_misc(reader *r, slot *s)
         EXPECT(swiftmlp_reset_optimizer(s->net), !s->net ? SM(ERR_NULL_POINTER) : s->opt ? SM(OK) : SM(ERR_STATE));
         if (s->net && s->opt) {
             uint64_t steps = 1;
-            EXPECT(swiftmlp_optimizer_step_count(s->net, &steps), SM(OK));
+            EXPECT(swiftmlp_get_step_count(s->net, &steps), SM(OK));
             FUZZ_ASSERT(steps == 0, "step count %llu after reset_optimizer", (unsigned long long)steps);
         }
     } else if (which == 2) {
@@ -529,7 +529,7 @@ static void op_optimizer_misc(reader *r, slot *s)
         EXPECT(swiftmlp_get_optimizer(s->net, &o), !s->net ? SM(ERR_NULL_POINTER) : s->opt ? SM(OK) : SM(ERR_STATE));
     } else {
         uint64_t steps;
-        EXPECT(swiftmlp_optimizer_step_count(s->net, (u8(r) % 8 == 7) ? NULL : &steps),
+        EXPECT(swiftmlp_get_step_count(s->net, (u8(r) % 8 == 7) ? NULL : &steps),
                s->net ? SM(OK) | SM(ERR_NULL_POINTER) : SM(ERR_NULL_POINTER));
     }
     same_or_die(s, &before, "an optimizer call");
@@ -705,7 +705,7 @@ static void op_get(reader *r, slot *s)
     }
     case 5: { /* cached_rows */
         size_t rows = 12345;
-        swiftmlp_status st = EXPECT(swiftmlp_cached_rows(s->net, &rows),
+        swiftmlp_status st = EXPECT(swiftmlp_get_cached_rows(s->net, &rows),
                                     !s->net ? null_only : s->q_rows > 0 ? SM(OK) : s->q_rows == 0 ? SM(ERR_STATE)
                                                                                    : SM(OK) | SM(ERR_STATE));
         if (st == SWIFTMLP_OK && s->q_rows > 0)
@@ -734,12 +734,12 @@ static void op_get(reader *r, slot *s)
                !s->net ? null_only : cap >= s->n_sizes ? SM(OK) : SM(ERR_BUFFER_SIZE));
         free(sz);
         size_t layer = u8(r) % 6, wo, bo;
-        EXPECT(swiftmlp_layer_offsets(s->net, layer, &wo, &bo),
+        EXPECT(swiftmlp_get_layer_offsets(s->net, layer, &wo, &bo),
                !s->net ? null_only : layer < layers(s) ? SM(OK) : SM(ERR_LAYER_INDEX));
         break;
     }
     default: { /* NULL out-parameters */
-        EXPECT(swiftmlp_param_count(s->net, NULL), SM(ERR_NULL_POINTER));
+        EXPECT(swiftmlp_get_param_count(s->net, NULL), SM(ERR_NULL_POINTER));
         EXPECT(swiftmlp_get_dtype(s->net, NULL), SM(ERR_NULL_POINTER));
         EXPECT(swiftmlp_save_size(s->net, 0, NULL), SM(ERR_NULL_POINTER));
         break;
@@ -850,7 +850,7 @@ static int on_progress(const swiftmlp_progress *p, void *user)
     FUZZ_ASSERT(p != NULL && p->epoch < p->epochs && p->batch <= p->n_batches, "bad progress report");
     if (cb->other && cb->other->net) {
         size_t n;
-        EXPECT(swiftmlp_param_count(cb->other->net, &n), SM(OK));
+        EXPECT(swiftmlp_get_param_count(cb->other->net, &n), SM(OK));
     }
     return ++cb->calls == cb->cancel_at;
 }
@@ -1029,11 +1029,11 @@ static void op_stale(reader *r)
     unsigned char foreign[64];
     memset(foreign, u8(r), sizeof foreign);
     if (p && p != g_slot[0].net && p != g_slot[1].net) {
-        EXPECT(swiftmlp_layer_count(p, &n), SM(ERR_BAD_HANDLE));
+        EXPECT(swiftmlp_get_layer_count(p, &n), SM(ERR_BAD_HANDLE));
         EXPECT(swiftmlp_predict(p, SWIFTMLP_FLOAT64, foreign, 1, 1, foreign, 1), SM(ERR_BAD_HANDLE));
         swiftmlp_free(p); /* a double free does nothing */
     }
-    EXPECT(swiftmlp_layer_count((swiftmlp_net *)(void *)foreign, &n), SM(ERR_BAD_HANDLE));
+    EXPECT(swiftmlp_get_layer_count((swiftmlp_net *)(void *)foreign, &n), SM(ERR_BAD_HANDLE));
     swiftmlp_free((swiftmlp_net *)(void *)foreign);
 }
 
@@ -1075,25 +1075,25 @@ static swiftmlp_status call_with_handle(swiftmlp_net *n, unsigned which)
     case 4: return swiftmlp_set_optimizer(n, &o);
     case 5: return swiftmlp_get_optimizer(n, &o);
     case 6: return swiftmlp_reset_optimizer(n);
-    case 7: return swiftmlp_optimizer_step_count(n, &t);
+    case 7: return swiftmlp_get_step_count(n, &t);
     case 8: return swiftmlp_optimizer_step(n);
     case 9: return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, &loss);
     case 10: return swiftmlp_fit(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, NULL, NULL);
     case 11: return swiftmlp_predict(n, SWIFTMLP_FLOAT64, g_in, 1, 1, g_out, 1);
     case 12: return swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, &loss);
     case 13: return swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, g_in, 1, g_in, 1, 1, 1e-3, &g);
-    case 14: return swiftmlp_cached_rows(n, &sz);
+    case 14: return swiftmlp_get_cached_rows(n, &sz);
     case 15: return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 0, SWIFTMLP_FLOAT64, g_out, 1);
     case 16: return swiftmlp_save_size(n, 0, &sz);
     case 17: return swiftmlp_save_buffer(n, 0, buf, sizeof buf, &sz);
-    case 18: return swiftmlp_save_file(n, "/nonexistent-dir/never-written", 0);
+    case 18: return swiftmlp_save_file(n, 0, "/nonexistent-dir/never-written");
     case 19: return swiftmlp_get_activations(n, acts, 8);
     case 20: swiftmlp_config_default(&c); return swiftmlp_get_config(n, &c);
     case 21: return swiftmlp_get_dtype(n, &dt);
-    case 22: return swiftmlp_layer_count(n, &sz);
+    case 22: return swiftmlp_get_layer_count(n, &sz);
     case 23: return swiftmlp_get_sizes(n, sizes, 8);
-    case 24: return swiftmlp_param_count(n, &sz);
-    case 25: return swiftmlp_layer_offsets(n, 0, &sz, &sz);
+    case 24: return swiftmlp_get_param_count(n, &sz);
+    case 25: return swiftmlp_get_layer_offsets(n, 0, &sz, &sz);
     case 26: return swiftmlp_get_params(n, SWIFTMLP_FLOAT64, g_out, 1);
     case 27: return swiftmlp_set_params(n, SWIFTMLP_FLOAT64, g_in, 1);
     case 28: return swiftmlp_get_grads(n, SWIFTMLP_FLOAT64, g_out, 1);
@@ -1194,7 +1194,7 @@ static swiftmlp_status call_with_size(slot *s, unsigned which, size_t v, int *ch
     case 27: return swiftmlp_save_buffer(n, 0, buf, v, &sz);
     case 28: return swiftmlp_get_activations(n, acts, v);
     case 29: return swiftmlp_get_sizes(n, sizes_out, v);
-    case 30: return swiftmlp_layer_offsets(n, v, &sz, &sz);
+    case 30: return swiftmlp_get_layer_offsets(n, v, &sz, &sz);
     case 31: return swiftmlp_get_params(n, dt, g_out, v);
     case 32: *changing = 1; return swiftmlp_set_params(n, dt, g_in, v);
     case 33: return swiftmlp_get_grads(n, dt, g_out, v);
@@ -1259,7 +1259,7 @@ static void op_size(reader *r, slot *s)
             s->dl_ready = s->grads = s->fresh = UNKNOWN;
             if (which % 40 >= 39) {
                 uint64_t steps = 1;
-                EXPECT(swiftmlp_optimizer_step_count(s->net, &steps), SM(OK));
+                EXPECT(swiftmlp_get_step_count(s->net, &steps), SM(OK));
                 s->opt = 1;
             }
         }

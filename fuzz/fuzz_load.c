@@ -85,11 +85,11 @@ static void exercise(swiftmlp_net *net)
     size_t n_layers = 0, count = 0;
     EXPECT(swiftmlp_get_dtype(net, &dtype), SM(OK));
     FUZZ_ASSERT(dtype == SWIFTMLP_FLOAT32 || dtype == SWIFTMLP_FLOAT64, "loaded dtype %d", (int)dtype);
-    EXPECT(swiftmlp_layer_count(net, &n_layers), SM(OK));
+    EXPECT(swiftmlp_get_layer_count(net, &n_layers), SM(OK));
     FUZZ_ASSERT(n_layers >= 1 && n_layers + 1 <= MAX_SIZES_SEEN, "loaded %zu layers", n_layers);
     EXPECT(swiftmlp_get_sizes(net, g_sizes, n_layers), SM(ERR_BUFFER_SIZE));
     EXPECT(swiftmlp_get_sizes(net, g_sizes, n_layers + 1), SM(OK));
-    EXPECT(swiftmlp_param_count(net, &count), SM(OK));
+    EXPECT(swiftmlp_get_param_count(net, &count), SM(OK));
 
     size_t expect_count = 0, width = 0;
     for (size_t l = 0; l <= n_layers; l++) {
@@ -98,14 +98,14 @@ static void exercise(swiftmlp_net *net)
     }
     for (size_t l = 0; l < n_layers; l++) {
         size_t w_off = 0, b_off = 0;
-        EXPECT(swiftmlp_layer_offsets(net, l, &w_off, &b_off), SM(OK));
+        EXPECT(swiftmlp_get_layer_offsets(net, l, &w_off, &b_off), SM(OK));
         FUZZ_ASSERT(w_off == expect_count, "layer %zu: w_offset %zu, expected %zu", l, w_off, expect_count);
         expect_count += g_sizes[l + 1] * g_sizes[l];
         FUZZ_ASSERT(b_off == expect_count, "layer %zu: b_offset %zu, expected %zu", l, b_off, expect_count);
         expect_count += g_sizes[l + 1];
     }
     FUZZ_ASSERT(count == expect_count, "param_count %zu, the sizes give %zu", count, expect_count);
-    EXPECT(swiftmlp_layer_offsets(net, n_layers, &(size_t){0}, &(size_t){0}), SM(ERR_LAYER_INDEX));
+    EXPECT(swiftmlp_get_layer_offsets(net, n_layers, &(size_t){0}, &(size_t){0}), SM(ERR_LAYER_INDEX));
 
     swiftmlp_config cfg;
     EXPECT(swiftmlp_get_config(net, &cfg), SM(OK));
@@ -133,7 +133,7 @@ static void exercise(swiftmlp_net *net)
                 double loss = 0;
                 EXPECT(swiftmlp_backward(net, dtype, t, rows * nl, rows, &loss), SM(OK));
                 size_t crows = 0;
-                EXPECT(swiftmlp_cached_rows(net, &crows), SM(OK));
+                EXPECT(swiftmlp_get_cached_rows(net, &crows), SM(OK));
                 FUZZ_ASSERT(crows == rows, "cached_rows %zu after a forward of %zu rows", crows, rows);
             }
         }

@@ -29,10 +29,10 @@
  * ------------------------------------------------------------------------
  * Parameter layout
  * ------------------------------------------------------------------------
- * All parameters live in one contiguous buffer of swiftmlp_param_count()
+ * All parameters live in one contiguous buffer of swiftmlp_get_param_count()
  * elements: for each weight layer l = 0..L-1 in order, W_l (N_{l+1}*N_l
  * elements, row-major) followed by b_l (N_{l+1} elements).  Gradients use
- * the same layout.  swiftmlp_layer_offsets() gives the element offsets.
+ * the same layout.  swiftmlp_get_layer_offsets() gives the element offsets.
  *
  * ------------------------------------------------------------------------
  * Global rules
@@ -40,6 +40,15 @@
  * - Every function that can fail returns a swiftmlp_status; results come
  *   back through out-parameters.  A failing call leaves the network exactly
  *   as it was (parameters, gradients and cached forward state).
+ * - Pointers: every input pointer and every out-parameter that carries the
+ *   call's result (a get_* value, evaluate's loss, gradient_check's out,
+ *   save_size's size, the handle of create and load) is required: NULL gives
+ *   SWIFTMLP_ERR_NULL_POINTER and changes nothing.  Out-parameters that are
+ *   by-products of a call that changes or writes something -- the loss of
+ *   backward, backward_labels and train_step, save_buffer's written, fit's
+ *   result -- may be NULL: the call then does its work without reporting
+ *   them.  A NULL net gives SWIFTMLP_ERR_NULL_POINTER (swiftmlp_free(NULL)
+ *   does nothing).
  * - Buffer lengths and capacities are counted in ELEMENTS of the buffer's
  *   element type, never in bytes.  Every data-carrying call names the
  *   element type of the caller's buffers (swiftmlp_dtype); it must equal
@@ -50,17 +59,21 @@
  * - Threads: separate networks are fully independent and may be used from
  *   different threads at the same time (the error message is thread-local;
  *   the only shared state is the set of live handles, behind a lock).
- *   On ONE network, calls that only read it (get_*, predict, evaluate,
- *   gradient_check, save_*, cached_rows, optimizer_step_count) may run on
- *   any number of threads at once, each with its own scratch; a call that
- *   changes it (forward, backward, backward_labels, step, optimizer_step, train_step,
- *   set_optimizer, set_learning_rate, reset_optimizer, set_params, set_layer, set_grads,
- *   fit) returns
+ *   On ONE network, the calls that only read it -- those taking a
+ *   const swiftmlp_net *: the get_* calls, predict, evaluate, gradient_check,
+ *   save_size, save_buffer, save_file -- may run on any number of threads at
+ *   once, each with its own scratch.  A call that changes it -- those taking
+ *   a swiftmlp_net *: forward, backward, backward_labels, step,
+ *   optimizer_step, train_step, set_optimizer, set_learning_rate,
+ *   reset_optimizer, set_params, set_layer, set_grads, fit -- returns
  *   SWIFTMLP_ERR_BUSY, changing nothing, if any other call on that network is
  *   running, and a reading call returns SWIFTMLP_ERR_BUSY while a changing
  *   one runs.  Calls never block and never race.  (forward caches the batch
  *   for backward, so it counts as changing: use predict for concurrent
- *   inference.)
+ *   inference.)  swiftmlp_free may be called while calls on the network
+ *   run on other threads: it returns at once, every later call with the
+ *   pointer gives SWIFTMLP_ERR_BAD_HANDLE, and the calls already running
+ *   finish normally; the memory is released when the last of them returns.
  * - Handles: a pointer that is not a live network (already freed, or never
  *   returned by swiftmlp_create, swiftmlp_create_with_config or swiftmlp_load_file/_buffer) is detected by every
  *   function without reading its memory and gives SWIFTMLP_ERR_BAD_HANDLE;
@@ -111,8 +124,8 @@ extern "C" {
  * Python package's metadata and swiftmlp.__version__ read these three
  * lines. */
 
-#define SWIFTMLP_VERSION_MAJOR 0
-#define SWIFTMLP_VERSION_MINOR 6
+#define SWIFTMLP_VERSION_MAJOR 1
+#define SWIFTMLP_VERSION_MINOR 0
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -430,24 +443,8 @@ const char *swiftmlp_last_error(void);
  * "OpenBLAS 0.3.21 (private copy), core Cooperlake (replacing OpenBLAS's
  * Prescott fallback), 2 threads for products of >= 1048576 multiply-adds".
  *
- * Matrix products go through OpenBLAS, linked into libswiftmlp as a private
- * copy: the application's own OpenBLAS, if any, is not touched. swiftmlp
- * runs that copy single-threaded and splits each product of at least 2^20
- * multiply-adds over its own worker threads (along the longer side of the
- * result); smaller products run on the calling thread. The thread count is
- * swiftmlp_get_num_threads(): by default read once, at the first product,
- * from the environment variable SWIFTMLP_NUM_THREADS (1..64; 1 never
- * splits), else the CPUs the process may run on, at most 8; changed with
- * swiftmlp_set_num_threads. The workers start at the first product and stop
- * when the library is unloaded; a product that finds them busy with another
- * thread's product runs on its caller alone, with the same result bits, so
- * results depend only on the thread count. After the first step no product
- * allocates. OPENBLAS_CORETYPE chooses OpenBLAS's kernels as usual; when it
- * is unset and OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on
- * a CPU it does not know, swiftmlp selects the kernels the CPU supports
- * (Cooperlake, SkylakeX or Haswell); SWIFTMLP_OPENBLAS_CORE_FIX=0 turns
- * that off. (Built against a shared OpenBLAS instead, swiftmlp leaves its
- * threads and kernels to it; the text says so.)
+ * docs/openblas.md describes the private OpenBLAS copy, its threads and
+ * its kernel choice.
  *
  * Never NULL; never free it: the text for each thread count is written
  * once and stays valid until the library is unloaded. Thread-safe. The
@@ -543,9 +540,13 @@ swiftmlp_status swiftmlp_config_default(swiftmlp_config *config);
 swiftmlp_status swiftmlp_create_with_config(const swiftmlp_config *config, swiftmlp_net **out);
 
 /**
- * Release a network and all its memory. swiftmlp_free(NULL) does nothing.
- * The handle must not be used afterwards. Not to be called while another
- * thread uses the same network.
+ * Release a network and all its memory. swiftmlp_free(NULL) does nothing, and
+ * so does a pointer that is not a live network (a double free).
+ * Ownership: the handle is invalid afterwards; calls with it give
+ * SWIFTMLP_ERR_BAD_HANDLE until a later create or load reuses the address.
+ * Threads: may be called while other threads' calls on the same network run
+ * (see "Global rules"): it does not wait for them; they finish normally and
+ * the last one to return releases the memory. Never fails.
  */
 void swiftmlp_free(swiftmlp_net *net);
 
@@ -560,22 +561,24 @@ void swiftmlp_free(swiftmlp_net *net);
  *
  * @param net    the network.
  * @param dtype  element type of x and y; must be the network's.
- * @param x      in: batch * N0 elements, row-major (batch, N0). Not retained.
- * @param x_len  number of elements in x; must equal batch * N0.
- * @param batch  B >= 1.
- * @param y      out: receives batch * NL elements, row-major (batch, NL).
- * @param y_cap  capacity of y in elements; must be >= batch * NL.
+ * @param x      in: rows * N0 elements, row-major (rows, N0). Not retained.
+ * @param x_len  number of elements in x; must equal rows * N0.
+ * @param rows   the batch size B >= 1.
+ * @param y      out: receives rows * NL elements, row-major (rows, NL).
+ * @param y_cap  capacity of y in elements; must be >= rows * NL.
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net, x or y NULL);
- *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, unknown dtype);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, unknown dtype);
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (x holds NaN or infinity);
- *         SWIFTMLP_ERR_TOO_LARGE (batch * (N0+...+NL) > SWIFTMLP_MAX_BATCH_ELEMENTS);
+ *         SWIFTMLP_ERR_TOO_LARGE (rows * (N0+...+NL) > SWIFTMLP_MAX_BATCH_ELEMENTS);
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
  * On failure the network, including the cache of the previous forward, is unchanged.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_forward(swiftmlp_net *net, swiftmlp_dtype dtype,
-                                 const void *x, size_t x_len, size_t batch,
+                                 const void *x, size_t x_len, size_t rows,
                                  void *y, size_t y_cap);
 
 /**
@@ -584,21 +587,23 @@ swiftmlp_status swiftmlp_forward(swiftmlp_net *net, swiftmlp_dtype dtype,
  *
  * @param net    the network.
  * @param dtype  element type of y; must be the network's.
- * @param y      in: targets, batch * NL elements, row-major (batch, NL).
- * @param y_len  number of elements in y; must equal batch * NL.
- * @param batch  must equal the batch of the last swiftmlp_forward.
+ * @param y      in: targets, rows * NL elements, row-major (rows, NL).
+ * @param y_len  number of elements in y; must equal rows * NL.
+ * @param rows   must equal the rows of the last swiftmlp_forward.
  * @param loss   out (may be NULL): the loss L of that batch, as double.
  * @return SWIFTMLP_OK;
  *         SWIFTMLP_ERR_NULL_POINTER (net or y NULL);
- *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, unknown dtype);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, unknown dtype);
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (y holds NaN or infinity);
  *         SWIFTMLP_ERR_STATE (no forward since creation or since the
- *             parameters last changed, or batch differs from that forward's).
+ *             parameters last changed, or rows differs from that forward's).
  * Allocates nothing.  On failure gradients and loss are untouched.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
-                                  const void *y, size_t y_len, size_t batch,
+                                  const void *y, size_t y_len, size_t rows,
                                   double *loss);
 
 /**
@@ -618,6 +623,8 @@ swiftmlp_status swiftmlp_backward(swiftmlp_net *net, swiftmlp_dtype dtype,
  *             "Global rules");
  *         SWIFTMLP_ERR_NON_FINITE (refused; parameters unchanged).
  * Allocates nothing.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
 
@@ -625,17 +632,19 @@ swiftmlp_status swiftmlp_step(swiftmlp_net *net, double lr);
  * Backward pass with class-index targets, for cross-entropy networks: the
  * same as swiftmlp_backward with one-hot rows, without building them.
  *
- * @param labels      in: batch entries, each 0 <= label < NL.
- * @param labels_len  must equal batch.
- * @param batch       must equal the batch of the last swiftmlp_forward.
+ * @param labels      in: rows entries, each 0 <= label < NL.
+ * @param labels_len  must equal rows.
+ * @param rows        must equal the rows of the last swiftmlp_forward.
  * @param loss        out (may be NULL).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or labels NULL);
- *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, a label out of range, the
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, a label out of range, the
  *         loss is not cross-entropy); SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_STATE (as swiftmlp_backward).
  * Allocates nothing. On failure gradients are untouched.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_backward_labels(swiftmlp_net *net, const int64_t *labels, size_t labels_len,
-                                         size_t batch, double *loss);
+                                         size_t rows, double *loss);
 
 /**
  * Fill a swiftmlp_optimizer with the defaults of a kind: SGD lr 0.01, no
@@ -656,12 +665,16 @@ swiftmlp_status swiftmlp_optimizer_default(swiftmlp_optimizer_kind kind, swiftml
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (struct_size != sizeof(swiftmlp_optimizer),
  *             unknown kind, a hyperparameter outside its documented domain);
  *         SWIFTMLP_ERR_OUT_OF_MEMORY. On failure the previous optimizer is kept.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_optimizer(swiftmlp_net *net, const swiftmlp_optimizer *optimizer);
 
 /**
  * Read the configured optimizer back.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_optimizer(const swiftmlp_net *net, swiftmlp_optimizer *optimizer);
 
@@ -680,14 +693,18 @@ swiftmlp_status swiftmlp_set_learning_rate(swiftmlp_net *net, double lr);
 /**
  * Zero the optimizer's state and step count, keeping its hyperparameters.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (none set).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_reset_optimizer(swiftmlp_net *net);
 
 /**
  * The number of optimizer steps since the optimizer was set or reset (t).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t *steps);
+swiftmlp_status swiftmlp_get_step_count(const swiftmlp_net *net, uint64_t *steps);
 
 /**
  * One step of the configured optimizer with the last backward's gradients
@@ -698,6 +715,8 @@ swiftmlp_status swiftmlp_optimizer_step_count(const swiftmlp_net *net, uint64_t 
  *             the parameters last changed: the gradients were already consumed);
  *         SWIFTMLP_ERR_NON_FINITE (the step would make a parameter NaN or
  *             infinite: refused, parameters and optimizer state unchanged).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
 
@@ -708,20 +727,22 @@ swiftmlp_status swiftmlp_optimizer_step(swiftmlp_net *net);
  * step is then exactly swiftmlp_step's). The same as the three calls, with
  * less per-call overhead.
  *
- * @param x, x_len  batch*N0 inputs.   @param y, y_len  batch*NL dense targets.
+ * @param x, x_len  rows*N0 inputs.   @param y, y_len  rows*NL dense targets.
  * @param loss      out (may be NULL): the batch's loss.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
- *         SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, unknown dtype); SWIFTMLP_ERR_DTYPE;
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, unknown dtype); SWIFTMLP_ERR_DTYPE;
  *         SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE (x or y non-finite: nothing
  *         changed; or the step would make a parameter non-finite: parameters and
  *         optimizer state unchanged, the cache and gradients hold this batch);
  *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY; SWIFTMLP_ERR_BUSY.
  * Allocates nothing after the first call with a batch size.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_train_step(swiftmlp_net *net, swiftmlp_dtype dtype,
                                     const void *x, size_t x_len, const void *y, size_t y_len,
-                                    size_t batch, double *loss);
+                                    size_t rows, double *loss);
 
 /**
  * Fill swiftmlp_fit_options with the defaults (see its fields).
@@ -763,6 +784,8 @@ swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
  *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
  * Allocates its buffers once at the start. The callback must not call
  * functions of the same network.
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_fit(swiftmlp_net *net, swiftmlp_dtype dtype,
                              const void *x, size_t x_len, const void *y, size_t y_len, size_t rows,
@@ -776,16 +799,20 @@ swiftmlp_status swiftmlp_fit(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
  *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
  *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_predict(swiftmlp_net *net, swiftmlp_dtype dtype,
+swiftmlp_status swiftmlp_predict(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                  const void *x, size_t x_len, size_t rows, void *y, size_t y_cap);
 
 /**
  * The loss of rows inputs and dense targets, computed like swiftmlp_predict
  * (training state untouched).
  * @return as swiftmlp_predict; loss must not be NULL.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_evaluate(swiftmlp_net *net, swiftmlp_dtype dtype,
+swiftmlp_status swiftmlp_evaluate(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                   const void *x, size_t x_len, const void *y, size_t y_len,
                                   size_t rows, double *loss);
 
@@ -802,21 +829,25 @@ swiftmlp_status swiftmlp_evaluate(swiftmlp_net *net, swiftmlp_dtype dtype,
  *
  * @param h    difference step, finite and > 0 (1e-3 suits most networks).
  * @param out  out: the worst parameter (see swiftmlp_gradcheck).
- * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (batch 0, bad h,
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0, bad h,
  *         unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE; SWIFTMLP_ERR_NON_FINITE;
  *         SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_gradient_check(swiftmlp_net *net, swiftmlp_dtype dtype,
+swiftmlp_status swiftmlp_gradient_check(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                         const void *x, size_t x_len, const void *y, size_t y_len,
-                                        size_t batch, double h, swiftmlp_gradcheck *out);
+                                        size_t rows, double h, swiftmlp_gradcheck *out);
 
 /* ---- The slides' quantities -------------------------------------------- */
 
 /**
  * The number of rows of the last training batch (what swiftmlp_get_quantity returns).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_STATE (no forward yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_cached_rows(const swiftmlp_net *net, size_t *rows);
+swiftmlp_status swiftmlp_get_cached_rows(const swiftmlp_net *net, size_t *rows);
 
 /**
  * Copy one of the slides' quantities of the last training batch: f^(l),
@@ -829,49 +860,16 @@ swiftmlp_status swiftmlp_cached_rows(const swiftmlp_net *net, size_t *rows);
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown quantity or dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX (l > L,
  *         or l = 0 with a quantity other than g); SWIFTMLP_ERR_STATE; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_quantity(const swiftmlp_net *net, swiftmlp_quantity quantity, size_t layer,
                                       swiftmlp_dtype dtype, void *out, size_t out_cap);
 
 /* ---- Saving and loading ---------------------------------------------- */
 
-/**
- * Model files are safetensors files (https://github.com/huggingface/safetensors):
- * an 8-byte little-endian header length n, n bytes of JSON (padded with spaces
- * to a multiple of 8), then the raw little-endian row-major tensors.
- *
- * Tensors: "layers.<l>.weight" (N_out, N_in) and "layers.<l>.bias" (N_out,) for
- * l = 0..L-1, dtype "F32" or "F64" (the network's). safetensors.numpy.load_file
- * reads them with the slides' shapes; a PyTorch nn.Sequential of Linear and
- * activation modules loads them after renaming "layers.<l>." to "<2l>.".
- * With SWIFTMLP_SAVE_OPTIMIZER_STATE also "optimizer.momentum" (SGD with
- * momentum) or "optimizer.m" and "optimizer.v" (Adam, AdamW), each (P,) in the
- * flat parameter layout.
- *
- * "__metadata__" (strings): format "swiftmlp", format_version "1", dtype
- * ("float32"/"float64"), sizes ("2,4,1"), activations ("sigmoid,sigmoid"),
- * leaky_slope, loss ("mse", "binary_cross_entropy", "cross_entropy"), init
- * ("uniform", "glorot", "he"), seed, shuffle_state; with an optimizer set:
- * optimizer ("sgd", "adam", "adamw"), optimizer_lr, optimizer_momentum,
- * optimizer_nesterov ("0"/"1"), optimizer_beta1, optimizer_beta2,
- * optimizer_eps, optimizer_weight_decay, and optimizer_max_grad_norm when
- * it is not 0 (absent when reading: 0); with its state: optimizer_steps.
- * Real numbers are written in shortest round-trip form, so save -> load ->
- * continue training is bit-identical to training on. When reading, real
- * numbers must be finite and written as JSON numbers ("0.01", "1e-08"),
- * integers as plain decimals; optimizer_steps is at most 2^53; metadata keys
- * not listed here are ignored (the optimizer_* keys too, without "optimizer");
- * the header's space padding is optional.
- *
- * Loading validates everything before trusting it: header length (at most
- * 16 MiB, inside the file), strict UTF-8 JSON nested at most 16 deep with no
- * duplicate keys, the metadata (known format, version, dtype, sizes within the
- * limits, activation/loss/init/optimizer names, finite numbers, a valid
- * architecture and optimizer), exactly the tensors the architecture needs with
- * its dtype and shapes, offsets that tile the data section from 0 with no gap,
- * overlap or trailing byte, and every value finite. Any failure is
- * SWIFTMLP_ERR_FORMAT with a message naming the problem.
- */
+/* Model files are safetensors files; docs/model-format.md specifies their
+ * tensors, metadata and what loading validates. */
 
 /** Flags of the save functions (a bitwise OR). The values are pinned. */
 typedef enum swiftmlp_save_flags {
@@ -884,8 +882,10 @@ typedef enum swiftmlp_save_flags {
  * (the first call of the two-call pattern; see swiftmlp_save_buffer).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, uint32_t flags, size_t *size);
+swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, swiftmlp_save_flags flags, size_t *size);
 
 /**
  * Write the model file into a caller buffer.
@@ -895,9 +895,11 @@ swiftmlp_status swiftmlp_save_size(const swiftmlp_net *net, uint32_t flags, size
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BAD_HANDLE;
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits); SWIFTMLP_ERR_BUFFER_SIZE (nothing written);
  *         SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, void *buf, size_t buf_cap,
-                                     size_t *written);
+swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, swiftmlp_save_flags flags, void *buf,
+                                     size_t buf_cap, size_t *written);
 
 /**
  * Save the model to a file, atomically: path holds either its old contents
@@ -922,12 +924,14 @@ swiftmlp_status swiftmlp_save_buffer(const swiftmlp_net *net, uint32_t flags, vo
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown flag bits, empty path);
  *         SWIFTMLP_ERR_IO (with the reason: missing directory, permission, disk full...);
  *         SWIFTMLP_ERR_BUSY.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, const char *path, uint32_t flags);
+swiftmlp_status swiftmlp_save_file(const swiftmlp_net *net, swiftmlp_save_flags flags, const char *path);
 
 /**
- * Create a network from a model file held in memory (see above for what is
- * validated). The buffer is only read during the call.
+ * Create a network from a model file held in memory (docs/model-format.md
+ * says what is validated). The buffer is only read during the call.
  * @param out  out: the new handle, NULL on failure; free with swiftmlp_free.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_FORMAT;
  *         SWIFTMLP_ERR_OUT_OF_MEMORY.
@@ -956,6 +960,8 @@ swiftmlp_status swiftmlp_load_file(const char *path, swiftmlp_net **out);
 /**
  * The activation of every weight layer (L entries).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BUFFER_SIZE (cap < L).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_activations(const swiftmlp_net *net, swiftmlp_activation *activations,
                                          size_t activations_cap);
@@ -964,6 +970,8 @@ swiftmlp_status swiftmlp_get_activations(const swiftmlp_net *net, swiftmlp_activ
  * The configuration the network was created with (sizes and activations
  * point into the network and stay valid until swiftmlp_free; n_activations = L).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_config(const swiftmlp_net *net, swiftmlp_config *config);
 
@@ -971,20 +979,26 @@ swiftmlp_status swiftmlp_get_config(const swiftmlp_net *net, swiftmlp_config *co
 /**
  * The element type of the network.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or dtype NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_dtype(const swiftmlp_net *net, swiftmlp_dtype *dtype);
 
 /**
  * The number of weight layers L (the sizes array has L+1 entries).
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or n_layers NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_layer_count(const swiftmlp_net *net, size_t *n_layers);
+swiftmlp_status swiftmlp_get_layer_count(const swiftmlp_net *net, size_t *n_layers);
 
 /**
  * Copy the layer sizes [N0, ..., NL] into sizes.
  * @param sizes      out: receives L+1 entries.
  * @param sizes_cap  capacity of sizes; must be >= L+1.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_sizes(const swiftmlp_net *net, size_t *sizes, size_t sizes_cap);
 
@@ -992,16 +1006,20 @@ swiftmlp_status swiftmlp_get_sizes(const swiftmlp_net *net, size_t *sizes, size_
  * The number of parameters (= number of gradient elements), sum over layers
  * of N_out*N_in + N_out.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or count NULL).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_param_count(const swiftmlp_net *net, size_t *count);
+swiftmlp_status swiftmlp_get_param_count(const swiftmlp_net *net, size_t *count);
 
 /**
  * Element offsets of W_layer and b_layer in the flat parameter (and gradient) buffer.
  * @param w_offset  out: offset of W_layer (N_out*N_in elements, row-major).
  * @param b_offset  out: offset of b_layer (N_out elements); = w_offset + N_out*N_in.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_LAYER_INDEX.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
-swiftmlp_status swiftmlp_layer_offsets(const swiftmlp_net *net, size_t layer,
+swiftmlp_status swiftmlp_get_layer_offsets(const swiftmlp_net *net, size_t layer,
                                        size_t *w_offset, size_t *b_offset);
 
 /* ---- Parameters and gradients ------------------------------------------ */
@@ -1009,10 +1027,12 @@ swiftmlp_status swiftmlp_layer_offsets(const swiftmlp_net *net, size_t layer,
 /**
  * Copy all parameters, in the documented layout, into out.
  * @param dtype    element type of out; must be the network's.
- * @param out      out: receives swiftmlp_param_count() elements.
- * @param out_cap  capacity of out in elements; must be >= swiftmlp_param_count().
+ * @param out      out: receives swiftmlp_get_param_count() elements.
+ * @param out_cap  capacity of out in elements; must be >= swiftmlp_get_param_count().
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_params(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                     void *out, size_t out_cap);
@@ -1020,21 +1040,25 @@ swiftmlp_status swiftmlp_get_params(const swiftmlp_net *net, swiftmlp_dtype dtyp
 /**
  * Replace all parameters with the contents of in (documented layout).
  * Invalidates the forward cache.
- * @param in      in: exactly swiftmlp_param_count() elements. Not retained.
- * @param in_len  must equal swiftmlp_param_count().
+ * @param in      in: exactly swiftmlp_get_param_count() elements. Not retained.
+ * @param in_len  must equal swiftmlp_get_param_count().
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT
  *         (unknown dtype); SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (then nothing is written).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_params(swiftmlp_net *net, swiftmlp_dtype dtype,
                                     const void *in, size_t in_len);
 
 /**
  * Copy all gradients of the last backward, in the parameter layout, into out.
- * @param out_cap  must be >= swiftmlp_param_count().
+ * @param out_cap  must be >= swiftmlp_get_param_count().
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_STATE (no backward has run yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_grads(const swiftmlp_net *net, swiftmlp_dtype dtype,
                                    void *out, size_t out_cap);
@@ -1064,8 +1088,8 @@ swiftmlp_status swiftmlp_get_grads(const swiftmlp_net *net, swiftmlp_dtype dtype
  * nor leave the network unchanged on failure.
  *
  * @param dtype     element type of grads; must be the network's.
- * @param grads     in: exactly swiftmlp_param_count() elements. Not retained.
- * @param grads_len must equal swiftmlp_param_count().
+ * @param grads     in: exactly swiftmlp_get_param_count() elements. Not retained.
+ * @param grads_len must equal swiftmlp_get_param_count().
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net or grads NULL);
  *         SWIFTMLP_ERR_INVALID_ARGUMENT (unknown dtype); SWIFTMLP_ERR_DTYPE;
  *         SWIFTMLP_ERR_BUFFER_SIZE (grads_len is not the parameter count);
@@ -1083,6 +1107,8 @@ swiftmlp_status swiftmlp_set_grads(swiftmlp_net *net, swiftmlp_dtype dtype,
  * @param b      out: N_out elements.        @param b_cap  must be >= N_out.
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX; SWIFTMLP_ERR_BUFFER_SIZE.
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer(const swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                    void *w, size_t w_cap, void *b, size_t b_cap);
@@ -1094,6 +1120,8 @@ swiftmlp_status swiftmlp_get_layer(const swiftmlp_net *net, size_t layer, swiftm
  * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER; SWIFTMLP_ERR_INVALID_ARGUMENT;
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_LAYER_INDEX; SWIFTMLP_ERR_BUFFER_SIZE;
  *         SWIFTMLP_ERR_NON_FINITE (then nothing is written).
+ * Threads: a changing call; it runs alone on the network, else
+ * SWIFTMLP_ERR_BUSY (see "Global rules").
  */
 swiftmlp_status swiftmlp_set_layer(swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                    const void *w, size_t w_len, const void *b, size_t b_len);
@@ -1101,6 +1129,8 @@ swiftmlp_status swiftmlp_set_layer(swiftmlp_net *net, size_t layer, swiftmlp_dty
 /**
  * Copy dL/dW_layer and dL/db_layer of the last backward.
  * @return as swiftmlp_get_layer, plus SWIFTMLP_ERR_STATE (no backward has run yet).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_layer_grads(const swiftmlp_net *net, size_t layer, swiftmlp_dtype dtype,
                                          void *dw, size_t dw_cap, void *db, size_t db_cap);

@@ -53,7 +53,9 @@ def build_library(root: str) -> str:
             "swiftmlp: building this package needs the Swift toolchain (`swift` on PATH, "
             "Swift 6.0 or newer) and Debian's libopenblas-dev, to compile libswiftmlp.so; "
             "install them, or install a prebuilt swiftmlp wheel instead.")
-    cmd = [swift, "build", "-c", "release", "--product", "swiftmlp", "--package-path", root]
+    # --manifest-cache none: Package.swift reads the SONAME from include/swiftmlp.h.
+    cmd = [swift, "build", "-c", "release", "--product", "swiftmlp", "--manifest-cache", "none",
+           "--package-path", root]
     print("swiftmlp: " + " ".join(cmd), flush=True)
     if subprocess.run(cmd).returncode != 0:
         raise SystemExit(f"swiftmlp: `{' '.join(cmd)}` failed (its output is above).")

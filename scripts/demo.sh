@@ -9,6 +9,6 @@ start_dir="$(pwd)"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 bash scripts/deps.sh
-swift build -c release --product swiftmlp
+swift build -c release --product swiftmlp --manifest-cache none
 cd "$start_dir"
 PYTHONPATH="$repo/python-bindings" python3 "$repo/python-bindings/examples/demo.py" "$@"

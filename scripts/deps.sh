@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what swiftmlp needs to build and test, only where it is missing:
 # Debian packages (cmake, ninja, cmocka, OpenBLAS, pkg-config, clang for the
-# header check; Open MPI, iproute2 and procps for the data-parallel tests,
+# header check, abi-compliance-checker for the frozen-ABI check; Open MPI, iproute2 and procps for the data-parallel tests,
 # which run mpirun on loopback and between two network namespaces) and
 # Python packages (numpy, pytest, scikit-learn, tqdm, matplotlib,
 # threadpoolctl, mpi4py, onnx, onnxruntime, pandas; safetensors and torch for
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 apt_packages=(cmake ninja-build libcmocka-dev libopenblas-dev pkg-config
-              openmpi-bin libopenmpi-dev iproute2 procps)
+              openmpi-bin libopenmpi-dev iproute2 procps abi-compliance-checker)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

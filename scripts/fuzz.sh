@@ -66,7 +66,7 @@ cmake --build build-fuzz -j"$jobs"
 # The Swift code itself must carry coverage counters (one byte per edge; the
 # C shims alone have a handful) and ASan checks (the canary makes Swift code
 # read past a heap block).
-hex=$(readelf -SW build-fuzz/lib/libswiftmlp.so.0 | awk '$2 == "__sancov_cntrs" {print $6}')
+hex=$(readelf -SW build-fuzz/lib/libswiftmlp.so | awk '$2 == "__sancov_cntrs" {print $6}')
 counters=$(( 16#${hex:-0} ))
 if [ "${counters:-0}" -lt 1000 ]; then
     echo "fuzz: libswiftmlp has ${counters:-no} coverage counters: the Swift code is not instrumented" >&2

@@ -61,7 +61,7 @@ run_asan() {
     local t0
     echo "== ASan + UBSan: build (SwiftPM .build-asan, CMake build-asan)"
     configure_and_build build-asan address,undefined
-    require_instrumented build-asan/lib/libswiftmlp.so.0 __asan_report
+    require_instrumented build-asan/lib/libswiftmlp.so __asan_report
     export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
     export LSAN_OPTIONS="report_objects=1"
@@ -82,7 +82,7 @@ run_tsan() {
     local t0
     echo "== TSan: build (SwiftPM .build-tsan, CMake build-tsan)"
     configure_and_build build-tsan thread
-    require_instrumented build-tsan/lib/libswiftmlp.so.0 __tsan_
+    require_instrumented build-tsan/lib/libswiftmlp.so __tsan_
     # OPENBLAS_NUM_THREADS=1 and the suppressions: see cmake/sanitizers/tsan.supp.
     # die_after_fork=0: c-tests/test_blas.c trains on in a child forked from a
     # process with worker threads (TSan otherwise refuses any fork with threads).

@@ -11,7 +11,7 @@
 # Notes
 # - valgrind 3.19 cannot read the DWARF 5 that the Swift toolchain's clang
 #   writes ("unhandled dwarf2 abbrev form code 0x25 ... Giving up"), so the
-#   programs run against a copy of libswiftmlp.so.0 with the debug sections
+#   programs run against a copy of libswiftmlp.so.MAJOR with the debug sections
 #   stripped (objcopy --strip-debug: the same code; symbols stay, so reports
 #   still name functions).  The copy is found through LD_LIBRARY_PATH, which
 #   takes precedence over the test programs' RUNPATH.
@@ -35,7 +35,9 @@ fi
 
 libdir=build/valgrind-lib
 mkdir -p "$libdir"
-objcopy --strip-debug build/lib/libswiftmlp.so.0 "$libdir/libswiftmlp.so.0"
+# under its SONAME (libswiftmlp.so.MAJOR), the name the programs load
+soname=$(readelf -d build/lib/libswiftmlp.so | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+objcopy --strip-debug build/lib/libswiftmlp.so "$libdir/$soname"
 
 vg() { # log-file program args...
     local log=$1

@@ -125,7 +125,7 @@ static int cycle(unsigned long i)
     swiftmlp_net *bad = NULL;
     EXPECT(swiftmlp_load_buffer(buf, size / 2, &bad), SWIFTMLP_ERR_FORMAT);
     size_t w_off, b_off;
-    EXPECT(swiftmlp_layer_offsets(copy, 7, &w_off, &b_off), SWIFTMLP_ERR_LAYER_INDEX);
+    EXPECT(swiftmlp_get_layer_offsets(copy, 7, &w_off, &b_off), SWIFTMLP_ERR_LAYER_INDEX);
     EXPECT(swiftmlp_predict(copy, dtype == SWIFTMLP_FLOAT32 ? SWIFTMLP_FLOAT64 : SWIFTMLP_FLOAT32,
                             x, BATCH * N0, BATCH, out2, BATCH * N2), SWIFTMLP_ERR_DTYPE);
     rc = 0;

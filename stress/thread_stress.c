@@ -115,7 +115,7 @@ static void *reader_main(void *arg)
     (void)arg;
     double pred[ROWS * N2];
     size_t count = 0;
-    EXPECT_OK(swiftmlp_param_count(g_shared, &count));
+    EXPECT_OK(swiftmlp_get_param_count(g_shared, &count));
     double *params = malloc(count * sizeof(double));
     unsigned char *buf = malloc(g_ref_save_size);
     if (!params || !buf) { FAIL("malloc failed"); free(params); free(buf); return NULL; }
@@ -232,11 +232,11 @@ static void *churn_main(void *arg)
         size_t n = 0;
         EXPECT_OK(swiftmlp_create(sizes, 2, SWIFTMLP_FLOAT32, (uint64_t)i, &a));
         EXPECT_OK(swiftmlp_create(sizes, 2, SWIFTMLP_FLOAT64, (uint64_t)i, &b));
-        swiftmlp_status st = swiftmlp_layer_count((swiftmlp_net *)(void *)foreign, &n);
+        swiftmlp_status st = swiftmlp_get_layer_count((swiftmlp_net *)(void *)foreign, &n);
         if (st != SWIFTMLP_ERR_BAD_HANDLE) FAIL("(d) layer_count on a foreign pointer returned %d", (int)st);
-        EXPECT_OK(swiftmlp_layer_count(a, &n));
+        EXPECT_OK(swiftmlp_get_layer_count(a, &n));
         swiftmlp_free(a);
-        EXPECT_OK(swiftmlp_layer_count(b, &n));
+        EXPECT_OK(swiftmlp_get_layer_count(b, &n));
         swiftmlp_free(b);
         /* (No double free here: another thread may already own b's address.) */
     }

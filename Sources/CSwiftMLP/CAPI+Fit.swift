@@ -39,13 +39,26 @@ private func schedule(_ o: swiftmlp_fit_options) throws(MLPError) -> LearningRat
     }
 }
 
-/// Raw data views from C (base, length) pairs; rows as given.
-private func rawData(
-    _ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
-    _ xName: StaticString, _ yName: StaticString
-) throws(MLPError) -> DynamicNetwork.RawData {
-    DynamicNetwork.RawData(x: try required(x, xName), xCount: cSize(xLen),
-                           y: try required(y, yName), yCount: cSize(yLen), rows: cSize(rows))
+/// Inputs and dense targets from C: (pointer, length) pairs and their rows.
+private struct CData {
+    let x: CInput, y: CInput, rows: Int
+
+    init(_ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
+         _ xName: StaticString, _ yName: StaticString) throws(MLPError) {
+        self.x = try CInput(x, xLen, xName)
+        self.y = try CInput(y, yLen, yName)
+        self.rows = cSize(rows)
+    }
+}
+
+private struct Fit: NetworkCall {
+    let data: CData, validation: CData?, sampleWeight: CInput?, options: FitOptions
+    let progress: (FitProgress) -> Bool
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> FitHistory {
+        try n.fit(x: data.x.elements(for: n), y: data.y.elements(for: n), rows: data.rows,
+                  validation: validation.map { ($0.x.elements(for: n), $0.y.elements(for: n), $0.rows) },
+                  sampleWeight: sampleWeight?.elements(for: n), options: options, progress: progress)
+    }
 }
 
 @c @implementation
@@ -55,8 +68,7 @@ public func swiftmlp_fit(
     _ options: UnsafePointer<swiftmlp_fit_options>?, _ result: UnsafeMutablePointer<swiftmlp_fit_result>?
 ) -> swiftmlp_status {
     run("swiftmlp_fit", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
+        let data = try CData(x, x_len, y, y_len, rows, "x", "y")
         var o = swiftmlp_fit_options()
         if let options {
             o = options.pointee
@@ -64,14 +76,14 @@ public func swiftmlp_fit(
         } else {
             _ = swiftmlp_fit_options_default(&o)
         }
-        var validation: DynamicNetwork.RawData? = nil
+        var validation: CData? = nil
         if o.val_x != nil || o.val_y != nil {
-            validation = try rawData(o.val_x, o.val_x_len, o.val_y, o.val_y_len, o.val_rows,
-                                     "options->val_x", "options->val_y")
+            validation = try CData(o.val_x, o.val_x_len, o.val_y, o.val_y_len, o.val_rows,
+                                   "options->val_x", "options->val_y")
         }
-        var sampleWeight: (base: UnsafeRawPointer, count: Int)? = nil
-        if let w = o.sample_weight {
-            sampleWeight = (w, cSize(o.sample_weight_len))
+        var sampleWeight: CInput? = nil
+        if o.sample_weight != nil {
+            sampleWeight = try CInput(o.sample_weight, o.sample_weight_len, "options->sample_weight")
         } else if o.sample_weight_len != 0 {
             throw MLPError(.nullPointer, "options->sample_weight is NULL but options->sample_weight_len is \(UInt(bitPattern: o.sample_weight_len)); set both, or neither")
         }
@@ -79,15 +91,15 @@ public func swiftmlp_fit(
                                     patience: cSize(o.patience), minDelta: o.min_delta, restoreBest: o.restore_best != 0,
                                     schedule: try schedule(o))
         let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
-        let history = try network.fit(try elementType(dtype), data: data, validation: validation,
-                                      sampleWeight: sampleWeight, options: fitOptions) { p in
+        let history = try h.call(dtype, Fit(data: data, validation: validation, sampleWeight: sampleWeight,
+                                             options: fitOptions) { p in
             guard let callback, everyBatch || p.epochEnd else { return true }
             var report = swiftmlp_progress(
                 epoch: p.epoch, epochs: o.epochs, batch: p.batch, n_batches: p.batchCount,
                 batch_loss: p.batchLoss, train_loss: p.trainLoss, val_loss: p.validationLoss,
                 epoch_end: p.epochEnd ? 1 : 0, lr: p.learningRate)
             return callback(&report, user) == 0
-        }
+        })
         if let result {
             var r = swiftmlp_fit_result()
             r.epochs_run = history.trainLoss.count
@@ -107,16 +119,27 @@ public func swiftmlp_fit(
     }
 }
 
+private struct Predict: NetworkCall {
+    let x: CInput, rows: Int, y: COutput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        try n.predict(x.elements(for: n), rows: rows, into: y.elements(for: n))
+    }
+}
+
 @c @implementation
 public func swiftmlp_predict(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
     _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_predict", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let x = try required(x, "x"), y = try required(y, "y")
-        try network.predict(try elementType(dtype), x: x, count: cSize(x_len), rows: cSize(rows),
-                            y: y, capacity: cSize(y_cap))
+        try h.call(dtype, Predict(x: CInput(x, x_len, "x"), rows: cSize(rows), y: COutput(y, y_cap, "y")))
+    }
+}
+
+private struct Evaluate: NetworkCall {
+    let data: CData
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
+        try n.loss(x: data.x.elements(for: n), y: data.y.elements(for: n), rows: data.rows)
     }
 }
 
@@ -127,24 +150,29 @@ public func swiftmlp_evaluate(
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
     run("swiftmlp_evaluate", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let data = try rawData(x, x_len, y, y_len, rows, "x", "y")
+        let data = try CData(x, x_len, y, y_len, rows, "x", "y")
         let out = try required(loss, "loss")
-        out.pointee = try network.evaluate(try elementType(dtype), data: data)
+        out.pointee = try h.call(dtype, Evaluate(data: data))
+    }
+}
+
+private struct GradientCheck: NetworkCall {
+    let data: CData, step: Double
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> GradientCheckResult {
+        try n.gradientCheck(x: data.x.elements(for: n), y: data.y.elements(for: n), batch: data.rows, h: step)
     }
 }
 
 @c @implementation
 public func swiftmlp_gradient_check(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
     _ differenceStep: Double, _ out: UnsafeMutablePointer<swiftmlp_gradcheck>?
 ) -> swiftmlp_status {
     run("swiftmlp_gradient_check", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let data = try rawData(x, x_len, y, y_len, batch, "x", "y")
+        let data = try CData(x, x_len, y, y_len, rows, "x", "y")
         let out = try required(out, "out")
-        let r = try network.gradientCheck(try elementType(dtype), data: data, h: differenceStep)
+        let r = try h.call(dtype, GradientCheck(data: data, step: differenceStep))
         out.pointee = swiftmlp_gradcheck(max_rel_error: r.maxRelativeError, index: r.index,
                                          analytic: r.analytic, numeric: r.numeric)
     }

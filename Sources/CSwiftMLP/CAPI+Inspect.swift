@@ -2,13 +2,23 @@
 import CSwiftMLPABI
 import SwiftMLP
 
+private struct CachedRows: NetworkCall {
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) -> Int? { n.cachedRows }
+}
+
 @c @implementation
-public func swiftmlp_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_cached_rows", net, .read) { (h) throws(MLPError) in
-        let network = h.network
+public func swiftmlp_get_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_cached_rows", net, .read) { (h) throws(MLPError) in
         let out = try required(rows, "rows")
-        guard let n = network.cachedRows else { throw MLPError(.state, "no batch yet: call forward first") }
+        guard let n = try h.call(CachedRows()) else { throw MLPError(.state, "no batch yet: call forward first") }
         out.pointee = n
+    }
+}
+
+private struct CopyQuantity: NetworkCall {
+    let quantity: Quantity, layer: Int, out: COutput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        _ = try n.copyQuantity(quantity, layer: layer, into: out.elements(for: n))
     }
 }
 
@@ -18,9 +28,8 @@ public func swiftmlp_get_quantity(
     _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_quantity", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let out = try required(out, "out")
+        let out = try COutput(out, out_cap, "out")
         let q: Quantity = try cEnum(quantity.rawValue, "quantity")
-        try network.copyQuantity(q, layer: cSize(layer), try elementType(dtype), into: out, capacity: cSize(out_cap))
+        try h.call(dtype, CopyQuantity(quantity: q, layer: cSize(layer), out: out))
     }
 }

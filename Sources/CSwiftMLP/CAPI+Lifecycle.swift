@@ -17,7 +17,7 @@ public func swiftmlp_create(
             throw MLPError(.tooLarge, "n_sizes \(n_sizes) exceeds the limit of \(Limits.maxSizes)")
         }
         let list = UnsafeBufferPointer(start: sizes, count: n_sizes).map(cSize)
-        let net = try DynamicNetwork(sizes: list, dtype: type, seed: seed)
+        let net = try AnyNetwork(sizes: list, dtype: type, seed: seed)
         out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
 }
@@ -71,7 +71,7 @@ public func swiftmlp_create_with_config(
             activations: acts, leakySlope: c.leaky_slope,
             loss: try cEnum(c.loss.rawValue, "loss"), initialization: try cEnum(c.`init`.rawValue, "init"),
             seed: c.seed)
-        let net = try DynamicNetwork(configuration: configuration, dtype: type)
+        let net = try AnyNetwork(configuration: configuration, dtype: type)
         out.pointee = NetworkHandle.publish(NetworkHandle(net))
     }
 }

@@ -33,56 +33,66 @@ public func swiftmlp_optimizer_default(
     }
 }
 
+/// The optimizer calls that need only the network, not its element type.
+private enum OptimizerCall: NetworkCall {
+    case set(Optimizer), setLearningRate(Double), reset, step
+
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        switch self {
+        case .set(let opt): try n.setOptimizer(opt)
+        case .setLearningRate(let lr): try n.setLearningRate(lr)
+        case .reset: try n.resetOptimizer()
+        case .step: try n.optimizerStep()
+        }
+    }
+}
+
+/// The optimizer and its step count.
+private struct OptimizerState: NetworkCall {
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) -> (optimizer: Optimizer?, steps: Int) {
+        (n.currentOptimizer, n.optimizerStepCount)
+    }
+}
+
 @c @implementation
 public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
     run("swiftmlp_set_optimizer", net, .write) { (h) throws(MLPError) in
-        let network = h.network
         let o = try required(optimizer, "optimizer").pointee
         try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
-        try network.setOptimizer(Optimizer(
+        try h.call(OptimizerCall.set(Optimizer(
             kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
             nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay,
-            maxGradNorm: o.max_grad_norm))
+            maxGradNorm: o.max_grad_norm)))
     }
 }
 
 @c @implementation
 public func swiftmlp_get_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafeMutablePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
     run("swiftmlp_get_optimizer", net, .read) { (h) throws(MLPError) in
-        let network = h.network
         let out = try required(optimizer, "optimizer")
-        guard let opt = network.optimizer else { throw MLPError(.state, "no optimizer is set") }
+        guard let opt = try h.call(OptimizerState()).optimizer else { throw MLPError(.state, "no optimizer is set") }
         out.pointee = swiftmlp_optimizer(opt)
     }
 }
 
 @c @implementation
 public func swiftmlp_set_learning_rate(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_status {
-    run("swiftmlp_set_learning_rate", net, .write) { (h) throws(MLPError) in
-        try h.network.setLearningRate(lr)
-    }
+    run("swiftmlp_set_learning_rate", net, .write) { (h) throws(MLPError) in try h.call(OptimizerCall.setLearningRate(lr)) }
 }
 
 @c @implementation
 public func swiftmlp_reset_optimizer(_ net: OpaquePointer?) -> swiftmlp_status {
-    run("swiftmlp_reset_optimizer", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        try network.resetOptimizer()
-    }
+    run("swiftmlp_reset_optimizer", net, .write) { (h) throws(MLPError) in try h.call(OptimizerCall.reset) }
 }
 
 @c @implementation
-public func swiftmlp_optimizer_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
-    run("swiftmlp_optimizer_step_count", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        try required(steps, "steps").pointee = UInt64(network.optimizerStepCount)
+public func swiftmlp_get_step_count(_ net: OpaquePointer?, _ steps: UnsafeMutablePointer<UInt64>?) -> swiftmlp_status {
+    run("swiftmlp_get_step_count", net, .read) { (h) throws(MLPError) in
+        try required(steps, "steps").pointee = UInt64(try h.call(OptimizerState()).steps)
     }
 }
 
 @c @implementation
 public func swiftmlp_optimizer_step(_ net: OpaquePointer?) -> swiftmlp_status {
-    run("swiftmlp_optimizer_step", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        try network.optimizerStep()
-    }
+    run("swiftmlp_optimizer_step", net, .write) { (h) throws(MLPError) in try h.call(OptimizerCall.step) }
 }

@@ -2,14 +2,28 @@
 import CSwiftMLPABI
 import SwiftMLP
 
+/// Copies the flat parameters (or gradients) out.
+private struct CopyFlat: NetworkCall {
+    let gradients: Bool, out: COutput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        if gradients { try n.copyGradients(into: out.elements(for: n)) } else { try n.copyParameters(into: out.elements(for: n)) }
+    }
+}
+
+/// Replaces the flat parameters (or gradients).
+private struct SetFlat: NetworkCall {
+    let gradients: Bool, values: CInput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        if gradients { try n.setGradients(values.elements(for: n)) } else { try n.setParameters(values.elements(for: n)) }
+    }
+}
+
 @c @implementation
 public func swiftmlp_get_params(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_params", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let out = try required(out, "out")
-        try network.copyParameters(try elementType(dtype), into: out, capacity: cSize(out_cap))
+        try h.call(dtype, CopyFlat(gradients: false, out: COutput(out, out_cap, "out")))
     }
 }
 
@@ -18,9 +32,7 @@ public func swiftmlp_set_params(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ values: UnsafeRawPointer?, _ in_len: Int
 ) -> swiftmlp_status {
     run("swiftmlp_set_params", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let values = try required(values, "in")
-        try network.setParameters(try elementType(dtype), from: values, count: cSize(in_len))
+        try h.call(dtype, SetFlat(gradients: false, values: CInput(values, in_len, "in")))
     }
 }
 
@@ -29,9 +41,7 @@ public func swiftmlp_get_grads(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ out: UnsafeMutableRawPointer?, _ out_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_grads", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let out = try required(out, "out")
-        try network.copyGradients(try elementType(dtype), into: out, capacity: cSize(out_cap))
+        try h.call(dtype, CopyFlat(gradients: true, out: COutput(out, out_cap, "out")))
     }
 }
 
@@ -40,9 +50,19 @@ public func swiftmlp_set_grads(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ grads: UnsafeRawPointer?, _ grads_len: Int
 ) -> swiftmlp_status {
     run("swiftmlp_set_grads", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let grads = try required(grads, "grads")
-        try network.setGradients(try elementType(dtype), from: grads, count: cSize(grads_len))
+        try h.call(dtype, SetFlat(gradients: true, values: CInput(grads, grads_len, "grads")))
+    }
+}
+
+/// Copies one layer's weights and biases (or their gradients) out.
+private struct CopyLayer: NetworkCall {
+    let layer: Int, gradients: Bool, w: COutput, b: COutput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        if gradients {
+            try n.copyLayerGradients(layer, weights: w.elements(for: n), biases: b.elements(for: n))
+        } else {
+            try n.copyLayer(layer, weights: w.elements(for: n), biases: b.elements(for: n))
+        }
     }
 }
 
@@ -52,11 +72,8 @@ public func swiftmlp_get_layer(
     _ w: UnsafeMutableRawPointer?, _ w_cap: Int, _ b: UnsafeMutableRawPointer?, _ b_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_layer", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let w = try required(w, "w"), b = try required(b, "b")
-        try network.copyLayer(cSize(layer), try elementType(dtype), gradients: false,
-                              weights: w, weightsCapacity: cSize(w_cap),
-                              biases: b, biasesCapacity: cSize(b_cap))
+        let call = CopyLayer(layer: cSize(layer), gradients: false, w: try COutput(w, w_cap, "w"), b: try COutput(b, b_cap, "b"))
+        try h.call(dtype, call)
     }
 }
 
@@ -66,11 +83,15 @@ public func swiftmlp_get_layer_grads(
     _ dw: UnsafeMutableRawPointer?, _ dw_cap: Int, _ db: UnsafeMutableRawPointer?, _ db_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_layer_grads", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        let dw = try required(dw, "dw"), db = try required(db, "db")
-        try network.copyLayer(cSize(layer), try elementType(dtype), gradients: true,
-                              weights: dw, weightsCapacity: cSize(dw_cap),
-                              biases: db, biasesCapacity: cSize(db_cap))
+        let call = CopyLayer(layer: cSize(layer), gradients: true, w: try COutput(dw, dw_cap, "dw"), b: try COutput(db, db_cap, "db"))
+        try h.call(dtype, call)
+    }
+}
+
+private struct SetLayer: NetworkCall {
+    let layer: Int, w: CInput, b: CInput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        try n.setLayer(layer, weights: w.elements(for: n), biases: b.elements(for: n))
     }
 }
 
@@ -80,10 +101,6 @@ public func swiftmlp_set_layer(
     _ w: UnsafeRawPointer?, _ w_len: Int, _ b: UnsafeRawPointer?, _ b_len: Int
 ) -> swiftmlp_status {
     run("swiftmlp_set_layer", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let w = try required(w, "w"), b = try required(b, "b")
-        try network.setLayer(cSize(layer), try elementType(dtype),
-                             weights: w, weightsCount: cSize(w_len),
-                             biases: b, biasesCount: cSize(b_len))
+        try h.call(dtype, SetLayer(layer: cSize(layer), w: CInput(w, w_len, "w"), b: CInput(b, b_len, "b")))
     }
 }

@@ -5,25 +5,22 @@ import SwiftMLP
 @c @implementation
 public func swiftmlp_get_dtype(_ net: OpaquePointer?, _ dtype: UnsafeMutablePointer<swiftmlp_dtype>?) -> swiftmlp_status {
     run("swiftmlp_get_dtype", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        try required(dtype, "dtype").pointee = swiftmlp_dtype(rawValue: numericCast(network.dtype.rawValue))
+        try required(dtype, "dtype").pointee = swiftmlp_dtype(rawValue: numericCast(h.network.dtype.rawValue))
     }
 }
 
 @c @implementation
-public func swiftmlp_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_layer_count", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        try required(n_layers, "n_layers").pointee = network.layout.layerCount
+public func swiftmlp_get_layer_count(_ net: OpaquePointer?, _ n_layers: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_layer_count", net, .read) { (h) throws(MLPError) in
+        try required(n_layers, "n_layers").pointee = h.layout.layerCount
     }
 }
 
 @c @implementation
 public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePointer<Int>?, _ sizes_cap: Int) -> swiftmlp_status {
     run("swiftmlp_get_sizes", net, .read) { (h) throws(MLPError) in
-        let network = h.network
         let out = try required(sizes, "sizes")
-        let list = network.layout.sizes
+        let list = h.layout.sizes
         guard cSize(sizes_cap) >= list.count else {
             throw MLPError(.bufferSize, "sizes capacity \(cSize(sizes_cap)) is less than the \(list.count) layer sizes")
         }
@@ -32,22 +29,20 @@ public func swiftmlp_get_sizes(_ net: OpaquePointer?, _ sizes: UnsafeMutablePoin
 }
 
 @c @implementation
-public func swiftmlp_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
-    run("swiftmlp_param_count", net, .read) { (h) throws(MLPError) in
-        let network = h.network
-        try required(count, "count").pointee = network.layout.parameterCount
+public func swiftmlp_get_param_count(_ net: OpaquePointer?, _ count: UnsafeMutablePointer<Int>?) -> swiftmlp_status {
+    run("swiftmlp_get_param_count", net, .read) { (h) throws(MLPError) in
+        try required(count, "count").pointee = h.layout.parameterCount
     }
 }
 
 @c @implementation
-public func swiftmlp_layer_offsets(
+public func swiftmlp_get_layer_offsets(
     _ net: OpaquePointer?, _ layer: Int,
     _ w_offset: UnsafeMutablePointer<Int>?, _ b_offset: UnsafeMutablePointer<Int>?
 ) -> swiftmlp_status {
-    run("swiftmlp_layer_offsets", net, .read) { (h) throws(MLPError) in
-        let network = h.network
+    run("swiftmlp_get_layer_offsets", net, .read) { (h) throws(MLPError) in
         let w = try required(w_offset, "w_offset"), b = try required(b_offset, "b_offset")
-        let layout = network.layout, layer = cSize(layer)
+        let layout = h.layout, layer = cSize(layer)
         guard layer < layout.layerCount else {
             throw MLPError(.layerIndex, "layer index \(layer) out of range: the network has \(layout.layerCount) weight layer(s)")
         }
@@ -73,7 +68,7 @@ public func swiftmlp_get_activations(
 public func swiftmlp_get_config(_ net: OpaquePointer?, _ config: UnsafeMutablePointer<swiftmlp_config>?) -> swiftmlp_status {
     run("swiftmlp_get_config", net, .read) { (h) throws(MLPError) in
         let out = try required(config, "config")
-        let c = h.network.configuration
+        let c = h.configuration
         var r = swiftmlp_config()
         r.struct_size = MemoryLayout<swiftmlp_config>.size
         r.sizes = UnsafePointer(h.sizes.baseAddress)

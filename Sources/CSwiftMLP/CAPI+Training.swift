@@ -2,86 +2,87 @@
 import CSwiftMLPABI
 import SwiftMLP
 
+private struct Forward: NetworkCall {
+    let x: CInput, rows: Int, y: COutput
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
+        try n.forward(x.elements(for: n), batch: rows, into: y.elements(for: n))
+    }
+}
+
 @c @implementation
 public func swiftmlp_forward(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ batch: Int,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int,
     _ y: UnsafeMutableRawPointer?, _ y_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_forward", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let x = try required(x, "x"), y = try required(y, "y")
-        try network.forward(try elementType(dtype), x: x, count: cSize(x_len), batch: cSize(batch),
-                            y: y, capacity: cSize(y_cap))
+        try h.call(dtype, Forward(x: CInput(x, x_len, "x"), rows: cSize(rows), y: COutput(y, y_cap, "y")))
+    }
+}
+
+private struct Backward: NetworkCall {
+    let y: CInput, rows: Int
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
+        try n.backward(y.elements(for: n), batch: rows)
     }
 }
 
 @c @implementation
 public func swiftmlp_backward(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
     run("swiftmlp_backward", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let y = try required(y, "y")
-        let value = try network.backward(try elementType(dtype), y: y, count: cSize(y_len), batch: cSize(batch))
+        let value = try h.call(dtype, Backward(y: CInput(y, y_len, "y"), rows: cSize(rows)))
         loss?.pointee = value
     }
 }
 
+private struct Step: NetworkCall {
+    let lr: Double
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) { try n.step(learningRate: lr) }
+}
+
 @c @implementation
 public func swiftmlp_step(_ net: OpaquePointer?, _ lr: Double) -> swiftmlp_status {
-    run("swiftmlp_step", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        try network.step(learningRate: lr)
+    run("swiftmlp_step", net, .write) { (h) throws(MLPError) in try h.call(Step(lr: lr)) }
+}
+
+private struct BackwardLabels: NetworkCall {
+    let labels: UnsafeBufferPointer<Int64>, rows: Int
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
+        try n.backward(labels: labels, batch: rows)
     }
 }
 
 @c @implementation
 public func swiftmlp_backward_labels(
-    _ net: OpaquePointer?, _ labels: UnsafePointer<Int64>?, _ labels_len: Int, _ batch: Int,
+    _ net: OpaquePointer?, _ labels: UnsafePointer<Int64>?, _ labels_len: Int, _ rows: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
     run("swiftmlp_backward_labels", net, .write) { (h) throws(MLPError) in
-        let network = h.network
-        let labels = try required(labels, "labels")
-        let value = try network.backward(labels: UnsafeBufferPointer(start: labels, count: cSize(labels_len)), batch: cSize(batch))
+        let labels = UnsafeBufferPointer(start: try required(labels, "labels"), count: cSize(labels_len))
+        let value = try h.call(BackwardLabels(labels: labels, rows: cSize(rows)))
         loss?.pointee = value
+    }
+}
+
+private struct TrainStep: NetworkCall {
+    let x: CInput, y: CInput, rows: Int
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
+        try n.trainStep(x: x.elements(for: n), y: y.elements(for: n), batch: rows)
     }
 }
 
 @c @implementation
 public func swiftmlp_train_step(
     _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ batch: Int,
+    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
     run("swiftmlp_train_step", net, .write) { (h) throws(MLPError) in
-        let x = try required(x, "x"), y = try required(y, "y")
-        let value: Double
-        // The caller's dtype is the network's: straight to the typed network
-        // (see Network+CEntry.swift). Otherwise the general path, which
-        // reports the unknown or mismatched dtype.
-        if dtype == SWIFTMLP_FLOAT32, let n = h.float32 {
-            value = try n._withUnsafeGuaranteedRef { n in
-                Result { () throws(MLPError) in
-                    try n.trainStep(rawX: x, xCount: cSize(x_len), rawY: y, yCount: cSize(y_len),
-                                    batch: cSize(batch))
-                }
-            }.get()
-        } else if dtype == SWIFTMLP_FLOAT64, let n = h.float64 {
-            value = try n._withUnsafeGuaranteedRef { n in
-                Result { () throws(MLPError) in
-                    try n.trainStep(rawX: x, xCount: cSize(x_len), rawY: y, yCount: cSize(y_len),
-                                    batch: cSize(batch))
-                }
-            }.get()
-        } else {
-            let data = DynamicNetwork.RawData(x: x, xCount: cSize(x_len),
-                                              y: y, yCount: cSize(y_len), rows: cSize(batch))
-            value = try h.network.trainStep(try elementType(dtype), data: data)
-        }
+        let value = try h.call(dtype, TrainStep(x: CInput(x, x_len, "x"), y: CInput(y, y_len, "y"), rows: cSize(rows)))
         loss?.pointee = value
     }
 }

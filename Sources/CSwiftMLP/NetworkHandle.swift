@@ -12,13 +12,11 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     /// writing call runs alone.
     enum Access { case read, write }
 
-    let network: DynamicNetwork
-    /// The typed network inside `network` (nil for the other element type),
-    /// for the hot path of swiftmlp_train_step. Unretained: `network` holds
-    /// it for the handle's whole life, and a call holds the handle, so a call
-    /// may use it through `_withUnsafeGuaranteedRef` without a retain/release.
-    let float32: Unmanaged<Network<Float>>?
-    let float64: Unmanaged<Network<Double>>?
+    /// The network, of the element type it was created or loaded with.
+    let network: AnyNetwork
+    /// The network's shape and configuration, fixed for its life.
+    let layout: Layout
+    let configuration: NetworkConfiguration
     let sizes: UnsafeMutableBufferPointer<Int>
     let activations: UnsafeMutableBufferPointer<swiftmlp_activation>
     /// The calls in this handle: `writerBit` while a writing call runs,
@@ -29,15 +27,42 @@ final class NetworkHandle: @unchecked Sendable {  // shared across threads only 
     private static var writerBit: Int { 1 << 61 }
     private static var freedBit: Int { 1 << 62 }
 
-    init(_ network: DynamicNetwork) {
+    init(_ network: AnyNetwork) {
         self.network = network
-        float32 = network.float32Network.map { Unmanaged.passUnretained($0) }
-        float64 = network.float64Network.map { Unmanaged.passUnretained($0) }
-        let layout = network.layout
+        let (layout, configuration, activations) = switch network {
+        case .float32(let n): (n.layout, n.configuration, n.activations)
+        case .float64(let n): (n.layout, n.configuration, n.activations)
+        }
+        self.layout = layout
+        self.configuration = configuration
         sizes = .allocate(capacity: layout.sizes.count)
         _ = sizes.initialize(from: layout.sizes)
-        activations = .allocate(capacity: layout.layerCount)
-        _ = activations.initialize(from: network.activations.map { swiftmlp_activation(rawValue: numericCast($0.rawValue)) })
+        self.activations = .allocate(capacity: layout.layerCount)
+        _ = self.activations.initialize(from: activations.map { swiftmlp_activation(rawValue: numericCast($0.rawValue)) })
+    }
+
+    /// Runs `work` on the network, whatever its element type: with the
+    /// next function, the switch over the two types that every call takes.
+    @inline(__always)
+    func call<C: NetworkCall>(_ work: C) throws(MLPError) -> C.Output {
+        switch network {
+        case .float32(let n): return try work(n)
+        case .float64(let n): return try work(n)
+        }
+    }
+
+    /// Runs `work`, whose buffers the caller declared of element type
+    /// `dtype`: `.invalidArgument` for an unknown value, `.dtype` when it is
+    /// not the network's. The only check of a call's dtype.
+    @inline(__always)
+    func call<C: NetworkCall>(_ dtype: swiftmlp_dtype, _ work: C) throws(MLPError) -> C.Output {
+        switch network {
+        case .float32(let n) where dtype == SWIFTMLP_FLOAT32: return try work(n)
+        case .float64(let n) where dtype == SWIFTMLP_FLOAT64: return try work(n)
+        default:
+            let claimed = try elementType(dtype)
+            throw MLPError(.dtype, "the buffers are declared \(claimed) but the network is \(network.dtype)")
+        }
     }
 
     deinit {

@@ -45,11 +45,17 @@ func record(_ function: StaticString, _ error: MLPError) {
 /// A C enum value as one of SwiftMLP's enums, or `.invalidArgument` naming it.
 @inline(__always)
 func cEnum<E: RawRepresentable>(_ raw: UInt32, _ what: StaticString) throws(MLPError) -> E where E.RawValue == Int32 {
-    guard let value = E(rawValue: Int32(truncatingIfNeeded: raw)) else {
+    guard let value = E(rawValue: cInt32(raw)) else {
         throw MLPError(.invalidArgument, "unknown \(what) value \(raw)")
     }
     return value
 }
+
+/// Every C enum's value (the header's enums import as UInt32) as the Int32
+/// raw value of SwiftMLP's enums: the same 32 bits, so a value no enumerator
+/// has stays one that no case matches. The one Int32 conversion of the shim.
+@inline(__always)
+func cInt32(_ raw: UInt32) -> Int32 { Int32(bitPattern: raw) }
 
 /// Checks a versioned struct's struct_size field.
 @inline(__always)
@@ -82,10 +88,54 @@ func cSize(_ raw: Int) -> Int { raw < 0 ? Int.max : raw }
 /// The element type a call declares, or `.invalidArgument` for an unknown value.
 @inline(__always)
 func elementType(_ raw: swiftmlp_dtype) throws(MLPError) -> DType {
-    guard let dtype = DType(rawValue: Int32(truncatingIfNeeded: raw.rawValue)) else {
+    guard let dtype = DType(rawValue: cInt32(raw.rawValue)) else {
         throw MLPError(.invalidArgument, "unknown dtype \(raw.rawValue); use SWIFTMLP_FLOAT32 (1) or SWIFTMLP_FLOAT64 (2)")
     }
     return dtype
+}
+
+// MARK: buffers: where C pointers become typed
+
+/// A C buffer argument: the caller's pointer, checked non-NULL, and its
+/// element count (a length or a capacity) through `cSize`. `elements(for:)`
+/// types it, given the network that `NetworkHandle.call` hands a
+/// `NetworkCall` once the caller's dtype has been checked against it: no
+/// other code turns a C pointer into elements. The count is the caller's;
+/// the core checks it against the shapes.
+struct CBuffer<Pointer> {
+    let base: Pointer
+    let count: Int
+
+    @inline(__always)
+    init(_ pointer: Pointer?, _ count: Int, _ name: StaticString) throws(MLPError) {
+        base = try required(pointer, name)
+        self.count = cSize(count)
+    }
+}
+
+typealias CInput = CBuffer<UnsafeRawPointer>
+typealias COutput = CBuffer<UnsafeMutableRawPointer>
+
+extension CBuffer where Pointer == UnsafeRawPointer {
+    @inline(__always)
+    func elements<T>(for _: Network<T>) -> UnsafeBufferPointer<T> {
+        UnsafeBufferPointer(start: base.assumingMemoryBound(to: T.self), count: count)
+    }
+}
+
+extension CBuffer where Pointer == UnsafeMutableRawPointer {
+    @inline(__always)
+    func elements<T>(for _: Network<T>) -> UnsafeMutableBufferPointer<T> {
+        UnsafeMutableBufferPointer(start: base.assumingMemoryBound(to: T.self), count: count)
+    }
+}
+
+/// One C call's work on a network, written once over the element type.
+/// `NetworkHandle.call` dispatches on the network's type once and runs it
+/// specialised for Float or Double.
+protocol NetworkCall {
+    associatedtype Output = Void
+    func callAsFunction<T: MLPScalar>(_ network: Network<T>) throws(MLPError) -> Output
 }
 
 /// Nul-terminated static text as a C string.

@@ -67,8 +67,10 @@ use_pkg_config "$prefix" "$work/pc"
 # ---- find_package
 use_find_package() { # $1: prefix, $2: build directory
     local out
+    # MAJOR.0: what a user of this major version asks for
     out=$(cmake -S "$here/find_package" -B "$2" -DCMAKE_PREFIX_PATH="$1" \
-                -DSWIFTMLP_EXAMPLES="$src/examples" 2>&1) || { echo "$out"; fail "configure ($1)"; }
+                -DSWIFTMLP_EXAMPLES="$src/examples" -DSWIFTMLP_REQUESTED_VERSION="${version%%.*}.0" 2>&1) ||
+        { echo "$out"; fail "configure ($1)"; }
     grep -q "swiftmlp_VERSION=$version" <<<"$out" || fail "find_package did not report $version"
     cmake --build "$2" >/dev/null || fail "build ($1)"
     "$2/train_xor" >/dev/null || fail "train_xor (find_package, $1)"

@@ -10,7 +10,7 @@ Search order (the first library that loads AND has the expected version wins):
 3. the repository's build trees, relative to this file's checkout:
    ``.build/release/libswiftmlp.so`` (SwiftPM, ``swift build -c release
    --product swiftmlp``), then ``build/lib/libswiftmlp.so`` (CMake's copy).
-4. the dynamic loader's own search (``libswiftmlp.so.0``: LD_LIBRARY_PATH,
+4. the dynamic loader's own search (``libswiftmlp.so.MAJOR``: LD_LIBRARY_PATH,
    ldconfig cache), for a system-wide install.
 
 If nothing loads, an ImportError lists every path tried and why each failed.
@@ -35,7 +35,7 @@ these argtypes.
 The functions whose C names are being renamed are called only through the
 wrappers at the end of this file (param_count, layer_offsets, cached_rows,
 step_count, save_file), each naming its C function once besides its
-signature entry (swiftmlp_layer_count has only its entry: nothing calls it).
+signature entry (swiftmlp_get_layer_count has only its entry: nothing calls it).
 
 The version is checked right after loading, before the other symbols are
 declared, so an older or newer library is reported as a version mismatch
@@ -270,7 +270,7 @@ _SIGNATURES = {
     "swiftmlp_get_optimizer": (_Status, [c_void_p, POINTER(Optimizer)]),
     "swiftmlp_set_learning_rate": (_Status, [c_void_p, c_double]),
     "swiftmlp_reset_optimizer": (_Status, [c_void_p]),
-    "swiftmlp_optimizer_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
+    "swiftmlp_get_step_count": (_Status, [c_void_p, POINTER(c_uint64)]),
     "swiftmlp_optimizer_step": (_Status, [c_void_p]),
     # ---- Whole data sets
     "swiftmlp_fit_options_default": (_Status, [POINTER(FitOptions)]),
@@ -283,24 +283,24 @@ _SIGNATURES = {
     "swiftmlp_gradient_check": (_Status, [c_void_p, c_int, c_void_p, c_size_t, c_void_p,
                                           c_size_t, c_size_t, c_double, POINTER(GradCheck)]),
     # ---- The slides' quantities
-    "swiftmlp_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
     "swiftmlp_get_quantity": (_Status, [c_void_p, c_int, c_size_t, c_int, c_void_p,
                                         c_size_t]),
     # ---- Saving and loading
     "swiftmlp_save_size": (_Status, [c_void_p, c_uint32, POINTER(c_size_t)]),
     "swiftmlp_save_buffer": (_Status, [c_void_p, c_uint32, c_void_p, c_size_t,
                                        POINTER(c_size_t)]),
-    "swiftmlp_save_file": (_Status, [c_void_p, c_char_p, c_uint32]),
+    "swiftmlp_save_file": (_Status, [c_void_p, c_uint32, c_char_p]),
     "swiftmlp_load_buffer": (_Status, [c_void_p, c_size_t, POINTER(c_void_p)]),
     "swiftmlp_load_file": (_Status, [c_char_p, POINTER(c_void_p)]),
     # ---- Shape and type
     "swiftmlp_get_activations": (_Status, [c_void_p, POINTER(c_int), c_size_t]),
     "swiftmlp_get_config": (_Status, [c_void_p, POINTER(Config)]),
     "swiftmlp_get_dtype": (_Status, [c_void_p, POINTER(c_int)]),
-    "swiftmlp_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_layer_count": (_Status, [c_void_p, POINTER(c_size_t)]),
     "swiftmlp_get_sizes": (_Status, [c_void_p, POINTER(c_size_t), c_size_t]),
-    "swiftmlp_param_count": (_Status, [c_void_p, POINTER(c_size_t)]),
-    "swiftmlp_layer_offsets": (_Status, [c_void_p, c_size_t, POINTER(c_size_t),
+    "swiftmlp_get_param_count": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_get_layer_offsets": (_Status, [c_void_p, c_size_t, POINTER(c_size_t),
                                          POINTER(c_size_t)]),
     # ---- Parameters and gradients
     "swiftmlp_get_params": (_Status, [c_void_p, c_int, c_void_p, c_size_t]),
@@ -449,7 +449,7 @@ def version_number() -> int:
 def blas_info() -> str:
     """How the library multiplies matrices: its private OpenBLAS copy's
     version and kernels ("core"), and the threads a large product is split
-    over (see swiftmlp_blas_info in include/swiftmlp.h)."""
+    over (see docs/openblas.md)."""
     return lib.swiftmlp_blas_info().decode("utf-8", "replace")
 
 
@@ -488,27 +488,27 @@ def _read(function, net, ctype=c_size_t) -> int:
 
 
 def param_count(net) -> int:
-    """swiftmlp_param_count: the number of parameters of `net`."""
-    return _read(lib.swiftmlp_param_count, net)
+    """swiftmlp_get_param_count: the number of parameters of `net`."""
+    return _read(lib.swiftmlp_get_param_count, net)
 
 
 def layer_offsets(net, layer: int) -> tuple:
-    """swiftmlp_layer_offsets: where W_layer and b_layer start in the flat arrays."""
+    """swiftmlp_get_layer_offsets: where W_layer and b_layer start in the flat arrays."""
     w_off, b_off = c_size_t(), c_size_t()
-    lib.swiftmlp_layer_offsets(net, layer, ctypes.byref(w_off), ctypes.byref(b_off))
+    lib.swiftmlp_get_layer_offsets(net, layer, ctypes.byref(w_off), ctypes.byref(b_off))
     return int(w_off.value), int(b_off.value)
 
 
 def cached_rows(net) -> int:
-    """swiftmlp_cached_rows: the rows of the last training batch (StateError before any)."""
-    return _read(lib.swiftmlp_cached_rows, net)
+    """swiftmlp_get_cached_rows: the rows of the last training batch (StateError before any)."""
+    return _read(lib.swiftmlp_get_cached_rows, net)
 
 
 def step_count(net) -> int:
-    """swiftmlp_optimizer_step_count: optimizer steps since it was set or reset."""
-    return _read(lib.swiftmlp_optimizer_step_count, net, c_uint64)
+    """swiftmlp_get_step_count: optimizer steps since it was set or reset."""
+    return _read(lib.swiftmlp_get_step_count, net, c_uint64)
 
 
 def save_file(net, flags: int, path: bytes) -> None:
     """swiftmlp_save_file: write `net`'s model file to `path` atomically."""
-    lib.swiftmlp_save_file(net, path, flags)
+    lib.swiftmlp_save_file(net, flags, path)

@@ -70,7 +70,7 @@ def test_every_tried_path_is_listed_when_nothing_is_found(tmp_path, layout):
                    os.path.join(str(repo_root), "build", "lib", "libswiftmlp.so")]
     expected = [os.path.join(str(copy_root / "swiftmlp"), "libswiftmlp.so*"),
                 *(build_trees if layout == "checkout" else []),
-                "libswiftmlp.so.0"]
+                swiftmlp._lib._SONAME]
     positions = [out.find(p) for p in expected]
     assert all(p >= 0 for p in positions), (expected, out)
     assert positions == sorted(positions), "paths are listed in search order"

@@ -94,7 +94,7 @@ def test_a_freed_handle_gives_bad_handle_from_every_function(tmp_path):
     # Through the errcheck: BadHandleError with the library's message.
     n = c_size_t()
     with pytest.raises(swiftmlp.BadHandleError) as info:
-        lib.swiftmlp_param_count(handle, byref(n))
+        lib.swiftmlp_get_param_count(handle, byref(n))
     assert info.value.status == BAD_HANDLE and "not a live" in str(info.value)
     with pytest.raises(swiftmlp.BadHandleError):
         lib.swiftmlp_train_step(handle, F64, keep[0].ctypes.data, 2, keep[0].ctypes.data, 1,
@@ -108,7 +108,7 @@ def test_a_pointer_that_never_was_a_network_is_a_bad_handle():
     junk = (ctypes.c_char * 256)()
     n = c_size_t()
     with pytest.raises(swiftmlp.BadHandleError):
-        lib.swiftmlp_param_count(ctypes.addressof(junk), byref(n))
+        lib.swiftmlp_get_param_count(ctypes.addressof(junk), byref(n))
     lib.swiftmlp_free(ctypes.addressof(junk))  # ignored: not a live network
     assert bytes(junk) == bytes(256)
 
@@ -166,7 +166,7 @@ def test_loaded_networks_are_released_like_created_ones():
     # Every one of them was freed (detected without reading freed memory);
     # nothing has been created since, so no address names a new network.
     for h in set(handles):
-        assert _lib.unchecked("swiftmlp_param_count")(h, byref(n)) == BAD_HANDLE
+        assert _lib.unchecked("swiftmlp_get_param_count")(h, byref(n)) == BAD_HANDLE
 
 
 # ---- threads -----------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_a_call_during_another_threads_fit_is_busy_and_changes_nothing(tmp_path)
         "save_size": lambda: _raw("swiftmlp_save_size")(h, 0, byref(n)),
         "save_buffer": lambda: _raw("swiftmlp_save_buffer")(h, 0, out.ctypes.data, out.nbytes,
                                                             None),
-        "save_file": lambda: _raw("swiftmlp_save_file")(h, target, 0),
+        "save_file": lambda: _raw("swiftmlp_save_file")(h, 0, target),
     }
     statuses = {}
     b_done = threading.Event()
