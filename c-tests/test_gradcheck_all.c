@@ -476,17 +476,7 @@ static void labels_equal_one_hot(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_backward_labels_equals_backward_with_one_hot_rows_float64(void **state)
-{
-    (void)state;
-    labels_equal_one_hot(SWIFTMLP_FLOAT64);
-}
-
-static void test_backward_labels_equals_backward_with_one_hot_rows_float32(void **state)
-{
-    (void)state;
-    labels_equal_one_hot(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(test_backward_labels_equals_backward_with_one_hot_rows_float64, test_backward_labels_equals_backward_with_one_hot_rows_float32, labels_equal_one_hot)
 
 /* ======================================================================== */
 /* the documented loss formulas and fused gradients                         */

@@ -320,17 +320,7 @@ static void check_concurrent_predict(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_8_threads_predict_on_one_float64_network_bit_identically(void **state)
-{
-    (void)state;
-    check_concurrent_predict(SWIFTMLP_FLOAT64);
-}
-
-static void test_8_threads_predict_on_one_float32_network_bit_identically(void **state)
-{
-    (void)state;
-    check_concurrent_predict(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(test_8_threads_predict_on_one_float64_network_bit_identically, test_8_threads_predict_on_one_float32_network_bit_identically, check_concurrent_predict)
 
 /* ======================================================================== */
 /* (b) each thread its own network                                          */

@@ -105,6 +105,60 @@ static inline size_t dtype_size(swiftmlp_dtype dtype)
     return dtype == SWIFTMLP_FLOAT32 ? sizeof(float) : sizeof(double);
 }
 
+/* Two tests, f64_test and f32_test, that run check(dtype) for float64 and
+ * float32: one parametrised body serves both dtypes. */
+#define DTYPE_TESTS(f64_test, f32_test, check)   \
+    static void f64_test(void **state)           \
+    {                                            \
+        (void)state;                             \
+        check(SWIFTMLP_FLOAT64);                 \
+    }                                            \
+    static void f32_test(void **state)           \
+    {                                            \
+        (void)state;                             \
+        check(SWIFTMLP_FLOAT32);                 \
+    }
+
+/* ---- values in either dtype ------------------------------------------ */
+
+enum { DTYPE_BUF_LEN = 64 };
+
+/* Up to DTYPE_BUF_LEN elements of one dtype, to pass to the API. */
+typedef struct dtype_buf {
+    union {
+        double f64[DTYPE_BUF_LEN];
+        float f32[DTYPE_BUF_LEN];
+    }; /* .f64 is the buffer's address for either dtype */
+} dtype_buf;
+
+/* src[0..n) converted to dtype in buf; returns the elements. */
+static inline void *as_dtype(swiftmlp_dtype dtype, const double *src, size_t n, dtype_buf *buf)
+{
+    assert_true(n <= DTYPE_BUF_LEN);
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == SWIFTMLP_FLOAT32) {
+            buf->f32[i] = (float)src[i];
+        } else {
+            buf->f64[i] = src[i];
+        }
+    }
+    return buf->f64;
+}
+
+/* Element i of buf, read as dtype. */
+static inline double dtype_buf_at(swiftmlp_dtype dtype, const dtype_buf *buf, size_t i)
+{
+    return dtype == SWIFTMLP_FLOAT32 ? (double)buf->f32[i] : buf->f64[i];
+}
+
+/* buf[0..n) (of dtype) within atol of expected[0..n). */
+#define assert_dtype_buf_close(dtype, buf, expected, n, atol)          \
+    do {                                                               \
+        for (size_t i_ = 0; i_ < (n); i_++) {                          \
+            assert_close(dtype_buf_at((dtype), (buf), i_), (expected)[i_], 0, (atol)); \
+        }                                                              \
+    } while (0)
+
 typedef struct snapshot {
     void *data;    /* NULL when not taken */
     size_t bytes;
