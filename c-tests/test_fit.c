@@ -42,12 +42,7 @@ static void make_blobs(size_t rows, uint64_t seed, double *x, double *y, int64_t
 static swiftmlp_net *create_classifier(swiftmlp_dtype dtype, uint64_t seed)
 {
     const swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = k_sizes;
-    c.n_sizes = 3;
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_of(k_sizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.dtype = dtype;
     c.seed = seed;

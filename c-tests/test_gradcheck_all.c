@@ -70,12 +70,7 @@ static swiftmlp_net *create_combo_net(swiftmlp_activation hidden, swiftmlp_activ
                                       swiftmlp_loss loss, swiftmlp_dtype dtype, double slope)
 {
     const swiftmlp_activation acts[] = {hidden, hidden, output};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = k_sizes;
-    c.n_sizes = ARRAY_LEN(k_sizes);
-    c.activations = acts;
-    c.n_activations = 3;
+    swiftmlp_config c = config_of(k_sizes, ARRAY_LEN(k_sizes), acts, 3);
     c.loss = loss;
     c.dtype = dtype;
     c.leaky_slope = slope;
@@ -584,12 +579,7 @@ static void test_mse_with_identity_output_follows_documented_formula(void **stat
 static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
 {
     const size_t sizes[] = {1, 2};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = sizes;
-    c.n_sizes = 2;
-    c.activations = &output;
-    c.n_activations = 1;
+    swiftmlp_config c = config_of(sizes, 2, &output, 1);
     c.loss = loss;
     swiftmlp_net *net = NULL;
     assert_ok(swiftmlp_create_with_config(&c, &net));
@@ -690,12 +680,7 @@ static int lsetup(void **state)
         return -1;
     }
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c;
-    swiftmlp_config_default(&c);
-    c.sizes = k_lsizes;
-    c.n_sizes = 3;
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_of(k_lsizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.seed = 9;
     if (swiftmlp_create_with_config(&c, &f->net) != SWIFTMLP_OK) {

@@ -269,6 +269,19 @@ static inline double rand_uniform(uint64_t *state, double lo, double hi)
 }
 
 /* Convenience: create a network and fail the test if that fails. */
+/* The default config with these sizes and activations. */
+static inline swiftmlp_config config_of(const size_t *sizes, size_t n_sizes,
+                                        const swiftmlp_activation *acts, size_t n_acts)
+{
+    swiftmlp_config c;
+    assert_ok(swiftmlp_config_default(&c));
+    c.sizes = sizes;
+    c.n_sizes = n_sizes;
+    c.activations = acts;
+    c.n_activations = n_acts;
+    return c;
+}
+
 static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swiftmlp_dtype dtype,
                                        uint64_t seed)
 {
