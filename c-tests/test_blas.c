@@ -180,7 +180,9 @@ static void concurrent_large_training_matches_sequential(swiftmlp_dtype dtype)
     snapshot_free(&expected);
 }
 
-DTYPE_TESTS(concurrent_large_training_f64, concurrent_large_training_f32, concurrent_large_training_matches_sequential)
+DTYPE_TESTS(concurrent_large_training_f64,
+            concurrent_large_training_f32,
+            concurrent_large_training_matches_sequential)
 
 /* ---- (c) fork ----------------------------------------------------------------- */
 

@@ -301,29 +301,14 @@ static void own_check_agrees(swiftmlp_activation hidden, swiftmlp_activation out
     swiftmlp_free(pr.net);
 }
 
-static void test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, 11);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, 12);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_sigmoid_sigmoid_bce(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_SIGMOID, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, 13);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_relu_softmax_mse(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_MSE, 14);
-}
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy,
+             own_check_agrees(SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, 11))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse,
+             own_check_agrees(SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, 12))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_sigmoid_sigmoid_bce,
+             own_check_agrees(SWIFTMLP_SIGMOID, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, 13))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_relu_softmax_mse,
+             own_check_agrees(SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_MSE, 14))
 
 /* gradient_check after a forward/backward leaves the cache, gradients and
  * slide quantities of that batch as they were. */
@@ -471,7 +456,9 @@ static void labels_equal_one_hot(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-DTYPE_TESTS(test_backward_labels_equals_backward_with_one_hot_rows_float64, test_backward_labels_equals_backward_with_one_hot_rows_float32, labels_equal_one_hot)
+DTYPE_TESTS(test_backward_labels_equals_backward_with_one_hot_rows_float64,
+            test_backward_labels_equals_backward_with_one_hot_rows_float32,
+            labels_equal_one_hot)
 
 /* ======================================================================== */
 /* the documented loss formulas and fused gradients                         */
@@ -487,16 +474,33 @@ static void output_quantities(swiftmlp_net *net, size_t rows, double *f, double 
     assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_DL_DG, 3, SWIFTMLP_FLOAT64, dg, rows * N3));
 }
 
+/* forward + backward on pr's batch (its loss in *loss), then layer-L f, g,
+ * dL/df and dL/dg. */
+static void forward_backward_quantities(const problem *pr, double *loss, double *f, double *g,
+                                        double *df, double *dg)
+{
+    double out[B * N3];
+    assert_ok(swiftmlp_forward(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, B, out, B * N3));
+    assert_ok(swiftmlp_backward(pr->net, SWIFTMLP_FLOAT64, pr->y, B * N3, B, loss));
+    output_quantities(pr->net, B, f, g, df, dg);
+}
+
+/* evaluate on pr's batch gives loss (to 1e-15). */
+static void assert_evaluate_is(const problem *pr, double loss)
+{
+    double ev = NAN;
+    assert_ok(swiftmlp_evaluate(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, pr->y, B * N3, B, &ev));
+    assert_close(ev, loss, 1e-15, 0.0);
+}
+
 static void test_bce_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
     (void)state;
     combo c = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""};
     problem pr;
     make_problem(&pr, &c);
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
+    forward_backward_quantities(&pr, &loss, f, g, df, dg);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
@@ -507,9 +511,7 @@ static void test_bce_loss_and_output_gradients_follow_documented_formulas(void *
         assert_close(dg[i], (g[i] - y) / n / (g[i] * (1.0 - g[i])), 1e-12, 1e-17);
     }
     assert_close(loss, sum / n, 1e-13, 0.0);
-    double ev = NAN;
-    assert_ok(swiftmlp_evaluate(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, &ev));
-    assert_close(ev, loss, 1e-15, 0.0);
+    assert_evaluate_is(&pr, loss);
     swiftmlp_free(pr.net);
 }
 
@@ -523,10 +525,8 @@ static void test_cross_entropy_loss_and_output_gradients_follow_documented_formu
     for (size_t j = 0; j < N3; j++) {
         pr.y[N3 + j] *= 2.5;
     }
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
+    forward_backward_quantities(&pr, &loss, f, g, df, dg);
     double sum = 0.0;
     for (size_t r = 0; r < B; r++) {
         double m = -INFINITY, s = 0.0, ysum = 0.0;
@@ -547,9 +547,7 @@ static void test_cross_entropy_loss_and_output_gradients_follow_documented_formu
         }
     }
     assert_close(loss, sum / B, 1e-14, 0.0);
-    double ev = NAN;
-    assert_ok(swiftmlp_evaluate(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, &ev));
-    assert_close(ev, loss, 1e-15, 0.0);
+    assert_evaluate_is(&pr, loss);
     swiftmlp_free(pr.net);
 }
 
@@ -559,10 +557,8 @@ static void test_mse_with_identity_output_follows_documented_formula(void **stat
     combo c = {SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""};
     problem pr;
     make_problem(&pr, &c);
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
+    forward_backward_quantities(&pr, &loss, f, g, df, dg);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
@@ -609,17 +605,10 @@ static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
     swiftmlp_free(net);
 }
 
-static void test_bce_with_logits_1e4_stays_finite(void **state)
-{
-    (void)state;
-    check_huge_logits(SWIFTMLP_LOSS_BCE, SWIFTMLP_SIGMOID);
-}
-
-static void test_cross_entropy_with_logits_1e4_stays_finite(void **state)
-{
-    (void)state;
-    check_huge_logits(SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_SOFTMAX);
-}
+TEST_CALLING(test_bce_with_logits_1e4_stays_finite,
+             check_huge_logits(SWIFTMLP_LOSS_BCE, SWIFTMLP_SIGMOID))
+TEST_CALLING(test_cross_entropy_with_logits_1e4_stays_finite,
+             check_huge_logits(SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_SOFTMAX))
 
 /* ======================================================================== */
 /* gradient_check bad input                                                 */

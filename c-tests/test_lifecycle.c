@@ -44,7 +44,9 @@ static void check_shape_getters(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-DTYPE_TESTS(test_create_and_free_float64_network, test_create_and_free_float32_network, check_shape_getters)
+DTYPE_TESTS(test_create_and_free_float64_network,
+            test_create_and_free_float32_network,
+            check_shape_getters)
 
 static void test_free_null_is_a_no_op(void **state)
 {

@@ -229,17 +229,10 @@ static void check_hand_network(swiftmlp_dtype dt, double tol)
     swiftmlp_free(net);
 }
 
-static void test_hand_computed_2_2_1_float64_matches_to_1e_12(void **state)
-{
-    (void)state;
-    check_hand_network(SWIFTMLP_FLOAT64, 1e-12);
-}
-
-static void test_hand_computed_2_2_1_float32_matches_to_1e_6(void **state)
-{
-    (void)state;
-    check_hand_network(SWIFTMLP_FLOAT32, 1e-6);
-}
+TEST_CALLING(test_hand_computed_2_2_1_float64_matches_to_1e_12,
+             check_hand_network(SWIFTMLP_FLOAT64, 1e-12))
+TEST_CALLING(test_hand_computed_2_2_1_float32_matches_to_1e_6,
+             check_hand_network(SWIFTMLP_FLOAT32, 1e-6))
 
 /* A single sample's forward is independent of the rest of the batch. */
 static void test_forward_rows_are_independent_of_batch(void **state)
@@ -325,7 +318,9 @@ static void check_sigmoid_extremes(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-DTYPE_TESTS(test_sigmoid_of_plus_minus_1000_is_exactly_1_and_0_float64, test_sigmoid_of_plus_minus_1000_is_exactly_1_and_0_float32, check_sigmoid_extremes)
+DTYPE_TESTS(test_sigmoid_of_plus_minus_1000_is_exactly_1_and_0_float64,
+            test_sigmoid_of_plus_minus_1000_is_exactly_1_and_0_float32,
+            check_sigmoid_extremes)
 
 static void test_sigmoid_extremes_in_hidden_layer_give_finite_gradients(void **state)
 {

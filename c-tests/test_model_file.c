@@ -223,6 +223,19 @@ static int teardown(void **state)
 
 #define FIXTURE fixture *f = *state
 
+/* Two tests: check(f->path, spec) for k_spec64 and for k_spec32. */
+#define SPEC_TESTS(f64_test, f32_test, check) \
+    static void f64_test(void **state)        \
+    {                                         \
+        FIXTURE;                              \
+        check(f->path, &k_spec64);            \
+    }                                         \
+    static void f32_test(void **state)        \
+    {                                         \
+        FIXTURE;                              \
+        check(f->path, &k_spec32);            \
+    }
+
 static swiftmlp_net *load_path(const char *path)
 {
     swiftmlp_net *net = NOT_NULL_SENTINEL;
@@ -259,17 +272,9 @@ static void check_round_trip(const char *path, const spec *s)
     swiftmlp_free(b);
 }
 
-static void test_save_file_load_file_float64_gives_identical_params_config_and_optimizer(void **state)
-{
-    FIXTURE;
-    check_round_trip(f->path, &k_spec64);
-}
-
-static void test_save_file_load_file_float32_gives_identical_params_config_and_optimizer(void **state)
-{
-    FIXTURE;
-    check_round_trip(f->path, &k_spec32);
-}
+SPEC_TESTS(test_save_file_load_file_float64_gives_identical_params_config_and_optimizer,
+           test_save_file_load_file_float32_gives_identical_params_config_and_optimizer,
+           check_round_trip)
 
 static void test_fresh_network_without_optimizer_round_trips_without_optimizer(void **state)
 {
@@ -432,17 +437,9 @@ static void check_fit_resume(const char *path, const spec *s)
     swiftmlp_free(b);
 }
 
-static void test_fit_float64_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_fit_resume(f->path, &k_spec64);
-}
-
-static void test_fit_float32_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_fit_resume(f->path, &k_spec32);
-}
+SPEC_TESTS(test_fit_float64_resumes_bit_identically_after_save_with_state,
+           test_fit_float32_resumes_bit_identically_after_save_with_state,
+           check_fit_resume)
 
 /* Without the state flag: the hyperparameters survive, the step count is 0
  * and the moments are zero — B trains exactly like a fresh network given A's
@@ -513,9 +510,7 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
     const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
     float out[1];
     assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT32, p, 3));
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 2, 1, out, 1));
     assert_true(isfinite(out[0]));
     assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT32, y, 1, 1, NULL));

@@ -66,9 +66,7 @@ static int worker_ticks(long tids[MAX_WORKERS], long ticks[MAX_WORKERS])
 static swiftmlp_net *new_wide(uint64_t seed)
 {
     swiftmlp_net *net = create_net(wide, 3, SWIFTMLP_FLOAT64, seed);
-    swiftmlp_optimizer adam;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &adam));
-    assert_ok(swiftmlp_set_optimizer(net, &adam));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     return net;
 }
 

@@ -363,9 +363,7 @@ static swiftmlp_net *fixture(net_kind kind)
     } else {
         net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 7);
     }
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_SGD);
     assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, B * N2));
     assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, k_y, B * N2, B, NULL));
     return net;

@@ -320,7 +320,9 @@ static void check_concurrent_predict(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-DTYPE_TESTS(test_8_threads_predict_on_one_float64_network_bit_identically, test_8_threads_predict_on_one_float32_network_bit_identically, check_concurrent_predict)
+DTYPE_TESTS(test_8_threads_predict_on_one_float64_network_bit_identically,
+            test_8_threads_predict_on_one_float32_network_bit_identically,
+            check_concurrent_predict)
 
 /* ======================================================================== */
 /* (b) each thread its own network                                          */
@@ -521,9 +523,7 @@ static void check_two_trainers(void *(*body)(void *), const char *label)
     make_data(&d, 99);
     swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 17);
     assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     snapshot init = snapshot_params(net);
     shared_net sh;
     memset(&sh, 0, sizeof sh);
@@ -580,17 +580,10 @@ static void check_two_trainers(void *(*body)(void *), const char *label)
     swiftmlp_free(net);
 }
 
-static void test_two_threads_fitting_one_network_get_only_ok_or_busy(void **state)
-{
-    (void)state;
-    check_two_trainers(coarse_trainer, "fit/forward/set_params");
-}
-
-static void test_two_threads_stepping_one_network_get_only_ok_busy_or_call_order_state(void **state)
-{
-    (void)state;
-    check_two_trainers(fine_trainer, "forward/backward/optimizer_step");
-}
+TEST_CALLING(test_two_threads_fitting_one_network_get_only_ok_or_busy,
+             check_two_trainers(coarse_trainer, "fit/forward/set_params"))
+TEST_CALLING(test_two_threads_stepping_one_network_get_only_ok_busy_or_call_order_state,
+             check_two_trainers(fine_trainer, "forward/backward/optimizer_step"))
 
 /* ======================================================================== */
 /* (d) readers concurrent with a writer                                     */
@@ -699,9 +692,7 @@ static void test_readers_concurrent_with_a_writer_get_only_ok_or_busy(void **sta
     make_data(&d, 123);
     swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 23);
     assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     rw_shared sh;
     memset(&sh, 0, sizeof sh);
     sh.net = net;
@@ -792,9 +783,7 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     make_data(&d, 7);
     swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 29);
     assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_SGD);
     hold h;
     memset(&h, 0, sizeof h);
     h.net = net;

@@ -105,6 +105,14 @@ static inline size_t dtype_size(swiftmlp_dtype dtype)
     return dtype == SWIFTMLP_FLOAT32 ? sizeof(float) : sizeof(double);
 }
 
+/* A test that is one call of a shared check (one row of a test list). */
+#define TEST_CALLING(test, call) \
+    static void test(void **state) \
+    {                              \
+        (void)state;               \
+        call;                      \
+    }
+
 /* Two tests, f64_test and f32_test, that run check(dtype) for float64 and
  * float32: one parametrised body serves both dtypes. */
 #define DTYPE_TESTS(f64_test, f32_test, check)   \
@@ -269,6 +277,14 @@ static inline double rand_uniform(uint64_t *state, double lo, double hi)
 }
 
 /* Convenience: create a network and fail the test if that fails. */
+/* Give net the default optimizer of kind. */
+static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_kind kind)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(kind, &o));
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+}
+
 /* The default config with these sizes and activations. */
 static inline swiftmlp_config config_of(const size_t *sizes, size_t n_sizes,
                                         const swiftmlp_activation *acts, size_t n_acts)
