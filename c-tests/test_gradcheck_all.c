@@ -176,6 +176,13 @@ static void make_problem(problem *pr, const combo *c)
     }
 }
 
+static problem problem_of(const combo *c)
+{
+    problem pr;
+    make_problem(&pr, c);
+    return pr;
+}
+
 static swiftmlp_status run_gradcheck(problem *pr, swiftmlp_dtype dtype, swiftmlp_gradcheck *out)
 {
     if (dtype == SWIFTMLP_FLOAT32) {
@@ -247,9 +254,7 @@ static double loss_at(swiftmlp_net *net, const double *params, const double *x, 
 static void own_check_agrees(swiftmlp_activation hidden, swiftmlp_activation output,
                              swiftmlp_loss loss, uint64_t seed)
 {
-    combo c = {hidden, output, loss, SWIFTMLP_FLOAT64, seed, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr = problem_of(&(combo){hidden, output, loss, SWIFTMLP_FLOAT64, seed, ""});
 
     swiftmlp_gradcheck gc;
     assert_ok(run_gradcheck(&pr, SWIFTMLP_FLOAT64, &gc));
@@ -315,9 +320,8 @@ TEST_CALLING(test_own_central_differences_agree_with_gradient_check_relu_softmax
 static void test_gradient_check_keeps_forward_cache_gradients_and_quantities(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 21, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 21, ""});
     enum { BB = 2 }; /* a different batch than the check's */
     double out[BB * N3], loss1 = NAN, loss2 = NAN, f_before[BB * N3], f_after[BB * N3];
     assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, BB * N0, BB, out, BB * N3));
@@ -355,9 +359,8 @@ static void test_gradient_check_keeps_forward_cache_gradients_and_quantities(voi
 static void test_float32_gradient_check_equals_float64_check_of_same_values(void **state)
 {
     (void)state;
-    combo c32 = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT32, 31, ""};
-    problem pr;
-    make_problem(&pr, &c32);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT32, 31, ""});
     swiftmlp_net *n64 = create_combo_net(SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE,
                                          SWIFTMLP_FLOAT64, 0.1);
     assert_ok(swiftmlp_set_params(n64, SWIFTMLP_FLOAT64, pr.p, NPARAMS));
@@ -474,15 +477,20 @@ static void output_quantities(swiftmlp_net *net, size_t rows, double *f, double 
     assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_DL_DG, 3, SWIFTMLP_FLOAT64, dg, rows * N3));
 }
 
-/* forward + backward on pr's batch (its loss in *loss), then layer-L f, g,
- * dL/df and dL/dg. */
-static void forward_backward_quantities(const problem *pr, double *loss, double *f, double *g,
-                                        double *df, double *dg)
+/* Layer L's f, g, dL/df and dL/dg and the loss after forward + backward on
+ * pr's batch. */
+typedef struct outputs {
+    double loss, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
+} out_layer;
+
+static out_layer outputs_of(const problem *pr)
 {
+    out_layer q = {.loss = NAN};
     double out[B * N3];
     assert_ok(swiftmlp_forward(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr->net, SWIFTMLP_FLOAT64, pr->y, B * N3, B, loss));
-    output_quantities(pr->net, B, f, g, df, dg);
+    assert_ok(swiftmlp_backward(pr->net, SWIFTMLP_FLOAT64, pr->y, B * N3, B, &q.loss));
+    output_quantities(pr->net, B, q.f, q.g, q.df, q.dg);
+    return q;
 }
 
 /* evaluate on pr's batch gives loss (to 1e-15). */
@@ -496,78 +504,72 @@ static void assert_evaluate_is(const problem *pr, double loss)
 static void test_bce_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""};
-    problem pr;
-    make_problem(&pr, &c);
-    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    forward_backward_quantities(&pr, &loss, f, g, df, dg);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""});
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
         const double y = pr.y[i];
-        sum += -(y * log(g[i]) + (1.0 - y) * log(1.0 - g[i]));
-        assert_close(g[i], 1.0 / (1.0 + exp(-f[i])), 1e-14, 0.0);
-        assert_close(df[i], (g[i] - y) / n, 1e-13, 1e-17);
-        assert_close(dg[i], (g[i] - y) / n / (g[i] * (1.0 - g[i])), 1e-12, 1e-17);
+        sum += -(y * log(q.g[i]) + (1.0 - y) * log(1.0 - q.g[i]));
+        assert_close(q.g[i], 1.0 / (1.0 + exp(-q.f[i])), 1e-14, 0.0);
+        assert_close(q.df[i], (q.g[i] - y) / n, 1e-13, 1e-17);
+        assert_close(q.dg[i], (q.g[i] - y) / n / (q.g[i] * (1.0 - q.g[i])), 1e-12, 1e-17);
     }
-    assert_close(loss, sum / n, 1e-13, 0.0);
-    assert_evaluate_is(&pr, loss);
+    assert_close(q.loss, sum / n, 1e-13, 0.0);
+    assert_evaluate_is(&pr, q.loss);
     swiftmlp_free(pr.net);
 }
 
 static void test_cross_entropy_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 42, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 42, ""});
     /* Rows that do not sum to 1 too: dL/df = (g * sum_j y_j - y) / B. */
     for (size_t j = 0; j < N3; j++) {
         pr.y[N3 + j] *= 2.5;
     }
-    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    forward_backward_quantities(&pr, &loss, f, g, df, dg);
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     for (size_t r = 0; r < B; r++) {
         double m = -INFINITY, s = 0.0, ysum = 0.0;
         for (size_t j = 0; j < N3; j++) {
-            m = fmax(m, f[r * N3 + j]);
+            m = fmax(m, q.f[r * N3 + j]);
             ysum += pr.y[r * N3 + j];
         }
         for (size_t j = 0; j < N3; j++) {
-            s += exp(f[r * N3 + j] - m);
+            s += exp(q.f[r * N3 + j] - m);
         }
         const double lse = m + log(s);
         for (size_t j = 0; j < N3; j++) {
             const size_t i = r * N3 + j;
-            sum += -pr.y[i] * (f[i] - lse);
-            assert_close(g[i], exp(f[i] - lse), 1e-14, 0.0);
-            assert_close(df[i], (g[i] * ysum - pr.y[i]) / B, 1e-13, 1e-17);
-            assert_close(dg[i], -pr.y[i] / (B * g[i]), 1e-13, 1e-17);
+            sum += -pr.y[i] * (q.f[i] - lse);
+            assert_close(q.g[i], exp(q.f[i] - lse), 1e-14, 0.0);
+            assert_close(q.df[i], (q.g[i] * ysum - pr.y[i]) / B, 1e-13, 1e-17);
+            assert_close(q.dg[i], -pr.y[i] / (B * q.g[i]), 1e-13, 1e-17);
         }
     }
-    assert_close(loss, sum / B, 1e-14, 0.0);
-    assert_evaluate_is(&pr, loss);
+    assert_close(q.loss, sum / B, 1e-14, 0.0);
+    assert_evaluate_is(&pr, q.loss);
     swiftmlp_free(pr.net);
 }
 
 static void test_mse_with_identity_output_follows_documented_formula(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""};
-    problem pr;
-    make_problem(&pr, &c);
-    double loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    forward_backward_quantities(&pr, &loss, f, g, df, dg);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""});
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
-        sum += (g[i] - pr.y[i]) * (g[i] - pr.y[i]);
-        assert_true(g[i] == f[i]);
-        assert_close(dg[i], 2.0 / n * (g[i] - pr.y[i]), 1e-14, 1e-17);
-        assert_true(df[i] == dg[i]);
+        sum += (q.g[i] - pr.y[i]) * (q.g[i] - pr.y[i]);
+        assert_true(q.g[i] == q.f[i]);
+        assert_close(q.dg[i], 2.0 / n * (q.g[i] - pr.y[i]), 1e-14, 1e-17);
+        assert_true(q.df[i] == q.dg[i]);
     }
-    assert_close(loss, sum / n, 1e-14, 0.0);
+    assert_close(q.loss, sum / n, 1e-14, 0.0);
     swiftmlp_free(pr.net);
 }
 

@@ -116,6 +116,15 @@ static swiftmlp_net *make_net(swiftmlp_dtype dtype, uint64_t seed)
     return net;
 }
 
+/* A float64 make_net(seed) with the default optimizer of kind. */
+static swiftmlp_net *net_with_optimizer(uint64_t seed, swiftmlp_optimizer_kind kind)
+{
+    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, seed);
+    assert_non_null(net);
+    set_default_optimizer(net, kind);
+    return net;
+}
+
 typedef struct data {
     double x64[MAX_ROWS * N0], y64[MAX_ROWS * NL];
     float x32[MAX_ROWS * N0], y32[MAX_ROWS * NL];
@@ -521,9 +530,7 @@ static void check_two_trainers(void *(*body)(void *), const char *label)
 {
     static data d;
     make_data(&d, 99);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 17);
-    assert_non_null(net);
-    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
+    swiftmlp_net *net = net_with_optimizer(17, SWIFTMLP_OPT_ADAM);
     snapshot init = snapshot_params(net);
     shared_net sh;
     memset(&sh, 0, sizeof sh);
@@ -690,13 +697,8 @@ static void test_readers_concurrent_with_a_writer_get_only_ok_or_busy(void **sta
     (void)state;
     static data d;
     make_data(&d, 123);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 23);
-    assert_non_null(net);
-    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
-    rw_shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.net = net;
-    sh.d = &d;
+    swiftmlp_net *net = net_with_optimizer(23, SWIFTMLP_OPT_ADAM);
+    rw_shared sh = {.net = net, .d = &d};
     atomic_init(&sh.readers_done, 0);
     assert_int_equal(pthread_barrier_init(&sh.start, NULL, 1 + N_READERS), 0);
     rw_worker w[1 + N_READERS];
@@ -781,13 +783,8 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     (void)state;
     static data d;
     make_data(&d, 7);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 29);
-    assert_non_null(net);
-    set_default_optimizer(net, SWIFTMLP_OPT_SGD);
-    hold h;
-    memset(&h, 0, sizeof h);
-    h.net = net;
-    h.d = &d;
+    swiftmlp_net *net = net_with_optimizer(29, SWIFTMLP_OPT_SGD);
+    hold h = {.net = net, .d = &d};
     atomic_init(&h.in_fit, 0);
     atomic_init(&h.release, 0);
     pthread_t fitter;
@@ -912,10 +909,7 @@ static void test_changing_call_during_a_long_read_returns_busy(void **state)
     assert_tally_clean(&t, "writer");
     assert_tally_clean(&r.t, "gradient_check reader");
     assert_true(t.busy > 0);
-    snapshot q = snapshot_params(net);
-    assert_same_snapshot(p, q, "parameters (set to the same values)");
-    snapshot_free(&p);
-    snapshot_free(&q);
+    assert_params_still(net, p, "parameters (set to the same values)");
     swiftmlp_free(net);
 }
 

@@ -231,6 +231,18 @@ static inline void snapshot_free(snapshot *s)
     s->bytes = 0;
 }
 
+static inline void assert_params_still_impl(const swiftmlp_net *net, snapshot *before, const char *what,
+                                            const char *file, int line)
+{
+    snapshot after = snapshot_params(net);
+    assert_same_snapshot_impl(*before, after, what, file, line);
+    snapshot_free(before);
+    snapshot_free(&after);
+}
+/* net's parameters are still the snapshot `before` (which this frees). */
+#define assert_params_still(net, before, what) \
+    assert_params_still_impl((net), &(before), (what), __FILE__, __LINE__)
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.
