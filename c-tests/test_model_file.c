@@ -484,6 +484,26 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
     swiftmlp_free(c);
 }
 
+/* What save_buffer(net, flags) writes (malloc'ed; its size in *size). */
+static unsigned char *saved_bytes(const swiftmlp_net *net, uint32_t flags, size_t *size)
+{
+    assert_ok(swiftmlp_save_size(net, flags, size));
+    unsigned char *buf = malloc(*size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, flags, buf, *size, NULL));
+    return buf;
+}
+
+/* The file at path holds exactly bytes[0..size). */
+static void assert_file_holds(const char *path, const unsigned char *bytes, size_t size)
+{
+    size_t len = 0;
+    unsigned char *file = read_whole_file(path, &len);
+    assert_int_equal(len, size);
+    assert_memory_equal(file, bytes, size);
+    free(file);
+}
+
 /*
  * A float32 Adam step whose second moment overflows: W = [1e21, 1e21],
  * x = [1, 1], target 0 give dL/dW = 4e21, and (1 - beta2) * 4e21 * 4e21 = 1.6e40
@@ -497,14 +517,9 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
 {
     (void)state;
     const size_t sizes[] = {2, 1};
-    swiftmlp_config cfg;
-    assert_ok(swiftmlp_config_default(&cfg));
     const swiftmlp_activation identity = SWIFTMLP_IDENTITY;
-    cfg.sizes = sizes;
-    cfg.n_sizes = 2;
+    swiftmlp_config cfg = config_of(sizes, 2, &identity, 1);
     cfg.dtype = SWIFTMLP_FLOAT32;
-    cfg.activations = &identity;
-    cfg.n_activations = 1;
     swiftmlp_net *net = NULL;
     assert_ok(swiftmlp_create_with_config(&cfg, &net));
     const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
@@ -520,10 +535,7 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
     assert_true(params_all_finite(net));
 
     size_t size = 0;
-    assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, buf, size, NULL));
+    unsigned char *buf = saved_bytes(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size);
     swiftmlp_net *back = NULL;
     swiftmlp_status loaded = swiftmlp_load_buffer(buf, size, &back);
     free(buf);
@@ -633,15 +645,10 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
     for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
         swiftmlp_net *net = trained_adam_net(specs[i]);
         for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
-            size_t size = 0, len = 0;
-            assert_ok(swiftmlp_save_size(net, flags, &size));
-            unsigned char *buf = malloc(size);
-            assert_non_null(buf);
-            assert_ok(swiftmlp_save_buffer(net, flags, buf, size, NULL));
+            size_t size = 0;
+            unsigned char *buf = saved_bytes(net, flags, &size);
             assert_ok(swiftmlp_save_file(net, f->path, flags));
-            unsigned char *file = read_whole_file(f->path, &len);
-            assert_int_equal(len, size);
-            assert_memory_equal(file, buf, size);
+            assert_file_holds(f->path, buf, size);
 
             swiftmlp_net *b = NOT_NULL_SENTINEL;
             assert_ok(swiftmlp_load_buffer(buf, size, &b));
@@ -651,7 +658,6 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
             assert_same_optimizer(net, b);
             assert_true(step_count(b) == (flags ? step_count(net) : 0));
             swiftmlp_free(b);
-            free(file);
             free(buf);
         }
         swiftmlp_free(net);
@@ -724,16 +730,10 @@ static void test_save_over_existing_model_replaces_its_content(void **state)
     swiftmlp_net *loaded = load_path(f->path);
     assert_same_config(second, loaded);
     assert_same_params(second, loaded);
-    size_t size = 0, len = 0;
-    assert_ok(swiftmlp_save_size(second, 0, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(second, 0, buf, size, NULL));
-    unsigned char *file = read_whole_file(f->path, &len);
-    assert_int_equal(len, size);
-    assert_memory_equal(file, buf, size);
+    size_t size = 0;
+    unsigned char *buf = saved_bytes(second, 0, &size);
+    assert_file_holds(f->path, buf, size);
     assert_int_equal(count_entries_with_prefix(f->dir, ".model.safetensors.swiftmlp-"), 0);
-    free(file);
     free(buf);
     swiftmlp_free(loaded);
     swiftmlp_free(first);
