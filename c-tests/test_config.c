@@ -146,12 +146,7 @@ static void test_plain_create_equals_default_config_with_same_seed(void **state)
         c.dtype = dtype;
         c.seed = 31337;
         swiftmlp_net *b = create_with(&c);
-        snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-        assert_same_snapshot(pa, pb, "parameters of create vs create_with_config");
-        snapshot_free(&pa);
-        snapshot_free(&pb);
-        swiftmlp_free(a);
-        swiftmlp_free(b);
+        assert_same_params_and_free(a, b, "parameters of create vs create_with_config");
     }
 }
 
@@ -492,12 +487,7 @@ static void test_init_does_not_depend_on_activations_or_loss(void **state)
     b.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     b.leaky_slope = 0.3;
     swiftmlp_net *na = create_with(&a), *nb = create_with(&b);
-    snapshot pa = snapshot_params(na), pb = snapshot_params(nb);
-    assert_same_snapshot(pa, pb, "parameters (activations/loss must not change the init)");
-    snapshot_free(&pa);
-    snapshot_free(&pb);
-    swiftmlp_free(na);
-    swiftmlp_free(nb);
+    assert_same_params_and_free(na, nb, "parameters (activations/loss must not change the init)");
 }
 
 /* ======================================================================== */

@@ -332,12 +332,7 @@ static void test_sgd_without_momentum_or_decay_equals_swiftmlp_step_bit_for_bit(
         assert_ok(swiftmlp_optimizer_step(a));
         assert_ok(swiftmlp_step(b, 0.7));
     }
-    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-    assert_same_snapshot(pa, pb, "parameters of optimizer SGD vs swiftmlp_step");
-    snapshot_free(&pa);
-    snapshot_free(&pb);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
+    assert_same_params_and_free(a, b, "parameters of optimizer SGD vs swiftmlp_step");
 }
 
 /* float32 networks apply the same formulas (in float): agreement to float precision. */

@@ -243,6 +243,20 @@ static inline void assert_params_still_impl(const swiftmlp_net *net, snapshot *b
 #define assert_params_still(net, before, what) \
     assert_params_still_impl((net), &(before), (what), __FILE__, __LINE__)
 
+static inline void assert_same_params_and_free_impl(swiftmlp_net *a, swiftmlp_net *b, const char *what,
+                                                    const char *file, int line)
+{
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    assert_same_snapshot_impl(pa, pb, what, file, line);
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+/* a and b hold bit-identical parameters; frees both networks. */
+#define assert_same_params_and_free(a, b, what) \
+    assert_same_params_and_free_impl((a), (b), (what), __FILE__, __LINE__)
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.
