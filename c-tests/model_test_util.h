@@ -181,19 +181,12 @@ static inline int wait_child(pid_t pid)
  * normally (a crash is reported with its signal). */
 static inline int wait_child_exit_code(pid_t pid, const char *what)
 {
-    int wstatus = 0;
-    pid_t r;
-    do {
-        r = waitpid(pid, &wstatus, 0);
-    } while (r < 0 && errno == EINTR);
-    assert_int_equal(r, pid);
-    if (WIFSIGNALED(wstatus)) {
-        print_error("%s: the child process was killed by signal %d (%s)\n", what,
-                    WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+    int code = wait_child(pid);
+    if (code < 0) {
+        print_error("%s: the child process was killed by signal %d (%s)\n", what, -code,
+                    strsignal(-code));
         fail();
     }
-    assert_true(WIFEXITED(wstatus));
-    int code = WEXITSTATUS(wstatus);
     if (code == CHILD_CANNOT_DROP || code == CHILD_STILL_PRIVILEGED) {
         print_error("%s: could not drop root privileges in the child (code %d)\n", what, code);
         fail();

@@ -180,17 +180,9 @@ static void concurrent_large_training_matches_sequential(swiftmlp_dtype dtype)
     snapshot_free(&expected);
 }
 
-static void concurrent_large_training_f64(void **state)
-{
-    (void)state;
-    concurrent_large_training_matches_sequential(SWIFTMLP_FLOAT64);
-}
-
-static void concurrent_large_training_f32(void **state)
-{
-    (void)state;
-    concurrent_large_training_matches_sequential(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(concurrent_large_training_f64,
+            concurrent_large_training_f32,
+            concurrent_large_training_matches_sequential)
 
 /* ---- (c) fork ----------------------------------------------------------------- */
 

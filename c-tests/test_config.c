@@ -146,12 +146,7 @@ static void test_plain_create_equals_default_config_with_same_seed(void **state)
         c.dtype = dtype;
         c.seed = 31337;
         swiftmlp_net *b = create_with(&c);
-        snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-        assert_same_snapshot(pa, pb, "parameters of create vs create_with_config");
-        snapshot_free(&pa);
-        snapshot_free(&pb);
-        swiftmlp_free(a);
-        swiftmlp_free(b);
+        assert_same_params_and_free(a, b, "parameters of create vs create_with_config");
     }
 }
 
@@ -444,38 +439,23 @@ static void check_init_exact(const size_t *sizes, size_t n_sizes, swiftmlp_init 
 
 static const uint64_t k_seeds[] = {0, 1, 42, UINT64_C(0xDEADBEEFCAFEF00D), UINT64_MAX};
 
-static void test_uniform_init_equals_documented_draws_exactly(void **state)
+/* check_init_exact for every seed of k_seeds, on a deep and on a wide network. */
+static void check_init_for_every_seed(swiftmlp_init init)
 {
-    (void)state;
     const size_t sizes[] = {5, 7, 6, 4};
     const size_t wide[] = {33, 17, 1};
     for (size_t s = 0; s < ARRAY_LEN(k_seeds); s++) {
-        check_init_exact(sizes, 4, SWIFTMLP_INIT_UNIFORM, k_seeds[s]);
-        check_init_exact(wide, 3, SWIFTMLP_INIT_UNIFORM, k_seeds[s]);
+        check_init_exact(sizes, 4, init, k_seeds[s]);
+        check_init_exact(wide, 3, init, k_seeds[s]);
     }
 }
 
-static void test_glorot_init_equals_documented_draws_exactly_with_zero_biases(void **state)
-{
-    (void)state;
-    const size_t sizes[] = {5, 7, 6, 4};
-    const size_t wide[] = {33, 17, 1};
-    for (size_t s = 0; s < ARRAY_LEN(k_seeds); s++) {
-        check_init_exact(sizes, 4, SWIFTMLP_INIT_GLOROT, k_seeds[s]);
-        check_init_exact(wide, 3, SWIFTMLP_INIT_GLOROT, k_seeds[s]);
-    }
-}
-
-static void test_he_init_equals_documented_draws_exactly_with_zero_biases(void **state)
-{
-    (void)state;
-    const size_t sizes[] = {5, 7, 6, 4};
-    const size_t wide[] = {33, 17, 1};
-    for (size_t s = 0; s < ARRAY_LEN(k_seeds); s++) {
-        check_init_exact(sizes, 4, SWIFTMLP_INIT_HE, k_seeds[s]);
-        check_init_exact(wide, 3, SWIFTMLP_INIT_HE, k_seeds[s]);
-    }
-}
+TEST_CALLING(test_uniform_init_equals_documented_draws_exactly,
+             check_init_for_every_seed(SWIFTMLP_INIT_UNIFORM))
+TEST_CALLING(test_glorot_init_equals_documented_draws_exactly_with_zero_biases,
+             check_init_for_every_seed(SWIFTMLP_INIT_GLOROT))
+TEST_CALLING(test_he_init_equals_documented_draws_exactly_with_zero_biases,
+             check_init_for_every_seed(SWIFTMLP_INIT_HE))
 
 /* The init does not depend on activations or loss, only on sizes/scheme/seed. */
 static void test_init_does_not_depend_on_activations_or_loss(void **state)
@@ -492,12 +472,7 @@ static void test_init_does_not_depend_on_activations_or_loss(void **state)
     b.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     b.leaky_slope = 0.3;
     swiftmlp_net *na = create_with(&a), *nb = create_with(&b);
-    snapshot pa = snapshot_params(na), pb = snapshot_params(nb);
-    assert_same_snapshot(pa, pb, "parameters (activations/loss must not change the init)");
-    snapshot_free(&pa);
-    snapshot_free(&pb);
-    swiftmlp_free(na);
-    swiftmlp_free(nb);
+    assert_same_params_and_free(na, nb, "parameters (activations/loss must not change the init)");
 }
 
 /* ======================================================================== */

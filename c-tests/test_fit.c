@@ -42,12 +42,7 @@ static void make_blobs(size_t rows, uint64_t seed, double *x, double *y, int64_t
 static swiftmlp_net *create_classifier(swiftmlp_dtype dtype, uint64_t seed)
 {
     const swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = k_sizes;
-    c.n_sizes = 3;
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_of(k_sizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.dtype = dtype;
     c.seed = seed;
@@ -64,6 +59,18 @@ static void set_adam(swiftmlp_net *net, double lr)
     o.lr = lr;
     assert_ok(swiftmlp_set_optimizer(net, &o));
 }
+
+/* A float64 classifier with Adam(lr 0.01). */
+static swiftmlp_net *adam_classifier(uint64_t seed)
+{
+    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, seed);
+    set_adam(net, 0.01);
+    return net;
+}
+
+/* fit net on rows ROWS of float64 x, y; must succeed. */
+#define FIT_OK(net, x, y, o, r) \
+    assert_ok(swiftmlp_fit((net), SWIFTMLP_FLOAT64, (x), ROWS * NI, (y), ROWS * NC, ROWS, (o), (r)))
 
 static swiftmlp_fit_options fit_options(size_t epochs, size_t batch_size)
 {
@@ -109,6 +116,14 @@ static void assert_params_finite(const swiftmlp_net *net)
     }
 }
 
+/* net holds twin's parameters exactly; frees twin. */
+static void assert_params_of_twin(const swiftmlp_net *net, swiftmlp_net *twin, const char *what)
+{
+    snapshot expected = snapshot_params(twin);
+    assert_params_still(net, expected, what);
+    swiftmlp_free(twin);
+}
+
 /* ---- a recording progress callback ------------------------------------- */
 
 enum { MAX_CALLS = 4096 };
@@ -141,6 +156,23 @@ static recorder *new_recorder(void)
     r->expected_user_data = r;
     r->user_data_ok = 1;
     return r;
+}
+
+/* A recorder that cancels fit at its report for (epoch, batch). */
+static recorder *cancelling_recorder(size_t epoch, size_t batch)
+{
+    recorder *r = new_recorder();
+    r->cancel = 1;
+    r->cancel_epoch = epoch;
+    r->cancel_batch = batch;
+    return r;
+}
+
+/* o reports to rec. */
+static void report_to(swiftmlp_fit_options *o, recorder *rec)
+{
+    o->progress = record_progress;
+    o->user_data = rec;
 }
 
 /* ======================================================================== */
@@ -189,8 +221,7 @@ static void test_fit_softmax_cross_entropy_adam_learns_separable_blobs(void **st
     double x[ROWS * NI], y[ROWS * NC];
     int64_t labels[ROWS];
     make_blobs(ROWS, 1, x, y, labels);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 7);
-    set_adam(net, 0.01);
+    swiftmlp_net *net = adam_classifier(7);
     double initial = NAN;
     assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &initial));
     const double acc0 = accuracy(net, x, labels, ROWS);
@@ -198,7 +229,7 @@ static void test_fit_softmax_cross_entropy_adam_learns_separable_blobs(void **st
     swiftmlp_fit_options o = fit_options(40, 16);
     swiftmlp_fit_result r;
     memset(&r, 0xA5, sizeof r);
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r));
+    FIT_OK(net, x, y, &o, &r);
     assert_last_error_empty();
 
     double final = NAN;
@@ -276,14 +307,10 @@ static void test_fit_same_seed_and_calls_give_bit_identical_parameters(void **st
         assert_ok(swiftmlp_fit(nets[i], SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, rs[i]));
         assert_ok(swiftmlp_fit(nets[i], SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, rs[i]));
     }
-    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-    assert_same_snapshot(pa, pb, "parameters of two identical fits");
     assert_true(ra.final_train_loss == rb.final_train_loss);
     assert_true(ra.best_loss == rb.best_loss);
-    snapshot_free(&pa);
-    snapshot_free(&pb);
+    assert_params_of_twin(a, b, "parameters of two identical fits");
     swiftmlp_free(a);
-    swiftmlp_free(b);
 }
 
 /* Same initial parameters, different seed: only the shuffles differ, and
@@ -300,8 +327,8 @@ static void test_fit_different_seed_gives_different_parameters(void **state)
     set_adam(a, 0.01);
     set_adam(b, 0.01);
     swiftmlp_fit_options o = fit_options(3, 8);
-    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
-    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    FIT_OK(a, x, y, &o, NULL);
+    FIT_OK(b, x, y, &o, NULL);
     snapshot pa = snapshot_params(a), pb = snapshot_params(b);
     assert_true(memcmp(pa.data, pb.data, pa.bytes) != 0);
     snapshot_free(&init);
@@ -319,18 +346,16 @@ static void test_fit_shuffle_generator_advances_across_fits(void **state)
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 3, x, y, NULL);
-    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 5);
-    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 5);
-    set_adam(a, 0.01);
-    set_adam(b, 0.01);
+    swiftmlp_net *a = adam_classifier(5);
+    swiftmlp_net *b = adam_classifier(5);
     swiftmlp_fit_options o = fit_options(1, 8);
-    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    FIT_OK(a, x, y, &o, NULL);
     /* b: same parameters as a now, fresh shuffle generator and optimizer. */
     snapshot pa = snapshot_params(a);
     assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, pa.data, NPARAMS));
     assert_ok(swiftmlp_reset_optimizer(a));
-    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
-    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    FIT_OK(a, x, y, &o, NULL);
+    FIT_OK(b, x, y, &o, NULL);
     snapshot a2 = snapshot_params(a), b2 = snapshot_params(b);
     assert_true(memcmp(a2.data, b2.data, a2.bytes) != 0);
     snapshot_free(&pa);
@@ -436,8 +461,7 @@ static void check_fit_equals_replay(size_t rows, size_t epochs, size_t batch_siz
     recorder *rec = new_recorder();
     swiftmlp_fit_options o = fit_options(epochs, batch_size);
     o.shuffle = shuffle;
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     swiftmlp_fit_result r;
     assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, rows * NI, y, rows * NC, rows, &o, &r));
     replay(manual, x, y, rows, epochs, batch_size, shuffle, seed, rec, 0);
@@ -508,12 +532,10 @@ static void run_numbering(size_t rows, size_t batch_size, size_t epochs, int rep
     assert_non_null(x);
     assert_non_null(y);
     make_blobs(rows, 5, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 1);
-    set_adam(net, 0.01);
+    swiftmlp_net *net = adam_classifier(1);
     recorder *rec = new_recorder();
     swiftmlp_fit_options o = fit_options(epochs, batch_size);
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     o.report_batches = report_batches;
     swiftmlp_fit_result r;
     assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, rows * NI, y, rows * NC, rows, &o, &r));
@@ -565,13 +587,11 @@ static void test_epoch_train_loss_is_row_weighted_mean_of_batch_losses(void **st
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 6, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 1);
-    set_adam(net, 0.01);
+    swiftmlp_net *net = adam_classifier(1);
     recorder *rec = new_recorder();
     swiftmlp_fit_options o = fit_options(2, 16);
-    o.progress = record_progress;
-    o.user_data = rec;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    report_to(&o, rec);
+    FIT_OK(net, x, y, &o, NULL);
     size_t k = 0;
     for (size_t e = 0; e < 2; e++) {
         double sum = 0.0;
@@ -597,15 +617,10 @@ static void test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_c
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 7, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
-    set_adam(net, 0.01);
-    recorder *rec = new_recorder();
-    rec->cancel = 1;
-    rec->cancel_epoch = 1;
-    rec->cancel_batch = 2;
+    swiftmlp_net *net = adam_classifier(3);
+    recorder *rec = cancelling_recorder(1, 2);
     swiftmlp_fit_options o = fit_options(10, 16);
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     swiftmlp_fit_result r;
     memset(&r, 0, sizeof r);
     assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
@@ -629,7 +644,7 @@ static void test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_c
     assert_ok(swiftmlp_optimizer_step(net));
     assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
     swiftmlp_fit_options plain = fit_options(1, 16);
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &plain, &r));
+    FIT_OK(net, x, y, &plain, &r);
     assert_int_equal(r.cancelled, 0);
     free(rec);
     swiftmlp_free(net);
@@ -642,18 +657,12 @@ static void test_fit_cancelled_holds_parameters_after_last_completed_step(void *
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 8, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
-    swiftmlp_net *manual = create_classifier(SWIFTMLP_FLOAT64, 3);
-    set_adam(net, 0.01);
-    set_adam(manual, 0.01);
-    recorder *rec = new_recorder();
-    rec->cancel = 1;
-    rec->cancel_epoch = 0;
-    rec->cancel_batch = 1;
+    swiftmlp_net *net = adam_classifier(3);
+    swiftmlp_net *manual = adam_classifier(3);
+    recorder *rec = cancelling_recorder(0, 1);
     swiftmlp_fit_options o = fit_options(5, 16);
     o.shuffle = 0;
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     swiftmlp_fit_result r;
     assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
                   SWIFTMLP_ERR_CANCELLED);
@@ -673,15 +682,10 @@ static void test_fit_cancelled_at_epoch_end_counts_that_epoch_as_run(void **stat
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 9, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 3);
-    set_adam(net, 0.01);
-    recorder *rec = new_recorder();
-    rec->cancel = 1;
-    rec->cancel_epoch = 1;
-    rec->cancel_batch = 6; /* == n_batches: the epoch-end report */
+    swiftmlp_net *net = adam_classifier(3);
+    recorder *rec = cancelling_recorder(1, 6); /* == n_batches: the epoch-end report */
     swiftmlp_fit_options o = fit_options(10, 16);
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     o.report_batches = 0;
     swiftmlp_fit_result r;
     assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
@@ -731,8 +735,7 @@ static swiftmlp_fit_options val_options(const valdata *d, size_t epochs, size_t 
     o.patience = patience;
     o.restore_best = restore_best;
     if (rec != NULL) {
-        o.progress = record_progress;
-        o.user_data = rec;
+        report_to(&o, rec);
         o.report_batches = 0;
     }
     return o;
@@ -749,19 +752,49 @@ static swiftmlp_net *train_twin(const valdata *d, uint64_t seed, size_t epochs)
     return twin;
 }
 
+/* One validation test's data, its Adam classifier (seed 21), a recorder
+ * and the result of its fit. */
+typedef struct valrun {
+    valdata d;
+    swiftmlp_net *net;
+    recorder *rec;
+    swiftmlp_fit_result r;
+} valrun;
+
+static valrun *valrun_new(void)
+{
+    valrun *v = calloc(1, sizeof *v);
+    assert_non_null(v);
+    make_valdata(&v->d);
+    v->net = create_classifier(SWIFTMLP_FLOAT64, 21);
+    set_adam(v->net, 0.02);
+    v->rec = new_recorder();
+    return v;
+}
+
+/* fit v's network on v's training data with o; the result in v->r. */
+static void valrun_fit(valrun *v, const swiftmlp_fit_options *o)
+{
+    const valdata *d = &v->d;
+    assert_ok(swiftmlp_fit(v->net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, o, &v->r));
+}
+
+static void valrun_free(valrun *v)
+{
+    swiftmlp_free(v->net);
+    free(v->rec);
+    free(v);
+}
+
 static void test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate(void **state)
 {
     (void)state;
-    valdata *d = malloc(sizeof *d);
-    assert_non_null(d);
-    make_valdata(d);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(net, 0.02);
-    recorder *rec = new_recorder();
-    swiftmlp_fit_options o = val_options(d, 3, 0, 1, rec);
+    valrun *v = valrun_new();
+    recorder *rec = v->rec;
+    swiftmlp_fit_options o = val_options(&v->d, 3, 0, 1, rec);
     o.report_batches = 1;
-    swiftmlp_fit_result r;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    valrun_fit(v, &o);
+    const swiftmlp_fit_result r = v->r;
     assert_int_equal(rec->n, 3 * 7);
     double best = INFINITY;
     size_t best_e = 0;
@@ -778,31 +811,25 @@ static void test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate(v
         }
     }
     double ev = NAN;
-    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d->vx, VROWS * NI, d->vy, VROWS * NC, VROWS, &ev));
+    assert_ok(swiftmlp_evaluate(v->net, SWIFTMLP_FLOAT64, v->d.vx, VROWS * NI, v->d.vy, VROWS * NC, VROWS, &ev));
     assert_close(r.final_val_loss, ev, 1e-15, 0.0);
     assert_true(r.final_val_loss == rec->calls[rec->n - 1].val_loss);
     assert_int_equal(r.best_epoch, best_e);
     assert_true(r.best_loss == best);
     assert_int_equal(r.stopped_early, 0);
     assert_int_equal(r.restored_best, 0);
-    free(rec);
-    free(d);
-    swiftmlp_free(net);
+    valrun_free(v);
 }
 
 static void test_early_stopping_on_rising_validation_loss_restores_best_epoch_parameters(void **state)
 {
     (void)state;
-    valdata *d = malloc(sizeof *d);
-    assert_non_null(d);
-    make_valdata(d);
     const size_t patience = 3;
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(net, 0.02);
-    recorder *rec = new_recorder();
-    swiftmlp_fit_options o = val_options(d, 50, patience, 1, rec);
-    swiftmlp_fit_result r;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    valrun *v = valrun_new();
+    recorder *rec = v->rec;
+    swiftmlp_fit_options o = val_options(&v->d, 50, patience, 1, rec);
+    valrun_fit(v, &o);
+    const swiftmlp_fit_result r = v->r;
     print_message("    stopped after %zu epochs, best epoch %zu (val loss %.4f), final val loss %.4f\n",
                   r.epochs_run, r.best_epoch, r.best_loss, r.final_val_loss);
     assert_int_equal(r.stopped_early, 1);
@@ -822,42 +849,25 @@ static void test_early_stopping_on_rising_validation_loss_restores_best_epoch_pa
 
     /* The parameters are those at the end of best_epoch: a twin trained for
      * best_epoch + 1 epochs (same seed => same shuffles) holds them. */
-    swiftmlp_net *twin = train_twin(d, 21, r.best_epoch + 1);
-    snapshot a = snapshot_params(net), b = snapshot_params(twin);
-    assert_same_snapshot(a, b, "parameters restored by early stopping");
+    assert_params_of_twin(v->net, train_twin(&v->d, 21, r.best_epoch + 1),
+                          "parameters restored by early stopping");
     double ev = NAN;
-    assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d->vx, VROWS * NI, d->vy, VROWS * NC, VROWS, &ev));
+    assert_ok(swiftmlp_evaluate(v->net, SWIFTMLP_FLOAT64, v->d.vx, VROWS * NI, v->d.vy, VROWS * NC, VROWS, &ev));
     assert_close(ev, r.best_loss, 1e-15, 0.0);
-    snapshot_free(&a);
-    snapshot_free(&b);
-    free(rec);
-    free(d);
-    swiftmlp_free(net);
-    swiftmlp_free(twin);
+    valrun_free(v);
 }
 
 static void test_early_stopping_without_restore_keeps_last_epoch_parameters(void **state)
 {
     (void)state;
-    valdata *d = malloc(sizeof *d);
-    assert_non_null(d);
-    make_valdata(d);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(net, 0.02);
-    swiftmlp_fit_options o = val_options(d, 50, 2, 0, NULL);
-    swiftmlp_fit_result r;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
-    assert_int_equal(r.stopped_early, 1);
-    assert_int_equal(r.restored_best, 0);
-    assert_int_equal(r.epochs_run, r.best_epoch + 1 + 2);
-    swiftmlp_net *twin = train_twin(d, 21, r.epochs_run);
-    snapshot a = snapshot_params(net), b = snapshot_params(twin);
-    assert_same_snapshot(a, b, "parameters without restore_best");
-    snapshot_free(&a);
-    snapshot_free(&b);
-    free(d);
-    swiftmlp_free(net);
-    swiftmlp_free(twin);
+    valrun *v = valrun_new();
+    swiftmlp_fit_options o = val_options(&v->d, 50, 2, 0, NULL);
+    valrun_fit(v, &o);
+    assert_int_equal(v->r.stopped_early, 1);
+    assert_int_equal(v->r.restored_best, 0);
+    assert_int_equal(v->r.epochs_run, v->r.best_epoch + 1 + 2);
+    assert_params_of_twin(v->net, train_twin(&v->d, 21, v->r.epochs_run), "parameters without restore_best");
+    valrun_free(v);
 }
 
 /* Without validation data the training loss is monitored; a min_delta no
@@ -865,20 +875,15 @@ static void test_early_stopping_without_restore_keeps_last_epoch_parameters(void
 static void test_early_stopping_on_training_loss_with_large_min_delta(void **state)
 {
     (void)state;
-    valdata *d = malloc(sizeof *d);
-    assert_non_null(d);
-    make_valdata(d);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(net, 0.02);
-    recorder *rec = new_recorder();
+    valrun *v = valrun_new();
+    recorder *rec = v->rec;
     swiftmlp_fit_options o = fit_options(20, 16);
     o.patience = 2;
     o.min_delta = 10.0;
-    o.progress = record_progress;
-    o.user_data = rec;
+    report_to(&o, rec);
     o.report_batches = 0;
-    swiftmlp_fit_result r;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
+    valrun_fit(v, &o);
+    const swiftmlp_fit_result r = v->r;
     assert_int_equal(r.stopped_early, 1);
     assert_int_equal(r.restored_best, 1);
     assert_int_equal(r.epochs_run, 3);
@@ -890,35 +895,23 @@ static void test_early_stopping_on_training_loss_with_large_min_delta(void **sta
     swiftmlp_net *twin = create_classifier(SWIFTMLP_FLOAT64, 21);
     set_adam(twin, 0.02);
     swiftmlp_fit_options one = fit_options(1, 16);
-    assert_ok(swiftmlp_fit(twin, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &one, NULL));
-    snapshot a = snapshot_params(net), b = snapshot_params(twin);
-    assert_same_snapshot(a, b, "parameters restored to epoch 0");
-    snapshot_free(&a);
-    snapshot_free(&b);
-    free(rec);
-    free(d);
-    swiftmlp_free(net);
-    swiftmlp_free(twin);
+    assert_ok(swiftmlp_fit(twin, SWIFTMLP_FLOAT64, v->d.x, ROWS * NI, v->d.y, ROWS * NC, ROWS, &one, NULL));
+    assert_params_of_twin(v->net, twin, "parameters restored to epoch 0");
+    valrun_free(v);
 }
 
 /* patience 0: no early stopping even though validation loss keeps rising. */
 static void test_patience_zero_runs_every_epoch(void **state)
 {
     (void)state;
-    valdata *d = malloc(sizeof *d);
-    assert_non_null(d);
-    make_valdata(d);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(net, 0.02);
-    swiftmlp_fit_options o = val_options(d, 12, 0, 1, NULL);
-    swiftmlp_fit_result r;
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, &o, &r));
-    assert_int_equal(r.epochs_run, 12);
-    assert_int_equal(r.stopped_early, 0);
-    assert_int_equal(r.restored_best, 0);
-    assert_true(r.best_epoch < 11);
-    free(d);
-    swiftmlp_free(net);
+    valrun *v = valrun_new();
+    swiftmlp_fit_options o = val_options(&v->d, 12, 0, 1, NULL);
+    valrun_fit(v, &o);
+    assert_int_equal(v->r.epochs_run, 12);
+    assert_int_equal(v->r.stopped_early, 0);
+    assert_int_equal(v->r.restored_best, 0);
+    assert_true(v->r.best_epoch < 11);
+    valrun_free(v);
 }
 
 /* options NULL = the defaults (1 epoch, batches of 32, shuffled). */
@@ -927,24 +920,18 @@ static void test_fit_with_null_options_equals_default_options(void **state)
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 12, x, y, NULL);
-    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 8);
-    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 8);
-    set_adam(a, 0.01);
-    set_adam(b, 0.01);
+    swiftmlp_net *a = adam_classifier(8);
+    swiftmlp_net *b = adam_classifier(8);
     swiftmlp_fit_options o;
     assert_ok(swiftmlp_fit_options_default(&o));
     swiftmlp_fit_result ra, rb;
-    assert_ok(swiftmlp_fit(a, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, NULL, &ra));
-    assert_ok(swiftmlp_fit(b, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &rb));
-    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-    assert_same_snapshot(pa, pb, "parameters (NULL options vs defaults)");
+    FIT_OK(a, x, y, NULL, &ra);
+    FIT_OK(b, x, y, &o, &rb);
     assert_int_equal(ra.epochs_run, 1);
     assert_true(step_count(a) == 3); /* ceil(90 / 32) */
     assert_true(ra.final_train_loss == rb.final_train_loss);
-    snapshot_free(&pa);
-    snapshot_free(&pb);
+    assert_params_of_twin(a, b, "parameters (NULL options vs defaults)");
     swiftmlp_free(a);
-    swiftmlp_free(b);
 }
 
 static void test_fit_with_null_result_succeeds(void **state)
@@ -952,10 +939,9 @@ static void test_fit_with_null_result_succeeds(void **state)
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 13, x, y, NULL);
-    swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT64, 8);
-    set_adam(net, 0.01);
+    swiftmlp_net *net = adam_classifier(8);
     swiftmlp_fit_options o = fit_options(2, 30);
-    assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, NULL));
+    FIT_OK(net, x, y, &o, NULL);
     assert_true(step_count(net) == 6);
     swiftmlp_free(net);
 }

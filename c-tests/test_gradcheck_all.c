@@ -1,8 +1,9 @@
 /*
  * test_gradcheck_all.c — swiftmlp_gradient_check for every valid activation x
  * loss combination, the test's own central differences as a cross-check,
- * swiftmlp_backward_labels against one-hot rows, and the documented loss
- * formulas.
+ * swiftmlp_backward_labels against one-hot rows, the documented loss
+ * formulas, and backward against the test's central differences for every
+ * parameter of default (sigmoid, MSE) networks, float32 against float64.
  *
  * Combinations (network [5, 7, 6, 4], batch 3, random parameters with
  * non-zero biases through set_params): the hidden activation h is one of
@@ -14,7 +15,8 @@
  * swiftmlp_gradient_check runs with h = 1e-3 (it extrapolates central
  * differences at h and h/2, so truncation is O(h^4) and rounding stays far
  * below 1e-6); the test's own plain central differences use h = 1e-5
- * (smaller steps hit rounding noise, see test_gradcheck.c).
+ * (smaller steps hit rounding noise, see "backward against central
+ * differences" below).
  */
 #include "test_util.h"
 
@@ -70,12 +72,7 @@ static swiftmlp_net *create_combo_net(swiftmlp_activation hidden, swiftmlp_activ
                                       swiftmlp_loss loss, swiftmlp_dtype dtype, double slope)
 {
     const swiftmlp_activation acts[] = {hidden, hidden, output};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = k_sizes;
-    c.n_sizes = ARRAY_LEN(k_sizes);
-    c.activations = acts;
-    c.n_activations = 3;
+    swiftmlp_config c = config_of(k_sizes, ARRAY_LEN(k_sizes), acts, 3);
     c.loss = loss;
     c.dtype = dtype;
     c.leaky_slope = slope;
@@ -181,6 +178,13 @@ static void make_problem(problem *pr, const combo *c)
     }
 }
 
+static problem problem_of(const combo *c)
+{
+    problem pr;
+    make_problem(&pr, c);
+    return pr;
+}
+
 static swiftmlp_status run_gradcheck(problem *pr, swiftmlp_dtype dtype, swiftmlp_gradcheck *out)
 {
     if (dtype == SWIFTMLP_FLOAT32) {
@@ -252,9 +256,7 @@ static double loss_at(swiftmlp_net *net, const double *params, const double *x, 
 static void own_check_agrees(swiftmlp_activation hidden, swiftmlp_activation output,
                              swiftmlp_loss loss, uint64_t seed)
 {
-    combo c = {hidden, output, loss, SWIFTMLP_FLOAT64, seed, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr = problem_of(&(combo){hidden, output, loss, SWIFTMLP_FLOAT64, seed, ""});
 
     swiftmlp_gradcheck gc;
     assert_ok(run_gradcheck(&pr, SWIFTMLP_FLOAT64, &gc));
@@ -306,38 +308,22 @@ static void own_check_agrees(swiftmlp_activation hidden, swiftmlp_activation out
     swiftmlp_free(pr.net);
 }
 
-static void test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, 11);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, 12);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_sigmoid_sigmoid_bce(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_SIGMOID, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, 13);
-}
-
-static void test_own_central_differences_agree_with_gradient_check_relu_softmax_mse(void **state)
-{
-    (void)state;
-    own_check_agrees(SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_MSE, 14);
-}
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy,
+             own_check_agrees(SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, 11))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse,
+             own_check_agrees(SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, 12))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_sigmoid_sigmoid_bce,
+             own_check_agrees(SWIFTMLP_SIGMOID, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, 13))
+TEST_CALLING(test_own_central_differences_agree_with_gradient_check_relu_softmax_mse,
+             own_check_agrees(SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_MSE, 14))
 
 /* gradient_check after a forward/backward leaves the cache, gradients and
  * slide quantities of that batch as they were. */
 static void test_gradient_check_keeps_forward_cache_gradients_and_quantities(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 21, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 21, ""});
     enum { BB = 2 }; /* a different batch than the check's */
     double out[BB * N3], loss1 = NAN, loss2 = NAN, f_before[BB * N3], f_after[BB * N3];
     assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, BB * N0, BB, out, BB * N3));
@@ -375,9 +361,8 @@ static void test_gradient_check_keeps_forward_cache_gradients_and_quantities(voi
 static void test_float32_gradient_check_equals_float64_check_of_same_values(void **state)
 {
     (void)state;
-    combo c32 = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT32, 31, ""};
-    problem pr;
-    make_problem(&pr, &c32);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT32, 31, ""});
     swiftmlp_net *n64 = create_combo_net(SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE,
                                          SWIFTMLP_FLOAT64, 0.1);
     assert_ok(swiftmlp_set_params(n64, SWIFTMLP_FLOAT64, pr.p, NPARAMS));
@@ -476,17 +461,9 @@ static void labels_equal_one_hot(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_backward_labels_equals_backward_with_one_hot_rows_float64(void **state)
-{
-    (void)state;
-    labels_equal_one_hot(SWIFTMLP_FLOAT64);
-}
-
-static void test_backward_labels_equals_backward_with_one_hot_rows_float32(void **state)
-{
-    (void)state;
-    labels_equal_one_hot(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(test_backward_labels_equals_backward_with_one_hot_rows_float64,
+            test_backward_labels_equals_backward_with_one_hot_rows_float32,
+            labels_equal_one_hot)
 
 /* ======================================================================== */
 /* the documented loss formulas and fused gradients                         */
@@ -502,91 +479,99 @@ static void output_quantities(swiftmlp_net *net, size_t rows, double *f, double 
     assert_ok(swiftmlp_get_quantity(net, SWIFTMLP_Q_DL_DG, 3, SWIFTMLP_FLOAT64, dg, rows * N3));
 }
 
+/* Layer L's f, g, dL/df and dL/dg and the loss after forward + backward on
+ * pr's batch. */
+typedef struct outputs {
+    double loss, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
+} out_layer;
+
+static out_layer outputs_of(const problem *pr)
+{
+    out_layer q = {.loss = NAN};
+    double out[B * N3];
+    assert_ok(swiftmlp_forward(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, B, out, B * N3));
+    assert_ok(swiftmlp_backward(pr->net, SWIFTMLP_FLOAT64, pr->y, B * N3, B, &q.loss));
+    output_quantities(pr->net, B, q.f, q.g, q.df, q.dg);
+    return q;
+}
+
+/* evaluate on pr's batch gives loss (to 1e-15). */
+static void assert_evaluate_is(const problem *pr, double loss)
+{
+    double ev = NAN;
+    assert_ok(swiftmlp_evaluate(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, pr->y, B * N3, B, &ev));
+    assert_close(ev, loss, 1e-15, 0.0);
+}
+
 static void test_bce_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""};
-    problem pr;
-    make_problem(&pr, &c);
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""});
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
         const double y = pr.y[i];
-        sum += -(y * log(g[i]) + (1.0 - y) * log(1.0 - g[i]));
-        assert_close(g[i], 1.0 / (1.0 + exp(-f[i])), 1e-14, 0.0);
-        assert_close(df[i], (g[i] - y) / n, 1e-13, 1e-17);
-        assert_close(dg[i], (g[i] - y) / n / (g[i] * (1.0 - g[i])), 1e-12, 1e-17);
+        sum += -(y * log(q.g[i]) + (1.0 - y) * log(1.0 - q.g[i]));
+        assert_close(q.g[i], 1.0 / (1.0 + exp(-q.f[i])), 1e-14, 0.0);
+        assert_close(q.df[i], (q.g[i] - y) / n, 1e-13, 1e-17);
+        assert_close(q.dg[i], (q.g[i] - y) / n / (q.g[i] * (1.0 - q.g[i])), 1e-12, 1e-17);
     }
-    assert_close(loss, sum / n, 1e-13, 0.0);
-    double ev = NAN;
-    assert_ok(swiftmlp_evaluate(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, &ev));
-    assert_close(ev, loss, 1e-15, 0.0);
+    assert_close(q.loss, sum / n, 1e-13, 0.0);
+    assert_evaluate_is(&pr, q.loss);
     swiftmlp_free(pr.net);
 }
 
 static void test_cross_entropy_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 42, ""};
-    problem pr;
-    make_problem(&pr, &c);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_RELU, SWIFTMLP_SOFTMAX, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_FLOAT64, 42, ""});
     /* Rows that do not sum to 1 too: dL/df = (g * sum_j y_j - y) / B. */
     for (size_t j = 0; j < N3; j++) {
         pr.y[N3 + j] *= 2.5;
     }
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     for (size_t r = 0; r < B; r++) {
         double m = -INFINITY, s = 0.0, ysum = 0.0;
         for (size_t j = 0; j < N3; j++) {
-            m = fmax(m, f[r * N3 + j]);
+            m = fmax(m, q.f[r * N3 + j]);
             ysum += pr.y[r * N3 + j];
         }
         for (size_t j = 0; j < N3; j++) {
-            s += exp(f[r * N3 + j] - m);
+            s += exp(q.f[r * N3 + j] - m);
         }
         const double lse = m + log(s);
         for (size_t j = 0; j < N3; j++) {
             const size_t i = r * N3 + j;
-            sum += -pr.y[i] * (f[i] - lse);
-            assert_close(g[i], exp(f[i] - lse), 1e-14, 0.0);
-            assert_close(df[i], (g[i] * ysum - pr.y[i]) / B, 1e-13, 1e-17);
-            assert_close(dg[i], -pr.y[i] / (B * g[i]), 1e-13, 1e-17);
+            sum += -pr.y[i] * (q.f[i] - lse);
+            assert_close(q.g[i], exp(q.f[i] - lse), 1e-14, 0.0);
+            assert_close(q.df[i], (q.g[i] * ysum - pr.y[i]) / B, 1e-13, 1e-17);
+            assert_close(q.dg[i], -pr.y[i] / (B * q.g[i]), 1e-13, 1e-17);
         }
     }
-    assert_close(loss, sum / B, 1e-14, 0.0);
-    double ev = NAN;
-    assert_ok(swiftmlp_evaluate(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, pr.y, B * N3, B, &ev));
-    assert_close(ev, loss, 1e-15, 0.0);
+    assert_close(q.loss, sum / B, 1e-14, 0.0);
+    assert_evaluate_is(&pr, q.loss);
     swiftmlp_free(pr.net);
 }
 
 static void test_mse_with_identity_output_follows_documented_formula(void **state)
 {
     (void)state;
-    combo c = {SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""};
-    problem pr;
-    make_problem(&pr, &c);
-    double out[B * N3], loss = NAN, f[B * N3], g[B * N3], df[B * N3], dg[B * N3];
-    assert_ok(swiftmlp_forward(pr.net, SWIFTMLP_FLOAT64, pr.x, B * N0, B, out, B * N3));
-    assert_ok(swiftmlp_backward(pr.net, SWIFTMLP_FLOAT64, pr.y, B * N3, B, &loss));
-    output_quantities(pr.net, B, f, g, df, dg);
+    problem pr =
+        problem_of(&(combo){SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""});
+    const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
-        sum += (g[i] - pr.y[i]) * (g[i] - pr.y[i]);
-        assert_true(g[i] == f[i]);
-        assert_close(dg[i], 2.0 / n * (g[i] - pr.y[i]), 1e-14, 1e-17);
-        assert_true(df[i] == dg[i]);
+        sum += (q.g[i] - pr.y[i]) * (q.g[i] - pr.y[i]);
+        assert_true(q.g[i] == q.f[i]);
+        assert_close(q.dg[i], 2.0 / n * (q.g[i] - pr.y[i]), 1e-14, 1e-17);
+        assert_true(q.df[i] == q.dg[i]);
     }
-    assert_close(loss, sum / n, 1e-14, 0.0);
+    assert_close(q.loss, sum / n, 1e-14, 0.0);
     swiftmlp_free(pr.net);
 }
 
@@ -594,12 +579,7 @@ static void test_mse_with_identity_output_follows_documented_formula(void **stat
 static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
 {
     const size_t sizes[] = {1, 2};
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = sizes;
-    c.n_sizes = 2;
-    c.activations = &output;
-    c.n_activations = 1;
+    swiftmlp_config c = config_of(sizes, 2, &output, 1);
     c.loss = loss;
     swiftmlp_net *net = NULL;
     assert_ok(swiftmlp_create_with_config(&c, &net));
@@ -629,17 +609,10 @@ static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
     swiftmlp_free(net);
 }
 
-static void test_bce_with_logits_1e4_stays_finite(void **state)
-{
-    (void)state;
-    check_huge_logits(SWIFTMLP_LOSS_BCE, SWIFTMLP_SIGMOID);
-}
-
-static void test_cross_entropy_with_logits_1e4_stays_finite(void **state)
-{
-    (void)state;
-    check_huge_logits(SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_SOFTMAX);
-}
+TEST_CALLING(test_bce_with_logits_1e4_stays_finite,
+             check_huge_logits(SWIFTMLP_LOSS_BCE, SWIFTMLP_SIGMOID))
+TEST_CALLING(test_cross_entropy_with_logits_1e4_stays_finite,
+             check_huge_logits(SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_SOFTMAX))
 
 /* ======================================================================== */
 /* gradient_check bad input                                                 */
@@ -700,12 +673,7 @@ static int lsetup(void **state)
         return -1;
     }
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c;
-    swiftmlp_config_default(&c);
-    c.sizes = k_lsizes;
-    c.n_sizes = 3;
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_of(k_lsizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.seed = 9;
     if (swiftmlp_create_with_config(&c, &f->net) != SWIFTMLP_OK) {
@@ -845,6 +813,180 @@ static const bad_any k_labels_cases[] = {LABELS_CASES(BAD_ANY_ROW)};
 
 static combo k_combos[2 * (5 * 6 + 5 + 5)];
 
+/* ======================================================================== */
+/* backward against central differences of the loss, for EVERY parameter   */
+/* of default (sigmoid, MSE) networks, float64                              */
+/* ======================================================================== */
+
+/*
+ * For each parameter p:  numeric = (L(p + h) - L(p - h)) / (2h), where L is
+ * obtained through the public API (set_params, forward, backward(&loss)),
+ * and the relative error |a - n| / max(|a|, |n|, 1e-8) must be <= 1e-6
+ * (k_h, k_max_rel_error above).
+ *
+ * Step size: the truncation error of the central difference is O(h^2) while
+ * the rounding error of the loss difference is about eps * L / h.  With
+ * h = 1e-6 the rounding term (~1e-11 absolute) is already ~1e-6 relative for
+ * the smallest gradients of such networks (|g| ~ 1e-5), so h = 1e-5 is used:
+ * both terms then stay around 1e-10 relative or below.
+ */
+
+static double sigmoid_mse_loss_at(swiftmlp_net *net, const double *params, size_t n_params, const double *x,
+                      size_t x_len, const double *y, size_t y_len, size_t batch, double *out,
+                      size_t out_cap)
+{
+    double loss = NAN;
+    assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT64, params, n_params));
+    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, x, x_len, batch, out, out_cap));
+    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, y, y_len, batch, &loss));
+    return loss;
+}
+
+static void check_every_parameter(const size_t *sizes, size_t n_sizes, size_t batch, uint64_t seed)
+{
+    uint64_t rng = seed;
+    swiftmlp_net *net = create_net(sizes, n_sizes, SWIFTMLP_FLOAT64, seed);
+    size_t n = 0;
+    assert_ok(swiftmlp_get_param_count(net, &n));
+    const size_t n0 = sizes[0], nl = sizes[n_sizes - 1];
+    const size_t x_len = batch * n0, y_len = batch * nl;
+
+    double *params = malloc(n * sizeof *params);
+    double *analytic = malloc(n * sizeof *analytic);
+    double *x = malloc(x_len * sizeof *x);
+    double *y = malloc(y_len * sizeof *y);
+    double *out = malloc(y_len * sizeof *out);
+    assert_non_null(params);
+    assert_non_null(analytic);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++) {
+        params[i] = rand_uniform(&rng, -1.0, 1.0);
+    }
+    for (size_t i = 0; i < x_len; i++) {
+        x[i] = rand_uniform(&rng, -1.0, 1.0);
+    }
+    for (size_t i = 0; i < y_len; i++) {
+        y[i] = rand_uniform(&rng, 0.0, 1.0);
+    }
+
+    /* Analytic gradients at the unperturbed parameters. */
+    double loss0 = sigmoid_mse_loss_at(net, params, n, x, x_len, y, y_len, batch, out, y_len);
+    assert_true(isfinite(loss0));
+    assert_ok(swiftmlp_get_grads(net, SWIFTMLP_FLOAT64, analytic, n));
+
+    double worst = 0.0;
+    size_t worst_i = 0;
+    double worst_a = 0.0, worst_n = 0.0;
+    size_t n_bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double p = params[i];
+        params[i] = p + k_h;
+        const double lp = sigmoid_mse_loss_at(net, params, n, x, x_len, y, y_len, batch, out, y_len);
+        params[i] = p - k_h;
+        const double lm = sigmoid_mse_loss_at(net, params, n, x, x_len, y, y_len, batch, out, y_len);
+        params[i] = p;
+        const double numeric = (lp - lm) / (2.0 * k_h);
+        const double a = analytic[i];
+        const double rel = fabs(a - numeric) / fmax(fmax(fabs(a), fabs(numeric)), 1e-8);
+        if (!(rel <= k_max_rel_error)) {
+            print_error("param %zu: analytic %.17g, numeric %.17g, relative error %.3g\n", i, a,
+                        numeric, rel);
+            n_bad++;
+        }
+        if (!(rel <= worst)) {
+            worst = rel;
+            worst_i = i;
+            worst_a = a;
+            worst_n = numeric;
+        }
+    }
+    print_message("gradcheck sizes [");
+    for (size_t i = 0; i < n_sizes; i++) {
+        print_message("%s%zu", i ? ", " : "", sizes[i]);
+    }
+    print_message("], batch %zu: %zu parameters, loss %.6g, largest relative error %.3g "
+                  "(param %zu: analytic %.10g, numeric %.10g)\n",
+                  batch, n, loss0, worst, worst_i, worst_a, worst_n);
+    assert_int_equal(n_bad, 0);
+
+    free(params);
+    free(analytic);
+    free(x);
+    free(y);
+    free(out);
+    swiftmlp_free(net);
+}
+
+static void test_gradients_match_finite_differences_4_5_3_2_batch_3(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {4, 5, 3, 2};
+    check_every_parameter(sizes, 4, 3, 2718);
+}
+
+static void test_gradients_match_finite_differences_3_8_6_4_2_batch_5(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {3, 8, 6, 4, 2};
+    check_every_parameter(sizes, 5, 5, 2);
+}
+
+static void test_gradients_match_finite_differences_single_layer_batch_1(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {6, 3};
+    check_every_parameter(sizes, 2, 1, 161803);
+}
+
+/* float32 gradients agree with float64 gradients of the same (float-exact)
+ * parameters and data to float32 accuracy. */
+static void test_float32_gradients_agree_with_float64(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {4, 5, 3, 2};
+    enum { FB = 3, FN0 = 4, FNL = 2 }; /* [4, 5, 3, 2], batch 3 */
+    swiftmlp_net *n64 = create_net(sizes, 4, SWIFTMLP_FLOAT64, 1);
+    swiftmlp_net *n32 = create_net(sizes, 4, SWIFTMLP_FLOAT32, 1);
+    size_t n = 0;
+    assert_ok(swiftmlp_get_param_count(n64, &n));
+    assert_int_equal(n, 51);
+    double p64[51], g64[51], x64[FB * FN0], y64[FB * FNL], o64[FB * FNL];
+    float p32[51], g32[51], x32[FB * FN0], y32[FB * FNL], o32[FB * FNL];
+    uint64_t rng = 99;
+    for (size_t i = 0; i < 51; i++) {
+        p32[i] = (float)rand_uniform(&rng, -1.0, 1.0);
+        p64[i] = p32[i];
+    }
+    for (size_t i = 0; i < FB * FN0; i++) {
+        x32[i] = (float)rand_uniform(&rng, -1.0, 1.0);
+        x64[i] = x32[i];
+    }
+    for (size_t i = 0; i < FB * FNL; i++) {
+        y32[i] = (float)rand_uniform(&rng, 0.0, 1.0);
+        y64[i] = y32[i];
+    }
+    double l64 = 0, l32 = 0;
+    assert_ok(swiftmlp_set_params(n64, SWIFTMLP_FLOAT64, p64, 51));
+    assert_ok(swiftmlp_set_params(n32, SWIFTMLP_FLOAT32, p32, 51));
+    assert_ok(swiftmlp_forward(n64, SWIFTMLP_FLOAT64, x64, FB * FN0, FB, o64, FB * FNL));
+    assert_ok(swiftmlp_forward(n32, SWIFTMLP_FLOAT32, x32, FB * FN0, FB, o32, FB * FNL));
+    for (size_t i = 0; i < FB * FNL; i++) {
+        assert_close(o32[i], o64[i], 1e-5, 1e-6);
+    }
+    assert_ok(swiftmlp_backward(n64, SWIFTMLP_FLOAT64, y64, FB * FNL, FB, &l64));
+    assert_ok(swiftmlp_backward(n32, SWIFTMLP_FLOAT32, y32, FB * FNL, FB, &l32));
+    assert_close(l32, l64, 1e-5, 1e-7);
+    assert_ok(swiftmlp_get_grads(n64, SWIFTMLP_FLOAT64, g64, 51));
+    assert_ok(swiftmlp_get_grads(n32, SWIFTMLP_FLOAT32, g32, 51));
+    for (size_t i = 0; i < 51; i++) {
+        assert_close(g32[i], g64[i], 1e-4, 1e-6);
+    }
+    swiftmlp_free(n64);
+    swiftmlp_free(n32);
+}
+
 int main(void)
 {
     static const swiftmlp_activation hidden[] = {SWIFTMLP_SIGMOID, SWIFTMLP_TANH, SWIFTMLP_RELU,
@@ -886,6 +1028,10 @@ int main(void)
 
 #define T(name) cmocka_unit_test(name)
     const struct CMUnitTest fixed[] = {
+        T(test_gradients_match_finite_differences_4_5_3_2_batch_3),
+        T(test_gradients_match_finite_differences_3_8_6_4_2_batch_5),
+        T(test_gradients_match_finite_differences_single_layer_batch_1),
+        T(test_float32_gradients_agree_with_float64),
         T(test_own_central_differences_agree_with_gradient_check_tanh_softmax_cross_entropy),
         T(test_own_central_differences_agree_with_gradient_check_leaky_relu_identity_mse),
         T(test_own_central_differences_agree_with_gradient_check_sigmoid_sigmoid_bce),

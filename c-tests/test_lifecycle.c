@@ -44,17 +44,9 @@ static void check_shape_getters(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_create_and_free_float64_network(void **state)
-{
-    (void)state;
-    check_shape_getters(SWIFTMLP_FLOAT64);
-}
-
-static void test_create_and_free_float32_network(void **state)
-{
-    (void)state;
-    check_shape_getters(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(test_create_and_free_float64_network,
+            test_create_and_free_float32_network,
+            check_shape_getters)
 
 static void test_free_null_is_a_no_op(void **state)
 {

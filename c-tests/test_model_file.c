@@ -223,6 +223,19 @@ static int teardown(void **state)
 
 #define FIXTURE fixture *f = *state
 
+/* Two tests: check(f->path, spec) for k_spec64 and for k_spec32. */
+#define SPEC_TESTS(f64_test, f32_test, check) \
+    static void f64_test(void **state)        \
+    {                                         \
+        FIXTURE;                              \
+        check(f->path, &k_spec64);            \
+    }                                         \
+    static void f32_test(void **state)        \
+    {                                         \
+        FIXTURE;                              \
+        check(f->path, &k_spec32);            \
+    }
+
 static swiftmlp_net *load_path(const char *path)
 {
     swiftmlp_net *net = NOT_NULL_SENTINEL;
@@ -259,17 +272,9 @@ static void check_round_trip(const char *path, const spec *s)
     swiftmlp_free(b);
 }
 
-static void test_save_file_load_file_float64_gives_identical_params_config_and_optimizer(void **state)
-{
-    FIXTURE;
-    check_round_trip(f->path, &k_spec64);
-}
-
-static void test_save_file_load_file_float32_gives_identical_params_config_and_optimizer(void **state)
-{
-    FIXTURE;
-    check_round_trip(f->path, &k_spec32);
-}
+SPEC_TESTS(test_save_file_load_file_float64_gives_identical_params_config_and_optimizer,
+           test_save_file_load_file_float32_gives_identical_params_config_and_optimizer,
+           check_round_trip)
 
 static void test_fresh_network_without_optimizer_round_trips_without_optimizer(void **state)
 {
@@ -432,17 +437,9 @@ static void check_fit_resume(const char *path, const spec *s)
     swiftmlp_free(b);
 }
 
-static void test_fit_float64_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_fit_resume(f->path, &k_spec64);
-}
-
-static void test_fit_float32_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_fit_resume(f->path, &k_spec32);
-}
+SPEC_TESTS(test_fit_float64_resumes_bit_identically_after_save_with_state,
+           test_fit_float32_resumes_bit_identically_after_save_with_state,
+           check_fit_resume)
 
 /* Without the state flag: the hyperparameters survive, the step count is 0
  * and the moments are zero — B trains exactly like a fresh network given A's
@@ -487,6 +484,26 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
     swiftmlp_free(c);
 }
 
+/* What save_buffer(net, flags) writes (malloc'ed; its size in *size). */
+static unsigned char *saved_bytes(const swiftmlp_net *net, uint32_t flags, size_t *size)
+{
+    assert_ok(swiftmlp_save_size(net, flags, size));
+    unsigned char *buf = malloc(*size);
+    assert_non_null(buf);
+    assert_ok(swiftmlp_save_buffer(net, flags, buf, *size, NULL));
+    return buf;
+}
+
+/* The file at path holds exactly bytes[0..size). */
+static void assert_file_holds(const char *path, const unsigned char *bytes, size_t size)
+{
+    size_t len = 0;
+    unsigned char *file = read_whole_file(path, &len);
+    assert_int_equal(len, size);
+    assert_memory_equal(file, bytes, size);
+    free(file);
+}
+
 /*
  * A float32 Adam step whose second moment overflows: W = [1e21, 1e21],
  * x = [1, 1], target 0 give dL/dW = 4e21, and (1 - beta2) * 4e21 * 4e21 = 1.6e40
@@ -500,22 +517,15 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
 {
     (void)state;
     const size_t sizes[] = {2, 1};
-    swiftmlp_config cfg;
-    assert_ok(swiftmlp_config_default(&cfg));
     const swiftmlp_activation identity = SWIFTMLP_IDENTITY;
-    cfg.sizes = sizes;
-    cfg.n_sizes = 2;
+    swiftmlp_config cfg = config_of(sizes, 2, &identity, 1);
     cfg.dtype = SWIFTMLP_FLOAT32;
-    cfg.activations = &identity;
-    cfg.n_activations = 1;
     swiftmlp_net *net = NULL;
     assert_ok(swiftmlp_create_with_config(&cfg, &net));
     const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
     float out[1];
     assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT32, p, 3));
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 2, 1, out, 1));
     assert_true(isfinite(out[0]));
     assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT32, y, 1, 1, NULL));
@@ -525,10 +535,7 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
     assert_true(params_all_finite(net));
 
     size_t size = 0;
-    assert_ok(swiftmlp_save_size(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, buf, size, NULL));
+    unsigned char *buf = saved_bytes(net, SWIFTMLP_SAVE_OPTIMIZER_STATE, &size);
     swiftmlp_net *back = NULL;
     swiftmlp_status loaded = swiftmlp_load_buffer(buf, size, &back);
     free(buf);
@@ -638,15 +645,10 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
     for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
         swiftmlp_net *net = trained_adam_net(specs[i]);
         for (uint32_t flags = 0; flags <= SWIFTMLP_SAVE_OPTIMIZER_STATE; flags++) {
-            size_t size = 0, len = 0;
-            assert_ok(swiftmlp_save_size(net, flags, &size));
-            unsigned char *buf = malloc(size);
-            assert_non_null(buf);
-            assert_ok(swiftmlp_save_buffer(net, flags, buf, size, NULL));
+            size_t size = 0;
+            unsigned char *buf = saved_bytes(net, flags, &size);
             assert_ok(swiftmlp_save_file(net, flags, f->path));
-            unsigned char *file = read_whole_file(f->path, &len);
-            assert_int_equal(len, size);
-            assert_memory_equal(file, buf, size);
+            assert_file_holds(f->path, buf, size);
 
             swiftmlp_net *b = NOT_NULL_SENTINEL;
             assert_ok(swiftmlp_load_buffer(buf, size, &b));
@@ -656,7 +658,6 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
             assert_same_optimizer(net, b);
             assert_true(step_count(b) == (flags ? step_count(net) : 0));
             swiftmlp_free(b);
-            free(file);
             free(buf);
         }
         swiftmlp_free(net);
@@ -729,16 +730,10 @@ static void test_save_over_existing_model_replaces_its_content(void **state)
     swiftmlp_net *loaded = load_path(f->path);
     assert_same_config(second, loaded);
     assert_same_params(second, loaded);
-    size_t size = 0, len = 0;
-    assert_ok(swiftmlp_save_size(second, 0, &size));
-    unsigned char *buf = malloc(size);
-    assert_non_null(buf);
-    assert_ok(swiftmlp_save_buffer(second, 0, buf, size, NULL));
-    unsigned char *file = read_whole_file(f->path, &len);
-    assert_int_equal(len, size);
-    assert_memory_equal(file, buf, size);
+    size_t size = 0;
+    unsigned char *buf = saved_bytes(second, 0, &size);
+    assert_file_holds(f->path, buf, size);
     assert_int_equal(count_entries_with_prefix(f->dir, ".model.safetensors.swiftmlp-"), 0);
-    free(file);
     free(buf);
     swiftmlp_free(loaded);
     swiftmlp_free(first);

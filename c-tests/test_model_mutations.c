@@ -276,23 +276,12 @@ static void sweep_file(const char *stem)
     assert_int_equal(trunc_ok, 0);
 }
 
-static void test_mutations_of_valid_f64_sigmoid_mse_load_cleanly_or_fail_cleanly(void **state)
-{
-    (void)state;
-    sweep_file("valid_f64_sigmoid_mse");
-}
-
-static void test_mutations_of_valid_f32_relu_softmax_adam_load_cleanly_or_fail_cleanly(void **state)
-{
-    (void)state;
-    sweep_file("valid_f32_relu_softmax_adam");
-}
-
-static void test_mutations_of_valid_f64_tanh_identity_sgd_momentum_load_cleanly_or_fail_cleanly(void **state)
-{
-    (void)state;
-    sweep_file("valid_f64_tanh_identity_sgd_momentum");
-}
+TEST_CALLING(test_mutations_of_valid_f64_sigmoid_mse_load_cleanly_or_fail_cleanly,
+             sweep_file("valid_f64_sigmoid_mse"))
+TEST_CALLING(test_mutations_of_valid_f32_relu_softmax_adam_load_cleanly_or_fail_cleanly,
+             sweep_file("valid_f32_relu_softmax_adam"))
+TEST_CALLING(test_mutations_of_valid_f64_tanh_identity_sgd_momentum_load_cleanly_or_fail_cleanly,
+             sweep_file("valid_f64_tanh_identity_sgd_momentum"))
 
 int main(void)
 {

@@ -66,9 +66,7 @@ static int worker_ticks(long tids[MAX_WORKERS], long ticks[MAX_WORKERS])
 static swiftmlp_net *new_wide(uint64_t seed)
 {
     swiftmlp_net *net = create_net(wide, 3, SWIFTMLP_FLOAT64, seed);
-    swiftmlp_optimizer adam;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &adam));
-    assert_ok(swiftmlp_set_optimizer(net, &adam));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     return net;
 }
 
@@ -240,10 +238,7 @@ static void test_counts_change_while_another_thread_trains(void **state)
     void *result;
     assert_int_equal(pthread_join(toggler, &result), 0);
     assert_null(result);
-    snapshot got = snapshot_params(net);
-    assert_same_snapshot(expected, got, "parameters");
-    snapshot_free(&got);
-    snapshot_free(&expected);
+    assert_params_still(net, expected, "parameters");
     swiftmlp_free(net);
 }
 

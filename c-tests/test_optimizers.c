@@ -264,88 +264,31 @@ static void test_step_count_is_zero_without_optimizer(void **state)
 /* updates equal the documented formulas                                    */
 /* ======================================================================== */
 
-static void test_sgd_plain_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.5;
-    check_optimizer_matches_formulas(&o, "sgd");
-}
+/* One test per row: the optimizer opt_default(kind) with the fields `set`
+ * changes, three steps against the reference formulas. */
+#define FORMULA_CASES(X)                                                                           \
+    X(sgd_plain, SGD, "sgd", (o.lr = 0.5))                                                        \
+    X(sgd_momentum, SGD, "sgd momentum", (o.lr = 0.3, o.momentum = 0.9))                          \
+    X(sgd_nesterov, SGD, "sgd nesterov", (o.lr = 0.3, o.momentum = 0.8, o.nesterov = 1))          \
+    X(sgd_weight_decay, SGD, "sgd weight decay", (o.lr = 0.4, o.weight_decay = 0.05))             \
+    X(sgd_nesterov_with_weight_decay, SGD, "sgd nesterov + weight decay",                         \
+      (o.lr = 0.2, o.momentum = 0.5, o.nesterov = 1, o.weight_decay = 0.1))                       \
+    X(adam, ADAM, "adam", (o.lr = 0.01))                                                          \
+    X(adam_with_l2_weight_decay_and_custom_betas, ADAM, "adam + L2",                              \
+      (o.lr = 0.05, o.beta1 = 0.7, o.beta2 = 0.9, o.eps = 1e-3, o.weight_decay = 0.2))            \
+    X(adamw, ADAMW, "adamw", (o.lr = 0.01, o.weight_decay = 0.1))                                 \
+    X(adamw_default, ADAMW, "adamw default", (void)0)
 
-static void test_sgd_momentum_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.3;
-    o.momentum = 0.9;
-    check_optimizer_matches_formulas(&o, "sgd momentum");
-}
-
-static void test_sgd_nesterov_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.3;
-    o.momentum = 0.8;
-    o.nesterov = 1;
-    check_optimizer_matches_formulas(&o, "sgd nesterov");
-}
-
-static void test_sgd_weight_decay_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.4;
-    o.weight_decay = 0.05;
-    check_optimizer_matches_formulas(&o, "sgd weight decay");
-}
-
-static void test_sgd_nesterov_with_weight_decay_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.2;
-    o.momentum = 0.5;
-    o.nesterov = 1;
-    o.weight_decay = 0.1;
-    check_optimizer_matches_formulas(&o, "sgd nesterov + weight decay");
-}
-
-static void test_adam_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    o.lr = 0.01;
-    check_optimizer_matches_formulas(&o, "adam");
-}
-
-static void test_adam_with_l2_weight_decay_and_custom_betas_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    o.lr = 0.05;
-    o.beta1 = 0.7;
-    o.beta2 = 0.9;
-    o.eps = 1e-3;
-    o.weight_decay = 0.2;
-    check_optimizer_matches_formulas(&o, "adam + L2");
-}
-
-static void test_adamw_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAMW);
-    o.lr = 0.01;
-    o.weight_decay = 0.1;
-    check_optimizer_matches_formulas(&o, "adamw");
-}
-
-static void test_adamw_default_three_steps_match_formula(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAMW);
-    check_optimizer_matches_formulas(&o, "adamw default");
-}
+#define FORMULA_TEST(id, kind, what, set)                                 \
+    static void test_##id##_three_steps_match_formula(void **state)       \
+    {                                                                     \
+        (void)state;                                                      \
+        swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_##kind);          \
+        set;                                                              \
+        check_optimizer_matches_formulas(&o, what);                       \
+    }
+FORMULA_CASES(FORMULA_TEST)
+#define FORMULA_T(id, kind, what, set) T(test_##id##_three_steps_match_formula),
 
 /* Adam's and AdamW's weight decay differ (L2 in the gradient vs decoupled). */
 static void test_adam_l2_and_adamw_decoupled_decay_give_different_parameters(void **state)
@@ -389,12 +332,7 @@ static void test_sgd_without_momentum_or_decay_equals_swiftmlp_step_bit_for_bit(
         assert_ok(swiftmlp_optimizer_step(a));
         assert_ok(swiftmlp_step(b, 0.7));
     }
-    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
-    assert_same_snapshot(pa, pb, "parameters of optimizer SGD vs swiftmlp_step");
-    snapshot_free(&pa);
-    snapshot_free(&pb);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
+    assert_same_params_and_free(a, b, "parameters of optimizer SGD vs swiftmlp_step");
 }
 
 /* float32 networks apply the same formulas (in float): agreement to float precision. */
@@ -846,15 +784,7 @@ int main(void)
         T(test_set_then_get_optimizer_round_trips_every_field),
         T(test_step_count_is_zero_without_optimizer),
         /* formulas */
-        T(test_sgd_plain_three_steps_match_formula),
-        T(test_sgd_momentum_three_steps_match_formula),
-        T(test_sgd_nesterov_three_steps_match_formula),
-        T(test_sgd_weight_decay_three_steps_match_formula),
-        T(test_sgd_nesterov_with_weight_decay_three_steps_match_formula),
-        T(test_adam_three_steps_match_formula),
-        T(test_adam_with_l2_weight_decay_and_custom_betas_three_steps_match_formula),
-        T(test_adamw_three_steps_match_formula),
-        T(test_adamw_default_three_steps_match_formula),
+        FORMULA_CASES(FORMULA_T)
         T(test_adam_l2_and_adamw_decoupled_decay_give_different_parameters),
         T(test_sgd_without_momentum_or_decay_equals_swiftmlp_step_bit_for_bit),
         T(test_float32_adam_three_steps_match_formula_to_float_precision),

@@ -168,9 +168,7 @@ static void test_optimizer_step_with_set_grads_and_no_backward_advances_t(void *
 {
     (void)state;
     swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT32, 5);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     assert_status(swiftmlp_optimizer_step(net), SWIFTMLP_ERR_STATE);
     float g[NPARAMS];
     for (size_t i = 0; i < NPARAMS; i++) {

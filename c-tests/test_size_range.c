@@ -43,46 +43,32 @@ static unsigned char g_bytes[1 << 16];
 
 typedef swiftmlp_status (*call_fn)(swiftmlp_net *net, size_t v);
 
-static swiftmlp_status forward_x_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, v, B, g_out, B * N2);
-}
-static swiftmlp_status forward_batch(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, B * N0, v, g_out, B * N2);
-}
-static swiftmlp_status forward_y_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, v);
-}
-static swiftmlp_status backward_y_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_backward(n, SWIFTMLP_FLOAT64, k_y, v, B, NULL);
-}
-static swiftmlp_status backward_batch(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_backward(n, SWIFTMLP_FLOAT64, k_y, B * N2, v, NULL);
-}
-static swiftmlp_status backward_labels_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_backward_labels(n, k_labels, v, B, NULL);
-}
-static swiftmlp_status backward_labels_batch(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_backward_labels(n, k_labels, B, v, NULL);
-}
-static swiftmlp_status train_step_x_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, NULL);
-}
-static swiftmlp_status train_step_y_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, NULL);
-}
-static swiftmlp_status train_step_batch(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, NULL);
-}
+/* SIZE_CALL(name, call): the call_fn `name`, which returns call (of n and v). */
+#define SIZE_CALL(name, call)                            \
+    static swiftmlp_status name(swiftmlp_net *n, size_t v) \
+    {                                                    \
+        (void)n;                                         \
+        return call;                                     \
+    }
+
+/* Where the calls write what no test reads. */
+static double g_loss;
+static swiftmlp_gradcheck g_gradcheck;
+static swiftmlp_activation g_acts[8];
+static size_t g_sizes[8];
+static size_t g_w, g_b;
+static const double k_p[NP] = {0.5};
+
+SIZE_CALL(forward_x_len, swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, v, B, g_out, B * N2))
+SIZE_CALL(forward_batch, swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, B * N0, v, g_out, B * N2))
+SIZE_CALL(forward_y_cap, swiftmlp_forward(n, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, v))
+SIZE_CALL(backward_y_len, swiftmlp_backward(n, SWIFTMLP_FLOAT64, k_y, v, B, NULL))
+SIZE_CALL(backward_batch, swiftmlp_backward(n, SWIFTMLP_FLOAT64, k_y, B * N2, v, NULL))
+SIZE_CALL(backward_labels_len, swiftmlp_backward_labels(n, k_labels, v, B, NULL))
+SIZE_CALL(backward_labels_batch, swiftmlp_backward_labels(n, k_labels, B, v, NULL))
+SIZE_CALL(train_step_x_len, swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, NULL))
+SIZE_CALL(train_step_y_len, swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, NULL))
+SIZE_CALL(train_step_batch, swiftmlp_train_step(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, NULL))
 
 /* fit: the callback cancels at the end of the first epoch when more are
  * asked for, and records what the progress said the total was. */
@@ -135,12 +121,19 @@ static swiftmlp_status fit_epochs(swiftmlp_net *n, size_t v)
     }
     return s;
 }
-static swiftmlp_status fit_batch_size(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_fit_options o = fit_options();
-    o.batch_size = v;
-    return fit_with(n, &o);
-}
+/* fit_<field>: fit with that size field of the options set to v. */
+#define FIT_FIELD(field)                                    \
+    static swiftmlp_status fit_##field(swiftmlp_net *n, size_t v) \
+    {                                                       \
+        swiftmlp_fit_options o = fit_options();             \
+        o.field = v;                                        \
+        return fit_with(n, &o);                             \
+    }
+FIT_FIELD(batch_size)
+FIT_FIELD(val_x_len)
+FIT_FIELD(val_y_len)
+FIT_FIELD(val_rows)
+FIT_FIELD(struct_size)
 static swiftmlp_status fit_patience(swiftmlp_net *n, size_t v)
 {
     swiftmlp_fit_options o = fit_options();
@@ -149,150 +142,38 @@ static swiftmlp_status fit_patience(swiftmlp_net *n, size_t v)
     o.progress = NULL;
     return fit_with(n, &o);
 }
-static swiftmlp_status fit_val_x_len(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_fit_options o = fit_options();
-    o.val_x_len = v;
-    return fit_with(n, &o);
-}
-static swiftmlp_status fit_val_y_len(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_fit_options o = fit_options();
-    o.val_y_len = v;
-    return fit_with(n, &o);
-}
-static swiftmlp_status fit_val_rows(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_fit_options o = fit_options();
-    o.val_rows = v;
-    return fit_with(n, &o);
-}
-static swiftmlp_status fit_struct_size(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_fit_options o = fit_options();
-    o.struct_size = v;
-    return fit_with(n, &o);
-}
-static swiftmlp_status predict_x_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, v, B, g_out, B * N2);
-}
-static swiftmlp_status predict_rows(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, B * N0, v, g_out, B * N2);
-}
-static swiftmlp_status predict_y_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, v);
-}
-static swiftmlp_status evaluate_x_len(swiftmlp_net *n, size_t v)
-{
-    double loss;
-    return swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, &loss);
-}
-static swiftmlp_status evaluate_y_len(swiftmlp_net *n, size_t v)
-{
-    double loss;
-    return swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, &loss);
-}
-static swiftmlp_status evaluate_rows(swiftmlp_net *n, size_t v)
-{
-    double loss;
-    return swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, &loss);
-}
-static swiftmlp_status gradient_check_x_len(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_gradcheck g;
-    return swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, 1e-3, &g);
-}
-static swiftmlp_status gradient_check_y_len(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_gradcheck g;
-    return swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, 1e-3, &g);
-}
-static swiftmlp_status gradient_check_batch(swiftmlp_net *n, size_t v)
-{
-    swiftmlp_gradcheck g;
-    return swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, 1e-3, &g);
-}
-static swiftmlp_status get_quantity_layer(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, v, SWIFTMLP_FLOAT64, g_out, 256);
-}
-static swiftmlp_status get_quantity_out_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, g_out, v);
-}
-static swiftmlp_status save_buffer_buf_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_save_buffer(n, 0, g_bytes, v, NULL);
-}
-static swiftmlp_status get_activations_cap(swiftmlp_net *n, size_t v)
-{
-    static swiftmlp_activation a[8];
-    return swiftmlp_get_activations(n, a, v);
-}
-static swiftmlp_status get_sizes_cap(swiftmlp_net *n, size_t v)
-{
-    static size_t s[8];
-    return swiftmlp_get_sizes(n, s, v);
-}
-static swiftmlp_status layer_offsets_layer(swiftmlp_net *n, size_t v)
-{
-    size_t w, b;
-    return swiftmlp_get_layer_offsets(n, v, &w, &b);
-}
-static swiftmlp_status get_params_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_params(n, SWIFTMLP_FLOAT64, g_out, v);
-}
-static swiftmlp_status set_params_len(swiftmlp_net *n, size_t v)
-{
-    static const double p[NP] = {0.5};
-    return swiftmlp_set_params(n, SWIFTMLP_FLOAT64, p, v);
-}
-static swiftmlp_status get_grads_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_grads(n, SWIFTMLP_FLOAT64, g_out, v);
-}
-static swiftmlp_status get_layer_layer(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer(n, v, SWIFTMLP_FLOAT64, g_out, 256, g_out2, 256);
-}
-static swiftmlp_status get_layer_w_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_out, v, g_out2, 256);
-}
-static swiftmlp_status get_layer_b_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_out, 256, g_out2, v);
-}
-static swiftmlp_status get_layer_grads_layer(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer_grads(n, v, SWIFTMLP_FLOAT64, g_out, 256, g_out2, 256);
-}
-static swiftmlp_status get_layer_grads_dw_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer_grads(n, 0, SWIFTMLP_FLOAT64, g_out, v, g_out2, 256);
-}
-static swiftmlp_status get_layer_grads_db_cap(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_get_layer_grads(n, 0, SWIFTMLP_FLOAT64, g_out, 256, g_out2, v);
-}
+SIZE_CALL(predict_x_len, swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, v, B, g_out, B * N2))
+SIZE_CALL(predict_rows, swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, B * N0, v, g_out, B * N2))
+SIZE_CALL(predict_y_cap, swiftmlp_predict(n, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, v))
+SIZE_CALL(evaluate_x_len, swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, &g_loss))
+SIZE_CALL(evaluate_y_len, swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, &g_loss))
+SIZE_CALL(evaluate_rows, swiftmlp_evaluate(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, &g_loss))
+SIZE_CALL(gradient_check_x_len, swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, v, k_y, B * N2, B, 1e-3, &g_gradcheck))
+SIZE_CALL(gradient_check_y_len, swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, v, B, 1e-3, &g_gradcheck))
+SIZE_CALL(gradient_check_batch, swiftmlp_gradient_check(n, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, v, 1e-3, &g_gradcheck))
+SIZE_CALL(get_quantity_layer, swiftmlp_get_quantity(n, SWIFTMLP_Q_G, v, SWIFTMLP_FLOAT64, g_out, 256))
+SIZE_CALL(get_quantity_out_cap, swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, g_out, v))
+SIZE_CALL(save_buffer_buf_cap, swiftmlp_save_buffer(n, 0, g_bytes, v, NULL))
+SIZE_CALL(get_activations_cap, swiftmlp_get_activations(n, g_acts, v))
+SIZE_CALL(get_sizes_cap, swiftmlp_get_sizes(n, g_sizes, v))
+SIZE_CALL(layer_offsets_layer, swiftmlp_get_layer_offsets(n, v, &g_w, &g_b))
+SIZE_CALL(get_params_cap, swiftmlp_get_params(n, SWIFTMLP_FLOAT64, g_out, v))
+SIZE_CALL(set_params_len, swiftmlp_set_params(n, SWIFTMLP_FLOAT64, k_p, v))
+SIZE_CALL(get_grads_cap, swiftmlp_get_grads(n, SWIFTMLP_FLOAT64, g_out, v))
+SIZE_CALL(get_layer_layer, swiftmlp_get_layer(n, v, SWIFTMLP_FLOAT64, g_out, 256, g_out2, 256))
+SIZE_CALL(get_layer_w_cap, swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_out, v, g_out2, 256))
+SIZE_CALL(get_layer_b_cap, swiftmlp_get_layer(n, 0, SWIFTMLP_FLOAT64, g_out, 256, g_out2, v))
+SIZE_CALL(get_layer_grads_layer, swiftmlp_get_layer_grads(n, v, SWIFTMLP_FLOAT64, g_out, 256, g_out2, 256))
+SIZE_CALL(get_layer_grads_dw_cap, swiftmlp_get_layer_grads(n, 0, SWIFTMLP_FLOAT64, g_out, v, g_out2, 256))
+SIZE_CALL(get_layer_grads_db_cap, swiftmlp_get_layer_grads(n, 0, SWIFTMLP_FLOAT64, g_out, 256, g_out2, v))
 static const double k_w0[N1 * N0] = {0.25}, k_b0[N1] = {0.5};
 static swiftmlp_status set_layer_layer(swiftmlp_net *n, size_t v)
 {
     /* (layer 1 is 2 x 4) */
     return swiftmlp_set_layer(n, v, SWIFTMLP_FLOAT64, k_w0, v == 1 ? N2 * N1 : N1 * N0, k_b0, v == 1 ? N2 : N1);
 }
-static swiftmlp_status set_layer_w_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_set_layer(n, 0, SWIFTMLP_FLOAT64, k_w0, v, k_b0, N1);
-}
-static swiftmlp_status set_layer_b_len(swiftmlp_net *n, size_t v)
-{
-    return swiftmlp_set_layer(n, 0, SWIFTMLP_FLOAT64, k_w0, N1 * N0, k_b0, v);
-}
+SIZE_CALL(set_layer_w_len, swiftmlp_set_layer(n, 0, SWIFTMLP_FLOAT64, k_w0, v, k_b0, N1))
+SIZE_CALL(set_layer_b_len, swiftmlp_set_layer(n, 0, SWIFTMLP_FLOAT64, k_w0, N1 * N0, k_b0, v))
 
 /* create and create_with_config make their own network (freed at once). */
 static swiftmlp_status created(swiftmlp_status s, swiftmlp_net **made)
@@ -301,45 +182,21 @@ static swiftmlp_status created(swiftmlp_status s, swiftmlp_net **made)
     swiftmlp_free(*made);
     return s;
 }
-static swiftmlp_status create_n_sizes(swiftmlp_net *n, size_t v)
+/* swiftmlp_create(sizes, n_sizes, float64, seed) of a network of its own. */
+static swiftmlp_status create_with(const size_t *sizes, size_t n_sizes, uint64_t seed)
 {
-    (void)n;
     swiftmlp_net *made = NOT_NULL_SENTINEL;
-    swiftmlp_status s = swiftmlp_create(k_sizes, v, SWIFTMLP_FLOAT64, 1, &made);
+    swiftmlp_status s = swiftmlp_create(sizes, n_sizes, SWIFTMLP_FLOAT64, seed, &made);
     return created(s, &made);
 }
-static swiftmlp_status create_size_0(swiftmlp_net *n, size_t v)
-{
-    (void)n;
-    size_t sizes[] = {v, N1, N2};
-    swiftmlp_net *made = NOT_NULL_SENTINEL;
-    swiftmlp_status s = swiftmlp_create(sizes, 3, SWIFTMLP_FLOAT64, 1, &made);
-    return created(s, &made);
-}
-static swiftmlp_status create_size_last(swiftmlp_net *n, size_t v)
-{
-    (void)n;
-    size_t sizes[] = {N0, N1, v};
-    swiftmlp_net *made = NOT_NULL_SENTINEL;
-    swiftmlp_status s = swiftmlp_create(sizes, 3, SWIFTMLP_FLOAT64, 1, &made);
-    return created(s, &made);
-}
-static swiftmlp_status create_seed(swiftmlp_net *n, size_t v)
-{
-    (void)n;
-    swiftmlp_net *made = NOT_NULL_SENTINEL;
-    swiftmlp_status s = swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, (uint64_t)v, &made);
-    return created(s, &made);
-}
+SIZE_CALL(create_n_sizes, create_with(k_sizes, v, 1))
+SIZE_CALL(create_size_0, create_with((const size_t[]){v, N1, N2}, 3, 1))
+SIZE_CALL(create_size_last, create_with((const size_t[]){N0, N1, v}, 3, 1))
+SIZE_CALL(create_seed, create_with(k_sizes, 3, (uint64_t)v))
 static const swiftmlp_activation k_acts[2] = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID};
 static swiftmlp_config config(void)
 {
-    swiftmlp_config c;
-    swiftmlp_config_default(&c);
-    c.sizes = k_sizes;
-    c.n_sizes = 3;
-    c.activations = k_acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_of(k_sizes, 3, k_acts, 2);
     return c;
 }
 static swiftmlp_status create_config(const swiftmlp_config *c)
@@ -506,9 +363,7 @@ static swiftmlp_net *fixture(net_kind kind)
     } else {
         net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 7);
     }
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_SGD);
     assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, B * N2));
     assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, k_y, B * N2, B, NULL));
     return net;

@@ -163,9 +163,7 @@ static void test_what_does_not_change_the_parameters_keeps_them(void **state)
     swiftmlp_net *net = net_with(SWIFTMLP_OPT_SGD, 0);
     forward_backward(net);
     /* reading calls, a new optimizer, a predict, a gradient check */
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, k_x, B * N0, B, g_out, B * N2));
     swiftmlp_gradcheck g;
     assert_ok(swiftmlp_gradient_check(net, SWIFTMLP_FLOAT64, k_x, B * N0, k_y, B * N2, B, 1e-3, &g));

@@ -122,6 +122,15 @@ static swiftmlp_net *make_net(swiftmlp_dtype dtype, uint64_t seed)
     return net;
 }
 
+/* A float64 make_net(seed) with the default optimizer of kind. */
+static swiftmlp_net *net_with_optimizer(uint64_t seed, swiftmlp_optimizer_kind kind)
+{
+    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, seed);
+    assert_non_null(net);
+    set_default_optimizer(net, kind);
+    return net;
+}
+
 typedef struct data {
     double x64[MAX_ROWS * N0], y64[MAX_ROWS * NL];
     float x32[MAX_ROWS * N0], y32[MAX_ROWS * NL];
@@ -326,17 +335,9 @@ static void check_concurrent_predict(swiftmlp_dtype dtype)
     swiftmlp_free(net);
 }
 
-static void test_8_threads_predict_on_one_float64_network_bit_identically(void **state)
-{
-    (void)state;
-    check_concurrent_predict(SWIFTMLP_FLOAT64);
-}
-
-static void test_8_threads_predict_on_one_float32_network_bit_identically(void **state)
-{
-    (void)state;
-    check_concurrent_predict(SWIFTMLP_FLOAT32);
-}
+DTYPE_TESTS(test_8_threads_predict_on_one_float64_network_bit_identically,
+            test_8_threads_predict_on_one_float32_network_bit_identically,
+            check_concurrent_predict)
 
 /* ======================================================================== */
 /* (b) each thread its own network                                          */
@@ -535,11 +536,7 @@ static void check_two_trainers(void *(*body)(void *), const char *label)
 {
     static data d;
     make_data(&d, 99);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 17);
-    assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    swiftmlp_net *net = net_with_optimizer(17, SWIFTMLP_OPT_ADAM);
     snapshot init = snapshot_params(net);
     shared_net sh;
     memset(&sh, 0, sizeof sh);
@@ -596,17 +593,10 @@ static void check_two_trainers(void *(*body)(void *), const char *label)
     swiftmlp_free(net);
 }
 
-static void test_two_threads_fitting_one_network_get_only_ok_or_busy(void **state)
-{
-    (void)state;
-    check_two_trainers(coarse_trainer, "fit/forward/set_params");
-}
-
-static void test_two_threads_stepping_one_network_get_only_ok_busy_or_call_order_state(void **state)
-{
-    (void)state;
-    check_two_trainers(fine_trainer, "forward/backward/optimizer_step");
-}
+TEST_CALLING(test_two_threads_fitting_one_network_get_only_ok_or_busy,
+             check_two_trainers(coarse_trainer, "fit/forward/set_params"))
+TEST_CALLING(test_two_threads_stepping_one_network_get_only_ok_busy_or_call_order_state,
+             check_two_trainers(fine_trainer, "forward/backward/optimizer_step"))
 
 /* ======================================================================== */
 /* (d) readers concurrent with a writer                                     */
@@ -713,15 +703,8 @@ static void test_readers_concurrent_with_a_writer_get_only_ok_or_busy(void **sta
     (void)state;
     static data d;
     make_data(&d, 123);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, 23);
-    assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
-    rw_shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.net = net;
-    sh.d = &d;
+    swiftmlp_net *net = net_with_optimizer(23, SWIFTMLP_OPT_ADAM);
+    rw_shared sh = {.net = net, .d = &d};
     atomic_init(&sh.readers_done, 0);
     assert_int_equal(pthread_barrier_init(&sh.start, NULL, 1 + N_READERS), 0);
     rw_worker w[1 + N_READERS];
@@ -801,11 +784,7 @@ static void *holding_fit_thread(void *arg)
 static swiftmlp_net *start_held_fit(hold *h, data *d, uint64_t seed, pthread_t *fitter)
 {
     make_data(d, seed);
-    swiftmlp_net *net = make_net(SWIFTMLP_FLOAT64, seed + 22);
-    assert_non_null(net);
-    swiftmlp_optimizer o;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
-    assert_ok(swiftmlp_set_optimizer(net, &o));
+    swiftmlp_net *net = net_with_optimizer(seed + 22, SWIFTMLP_OPT_SGD);
     memset(h, 0, sizeof *h);
     h->net = net;
     h->d = d;
@@ -948,10 +927,7 @@ static void test_changing_call_during_a_long_read_returns_busy(void **state)
     assert_tally_clean(&t, "writer");
     assert_tally_clean(&r.t, "gradient_check reader");
     assert_true(t.busy > 0);
-    snapshot q = snapshot_params(net);
-    assert_same_snapshot(p, q, "parameters (set to the same values)");
-    snapshot_free(&p);
-    snapshot_free(&q);
+    assert_params_still(net, p, "parameters (set to the same values)");
     swiftmlp_free(net);
 }
 

@@ -411,9 +411,7 @@ static void test_float32_weights(void **state)
 {
     (void)state;
     swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT32, 5);
-    swiftmlp_optimizer opt;
-    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &opt));
-    assert_ok(swiftmlp_set_optimizer(net, &opt));
+    set_default_optimizer(net, SWIFTMLP_OPT_SGD);
     float x[ROWS * N0], y[ROWS * N2], w[ROWS];
     for (size_t i = 0; i < ROWS * N0; i++) x[i] = (float)g_x[i];
     for (size_t i = 0; i < ROWS * N2; i++) y[i] = (float)g_y[i];

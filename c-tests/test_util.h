@@ -105,6 +105,68 @@ static inline size_t dtype_size(swiftmlp_dtype dtype)
     return dtype == SWIFTMLP_FLOAT32 ? sizeof(float) : sizeof(double);
 }
 
+/* A test that is one call of a shared check (one row of a test list). */
+#define TEST_CALLING(test, call) \
+    static void test(void **state) \
+    {                              \
+        (void)state;               \
+        call;                      \
+    }
+
+/* Two tests, f64_test and f32_test, that run check(dtype) for float64 and
+ * float32: one parametrised body serves both dtypes. */
+#define DTYPE_TESTS(f64_test, f32_test, check)   \
+    static void f64_test(void **state)           \
+    {                                            \
+        (void)state;                             \
+        check(SWIFTMLP_FLOAT64);                 \
+    }                                            \
+    static void f32_test(void **state)           \
+    {                                            \
+        (void)state;                             \
+        check(SWIFTMLP_FLOAT32);                 \
+    }
+
+/* ---- values in either dtype ------------------------------------------ */
+
+enum { DTYPE_BUF_LEN = 64 };
+
+/* Up to DTYPE_BUF_LEN elements of one dtype, to pass to the API. */
+typedef struct dtype_buf {
+    union {
+        double f64[DTYPE_BUF_LEN];
+        float f32[DTYPE_BUF_LEN];
+    }; /* .f64 is the buffer's address for either dtype */
+} dtype_buf;
+
+/* src[0..n) converted to dtype in buf; returns the elements. */
+static inline void *as_dtype(swiftmlp_dtype dtype, const double *src, size_t n, dtype_buf *buf)
+{
+    assert_true(n <= DTYPE_BUF_LEN);
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == SWIFTMLP_FLOAT32) {
+            buf->f32[i] = (float)src[i];
+        } else {
+            buf->f64[i] = src[i];
+        }
+    }
+    return buf->f64;
+}
+
+/* Element i of buf, read as dtype. */
+static inline double dtype_buf_at(swiftmlp_dtype dtype, const dtype_buf *buf, size_t i)
+{
+    return dtype == SWIFTMLP_FLOAT32 ? (double)buf->f32[i] : buf->f64[i];
+}
+
+/* buf[0..n) (of dtype) within atol of expected[0..n). */
+#define assert_dtype_buf_close(dtype, buf, expected, n, atol)          \
+    do {                                                               \
+        for (size_t i_ = 0; i_ < (n); i_++) {                          \
+            assert_close(dtype_buf_at((dtype), (buf), i_), (expected)[i_], 0, (atol)); \
+        }                                                              \
+    } while (0)
+
 typedef struct snapshot {
     void *data;    /* NULL when not taken */
     size_t bytes;
@@ -169,6 +231,32 @@ static inline void snapshot_free(snapshot *s)
     s->bytes = 0;
 }
 
+static inline void assert_params_still_impl(const swiftmlp_net *net, snapshot *before, const char *what,
+                                            const char *file, int line)
+{
+    snapshot after = snapshot_params(net);
+    assert_same_snapshot_impl(*before, after, what, file, line);
+    snapshot_free(before);
+    snapshot_free(&after);
+}
+/* net's parameters are still the snapshot `before` (which this frees). */
+#define assert_params_still(net, before, what) \
+    assert_params_still_impl((net), &(before), (what), __FILE__, __LINE__)
+
+static inline void assert_same_params_and_free_impl(swiftmlp_net *a, swiftmlp_net *b, const char *what,
+                                                    const char *file, int line)
+{
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    assert_same_snapshot_impl(pa, pb, what, file, line);
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+/* a and b hold bit-identical parameters; frees both networks. */
+#define assert_same_params_and_free(a, b, what) \
+    assert_same_params_and_free_impl((a), (b), (what), __FILE__, __LINE__)
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.
@@ -215,6 +303,27 @@ static inline double rand_uniform(uint64_t *state, double lo, double hi)
 }
 
 /* Convenience: create a network and fail the test if that fails. */
+/* Give net the default optimizer of kind. */
+static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_kind kind)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(kind, &o));
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+}
+
+/* The default config with these sizes and activations. */
+static inline swiftmlp_config config_of(const size_t *sizes, size_t n_sizes,
+                                        const swiftmlp_activation *acts, size_t n_acts)
+{
+    swiftmlp_config c;
+    assert_ok(swiftmlp_config_default(&c));
+    c.sizes = sizes;
+    c.n_sizes = n_sizes;
+    c.activations = acts;
+    c.n_activations = n_acts;
+    return c;
+}
+
 static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swiftmlp_dtype dtype,
                                        uint64_t seed)
 {

@@ -17,18 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "swiftmlp.h"
-
-/* Evaluate a swiftmlp call; on failure print what went wrong and bail out. */
-#define CHECK(call)                                                                 \
-    do {                                                                            \
-        swiftmlp_status status_ = (call);                                           \
-        if (status_ != SWIFTMLP_OK) {                                               \
-            fprintf(stderr, "%s:%d: %s failed: %s (%s)\n", __FILE__, __LINE__,      \
-                    #call, swiftmlp_status_string(status_), swiftmlp_last_error()); \
-            goto fail;                                                              \
-        }                                                                           \
-    } while (0)
+#include "example_util.h"
 
 enum { N_IN = 2, N_HIDDEN = 16, N_CLASSES = 3, N_TRAIN = 300, N_TEST = 150 };
 
@@ -82,12 +71,9 @@ int main(void)
     swiftmlp_net *net = NULL;
     int exit_code = 1;
 
-    if (swiftmlp_version_number() != SWIFTMLP_VERSION_NUMBER) {
-        fprintf(stderr, "header/library version mismatch: header %d, library %s\n",
-                SWIFTMLP_VERSION_NUMBER, swiftmlp_version_string());
+    if (!library_matches_header()) {
         return 1;
     }
-    printf("libswiftmlp %s\n", swiftmlp_version_string());
 
     make_data(N_TRAIN, x_train, y_train, label_train);
     make_data(N_TEST, x_test, y_test, label_test);

@@ -358,6 +358,27 @@ static void op_forward(reader *r, slot *s)
     free(y);
 }
 
+/* What backward / backward_labels may return: OK only after a forward of
+ * this batch (either when the harness lost track), `bad` for wrong
+ * arguments. */
+static uint32_t backward_allowed(const slot *s, int args_ok, size_t batch, uint32_t bad)
+{
+    if (!s->net) return SM(ERR_NULL_POINTER);
+    if (args_ok && s->fwd_rows == (int)batch) return SM(OK);
+    if (args_ok && s->fwd_rows == UNKNOWN) return SM(OK) | SM(ERR_STATE);
+    if (args_ok) return SM(ERR_STATE);
+    return bad;
+}
+
+/* A successful backward leaves fresh gradients and dL/d quantities. */
+static void backward_done(slot *s, swiftmlp_status st)
+{
+    if (st == SWIFTMLP_OK) {
+        s->grads = s->fresh = 1;
+        s->dl_ready = 1;
+    }
+}
+
 static void op_backward(reader *r, slot *s)
 {
     swiftmlp_dtype dt = pick_dtype(r, s->dtype);
@@ -367,21 +388,14 @@ static void op_backward(reader *r, slot *s)
     int finite = fill_values(r, dt, y, y_len, 1);
     const void *yp = maybe_null(r, y);
     int args_ok = s->net && dt == s->dtype && batch >= 1 && yp && y_len == batch * n_out(s) && finite;
-    uint32_t allowed;
-    if (!s->net) allowed = SM(ERR_NULL_POINTER);
-    else if (args_ok && s->fwd_rows == (int)batch) allowed = SM(OK);
-    else if (args_ok && s->fwd_rows == UNKNOWN) allowed = SM(OK) | SM(ERR_STATE);
-    else if (args_ok) allowed = SM(ERR_STATE);
-    else allowed = SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) | SM(ERR_BUFFER_SIZE) |
-                   SM(ERR_NON_FINITE) | SM(ERR_STATE);
+    uint32_t allowed = backward_allowed(s, args_ok, batch,
+                                        SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) |
+                                            SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE) | SM(ERR_STATE));
     double loss = -1;
     snap before = take(s);
     swiftmlp_status st = EXPECT(swiftmlp_backward(s->net, dt, yp, y_len, batch, (u8(r) & 1) ? &loss : NULL), allowed);
     same_or_die(s, &before, "backward");
-    if (st == SWIFTMLP_OK) {
-        s->grads = s->fresh = 1;
-        s->dl_ready = 1;
-    }
+    backward_done(s, st);
     free(y);
 }
 
@@ -402,20 +416,14 @@ static void op_backward_labels(reader *r, slot *s)
     }
     const int64_t *lp = maybe_null(r, labels);
     int args_ok = s->net && batch >= 1 && lp && len == batch && in_range && s->loss == SWIFTMLP_LOSS_CROSS_ENTROPY;
-    uint32_t allowed;
-    if (!s->net) allowed = SM(ERR_NULL_POINTER);
-    else if (args_ok && s->fwd_rows == (int)batch) allowed = SM(OK);
-    else if (args_ok && s->fwd_rows == UNKNOWN) allowed = SM(OK) | SM(ERR_STATE);
-    else if (args_ok) allowed = SM(ERR_STATE);
-    else allowed = SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_BUFFER_SIZE) | SM(ERR_STATE);
+    uint32_t allowed = backward_allowed(s, args_ok, batch,
+                                        SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_BUFFER_SIZE) |
+                                            SM(ERR_STATE));
     double loss;
     snap before = take(s);
     swiftmlp_status st = EXPECT(swiftmlp_backward_labels(s->net, lp, len, batch, &loss), allowed);
     same_or_die(s, &before, "backward_labels");
-    if (st == SWIFTMLP_OK) {
-        s->grads = s->fresh = 1;
-        s->dl_ready = 1;
-    }
+    backward_done(s, st);
     free(labels);
 }
 
@@ -952,53 +960,71 @@ static void op_fit(reader *r, slot *s, slot *other)
     free(w);
 }
 
+/* A batch for x/y calls: a dtype, a row count up to max_batch, x and y of
+ * (possibly wrong) lengths, filled with (possibly non-finite) values. */
+typedef struct xy {
+    swiftmlp_dtype dt;
+    size_t batch, x_len, y_len;
+    void *x, *y;
+    int finite; /* every value of x and y is finite */
+} xy;
+
+static xy pick_xy(reader *r, slot *s, size_t max_batch)
+{
+    xy d;
+    d.dt = pick_dtype(r, s->dtype);
+    d.batch = pick_count(r, max_batch);
+    d.x_len = pick_len(r, d.batch * n_in(s));
+    d.y_len = pick_len(r, d.batch * n_out(s));
+    d.x = alloc_elems(d.dt, d.x_len);
+    d.y = alloc_elems(d.dt, d.y_len);
+    d.finite = fill_values(r, d.dt, d.x, d.x_len, 0);
+    d.finite &= fill_values(r, d.dt, d.y, d.y_len, 1);
+    return d;
+}
+
+static void xy_free(xy *d)
+{
+    free(d->x);
+    free(d->y);
+}
+
 static void op_gradcheck(reader *r, slot *s)
 {
-    swiftmlp_dtype dt = pick_dtype(r, s->dtype);
-    size_t batch = pick_count(r, 3);
-    size_t x_len = pick_len(r, batch * n_in(s)), y_len = pick_len(r, batch * n_out(s));
-    void *x = alloc_elems(dt, x_len), *y = alloc_elems(dt, y_len);
-    int finite = fill_values(r, dt, x, x_len, 0);
-    finite &= fill_values(r, dt, y, y_len, 1);
+    xy d = pick_xy(r, s, 3);
     double h = (u8(r) % 4 == 3) ? real(r) : 1e-5;
-    int ok = s->net && dt == s->dtype && batch >= 1 && x_len == batch * n_in(s) && y_len == batch * n_out(s) &&
-             finite && finite_ok(h) && h > 0;
+    int ok = s->net && d.dt == s->dtype && d.batch >= 1 && d.x_len == d.batch * n_in(s) &&
+             d.y_len == d.batch * n_out(s) && d.finite && finite_ok(h) && h > 0;
     swiftmlp_gradcheck gc;
     snap before = take(s);
-    EXPECT(swiftmlp_gradient_check(s->net, dt, x, x_len, y, y_len, batch, h, &gc),
+    EXPECT(swiftmlp_gradient_check(s->net, d.dt, d.x, d.x_len, d.y, d.y_len, d.batch, h, &gc),
            !s->net ? SM(ERR_NULL_POINTER)
            : ok ? SM(OK) | SM(ERR_OUT_OF_MEMORY) | SM(ERR_NON_FINITE)
                 : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) | SM(ERR_BUFFER_SIZE) |
                       SM(ERR_NON_FINITE) | SM(ERR_TOO_LARGE));
     same_or_die(s, &before, "gradient_check");
-    free(x);
-    free(y);
+    xy_free(&d);
 }
 
 static void op_train_step(reader *r, slot *s)
 {
-    swiftmlp_dtype dt = pick_dtype(r, s->dtype);
-    size_t batch = pick_count(r, 6);
-    size_t x_len = pick_len(r, batch * n_in(s)), y_len = pick_len(r, batch * n_out(s));
-    void *x = alloc_elems(dt, x_len), *y = alloc_elems(dt, y_len);
-    int finite = fill_values(r, dt, x, x_len, 0);
-    finite &= fill_values(r, dt, y, y_len, 1);
-    const void *xp = maybe_null(r, x), *yp = maybe_null(r, y);
+    xy d = pick_xy(r, s, 6);
+    const void *xp = maybe_null(r, d.x), *yp = maybe_null(r, d.y);
     double loss;
     double *lp = (u8(r) % 8 == 7) ? NULL : &loss;
-    int args_ok = s->net && dt == s->dtype && batch >= 1 && xp && yp && x_len == batch * n_in(s) &&
-                  y_len == batch * n_out(s) && finite;
+    int args_ok = s->net && d.dt == s->dtype && d.batch >= 1 && xp && yp && d.x_len == d.batch * n_in(s) &&
+                  d.y_len == d.batch * n_out(s) && d.finite;
     uint32_t allowed = !s->net ? SM(ERR_NULL_POINTER)
                      : args_ok && s->opt ? SM(OK) | SM(ERR_NON_FINITE) | SM(ERR_OUT_OF_MEMORY)
                      : args_ok ? SM(ERR_STATE)
                                : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) |
                                      SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE) | SM(ERR_STATE);
     snap before = take(s);
-    swiftmlp_status st = EXPECT(swiftmlp_train_step(s->net, dt, xp, x_len, yp, y_len, batch, lp), allowed);
+    swiftmlp_status st = EXPECT(swiftmlp_train_step(s->net, d.dt, xp, d.x_len, yp, d.y_len, d.batch, lp), allowed);
     if (st == SWIFTMLP_OK) {
         free(before.data);
         s->fwd_rows = 0; /* the step invalidated the cache */
-        s->q_rows = (int)batch;
+        s->q_rows = (int)d.batch;
         s->dl_ready = s->grads = 1;
         s->fresh = 0;    /* and consumed the gradients */
     } else {
@@ -1006,12 +1032,11 @@ static void op_train_step(reader *r, slot *s)
         if (st == SWIFTMLP_ERR_NON_FINITE && args_ok) {
             /* The step was refused; the cache and gradients hold this batch. */
             s->fwd_rows = UNKNOWN;
-            s->q_rows = (int)batch;
+            s->q_rows = (int)d.batch;
             s->dl_ready = s->grads = s->fresh = 1;
         }
     }
-    free(x);
-    free(y);
+    xy_free(&d);
 }
 
 static void op_free(slot *s)

@@ -57,6 +57,16 @@ configure_and_build() { # dir sanitizers
     echo "sanitize: $dir built in $(elapsed "$t0")"
 }
 
+# ctest_suite DIR HEADING NAME [NOTE]: the whole ctest suite of build
+# directory DIR, announced as HEADING (and NOTE), timed.
+ctest_suite() {
+    local t0
+    echo "== $2: the whole ctest suite${4:-}"
+    t0=$(now)
+    ctest --test-dir "$1" -j"$jobs" --output-on-failure
+    echo "sanitize: $3 ctest passed in $(elapsed "$t0")"
+}
+
 run_asan() {
     local t0
     echo "== ASan + UBSan: build (SwiftPM .build-asan, CMake build-asan)"
@@ -67,10 +77,7 @@ run_asan() {
     export LSAN_OPTIONS="report_objects=1"
     export ASAN_SYMBOLIZER_PATH="$symbolizer" UBSAN_SYMBOLIZER_PATH="$symbolizer"
 
-    echo "== ASan + UBSan: the whole ctest suite"
-    t0=$(now)
-    ctest --test-dir build-asan -j"$jobs" --output-on-failure
-    echo "sanitize: ASan/UBSan ctest passed in $(elapsed "$t0")"
+    ctest_suite build-asan "ASan + UBSan" ASan/UBSan
 
     echo "== LeakSanitizer: $leak_cycles create/train/save_buffer/load_buffer/free cycles"
     t0=$(now)
@@ -89,10 +96,7 @@ run_tsan() {
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$supp/tsan.supp"
     export TSAN_SYMBOLIZER_PATH="$symbolizer" OPENBLAS_NUM_THREADS=1
 
-    echo "== TSan: the whole ctest suite (c_test_threads, stress_thread_rules, ...)"
-    t0=$(now)
-    ctest --test-dir build-tsan -j"$jobs" --output-on-failure
-    echo "sanitize: TSan ctest passed in $(elapsed "$t0")"
+    ctest_suite build-tsan TSan TSan " (c_test_threads, stress_thread_rules, ...)"
 
     echo "== TSan: thread_stress, $thread_rounds rounds per thread"
     t0=$(now)
