@@ -139,10 +139,13 @@ void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) 
 
 /* One fork-join over `units` (rows, elements or columns): with `large`,
  * one part per thread, each a multiple of `align` units; else one part. The
- * part length goes to *chunk before any part runs. Shared by the sigmoid
+ * part length goes to *chunk before any part runs; `variant` tells the
+ * pool's measurements (thread_pool.h) apart jobs of one task that differ
+ * in their cost per unit. Shared by the sigmoid
  * layers' passes and the optimizer steps below (element-wise: the split
  * never changes a result). */
-static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units, size_t align, int large) {
+static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units, size_t align, int large,
+                      uint64_t variant) {
     size_t threads = large ? (size_t)smlp_blas_threads() : 1;
     size_t c = (units + threads - 1) / threads;
     c = (c + align - 1) / align * align;
@@ -153,7 +156,7 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
         task(job, 0);
     } else {
         *chunk = c;
-        smlp_pool_run(task, job, (int)parts);
+        smlp_pool_run(smlp_pool_key((uint64_t)(uintptr_t)task, variant, units, parts), task, job, (int)parts);
     }
 }
 
@@ -275,7 +278,8 @@ static void ew_part(void *context, int index) {
 
 /* units: what kind `kind` splits (rows, elements, columns); align: the part granularity. */
 static void ew_run(ew_job *j, size_t units, size_t align) {
-    run_split(ew_part, j, &j->chunk, units, align, j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN);
+    run_split(ew_part, j, &j->chunk, units, align, j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN,
+              (uint64_t)(j->kind * 2 + j->dbl));
 }
 
 void smlp_bias_sigmoid_f64(double *f, double *g, const double *bias, size_t rows, size_t cols) {
@@ -482,7 +486,8 @@ static void opt_part(void *context, int index) {
 
 static int optimizer_step(opt_job *j) {
     size_t min = j->o->kind == SMLP_OPT_ADAM || j->o->kind == SMLP_OPT_ADAMW ? SPLIT_MIN_ADAM : SPLIT_MIN;
-    run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min);
+    run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min,
+              (uint64_t)((j->o->kind * 4 + j->commit) * 2 + j->dbl));
     return !atomic_load_explicit(&j->bad, memory_order_relaxed);
 }
 
