@@ -177,7 +177,7 @@ static struct scratch_slot {
 static void small_nn_setup(void) {
     const char *core = openblas_get_corename();
     small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
-                    __builtin_cpu_supports("avx512f");
+                    smlp_cpu_level() >= SMLP_CPU_AVX512;
 }
 
 /* A free slot with at least `bytes`, taken (give it back with
