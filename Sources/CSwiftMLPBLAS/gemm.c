@@ -350,7 +350,7 @@ static void run(gemm_job *j) {
         j->chunk = j->total;
         gemm_part(j, 0);
     } else {
-        uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2);
+        uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2 | parts << 3);
         smlp_pool_run(smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k), gemm_part, j, parts);
     }
 }

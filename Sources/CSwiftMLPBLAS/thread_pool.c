@@ -50,12 +50,13 @@
 enum {
     POOL_MAX_THREADS = 64,
     POOL_DEFAULT_MAX = 8,      /* default cap: small products gain nothing from more */
-    WORKER_PAUSES = 256,       /* spin rounds with `pause` (~10 us) ... */
+    WORKER_PAUSES = 256,       /* spin rounds with `pause` ... */
     WORKER_YIELDS = 2000,      /* ... then with sched_yield, then sleep */
     CALLER_PAUSES = 1024,      /* a caller waiting for a worker's part spins this long, then yields */
     CHOICE_SLOTS = 128,        /* job shapes measured (a power of two); others are always split */
     CHOICE_PROBES = 8,         /* slots tried per key */
-    WARMUP_USES = 6,           /* a key's first uses alternate split / whole */
+    WARMUP_USES = 6,           /* a key's first uses alternate split / whole ... */
+    COLD_USES = 2,             /* ... and the first of each way (cold caches, sleeping workers) is not counted */
     EXPLORE_EVERY = 64,        /* then every this-many-th use takes the other way */
 };
 
@@ -307,9 +308,8 @@ static struct choice *choice_slot(uint64_t key) {
     return NULL;
 }
 
-/* 0: split, 1: whole, for this use of slot c. */
-static int choose(struct choice *c) {
-    uint32_t use = atomic_fetch_add_explicit(&c->uses, 1, memory_order_relaxed);
+/* 0: split, 1: whole, for use number `use` of slot c. */
+static int choose(struct choice *c, uint32_t use) {
     if (use < WARMUP_USES) return (int)(use & 1);
     uint64_t split = atomic_load_explicit(&c->mean_ns[0], memory_order_relaxed);
     uint64_t whole = atomic_load_explicit(&c->mean_ns[1], memory_order_relaxed);
@@ -317,7 +317,8 @@ static int choose(struct choice *c) {
     return use % EXPLORE_EVERY == 0 ? 1 - best : best;
 }
 
-static void record(struct choice *c, int way, uint64_t ns) {
+static void record(struct choice *c, uint32_t use, int way, uint64_t ns) {
+    if (use < COLD_USES) return;
     uint64_t mean = atomic_load_explicit(&c->mean_ns[way], memory_order_relaxed);
     mean = mean == 0 ? ns : mean - mean / 4 + ns / 4;
     atomic_store_explicit(&c->mean_ns[way], mean, memory_order_relaxed);
@@ -366,11 +367,12 @@ void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count) {
         return;
     }
     struct choice *c = choice_slot(key);
-    int way = c ? choose(c) : 0;
+    uint32_t use = c ? atomic_fetch_add_explicit(&c->uses, 1, memory_order_relaxed) : 0;
+    int way = c ? choose(c, use) : 0;
     uint64_t t0 = c ? now_ns() : 0;
     if (way == 0 && !run_split(task, context, count)) way = 1; /* busy: run whole, and time it as such */
     if (way == 1) run_whole(task, context, count);
-    if (c) record(c, way, now_ns() - t0);
+    if (c) record(c, use, way, now_ns() - t0);
 }
 
 /* At unload (dlclose or exit) stop and join the workers, whose code is in
