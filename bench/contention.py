@@ -11,7 +11,7 @@ median over its processes and their spread ((max - min) / median).
 The claim checked (thread_pool.c): the 2-thread step is at least as fast as the
 1-thread step when busy, and faster when idle.
 
-    python3 bench/contention.py [--procs 5] [--workloads mnist,wide] [--json]
+    python3 bench/contention.py [--procs 5] [--workloads mnist,wide] [--loads idle,busy] [--json]
 
 ``measure()`` returns the results as a dict (bench/bench.py can call it).
 """
@@ -92,11 +92,12 @@ def summary(times: list[float]) -> dict:
             "spread": (max(times) - min(times)) / med, "processes": times}
 
 
-def measure(procs: int = 5, workloads=("mnist", "wide"), dtypes=("float32", "float64")) -> dict:
+def measure(procs: int = 5, workloads=("mnist", "wide"), dtypes=("float32", "float64"),
+            loads=("idle", "busy")) -> dict:
     """{"cases": {"<workload> <dtype> <idle|busy>": {"1": summary, "2": summary,
     "speedup": median1 / median2, "holds": bool}}, "load": loadavg, "blas": text}."""
     cases, blas, load_before = {}, "", os.getloadavg()
-    for load in ("idle", "busy"):
+    for load in loads:
         for workload in workloads:
             for dtype in dtypes:
                 times = {1: [], 2: []}
@@ -122,9 +123,10 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=5, help="fresh processes per thread count and case")
     ap.add_argument("--workloads", default="mnist,wide")
     ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--loads", default="idle,busy", help="idle, busy or both")
     ap.add_argument("--json", action="store_true", help="print the dict as JSON")
     args = ap.parse_args()
-    res = measure(args.procs, args.workloads.split(","), args.dtypes.split(","))
+    res = measure(args.procs, args.workloads.split(","), args.dtypes.split(","), args.loads.split(","))
     if args.json:
         print(json.dumps(res, indent=1))
         return
