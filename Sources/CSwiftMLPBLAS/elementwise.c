@@ -161,7 +161,8 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
         task(job, 0);
     } else {
         *chunk = c;
-        smlp_pool_run(smlp_pool_key((uint64_t)(uintptr_t)task, variant, units, parts), task, job, (int)parts);
+        smlp_pool_run(smlp_pool_key((uint64_t)(uintptr_t)task, variant, units, parts), task, job, (int)parts,
+                      NULL);
     }
 }
 

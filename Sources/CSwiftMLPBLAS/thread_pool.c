@@ -15,10 +15,11 @@
  * workers are asked at all is decided per job shape (the caller's key) from
  * measurements (`choices` below): the job's first uses alternate between
  * "split" (workers and caller) and "whole" (the caller runs every part, in
- * order), later uses take the way with the lower running mean of its
+ * order, or in one piece when the caller gives a smlp_whole_fn with the
+ * parts' bits), later uses take the way with the lower running mean of its
  * times and try the other way every EXPLORE_EVERY-th use, so a change in
  * load (another process starting or stopping) moves the choice. Either way
- * runs the same parts, so the choice never changes a result.
+ * gives the same bits, so the choice never changes a result.
  *
  * Workers spin briefly for new work (the products of one training step come
  * microseconds apart), yielding the CPU while they wait, then sleep on a
@@ -330,8 +331,10 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void run_whole(smlp_task_fn task, void *context, int count) {
-    for (int i = 0; i < count; i++) task(context, i);
+static void run_whole(smlp_task_fn task, void *context, int count, smlp_whole_fn whole) {
+    if (whole) whole(context);
+    else
+        for (int i = 0; i < count; i++) task(context, i);
 }
 
 /* Publishes the job to the workers, takes parts itself, and waits for the
@@ -359,11 +362,11 @@ static bool run_split(smlp_task_fn task, void *context, int count) {
     return true;
 }
 
-void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count) {
+void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole) {
     int size = smlp_pool_size();
     if (count > 0xffff) count = 0xffff;
     if (count <= 1 || size <= 1 || atomic_load_explicit(&pool.cpus, memory_order_relaxed) <= 1) {
-        run_whole(task, context, count);
+        run_whole(task, context, count, whole);
         return;
     }
     struct choice *c = choice_slot(key);
@@ -371,7 +374,7 @@ void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count) {
     int way = c ? choose(c, use) : 0;
     uint64_t t0 = c ? now_ns() : 0;
     if (way == 0 && !run_split(task, context, count)) way = 1; /* busy: run whole, and time it as such */
-    if (way == 1) run_whole(task, context, count);
+    if (way == 1) run_whole(task, context, count, whole);
     if (c) record(c, use, way, now_ns() - t0);
 }
 

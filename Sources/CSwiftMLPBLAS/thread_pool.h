@@ -7,18 +7,21 @@
 #include <stdint.h>
 
 typedef void (*smlp_task_fn)(void *context, int index);
+/* Runs the whole job in one piece, with the same result bits as its parts. */
+typedef void (*smlp_whole_fn)(void *context);
 
 /* Runs task(context, i) for i in 0..<count (count <= 65535) and returns
  * when all are done. Either the calling thread and the pool's workers claim
- * the parts as they get to them, or the calling thread runs them all, in
- * order: the same parts either way. The choice is measured per `key` (a
+ * the parts as they get to them ("split"), or the calling thread runs the
+ * job alone ("whole"): whole(context) if whole is not NULL, else the parts
+ * in order. The choice is measured per `key` (a
  * caller's name for the job's shape; jobs with one key should take about
  * the same time): both ways are timed at the key's first uses and now and
  * then afterwards, and the faster on average is taken. Everything runs on
  * the calling thread when the pool is busy with another caller's job, has
  * no workers, or the process may run on one CPU only. Never allocates
  * after the workers exist. */
-void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count);
+void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole);
 
 /* A key for smlp_pool_run from four numbers that name a job's shape (what
  * runs, and its sizes): equal numbers give equal keys. */
