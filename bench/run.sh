@@ -82,7 +82,7 @@ ARCHIVE=""
 for a in /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a /usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.a; do
     [ -f "$a" ] && ARCHIVE=$a && break
 done
-BLAS_SRC="Sources/CSwiftMLPKernels/gemm.c Sources/CSwiftMLPKernels/thread_pool.c Sources/CSwiftMLPKernels/blas_core.c"
+BLAS_SRC="Sources/CSwiftMLPKernels/gemm.c Sources/CSwiftMLPKernels/thread_pool.c Sources/CSwiftMLPKernels/blas_core.c Sources/CSwiftMLPKernels/cpu.c"
 if [ -n "$ARCHIVE" ]; then
     $CC -O2 -std=c11 -Wall -Wextra -DSMLP_PRIVATE_OPENBLAS -Ibench -ISources/CSwiftMLPKernels/include -ISources/CSwiftMLPKernels \
         bench/gemm_bound.c $BLAS_SRC "$ARCHIVE" -lpthread -lm -ldl -o "$BIN/gemm_bound"

@@ -682,7 +682,7 @@ static void test_saved_file_is_readable_by_mode_0644(void **state)
 /* writing: atomic replacement and I/O failures                              */
 /* ======================================================================== */
 
-/* save_file(net, path, 0) fails with exactly `expected`, a last_error that
+/* save_file(net, 0, path) fails with exactly `expected`, a last_error that
  * contains `needle`, and leaves the parameters as they were. */
 static void assert_save_file_fails_impl(swiftmlp_net *net, const char *path, swiftmlp_status expected,
                                         const char *needle, const char *file, int line)

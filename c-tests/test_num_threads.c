@@ -2,14 +2,15 @@
  * test_num_threads.c — swiftmlp_get_num_threads / swiftmlp_set_num_threads:
  * the default (SWIFTMLP_NUM_THREADS as ctest sets it), every accepted and
  * refused count, workers beyond the count really idle (their CPU time in
- * /proc stops growing), the same result bits for every count, and counts
- * changed while another thread trains.
+ * /proc stops growing), no split with one allowed CPU, the same result bits
+ * for every count, and counts changed while another thread trains.
  */
 #define _GNU_SOURCE
 #include "test_util.h"
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 /* A network whose products (64 x 512 x 256 multiply-adds and more) are
@@ -182,6 +183,34 @@ static void test_workers_beyond_the_count_stay_idle(void **state)
                  at_8, at_2, rest_at_2);
 }
 
+/* With one CPU allowed (as under taskset -c 0) nothing is split, whatever
+ * the count: the workers take no CPU time while large products run, and
+ * the count stays as set. The CPUs are read again at the next count change:
+ * with two or more allowed, the workers work again. */
+static void test_one_allowed_cpu_splits_nothing(void **state)
+{
+    (void)state;
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &all)) first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    assert_ok(swiftmlp_set_num_threads(2));
+    assert_int_equal(swiftmlp_get_num_threads(), 2);
+    int workers;
+    long rest;
+    long pinned = worker_ticks_while_training(0.5, 0, &rest, &workers);
+    assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+    assert_ok(swiftmlp_set_num_threads(2));
+    print_message("workers' clock ticks with one CPU allowed: %ld\n", pinned);
+    if (pinned > 2) fail_msg("with one CPU allowed the workers used %ld clock ticks", pinned);
+    if (CPU_COUNT(&all) < 2) return; /* the other half needs two CPUs */
+    long freed = worker_ticks_while_training(10.0, 5, &rest, &workers);
+    if (freed < 5) fail_msg("with %d CPUs allowed again the workers used %ld clock ticks", CPU_COUNT(&all), freed);
+}
+
 /* Splitting never changes the arithmetic: every count gives the same bits. */
 static void test_results_are_the_same_bits_for_every_count(void **state)
 {
@@ -247,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_count_is_the_environment_variable),
         cmocka_unit_test(test_workers_beyond_the_count_stay_idle), /* before 64 threads exist */
+        cmocka_unit_test(test_one_allowed_cpu_splits_nothing),
         cmocka_unit_test(test_every_count_from_1_to_max_is_set_and_reported),
         cmocka_unit_test(test_out_of_range_counts_are_refused_and_change_nothing),
         cmocka_unit_test(test_results_are_the_same_bits_for_every_count),

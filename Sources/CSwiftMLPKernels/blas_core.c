@@ -13,7 +13,11 @@
  *   - it asks OpenBLAS for the best core the CPU and OS support: Cooperlake
  *     (AVX-512 with BF16), SkylakeX (AVX-512 F/CD/BW/DQ/VL) or Haswell
  *     (AVX2 + FMA), through OpenBLAS's own OPENBLAS_CORETYPE mechanism; the
- *     variable is set only for that call and removed again. */
+ *     variable is set only for that call and removed again.
+ *
+ * The same mechanism applies a CPU level lowered by SWIFTMLP_CPU (cpu.c):
+ * avx2 runs the Haswell core, baseline the Prescott one (SSE3), unless
+ * OPENBLAS_CORETYPE is set. */
 #define _GNU_SOURCE
 #include "swiftmlp_blas.h"
 
@@ -52,13 +56,15 @@ static void make_info(char *text, size_t size, int threads) {
     const char *core = openblas_get_corename();
     char corenote[96] = "";
     if (replaced[0])
-        snprintf(corenote, sizeof corenote, " (replacing OpenBLAS's %s fallback)", replaced);
+        snprintf(corenote, sizeof corenote, " (replacing OpenBLAS's %s%s)", replaced,
+                 strcasecmp(replaced, "prescott") == 0 ? " fallback" : "");
+    const char *level = smlp_cpu_level_name(smlp_cpu_level());
     if (smlp_blas_private())
-        snprintf(text, size, "%s %s (private copy), core %s%s, %d thread%s for products of >= %.0f multiply-adds",
-                 name, version, core ? core : "?", corenote, threads, threads == 1 ? "" : "s", smlp_gemm_parallel_min());
+        snprintf(text, size, "%s %s (private copy), core %s%s, CPU level %s, %d thread%s for products of >= %.0f multiply-adds",
+                 name, version, core ? core : "?", corenote, level, threads, threads == 1 ? "" : "s", smlp_gemm_parallel_min());
     else
-        snprintf(text, size, "%s %s (shared library), core %s, threads chosen by OpenBLAS (%d)",
-                 name, version, core ? core : "?", threads);
+        snprintf(text, size, "%s %s (shared library), core %s, CPU level %s, threads chosen by OpenBLAS (%d)",
+                 name, version, core ? core : "?", level, threads);
 }
 
 const char *smlp_blas_info(void) {
@@ -103,19 +109,29 @@ static const char *best_core(void) {
     return NULL;
 }
 
+/* The core for a CPU level lowered by SWIFTMLP_CPU, or for the CPU's own
+ * level when OpenBLAS fell back to Prescott; NULL to keep OpenBLAS's. */
+static const char *wanted_core(const char *now) {
+    int level = smlp_cpu_level();
+    if (level < smlp_cpu_detected_level()) return level == SMLP_CPU_AVX2 ? "Haswell" : "Prescott";
+    const char *opt = getenv("SWIFTMLP_OPENBLAS_CORE_FIX");
+    if ((opt && strcmp(opt, "0") == 0) || strcasecmp(now, "prescott") != 0) return NULL;
+    return best_core();
+}
+
 void smlp_blas_correct_core(void) {
     if (getenv("OPENBLAS_CORETYPE")) return;
-    const char *opt = getenv("SWIFTMLP_OPENBLAS_CORE_FIX");
-    if (opt && strcmp(opt, "0") == 0) return;
     const char *now = openblas_get_corename();
-    if (!now || strcasecmp(now, "prescott") != 0) return;
-    const char *want = best_core();
-    if (!want) return;
+    if (!now) return;
+    const char *want = wanted_core(now);
+    if (!want || strcasecmp(now, want) == 0) return;
+    char before[sizeof replaced];
+    snprintf(before, sizeof before, "%s", now);
     if (setenv("OPENBLAS_CORETYPE", want, 0) != 0) return;
     gotoblas_dynamic_quit();
     gotoblas_dynamic_init();
     unsetenv("OPENBLAS_CORETYPE");
-    if (strcasecmp(openblas_get_corename(), "prescott") != 0) strcpy(replaced, "Prescott");
+    if (strcasecmp(openblas_get_corename(), before) != 0) memcpy(replaced, before, sizeof replaced);
 }
 #else
 void smlp_blas_correct_core(void) {}

@@ -5,11 +5,11 @@
  *
  * The Swift core is compiled for baseline x86-64 (SSE2: 2 doubles or 4
  * floats per instruction). This loop is compiled three times (AVX-512, AVX2,
- * baseline) and the loader picks the one the CPU runs (target_clones). Each
+ * baseline) and runs the one of the CPU level (SMLP_LEVELS below). Each
  * element gets exactly the operations of the Swift kernel
  * (Kernels.sigmoidOneDivide with MLPScalar.expNonPositive): the same
  * constants, the same order, no fused multiply-add (contraction is off), so
- * the result bits do not depend on the clone, and equal the Swift path's
+ * the result bits do not depend on the variant, and equal the Swift path's
  * (checked by a test). */
 #include "swiftmlp_blas.h"
 #include "thread_pool.h"
@@ -73,21 +73,28 @@ static inline float exp_nonpositive_f32(float x) {
     return x < lowest ? 0 : (x == x ? p * scale : x);
 }
 
-/* Sanitizer builds get one plain version: a clone's resolver runs while the
- * dynamic loader relocates the library, before the sanitizer runtime is
- * initialized, and an instrumented resolver crashes there. The loops'
- * "not vectorized" remarks at -O0 are expected. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define SMLP_SANITIZED 1
-#endif
-#endif
+/* The loops' "not vectorized" remarks at -O0 (sanitizer builds) are
+ * expected. */
 #pragma clang diagnostic ignored "-Wpass-failed"
 
-#if defined(__x86_64__) && defined(__clang__) && !defined(SMLP_SANITIZED)
-#define SMLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#if defined(__x86_64__) && defined(__clang__)
+/* STORAGE RET NAME PARAMS { body }, compiled for each CPU level (cpu.c) as
+ * NAME_avx512, NAME_avx2 and NAME_baseline; NAME calls the one of
+ * smlp_cpu_level(), which is read once. The variants differ in vector
+ * width only: the same operations per element, so the same bits. */
+#define SMLP_LEVELS(STORAGE, RET, NAME, PARAMS, ARGS, ...)                     \
+    __attribute__((target("avx512f"))) static RET NAME##_avx512 PARAMS __VA_ARGS__ \
+    __attribute__((target("avx2"))) static RET NAME##_avx2 PARAMS __VA_ARGS__  \
+    static RET NAME##_baseline PARAMS __VA_ARGS__                              \
+    STORAGE RET NAME PARAMS {                                                  \
+        switch (smlp_cpu_level()) {                                            \
+        case SMLP_CPU_AVX512: return NAME##_avx512 ARGS;                       \
+        case SMLP_CPU_AVX2: return NAME##_avx2 ARGS;                           \
+        default: return NAME##_baseline ARGS;                                  \
+        }                                                                      \
+    }
 #else
-#define SMLP_CLONES
+#define SMLP_LEVELS(STORAGE, RET, NAME, PARAMS, ARGS, ...) STORAGE RET NAME PARAMS __VA_ARGS__
 #endif
 
 static inline double sigmoid_f64(double x) {
@@ -124,25 +131,26 @@ static inline float sigmoid_f32(float x) {
  * the core overlaps around the division (vdivps/vdivpd: 10/16 cycles per
  * 512-bit vector). Blocks of 320-4416 values held in L1, against one vector
  * per iteration (the clang default here), same process, alternating: float
- * 0.90 -> 0.85 ns per value with 4 (AVX2 clone 1.03 -> 0.89), double
+ * 0.90 -> 0.85 ns per value with 4 (AVX2 variant 1.03 -> 0.89), double
  * 2.44 -> 2.26 with 2 (AVX2 2.79 -> 2.63; 4 was slower there). The same
  * operations per element, so the same bits. */
-SMLP_CLONES
-void smlp_sigmoid_f64(const double *restrict f, double *restrict g, size_t count) {
+SMLP_LEVELS(, void, smlp_sigmoid_f64, (const double *restrict f, double *restrict g, size_t count), (f, g, count), {
     SIGMOID_BLOCK(8, 4, 2, 2, sigmoid_f64)
-}
+})
 
-SMLP_CLONES
-void smlp_sigmoid_f32(const float *restrict f, float *restrict g, size_t count) {
+SMLP_LEVELS(, void, smlp_sigmoid_f32, (const float *restrict f, float *restrict g, size_t count), (f, g, count), {
     SIGMOID_BLOCK(16, 8, 4, 4, sigmoid_f32)
-}
+})
 
 /* One fork-join over `units` (rows, elements or columns): with `large`,
  * one part per thread, each a multiple of `align` units; else one part. The
- * part length goes to *chunk before any part runs. Shared by the sigmoid
+ * part length goes to *chunk before any part runs; `variant` tells the
+ * pool's measurements (thread_pool.h) apart jobs of one task that differ
+ * in their cost per unit. Shared by the sigmoid
  * layers' passes and the optimizer steps below (element-wise: the split
  * never changes a result). */
-static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units, size_t align, int large) {
+static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units, size_t align, int large,
+                      uint64_t variant) {
     size_t threads = large ? (size_t)smlp_blas_threads() : 1;
     size_t c = (units + threads - 1) / threads;
     c = (c + align - 1) / align * align;
@@ -153,7 +161,8 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
         task(job, 0);
     } else {
         *chunk = c;
-        smlp_pool_run(task, job, (int)parts);
+        smlp_pool_run(smlp_pool_key((uint64_t)(uintptr_t)task, variant, units, parts), task, job, (int)parts,
+                      NULL);
     }
 }
 
@@ -169,25 +178,27 @@ enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 
 /* The three kernels for one element type T (suffix SUF). */
 #define LAYER_KERNELS(T, SUF)                                                                \
-    SMLP_CLONES static void bias_add_##SUF(T *restrict f, const T *restrict b, size_t cols) { \
+    SMLP_LEVELS(static, void, bias_add_##SUF, (T *restrict f, const T *restrict b, size_t cols), \
+                (f, b, cols), {                                                              \
         _Pragma("clang loop vectorize(enable)")                                              \
         for (size_t c = 0; c < cols; c++) f[c] = f[c] + b[c];                                \
-    }                                                                                        \
-    SMLP_CLONES static void sigmoid_backward_##SUF(T *restrict df, const T *restrict dg,      \
-                                                   const T *restrict g, size_t n) {          \
+    })                                                                                       \
+    SMLP_LEVELS(static, void, sigmoid_backward_##SUF, (T *restrict df, const T *restrict dg,  \
+                                                   const T *restrict g, size_t n), (df, dg, g, n), { \
         _Pragma("clang loop vectorize(enable)")                                              \
         for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);                    \
-    }                                                                                        \
+    })                                                                                       \
     /* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */                         \
-    SMLP_CLONES static void column_sums_##SUF(T *restrict db, const T *restrict df, size_t rows, \
-                                              size_t cols, size_t c0, size_t c1) {           \
+    SMLP_LEVELS(static, void, column_sums_##SUF, (T *restrict db, const T *restrict df, size_t rows, \
+                                              size_t cols, size_t c0, size_t c1),            \
+                (db, df, rows, cols, c0, c1), {                                              \
         for (size_t c = c0; c < c1; c++) db[c] = 0;                                          \
         for (size_t r = 0; r < rows; r++) {                                                  \
             const T *row = df + r * cols;                                                    \
             _Pragma("clang loop vectorize(enable)")                                          \
             for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];                         \
         }                                                                                    \
-    }                                                                                        \
+    })                                                                                       \
     /* Rows [r0, r1) of the forward, in groups of about 4096 elements (in                    \
      * L1/L2): the bias over each row, then one sigmoid pass over the group. */              \
     static void bias_sigmoid_rows_##SUF(T *f, T *g, const T *bias, size_t cols, size_t r0, size_t r1) { \
@@ -206,7 +217,7 @@ LAYER_KERNELS(float, f32)
  * elements j, j + LOSS_LANES, ..., added pairwise at the end: one chain of
  * dependent adds per lane instead of one for the whole block (a serial
  * double sum cost ~3% of a digits fit step), and the same lanes, so the
- * same bits, on every clone. */
+ * same bits, on every variant. */
 enum { LOSS_LANES = 8 };
 
 /* Element k of the MSE + sigmoid backward, its square added to lane[j]. */
@@ -221,9 +232,9 @@ enum { LOSS_LANES = 8 };
     } while (0)
 
 #define MSE_SIGMOID(T, SUF)                                                                     \
-    SMLP_CLONES double smlp_mse_sigmoid_backward_##SUF(T *restrict dg, T *restrict df,          \
+    SMLP_LEVELS(, double, smlp_mse_sigmoid_backward_##SUF, (T *restrict dg, T *restrict df,     \
                                                        const T *restrict g, const T *restrict y, \
-                                                       size_t count) {                          \
+                                                       size_t count), (dg, df, g, y, count), {  \
         T scale = (T)2 / (T)count;                                                              \
         double lane[LOSS_LANES] = {0};                                                          \
         size_t body = count / LOSS_LANES * LOSS_LANES;                                          \
@@ -234,7 +245,7 @@ enum { LOSS_LANES = 8 };
         for (size_t i = body; i < count; i++) MSE_SIGMOID_ELEMENT(T, i, i - body);              \
         double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
         return sum / (double)count;                                                             \
-    }
+    })
 
 MSE_SIGMOID(double, f64)
 MSE_SIGMOID(float, f32)
@@ -275,7 +286,8 @@ static void ew_part(void *context, int index) {
 
 /* units: what kind `kind` splits (rows, elements, columns); align: the part granularity. */
 static void ew_run(ew_job *j, size_t units, size_t align) {
-    run_split(ew_part, j, &j->chunk, units, align, j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN);
+    run_split(ew_part, j, &j->chunk, units, align, j->rows * j->cols >= ELEMENTWISE_SPLIT_MIN,
+              (uint64_t)(j->kind * 2 + j->dbl));
 }
 
 void smlp_bias_sigmoid_f64(double *f, double *g, const double *bias, size_t rows, size_t cols) {
@@ -305,7 +317,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 
 /* One optimizer step over a flat block, with exactly the operations of the
  * formulas in Sources/SwiftMLP/Optimizer.swift (no contraction, so every
- * clone gives the same bits). Plain SGD writes its new parameters into a
+ * variant gives the same bits). Plain SGD writes its new parameters into a
  * separate buffer in one pass, returning 1 when every one is finite. The
  * kinds with state check first and store after: with commit == 0 nothing
  * is written and the result is 1 when every new parameter and state value
@@ -343,8 +355,9 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 /* The three optimizers and their dispatch for one element type T (suffix
  * SUF, largest finite value MAXV). */
 #define OPTIMIZERS(T, SUF, MAXV)                                                               \
-    SMLP_CLONES static int sgd_##SUF(const smlp_optimizer_coefficients *o, const T *restrict p, \
-                                     const T *restrict g, T *restrict out, size_t count) {      \
+    SMLP_LEVELS(static, int, sgd_##SUF, (const smlp_optimizer_coefficients *o, const T *restrict p, \
+                                     const T *restrict g, T *restrict out, size_t count),      \
+                (o, p, g, out, count), {                                                       \
         T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                         \
         unsigned bad = 0;                                                                      \
         _Pragma("clang loop vectorize(enable)")                                                \
@@ -354,10 +367,10 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
             bad |= OK(q, MAXV);                                                                \
         }                                                                                      \
         return bad == 0;                                                                       \
-    }                                                                                          \
-    SMLP_CLONES static int momentum_##SUF(const smlp_optimizer_coefficients *o, T *restrict p, \
+    })                                                                                         \
+    SMLP_LEVELS(static, int, momentum_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
-                                          int commit) {                                        \
+                                          int commit), (o, p, g, buf, count, commit), {        \
         T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu, gs = (T)o->gs;                          \
         int nesterov = o->nesterov;                                                            \
         TWO_PASSES(T d = gs * g[i] + wd * p[i];                                                \
@@ -365,10 +378,10 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
                    T q = p[i] - lr * (nesterov ? d + mu * b : b);,                             \
                    buf[i] = b; p[i] = q;,                                                      \
                    OK(q, MAXV) | OK(b, MAXV))                                                  \
-    }                                                                                          \
-    SMLP_CLONES static int adam_##SUF(const smlp_optimizer_coefficients *o, T *restrict p,     \
+    })                                                                                         \
+    SMLP_LEVELS(static, int, adam_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p,  \
                                       const T *restrict g, T *restrict m, T *restrict v,       \
-                                      size_t count, int commit) {                              \
+                                      size_t count, int commit), (o, p, g, m, v, count, commit), { \
         T lr = (T)o->lr, wd = (T)o->wd, b1 = (T)o->b1, b2 = (T)o->b2;                          \
         T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;                  \
         T bc1 = (T)o->bc1, bc2 = (T)o->bc2, gs = (T)o->gs;                                     \
@@ -381,7 +394,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
                    q = q - lr * (mi / bc1) / (__builtin_elementwise_sqrt(vi / bc2) + eps);,    \
                    m[i] = mi; v[i] = vi; p[i] = q;,                                            \
                    OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))                                  \
-    }                                                                                          \
+    })                                                                                         \
     /* Elements [start, start + n) of the buffers (s1, s2 may be NULL; out only for SGD). */   \
     static int optimizer_block_##SUF(const smlp_optimizer_coefficients *o, T *p, const T *g,   \
                                      T *s1, T *s2, T *out, size_t start, size_t n,             \
@@ -417,7 +430,7 @@ OPTIMIZERS(float, f32, 3.40282347e38f)
         memcpy(&x, &m, sizeof x);                                                               \
         return (double)x;                                                                       \
     }                                                                                           \
-    SMLP_CLONES static U max_magnitude_##SUF(const T *restrict x, size_t count) {                \
+    SMLP_LEVELS(static, U, max_magnitude_##SUF, (const T *restrict x, size_t count), (x, count), { \
         U m = 0;                                                                                \
         _Pragma("clang loop vectorize(enable)")                                                 \
         for (size_t i = 0; i < count; i++) {                                                   \
@@ -425,7 +438,7 @@ OPTIMIZERS(float, f32, 3.40282347e38f)
             m = b > m ? b : m;                                                                  \
         }                                                                                       \
         return m;                                                                               \
-    }                                                                                           \
+    })                                                                                          \
     double smlp_max_abs_##SUF(const T *x, size_t count) {                                      \
         return magnitude_value_##SUF(max_magnitude_##SUF(x, count));                           \
     }
@@ -463,7 +476,8 @@ static void opt_part(void *context, int index) {
 
 static int optimizer_step(opt_job *j) {
     size_t min = j->o->kind == SMLP_STEP_ADAM || j->o->kind == SMLP_STEP_ADAMW ? SPLIT_MIN_ADAM : SPLIT_MIN;
-    run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min);
+    run_split(opt_part, j, &j->chunk, j->count, SPLIT_ALIGN, j->count >= min,
+              (uint64_t)((j->o->kind * 4 + j->commit) * 2 + j->dbl));
     return !atomic_load_explicit(&j->bad, memory_order_relaxed);
 }
 

@@ -5,7 +5,11 @@
  * op(B)'s packing, splitting its columns repeats op(A)'s. Each part is an
  * ordinary BLAS call on sub-matrices (pointer offsets, same leading
  * dimensions), so no data moves and the sum order inside every element is
- * the same as in one call. */
+ * the same as in one call: OpenBLAS blocks the sum over k by k alone, and
+ * both the parts and the whole product stay above its small-matrix
+ * kernels' limit (SMALL_KERNEL_MAX), so all take the same path. When every
+ * part is above that limit, a product the pool runs on its caller alone
+ * runs as that one call (gemm_whole). */
 #include "swiftmlp_blas.h"
 #include "thread_pool.h"
 
@@ -17,6 +21,10 @@
 
 
 enum { PART_ALIGN = 16 };  /* parts start at multiples of 16 rows/columns */
+
+/* OpenBLAS 0.3.21's small-matrix permit (the AVX-512 cores) refuses every
+ * product of more multiply-adds than this. */
+static const double SMALL_KERNEL_MAX = 1e6;
 
 /* Products of fewer multiply-adds run on one thread. A 2^20 product takes
  * ~10-20 us on one AVX-512 core; below that the fork-join, the repeated
@@ -177,7 +185,7 @@ static struct scratch_slot {
 static void small_nn_setup(void) {
     const char *core = openblas_get_corename();
     small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
-                    __builtin_cpu_supports("avx512f");
+                    smlp_cpu_level() >= SMLP_CPU_AVX512;
 }
 
 /* A free slot with at least `bytes`, taken (give it back with
@@ -289,7 +297,7 @@ static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     if (!small_nn_core || trans_a || !trans_b || m < SMALL_NN_MIN_ROWS) return false;
     double mnk = (double)m * (double)n * (double)k;
     bool tn_refused = (double)m * (double)n > 1200.0 || k < 32;
-    return mnk <= 1e6 && tn_refused && (size_t)n * (size_t)k <= SMALL_NN_MAX;
+    return mnk <= SMALL_KERNEL_MAX && tn_refused && (size_t)n * (size_t)k <= SMALL_NN_MAX;
 }
 
 static bool run_small_nn(const gemm_job *j) {
@@ -316,15 +324,32 @@ static bool run_small_nn(const gemm_job *j) {
 }
 #endif
 
+/* The product as one call (the pool's "whole" way). */
+static void gemm_whole(void *context) {
+    gemm_job *j = context;
+    j->chunk = j->total;
+    gemm_part(j, 0);
+}
+
+/* Whether the smallest of the `parts` parts is above SMALL_KERNEL_MAX, so
+ * that the parts and the one call take OpenBLAS's same path. */
+static bool parts_above_small_kernels(const gemm_job *j, int parts) {
+    int last = j->total - (parts - 1) * j->chunk;
+    int shortest = last < j->chunk ? last : j->chunk;
+    double other = j->split_rows ? (double)j->n : (double)j->m;
+    return (double)shortest * other * (double)j->k > SMALL_KERNEL_MAX;
+}
+
 static void run(gemm_job *j) {
     pthread_once(&setup_once, setup);
     if (run_small_nn(j)) return;
     int parts = plan(j);
     if (parts <= 1) {
-        j->chunk = j->total;
-        gemm_part(j, 0);
+        gemm_whole(j);
     } else {
-        smlp_pool_run(gemm_part, j, parts);
+        uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2 | parts << 3);
+        smlp_pool_run(smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k), gemm_part, j, parts,
+                      parts_above_small_kernels(j, parts) ? gemm_whole : NULL);
     }
 }
 

@@ -6,18 +6,35 @@
  * caller waits only for parts a worker has actually started. A worker that
  * is slow to wake (another process has the CPU) therefore costs nothing: the
  * caller does its parts too. Which thread computes a part never changes the
- * part, so results depend only on the part count.
+ * part, so results depend only on the part count, which the caller fixes
+ * from the job's shape and the pool's size alone.
+ *
+ * A worker that claimed a part and then lost its CPU to another process
+ * still holds the caller until the scheduler gives the CPU back; on a
+ * shared machine that can cost more than the split saves. So whether the
+ * workers are asked at all is decided per job shape (the caller's key) from
+ * measurements (`choices` below): the job's first uses alternate between
+ * "split" (workers and caller) and "whole" (the caller runs every part, in
+ * order, or in one piece when the caller gives a smlp_whole_fn with the
+ * parts' bits), later uses take the way with the lower running mean of its
+ * times and try the other way every EXPLORE_EVERY-th use, so a change in
+ * load (another process starting or stopping) moves the choice. Either way
+ * gives the same bits, so the choice never changes a result.
  *
  * Workers spin briefly for new work (the products of one training step come
  * microseconds apart), yielding the CPU while they wait, then sleep on a
- * condition variable. One product at a
- * time uses the pool: a caller that finds it busy runs its whole product
- * itself, in the same parts, so concurrent callers never wait on each other.
+ * condition variable. A caller waiting for a worker's part spins only
+ * briefly, then yields its CPU. One product at a time uses the pool: a
+ * caller that finds it busy runs its whole product itself, in the same
+ * parts, so concurrent callers never wait on each other.
  *
  * The size (threads a product may use, the caller included) can change at
  * any time (smlp_pool_set_size): worker i takes part only while
  * i < size - 1, the others sleep. A product's part count is fixed when it
- * is published, so a change never alters a running product's parts. */
+ * is published, so a change never alters a running product's parts. The
+ * CPUs the process may run on are read at start and at every size change:
+ * with one, nothing is split (the workers would only take turns with the
+ * caller on that CPU). */
 #define _GNU_SOURCE
 #include "thread_pool.h"
 
@@ -29,12 +46,19 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     POOL_MAX_THREADS = 64,
     POOL_DEFAULT_MAX = 8,      /* default cap: small products gain nothing from more */
-    WORKER_PAUSES = 256,       /* spin rounds with `pause` (~10 us) ... */
-    WORKER_YIELDS = 2000,      /* ... then with sched_yield (~100-200 us), then sleep */
+    WORKER_PAUSES = 256,       /* spin rounds with `pause` ... */
+    WORKER_YIELDS = 2000,      /* ... then with sched_yield, then sleep */
+    CALLER_PAUSES = 1024,      /* a caller waiting for a worker's part spins this long, then yields */
+    CHOICE_SLOTS = 128,        /* job shapes measured (a power of two); others are always split */
+    CHOICE_PROBES = 8,         /* slots tried per key */
+    WARMUP_USES = 6,           /* a key's first uses alternate split / whole ... */
+    COLD_USES = 2,             /* ... and the first of each way (cold caches, sleeping workers) is not counted */
+    EXPLORE_EVERY = 64,        /* then every this-many-th use takes the other way */
 };
 
 /* pool.work: generation << 32 | part count << 16 | next unclaimed part. */
@@ -45,6 +69,7 @@ enum {
 static struct {
     pthread_mutex_t init_lock;
     _Atomic int size;          /* 0: not started; else threads a product may use, incl. the caller */
+    _Atomic int cpus;          /* CPUs this process may run on (at start and at each size change) */
     int requested;             /* smlp_pool_set_size's count (0: the default); survives fork */
     int workers;               /* started workers, indices 0..workers-1 (under init_lock) */
     pthread_t threads[POOL_MAX_THREADS];
@@ -64,6 +89,8 @@ static struct {
     .wake = PTHREAD_COND_INITIALIZER,
     .resize = PTHREAD_COND_INITIALIZER,
 };
+
+static void reset_choices(void); /* the measured choices (below) */
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -142,6 +169,14 @@ static void *worker_main(void *arg) {
     }
 }
 
+/* The CPUs this process may run on (>= 1). */
+static int allowed_cpus(void) {
+    cpu_set_t set;
+    int n = 1;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n;
+}
+
 /* SWIFTMLP_NUM_THREADS if it is a number in 1...64, else the CPUs this
  * process may run on, at most POOL_DEFAULT_MAX. */
 static int wanted_threads(void) {
@@ -151,10 +186,7 @@ static int wanted_threads(void) {
         long v = strtol(env, &end, 10);
         if (end && *end == '\0' && v >= 1 && v <= POOL_MAX_THREADS) return (int)v;
     }
-    cpu_set_t set;
-    int n = 1;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
-    if (n < 1) n = 1;
+    int n = allowed_cpus();
     return n > POOL_DEFAULT_MAX ? POOL_DEFAULT_MAX : n;
 }
 
@@ -196,6 +228,7 @@ static void after_fork_in_child(void) {
     atomic_store(&pool.done, 0);
     atomic_store(&pool.stop, 0);
     atomic_store(&pool.size, 0);
+    reset_choices();
 }
 
 /* Under init_lock: registers the fork handler once and starts the default
@@ -207,6 +240,7 @@ static void start_pool_locked(void) {
         pthread_atfork(NULL, NULL, after_fork_in_child);
         registered = 1;
     }
+    atomic_store_explicit(&pool.cpus, allowed_cpus(), memory_order_relaxed);
     start_workers((pool.requested ? pool.requested : wanted_threads()) - 1);
     atomic_store_explicit(&pool.size, pool.workers + 1, memory_order_release);
 }
@@ -225,6 +259,7 @@ bool smlp_pool_set_size(int size) {
     pthread_mutex_lock(&pool.init_lock);
     start_pool_locked();
     bool ok = start_workers(size - 1);
+    atomic_store_explicit(&pool.cpus, allowed_cpus(), memory_order_relaxed);
     if (ok) {
         pool.requested = size;
         atomic_store_explicit(&pool.size, size, memory_order_release);
@@ -234,13 +269,78 @@ bool smlp_pool_set_size(int size) {
     return ok;
 }
 
-void smlp_pool_run(smlp_task_fn task, void *context, int count) {
-    int size = smlp_pool_size();
-    if (count > 0xffff) count = 0xffff;
-    if (count <= 1 || size <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
-        for (int i = 0; i < count; i++) task(context, i);
-        return;
+/* ---- measured choice between split and whole, per job key ----
+ *
+ * A slot holds a key and the running means of its split and whole times in
+ * nanoseconds (each new time weighs 1/4). Concurrent callers with one key
+ * may update a slot at once; a lost update only delays the choice, and every
+ * field is an atomic of its own. A key whose probe finds no slot is split. */
+static struct choice {
+    _Atomic uint64_t key;      /* 0: free */
+    _Atomic uint32_t uses;
+    _Atomic uint64_t mean_ns[2]; /* [0] split, [1] whole; 0: not measured yet */
+} choices[CHOICE_SLOTS];
+
+static void reset_choices(void) {
+    for (int i = 0; i < CHOICE_SLOTS; i++) {
+        atomic_store(&choices[i].key, 0);
+        atomic_store(&choices[i].uses, 0);
+        atomic_store(&choices[i].mean_ns[0], 0);
+        atomic_store(&choices[i].mean_ns[1], 0);
     }
+}
+
+/* The slot of `key` (taking a free one), or NULL when the probe finds none. */
+static struct choice *choice_slot(uint64_t key) {
+    if (key == 0) key = 1;
+    uint64_t h = key * 0x9e3779b97f4a7c15u;
+    for (int p = 0; p < CHOICE_PROBES; p++) {
+        struct choice *c = &choices[((h >> 32) + (uint64_t)p) & (CHOICE_SLOTS - 1)];
+        uint64_t k = atomic_load_explicit(&c->key, memory_order_relaxed);
+        if (k == key) return c;
+        if (k == 0) {
+            uint64_t free_key = 0;
+            if (atomic_compare_exchange_strong_explicit(&c->key, &free_key, key, memory_order_relaxed,
+                                                        memory_order_relaxed) ||
+                free_key == key)
+                return c;
+        }
+    }
+    return NULL;
+}
+
+/* 0: split, 1: whole, for use number `use` of slot c. */
+static int choose(struct choice *c, uint32_t use) {
+    if (use < WARMUP_USES) return (int)(use & 1);
+    uint64_t split = atomic_load_explicit(&c->mean_ns[0], memory_order_relaxed);
+    uint64_t whole = atomic_load_explicit(&c->mean_ns[1], memory_order_relaxed);
+    int best = whole < split ? 1 : 0;
+    return use % EXPLORE_EVERY == 0 ? 1 - best : best;
+}
+
+static void record(struct choice *c, uint32_t use, int way, uint64_t ns) {
+    if (use < COLD_USES) return;
+    uint64_t mean = atomic_load_explicit(&c->mean_ns[way], memory_order_relaxed);
+    mean = mean == 0 ? ns : mean - mean / 4 + ns / 4;
+    atomic_store_explicit(&c->mean_ns[way], mean, memory_order_relaxed);
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void run_whole(smlp_task_fn task, void *context, int count, smlp_whole_fn whole) {
+    if (whole) whole(context);
+    else
+        for (int i = 0; i < count; i++) task(context, i);
+}
+
+/* Publishes the job to the workers, takes parts itself, and waits for the
+ * parts workers started. False (nothing run) when the pool is busy. */
+static bool run_split(smlp_task_fn task, void *context, int count) {
+    if (pthread_mutex_trylock(&pool.busy) != 0) return false;
     pool.task = task;
     pool.context = context;
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
@@ -251,12 +351,31 @@ void smlp_pool_run(smlp_task_fn task, void *context, int count) {
 
     work_on(gen);
 
+    /* Only parts a worker claimed are left; a worker that lost its CPU holds
+     * them until it gets it back, so after a short spin give this CPU away. */
     unsigned spins = 0;
     while (atomic_load_explicit(&pool.done, memory_order_acquire) < (unsigned)count) {
-        if (++spins < 1u << 16) cpu_relax();
+        if (++spins < CALLER_PAUSES) cpu_relax();
         else sched_yield();
     }
     pthread_mutex_unlock(&pool.busy);
+    return true;
+}
+
+void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole) {
+    int size = smlp_pool_size();
+    if (count > 0xffff) count = 0xffff;
+    if (count <= 1 || size <= 1 || atomic_load_explicit(&pool.cpus, memory_order_relaxed) <= 1) {
+        run_whole(task, context, count, whole);
+        return;
+    }
+    struct choice *c = choice_slot(key);
+    uint32_t use = c ? atomic_fetch_add_explicit(&c->uses, 1, memory_order_relaxed) : 0;
+    int way = c ? choose(c, use) : 0;
+    uint64_t t0 = c ? now_ns() : 0;
+    if (way == 0 && !run_split(task, context, count)) way = 1; /* busy: run whole, and time it as such */
+    if (way == 1) run_whole(task, context, count, whole);
+    if (c) record(c, use, way, now_ns() - t0);
 }
 
 /* At unload (dlclose or exit) stop and join the workers, whose code is in

@@ -107,6 +107,16 @@ int smlp_sgd_into_f64(const smlp_optimizer_coefficients *o, const double *p, con
 double smlp_max_abs_f32(const float *x, size_t count);
 double smlp_max_abs_f64(const double *x, size_t count);
 
+/* The CPU level (cpu.c): the instruction sets the library's own kernels
+ * and its OpenBLAS core may use, the best the CPU supports or the lower one
+ * SWIFTMLP_CPU names (read once). Thread-safe. */
+enum { SMLP_CPU_BASELINE = 0, SMLP_CPU_AVX2 = 1, SMLP_CPU_AVX512 = 2 };
+int smlp_cpu_level(void);
+/* The best level the CPU supports, whatever SWIFTMLP_CPU says. */
+int smlp_cpu_detected_level(void);
+/* "baseline", "avx2", "avx512" (or "?" for no level). */
+const char *smlp_cpu_level_name(int level);
+
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);
 
