@@ -15,15 +15,8 @@ extension Network {
     /// Replaces all parameters; `values` must hold exactly parameterCount
     /// finite elements, else nothing is written. Invalidates the forward cache.
     package func setParameters(_ values: UnsafeBufferPointer<Scalar>) throws(MLPError) {
-        let n = layout.parameterCount
-        guard values.count == n else {
-            throw MLPError(.bufferSize, "got \(values.count) parameter values; the network has \(n)")
-        }
-        guard let base = values.baseAddress else { throw MLPError(.nullPointer, "parameter buffer is NULL") }
-        guard Kernels.allFinite(base, count: n) else {
-            throw MLPError(.nonFinite, "parameters hold a NaN or infinite value; nothing was written")
-        }
-        params.base.update(from: base, count: n)
+        let base = try checkedFlat(values, "parameter")
+        params.base.update(from: base, count: layout.parameterCount)
         parametersChanged()
     }
 
@@ -34,17 +27,28 @@ extension Network {
     /// parallel training sets the gradients combined across processes).
     /// Parameters, the forward cache and the optimizer state are untouched.
     package func setGradients(_ values: UnsafeBufferPointer<Scalar>) throws(MLPError) {
-        let n = layout.parameterCount
-        guard values.count == n else {
-            throw MLPError(.bufferSize, "got \(values.count) gradient values; the network has \(n) parameters")
-        }
-        guard let base = values.baseAddress else { throw MLPError(.nullPointer, "gradient buffer is NULL") }
-        guard Kernels.allFinite(base, count: n) else {
-            throw MLPError(.nonFinite, "gradients hold a NaN or infinite value; nothing was written")
-        }
-        grads.base.update(from: base, count: n)
+        let base = try checkedFlat(values, "gradient")
+        grads.base.update(from: base, count: layout.parameterCount)
         hasGradients = true
         gradientsFresh = true  // a step may consume them, as a backward's
+    }
+
+
+    /// The base of `values` once it holds exactly parameterCount finite
+    /// elements (the rule of setParameters and setGradients); else the
+    /// error, naming the `kind` of values ("parameter", "gradient").
+    private func checkedFlat(_ values: UnsafeBufferPointer<Scalar>, _ kind: String) throws(MLPError)
+        -> UnsafePointer<Scalar>
+    {
+        let n = layout.parameterCount
+        guard values.count == n else {
+            throw MLPError(.bufferSize, "got \(values.count) \(kind) values; the network has \(n) parameters")
+        }
+        guard let base = values.baseAddress else { throw MLPError(.nullPointer, "\(kind) buffer is NULL") }
+        guard Kernels.allFinite(base, count: n) else {
+            throw MLPError(.nonFinite, "\(kind) values hold a NaN or infinite value; nothing was written")
+        }
+        return base
     }
 
     /// Copies W_layer (N_out x N_in row-major) and b_layer (N_out).
