@@ -90,6 +90,15 @@ static void check_config(const swiftmlp_net *net, const size_t *sizes, size_t n_
     assert_int_equal(layers, L);
 }
 
+/* create_with_config(c) makes a network whose get_config reports exactly
+ * the given values (check_config's arguments after net); frees it. */
+#define check_created(c, ...)                    \
+    do {                                         \
+        swiftmlp_net *created_ = create_with(c); \
+        check_config(created_, __VA_ARGS__);     \
+        swiftmlp_free(created_);                 \
+    } while (0)
+
 /* ======================================================================== */
 /* defaults                                                                  */
 /* ======================================================================== */
@@ -118,10 +127,8 @@ static void test_default_config_network_reads_back_sigmoid_mse_uniform(void **st
     (void)state;
     const size_t sizes[] = {4, 3, 2};
     swiftmlp_config c = config_for(sizes, 3);
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_plain_create_reports_sigmoid_mse_uniform_and_its_seed(void **state)
@@ -167,10 +174,8 @@ static void test_each_activation_broadcast_from_one_entry_reads_back_on_every_la
         c.activations = &act;
         c.n_activations = 1;
         c.seed = 100 + i;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -183,10 +188,8 @@ static void test_softmax_broadcast_on_single_layer_network_is_valid(void **state
     c.activations = &act;
     c.n_activations = 1;
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_per_layer_activations_read_back_in_order(void **state)
@@ -203,10 +206,8 @@ static void test_per_layer_activations_read_back_in_order(void **state)
     c.init = SWIFTMLP_INIT_HE;
     c.dtype = SWIFTMLP_FLOAT32;
     c.seed = UINT64_MAX;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 6, SWIFTMLP_FLOAT32, UINT64_MAX, acts, 5, 0.2,
-                 SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 6, SWIFTMLP_FLOAT32, UINT64_MAX, acts, 5, 0.2,
+                  SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE);
 }
 
 static void test_per_layer_form_with_every_activation_as_output_reads_back(void **state)
@@ -218,10 +219,8 @@ static void test_per_layer_form_with_every_activation_as_output_reads_back(void 
         swiftmlp_config c = config_for(sizes, 3);
         c.activations = acts;
         c.n_activations = 2;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -245,10 +244,8 @@ static void test_each_loss_with_its_output_activation_reads_back(void **state)
         c.activations = acts;
         c.n_activations = 2;
         c.loss = cases[i].loss;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -259,10 +256,8 @@ static void test_bce_with_default_sigmoid_activations_is_valid(void **state)
     const size_t sizes[] = {3, 4, 1};
     swiftmlp_config c = config_for(sizes, 3);
     c.loss = SWIFTMLP_LOSS_BCE;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_BCE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_BCE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 /* n_activations only counts with a non-NULL activations array. */
@@ -273,10 +268,8 @@ static void test_null_activations_ignore_n_activations_and_mean_sigmoid(void **s
     swiftmlp_config c = config_for(sizes, 3);
     c.activations = NULL;
     c.n_activations = 7;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_each_init_scheme_reads_back(void **state)
@@ -288,10 +281,8 @@ static void test_each_init_scheme_reads_back(void **state)
         swiftmlp_config c = config_for(sizes, 3);
         c.init = inits[i];
         c.seed = 5;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 5, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                     inits[i]);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 5, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                      inits[i]);
     }
 }
 
@@ -306,10 +297,8 @@ static void test_leaky_slope_is_stored_as_given_including_zero_negative_and_larg
         c.activations = &act;
         c.n_activations = 1;
         c.leaky_slope = slopes[i];
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -394,12 +383,9 @@ static void check_init_exact(const size_t *sizes, size_t n_sizes, swiftmlp_init 
     for (size_t l = 0; l + 1 < n_sizes; l++) {
         n += sizes[l + 1] * sizes[l] + sizes[l + 1];
     }
-    double *want = malloc(n * sizeof *want);
-    double *got = malloc(n * sizeof *got);
-    float *got32 = malloc(n * sizeof *got32);
-    assert_non_null(want);
-    assert_non_null(got);
-    assert_non_null(got32);
+    double *want = malloc_or_fail(n * sizeof *want);
+    double *got = malloc_or_fail(n * sizeof *got);
+    float *got32 = malloc_or_fail(n * sizeof *got32);
     expected_init(sizes, n_sizes, init, seed, want);
 
     swiftmlp_config c = config_for(sizes, n_sizes);
