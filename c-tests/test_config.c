@@ -28,6 +28,16 @@ static swiftmlp_config config_for(const size_t *sizes, size_t n_sizes)
     return c;
 }
 
+/* config_for(sizes, n_sizes) with these activations. */
+static swiftmlp_config config_acts(const size_t *sizes, size_t n_sizes, const swiftmlp_activation *acts,
+                                   size_t n_acts)
+{
+    swiftmlp_config c = config_for(sizes, n_sizes);
+    c.activations = acts;
+    c.n_activations = n_acts;
+    return c;
+}
+
 static swiftmlp_net *create_with(const swiftmlp_config *c)
 {
     swiftmlp_net *net = NULL;
@@ -170,9 +180,7 @@ static void test_each_activation_broadcast_from_one_entry_reads_back_on_every_la
         if (act == SWIFTMLP_SOFTMAX) {
             continue; /* would put softmax on hidden layers: see the invalid tests */
         }
-        swiftmlp_config c = config_for(sizes, 4);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 4, &act, 1);
         c.seed = 100 + i;
         check_created(&c, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
@@ -184,9 +192,7 @@ static void test_softmax_broadcast_on_single_layer_network_is_valid(void **state
     (void)state;
     const size_t sizes[] = {4, 3};
     const swiftmlp_activation act = SWIFTMLP_SOFTMAX;
-    swiftmlp_config c = config_for(sizes, 2);
-    c.activations = &act;
-    c.n_activations = 1;
+    swiftmlp_config c = config_acts(sizes, 2, &act, 1);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
                   SWIFTMLP_INIT_UNIFORM);
@@ -198,9 +204,7 @@ static void test_per_layer_activations_read_back_in_order(void **state)
     const size_t sizes[] = {3, 6, 5, 4, 4, 3};
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU,
                                         SWIFTMLP_IDENTITY, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c = config_for(sizes, 6);
-    c.activations = acts;
-    c.n_activations = 5;
+    swiftmlp_config c = config_acts(sizes, 6, acts, 5);
     c.leaky_slope = 0.2;
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.init = SWIFTMLP_INIT_HE;
@@ -216,9 +220,7 @@ static void test_per_layer_form_with_every_activation_as_output_reads_back(void 
     const size_t sizes[] = {2, 3, 2};
     for (size_t i = 0; i < ARRAY_LEN(k_all_activations); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_SIGMOID, k_all_activations[i]};
-        swiftmlp_config c = config_for(sizes, 3);
-        c.activations = acts;
-        c.n_activations = 2;
+        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
         check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
     }
@@ -240,9 +242,7 @@ static void test_each_loss_with_its_output_activation_reads_back(void **state)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_TANH, cases[i].out};
-        swiftmlp_config c = config_for(sizes, 3);
-        c.activations = acts;
-        c.n_activations = 2;
+        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
         c.loss = cases[i].loss;
         check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
                       SWIFTMLP_INIT_UNIFORM);
@@ -265,9 +265,7 @@ static void test_null_activations_ignore_n_activations_and_mean_sigmoid(void **s
 {
     (void)state;
     const size_t sizes[] = {3, 4, 2};
-    swiftmlp_config c = config_for(sizes, 3);
-    c.activations = NULL;
-    c.n_activations = 7;
+    swiftmlp_config c = config_acts(sizes, 3, NULL, 7);
     check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
                   SWIFTMLP_INIT_UNIFORM);
 }
@@ -293,9 +291,7 @@ static void test_leaky_slope_is_stored_as_given_including_zero_negative_and_larg
     const double slopes[] = {0.0, -0.5, 3.0, 1e300, -0.0, 5e-324};
     const swiftmlp_activation act = SWIFTMLP_LEAKY_RELU;
     for (size_t i = 0; i < ARRAY_LEN(slopes); i++) {
-        swiftmlp_config c = config_for(sizes, 2);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
         c.leaky_slope = slopes[i];
         check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
@@ -309,9 +305,7 @@ static void test_config_arrays_are_copied_and_get_config_pointers_stay_valid(voi
     (void)state;
     size_t sizes[] = {3, 4, 2};
     swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_IDENTITY};
-    swiftmlp_config c = config_for(sizes, 3);
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_acts(sizes, 3, acts, 2);
     swiftmlp_net *net = create_with(&c);
     swiftmlp_config got;
     assert_ok(swiftmlp_get_config(net, &got));
@@ -488,9 +482,7 @@ static void test_each_activation_computes_its_documented_formula(void **state)
     const double slope = 0.07;
     for (size_t a = 0; a < ARRAY_LEN(k_all_activations); a++) {
         const swiftmlp_activation act = k_all_activations[a];
-        swiftmlp_config c = config_for(sizes, 2);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
         c.leaky_slope = slope;
         swiftmlp_net *net = create_with(&c);
         assert_ok(swiftmlp_set_layer(net, 0, SWIFTMLP_FLOAT64, w, NO * NI, b, NO));
