@@ -47,6 +47,21 @@ static int failed_call(swiftmlp_status s, const char *what, const char *wl) {
     return 1;
 }
 
+/* Ends a counted phase whose calls returned st: its counts in *a, *f, *b
+ * (allocations, frees, bytes), the allocations listed on stderr. Returns 1
+ * if st is a failure (reported), else 0. */
+static int end_phase(swiftmlp_status st, const char *what, const char *label, unsigned long long *a,
+                     unsigned long long *f, unsigned long long *b) {
+    alloc_count_enable(0);
+    alloc_count_get(a, f, b);
+    if (failed_call(st, what, label)) return 1;
+    if (*a) {
+        fprintf(stderr, "alloc_check: %s: %s allocated:\n", label, what);
+        alloc_count_report(stderr);
+    }
+    return 0;
+}
+
 /* Returns 0 (no allocation), 1 (allocations), 2 (error). */
 static int check(const workload *w, swiftmlp_dtype dtype, int steps) {
     const char *dname = dtype == SWIFTMLP_FLOAT64 ? "float64" : "float32";
@@ -83,13 +98,7 @@ static int check(const workload *w, swiftmlp_dtype dtype, int steps) {
     swiftmlp_status st = SWIFTMLP_OK;
     alloc_count_enable(1);
     for (int i = 0; i < steps && st == SWIFTMLP_OK; i++) st = swiftmlp_train_step(net, dtype, x, xn, y, yn, w->batch, &loss);
-    alloc_count_enable(0);
-    alloc_count_get(&a1, &f1, &b1);
-    if (failed_call(st, "swiftmlp_train_step", label)) return 2;
-    if (a1) {
-        fprintf(stderr, "alloc_check: %s: swiftmlp_train_step allocated:\n", label);
-        alloc_count_report(stderr);
-    }
+    if (end_phase(st, "swiftmlp_train_step", label, &a1, &f1, &b1)) return 2;
 
     /* 2. forward + backward + optimizer_step */
     if (failed_call(swiftmlp_forward(net, dtype, x, xn, w->batch, out, yn), "first swiftmlp_forward", label) ||
@@ -103,13 +112,7 @@ static int check(const workload *w, swiftmlp_dtype dtype, int steps) {
         if (st == SWIFTMLP_OK) st = swiftmlp_backward(net, dtype, y, yn, w->batch, &loss);
         if (st == SWIFTMLP_OK) st = swiftmlp_optimizer_step(net);
     }
-    alloc_count_enable(0);
-    alloc_count_get(&a2, &f2, &b2);
-    if (failed_call(st, "forward/backward/optimizer_step", label)) return 2;
-    if (a2) {
-        fprintf(stderr, "alloc_check: %s: forward/backward/optimizer_step allocated:\n", label);
-        alloc_count_report(stderr);
-    }
+    if (end_phase(st, "forward/backward/optimizer_step", label, &a2, &f2, &b2)) return 2;
     if (!(loss == loss)) { fprintf(stderr, "alloc_check: %s: loss is NaN\n", label); rc = 2; }
 
     printf("%-8s %-7s train_step: %llu allocations (%llu bytes), %llu frees in %d steps; "

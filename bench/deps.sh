@@ -9,20 +9,8 @@
 # Run by bench/run.sh (skip with --no-deps).
 set -euo pipefail
 
-apt_packages=(libfann-dev libopenblas-dev gcc)
-missing=()
-for p in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench/deps: installing Debian packages: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/../scripts/apt-install-missing.sh" bench/deps \
+    libfann-dev libopenblas-dev gcc
 
 PY=${PYTHON:-python3}
 py_missing=()

@@ -146,6 +146,20 @@ static inline void child_reset_signals(void)
     }
 }
 
+/* fork() after flushing stdio (so nothing buffered is written twice), with
+ * the crash signals at their defaults in the child (child_reset_signals).
+ * Returns the child's pid in the parent and 0 in the child. */
+static inline pid_t fork_child(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_reset_signals();
+    }
+    return pid;
+}
+
 /* In a child: become user and group 65534 (nobody) if running as root, so
  * file permissions apply. Exits with CHILD_CANNOT_DROP on failure. */
 static inline void child_drop_privileges(void)

@@ -28,6 +28,16 @@ static swiftmlp_config config_for(const size_t *sizes, size_t n_sizes)
     return c;
 }
 
+/* config_for(sizes, n_sizes) with these activations. */
+static swiftmlp_config config_acts(const size_t *sizes, size_t n_sizes, const swiftmlp_activation *acts,
+                                   size_t n_acts)
+{
+    swiftmlp_config c = config_for(sizes, n_sizes);
+    c.activations = acts;
+    c.n_activations = n_acts;
+    return c;
+}
+
 static swiftmlp_net *create_with(const swiftmlp_config *c)
 {
     swiftmlp_net *net = NULL;
@@ -90,6 +100,15 @@ static void check_config(const swiftmlp_net *net, const size_t *sizes, size_t n_
     assert_int_equal(layers, L);
 }
 
+/* create_with_config(c) makes a network whose get_config reports exactly
+ * the given values (check_config's arguments after net); frees it. */
+#define check_created(c, ...)                    \
+    do {                                         \
+        swiftmlp_net *created_ = create_with(c); \
+        check_config(created_, __VA_ARGS__);     \
+        swiftmlp_free(created_);                 \
+    } while (0)
+
 /* ======================================================================== */
 /* defaults                                                                  */
 /* ======================================================================== */
@@ -118,10 +137,8 @@ static void test_default_config_network_reads_back_sigmoid_mse_uniform(void **st
     (void)state;
     const size_t sizes[] = {4, 3, 2};
     swiftmlp_config c = config_for(sizes, 3);
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_plain_create_reports_sigmoid_mse_uniform_and_its_seed(void **state)
@@ -163,14 +180,10 @@ static void test_each_activation_broadcast_from_one_entry_reads_back_on_every_la
         if (act == SWIFTMLP_SOFTMAX) {
             continue; /* would put softmax on hidden layers: see the invalid tests */
         }
-        swiftmlp_config c = config_for(sizes, 4);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 4, &act, 1);
         c.seed = 100 + i;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -179,14 +192,10 @@ static void test_softmax_broadcast_on_single_layer_network_is_valid(void **state
     (void)state;
     const size_t sizes[] = {4, 3};
     const swiftmlp_activation act = SWIFTMLP_SOFTMAX;
-    swiftmlp_config c = config_for(sizes, 2);
-    c.activations = &act;
-    c.n_activations = 1;
+    swiftmlp_config c = config_acts(sizes, 2, &act, 1);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_per_layer_activations_read_back_in_order(void **state)
@@ -195,18 +204,14 @@ static void test_per_layer_activations_read_back_in_order(void **state)
     const size_t sizes[] = {3, 6, 5, 4, 4, 3};
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU,
                                         SWIFTMLP_IDENTITY, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c = config_for(sizes, 6);
-    c.activations = acts;
-    c.n_activations = 5;
+    swiftmlp_config c = config_acts(sizes, 6, acts, 5);
     c.leaky_slope = 0.2;
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.init = SWIFTMLP_INIT_HE;
     c.dtype = SWIFTMLP_FLOAT32;
     c.seed = UINT64_MAX;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 6, SWIFTMLP_FLOAT32, UINT64_MAX, acts, 5, 0.2,
-                 SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 6, SWIFTMLP_FLOAT32, UINT64_MAX, acts, 5, 0.2,
+                  SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE);
 }
 
 static void test_per_layer_form_with_every_activation_as_output_reads_back(void **state)
@@ -215,13 +220,9 @@ static void test_per_layer_form_with_every_activation_as_output_reads_back(void 
     const size_t sizes[] = {2, 3, 2};
     for (size_t i = 0; i < ARRAY_LEN(k_all_activations); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_SIGMOID, k_all_activations[i]};
-        swiftmlp_config c = config_for(sizes, 3);
-        c.activations = acts;
-        c.n_activations = 2;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -241,14 +242,10 @@ static void test_each_loss_with_its_output_activation_reads_back(void **state)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_TANH, cases[i].out};
-        swiftmlp_config c = config_for(sizes, 3);
-        c.activations = acts;
-        c.n_activations = 2;
+        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
         c.loss = cases[i].loss;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -259,10 +256,8 @@ static void test_bce_with_default_sigmoid_activations_is_valid(void **state)
     const size_t sizes[] = {3, 4, 1};
     swiftmlp_config c = config_for(sizes, 3);
     c.loss = SWIFTMLP_LOSS_BCE;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_BCE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_BCE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 /* n_activations only counts with a non-NULL activations array. */
@@ -270,13 +265,9 @@ static void test_null_activations_ignore_n_activations_and_mean_sigmoid(void **s
 {
     (void)state;
     const size_t sizes[] = {3, 4, 2};
-    swiftmlp_config c = config_for(sizes, 3);
-    c.activations = NULL;
-    c.n_activations = 7;
-    swiftmlp_net *net = create_with(&c);
-    check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                 SWIFTMLP_INIT_UNIFORM);
-    swiftmlp_free(net);
+    swiftmlp_config c = config_acts(sizes, 3, NULL, 7);
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_each_init_scheme_reads_back(void **state)
@@ -288,10 +279,8 @@ static void test_each_init_scheme_reads_back(void **state)
         swiftmlp_config c = config_for(sizes, 3);
         c.init = inits[i];
         c.seed = 5;
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 3, SWIFTMLP_FLOAT64, 5, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                     inits[i]);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 5, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
+                      inits[i]);
     }
 }
 
@@ -302,14 +291,10 @@ static void test_leaky_slope_is_stored_as_given_including_zero_negative_and_larg
     const double slopes[] = {0.0, -0.5, 3.0, 1e300, -0.0, 5e-324};
     const swiftmlp_activation act = SWIFTMLP_LEAKY_RELU;
     for (size_t i = 0; i < ARRAY_LEN(slopes); i++) {
-        swiftmlp_config c = config_for(sizes, 2);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
         c.leaky_slope = slopes[i];
-        swiftmlp_net *net = create_with(&c);
-        check_config(net, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
-                     SWIFTMLP_INIT_UNIFORM);
-        swiftmlp_free(net);
+        check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
+                      SWIFTMLP_INIT_UNIFORM);
     }
 }
 
@@ -320,9 +305,7 @@ static void test_config_arrays_are_copied_and_get_config_pointers_stay_valid(voi
     (void)state;
     size_t sizes[] = {3, 4, 2};
     swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_IDENTITY};
-    swiftmlp_config c = config_for(sizes, 3);
-    c.activations = acts;
-    c.n_activations = 2;
+    swiftmlp_config c = config_acts(sizes, 3, acts, 2);
     swiftmlp_net *net = create_with(&c);
     swiftmlp_config got;
     assert_ok(swiftmlp_get_config(net, &got));
@@ -394,12 +377,9 @@ static void check_init_exact(const size_t *sizes, size_t n_sizes, swiftmlp_init 
     for (size_t l = 0; l + 1 < n_sizes; l++) {
         n += sizes[l + 1] * sizes[l] + sizes[l + 1];
     }
-    double *want = malloc(n * sizeof *want);
-    double *got = malloc(n * sizeof *got);
-    float *got32 = malloc(n * sizeof *got32);
-    assert_non_null(want);
-    assert_non_null(got);
-    assert_non_null(got32);
+    double *want = malloc_or_fail(n * sizeof *want);
+    double *got = malloc_or_fail(n * sizeof *got);
+    float *got32 = malloc_or_fail(n * sizeof *got32);
     expected_init(sizes, n_sizes, init, seed, want);
 
     swiftmlp_config c = config_for(sizes, n_sizes);
@@ -502,9 +482,7 @@ static void test_each_activation_computes_its_documented_formula(void **state)
     const double slope = 0.07;
     for (size_t a = 0; a < ARRAY_LEN(k_all_activations); a++) {
         const swiftmlp_activation act = k_all_activations[a];
-        swiftmlp_config c = config_for(sizes, 2);
-        c.activations = &act;
-        c.n_activations = 1;
+        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
         c.leaky_slope = slope;
         swiftmlp_net *net = create_with(&c);
         assert_ok(swiftmlp_set_layer(net, 0, SWIFTMLP_FLOAT64, w, NO * NI, b, NO));

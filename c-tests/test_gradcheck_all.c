@@ -851,16 +851,11 @@ static void check_every_parameter(const size_t *sizes, size_t n_sizes, size_t ba
     const size_t n0 = sizes[0], nl = sizes[n_sizes - 1];
     const size_t x_len = batch * n0, y_len = batch * nl;
 
-    double *params = malloc(n * sizeof *params);
-    double *analytic = malloc(n * sizeof *analytic);
-    double *x = malloc(x_len * sizeof *x);
-    double *y = malloc(y_len * sizeof *y);
-    double *out = malloc(y_len * sizeof *out);
-    assert_non_null(params);
-    assert_non_null(analytic);
-    assert_non_null(x);
-    assert_non_null(y);
-    assert_non_null(out);
+    double *params = malloc_or_fail(n * sizeof *params);
+    double *analytic = malloc_or_fail(n * sizeof *analytic);
+    double *x = malloc_or_fail(x_len * sizeof *x);
+    double *y = malloc_or_fail(y_len * sizeof *y);
+    double *out = malloc_or_fail(y_len * sizeof *out);
     for (size_t i = 0; i < n; i++) {
         params[i] = rand_uniform(&rng, -1.0, 1.0);
     }

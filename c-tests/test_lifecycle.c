@@ -211,23 +211,12 @@ static void get_params64(const swiftmlp_net *net, double *out, size_t n)
 static void test_same_seed_gives_identical_params(void **state)
 {
     (void)state;
-    swiftmlp_net *a = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 42);
-    swiftmlp_net *b = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 42);
-    double pa[32], pb[32];
-    get_params64(a, pa, 32);
-    get_params64(b, pb, 32);
-    assert_memory_equal(pa, pb, sizeof pa);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
-
-    swiftmlp_net *c = create_net(k_sizes, 3, SWIFTMLP_FLOAT32, 42);
-    swiftmlp_net *d = create_net(k_sizes, 3, SWIFTMLP_FLOAT32, 42);
-    float pc[32], pd[32];
-    assert_ok(swiftmlp_get_params(c, SWIFTMLP_FLOAT32, pc, 32));
-    assert_ok(swiftmlp_get_params(d, SWIFTMLP_FLOAT32, pd, 32));
-    assert_memory_equal(pc, pd, sizeof pc);
-    swiftmlp_free(c);
-    swiftmlp_free(d);
+    const swiftmlp_dtype dtypes[] = {SWIFTMLP_FLOAT64, SWIFTMLP_FLOAT32};
+    for (size_t i = 0; i < ARRAY_LEN(dtypes); i++) {
+        swiftmlp_net *a = create_net(k_sizes, 3, dtypes[i], 42);
+        swiftmlp_net *b = create_net(k_sizes, 3, dtypes[i], 42);
+        assert_same_params_and_free(a, b, "parameters of a same-seed network");
+    }
 }
 
 static void test_different_seed_gives_different_params(void **state)

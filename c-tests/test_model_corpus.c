@@ -338,11 +338,8 @@ static void test_edge_optimizer_steps_int_max_is_rejected_or_stepping_does_not_c
     const char *names[2] = {"optimizer_step", "fit"};
     int codes[2];
     for (int which = 0; which < 2; which++) {
-        fflush(NULL);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
+        pid_t pid = fork_child();
         if (pid == 0) {
-            child_reset_signals();
             swiftmlp_status r;
             if (which == 0) {
                 if (swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, 4, 1, out, 3) != SWIFTMLP_OK ||

@@ -474,10 +474,7 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
 
     /* and differently from A, which kept its moments */
     train_steps(a, s, &d, K_STEPS, M_STEPS);
-    snapshot sa = snapshot_params(a), sb = snapshot_params(b);
-    assert_true(memcmp(sa.data, sb.data, sa.bytes) != 0);
-    snapshot_free(&sa);
-    snapshot_free(&sb);
+    assert_params_differ(a, b);
     snapshot_free(&pa);
     swiftmlp_free(a);
     swiftmlp_free(b);
@@ -816,11 +813,8 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
     assert_int_equal(chmod(ro, 0555), 0);
 
     swiftmlp_net *new_net = make_net(&k_spec64);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
+    pid_t pid = fork_child();
     if (pid == 0) {
-        child_reset_signals();
         child_drop_privileges();
         swiftmlp_status s = swiftmlp_save_file(new_net, 0, path);
         if (s != SWIFTMLP_OK && swiftmlp_last_error()[0] == '\0') {
@@ -859,11 +853,8 @@ static void test_load_unreadable_file_returns_io(void **state)
     swiftmlp_net *net = make_net(&k_spec64);
     assert_ok(swiftmlp_save_file(net, 0, f->path));
     assert_int_equal(chmod(f->path, 0000), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
+    pid_t pid = fork_child();
     if (pid == 0) {
-        child_reset_signals();
         child_drop_privileges();
         swiftmlp_net *out = NOT_NULL_SENTINEL;
         swiftmlp_status s = swiftmlp_load_file(f->path, &out);

@@ -139,10 +139,8 @@ static int is_hidden_name(const char *name)
  * when it is done). Returns 1 if the save finished before the kill. */
 static int killed_save(swiftmlp_net *net, double delay)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
+    pid_t pid = fork_child();
     if (pid == 0) {
-        child_reset_signals();
         _exit(swiftmlp_save_file(net, 0, g_path) == SWIFTMLP_OK ? 0 : 1);
     }
     /* wait until the child is done or `delay` has passed */

@@ -257,6 +257,28 @@ static inline void assert_same_params_and_free_impl(swiftmlp_net *a, swiftmlp_ne
 #define assert_same_params_and_free(a, b, what) \
     assert_same_params_and_free_impl((a), (b), (what), __FILE__, __LINE__)
 
+/* malloc(bytes), failing the test where it returns NULL. */
+static inline void *malloc_or_fail(size_t bytes)
+{
+    void *p = malloc(bytes);
+    assert_non_null(p);
+    return p;
+}
+
+static inline void assert_params_differ_impl(const swiftmlp_net *a, const swiftmlp_net *b,
+                                             const char *file, int line)
+{
+    snapshot pa = snapshot_params(a), pb = snapshot_params(b);
+    if (pa.bytes == pb.bytes && memcmp(pa.data, pb.data, pa.bytes) == 0) {
+        print_error("parameters are bit-identical where they should differ\n");
+        _fail(file, line);
+    }
+    snapshot_free(&pa);
+    snapshot_free(&pb);
+}
+/* a and b hold parameters that differ in at least one byte. */
+#define assert_params_differ(a, b) assert_params_differ_impl((a), (b), __FILE__, __LINE__)
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.

@@ -543,20 +543,39 @@ static void op_optimizer_misc(reader *r, slot *s)
     same_or_die(s, &before, "an optimizer call");
 }
 
+/* The whole-vector argument of set_params and set_grads, drawn from r:
+ * dtype, length and values in buf (owned), arg = buf or NULL, and the
+ * statuses the call may return. */
+typedef struct flat_arg {
+    swiftmlp_dtype dt;
+    size_t len;
+    void *buf;
+    const void *arg;
+    uint32_t allowed;
+} flat_arg;
+
+static flat_arg pick_flat_arg(reader *r, const slot *s)
+{
+    flat_arg a;
+    a.dt = pick_dtype(r, s->dtype);
+    a.len = pick_len(r, s->params);
+    a.buf = alloc_elems(a.dt, a.len);
+    int finite = fill_values(r, a.dt, a.buf, a.len, 0);
+    a.arg = maybe_null(r, a.buf);
+    int ok = s->net && a.dt == s->dtype && a.arg && a.len == s->params && finite;
+    a.allowed = !s->net ? SM(ERR_NULL_POINTER)
+                : ok    ? SM(OK)
+                        : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) | SM(ERR_BUFFER_SIZE) |
+                           SM(ERR_NON_FINITE);
+    return a;
+}
+
 static void op_set_params(reader *r, slot *s)
 {
-    swiftmlp_dtype dt = pick_dtype(r, s->dtype);
-    size_t len = pick_len(r, s->params);
-    void *p = alloc_elems(dt, len);
-    int finite = fill_values(r, dt, p, len, 0);
-    const void *pp = maybe_null(r, p);
-    int ok = s->net && dt == s->dtype && pp && len == s->params && finite;
+    flat_arg a = pick_flat_arg(r, s);
+    void *p = a.buf;
     snap before = take(s);
-    swiftmlp_status st = EXPECT(swiftmlp_set_params(s->net, dt, pp, len),
-                                !s->net ? SM(ERR_NULL_POINTER)
-                                : ok ? SM(OK)
-                                     : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) |
-                                           SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE));
+    swiftmlp_status st = EXPECT(swiftmlp_set_params(s->net, a.dt, a.arg, a.len), a.allowed);
     if (st == SWIFTMLP_OK) {
         snap after = take(s);
         FUZZ_ASSERT(memcmp(after.data, p, after.bytes) == 0, "get_params after set_params differs");
@@ -574,23 +593,15 @@ static void op_set_params(reader *r, slot *s)
  * without gradients still has none). */
 static void op_set_grads(reader *r, slot *s)
 {
-    swiftmlp_dtype dt = pick_dtype(r, s->dtype);
-    size_t len = pick_len(r, s->params);
-    void *g = alloc_elems(dt, len);
-    int finite = fill_values(r, dt, g, len, 0);
-    const void *gp = maybe_null(r, g);
-    int ok = s->net && dt == s->dtype && gp && len == s->params && finite;
+    flat_arg a = pick_flat_arg(r, s);
+    void *g = a.buf;
     snap before = take(s);
     void *grads_before = NULL;
     if (s->net && s->grads == 1) {
         grads_before = alloc_elems(s->dtype, s->params);
         EXPECT(swiftmlp_get_grads(s->net, s->dtype, grads_before, s->params), SM(OK));
     }
-    swiftmlp_status st = EXPECT(swiftmlp_set_grads(s->net, dt, gp, len),
-                                !s->net ? SM(ERR_NULL_POINTER)
-                                : ok ? SM(OK)
-                                     : SM(ERR_NULL_POINTER) | SM(ERR_INVALID_ARGUMENT) | SM(ERR_DTYPE) |
-                                           SM(ERR_BUFFER_SIZE) | SM(ERR_NON_FINITE));
+    swiftmlp_status st = EXPECT(swiftmlp_set_grads(s->net, a.dt, a.arg, a.len), a.allowed);
     if (s->net) {
         void *now = alloc_elems(s->dtype, s->params);
         swiftmlp_status got = swiftmlp_get_grads(s->net, s->dtype, now, s->params);

@@ -10,19 +10,9 @@
 # Sourced or run by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 
-apt_packages=(cmake ninja-build libcmocka-dev libopenblas-dev pkg-config
-              openmpi-bin libopenmpi-dev iproute2 procps abi-compliance-checker)
-missing=()
-for p in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "deps: installing Debian packages: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install-missing.sh" deps \
+    cmake ninja-build libcmocka-dev libopenblas-dev pkg-config \
+    openmpi-bin libopenmpi-dev iproute2 procps abi-compliance-checker
 
 py_missing=()
 python3 -c "import numpy" 2>/dev/null || py_missing+=(numpy)

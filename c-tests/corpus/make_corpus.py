@@ -193,6 +193,21 @@ def base_meta(dtype, sizes, activations, loss, init, seed):
     ]
 
 
+def optimizer_meta(kind, lr, momentum, nesterov, weight_decay, steps):
+    """The optimizer_* metadata in file order; Adam's betas and eps at their defaults."""
+    return [
+        ("optimizer", kind),
+        ("optimizer_lr", lr),
+        ("optimizer_momentum", momentum),
+        ("optimizer_nesterov", nesterov),
+        ("optimizer_beta1", "0.9"),
+        ("optimizer_beta2", "0.999"),
+        ("optimizer_eps", "1e-08"),
+        ("optimizer_weight_decay", weight_decay),
+        ("optimizer_steps", steps),
+    ]
+
+
 def model_a():
     """float64 [3,4,2] sigmoid/sigmoid, MSE, no optimizer."""
     sizes = [3, 4, 2]
@@ -206,17 +221,7 @@ def model_b():
     sizes = [4, 5, 3]
     rng = SplitMix64(2002)
     meta = base_meta("float32", sizes, ["relu", "softmax"], "cross_entropy", "he", 42)
-    meta += [
-        ("optimizer", "adam"),
-        ("optimizer_lr", "0.001"),
-        ("optimizer_momentum", "0.0"),
-        ("optimizer_nesterov", "0"),
-        ("optimizer_beta1", "0.9"),
-        ("optimizer_beta2", "0.999"),
-        ("optimizer_eps", "1e-08"),
-        ("optimizer_weight_decay", "0.0"),
-        ("optimizer_steps", "3"),
-    ]
+    meta += optimizer_meta("adam", lr="0.001", momentum="0.0", nesterov="0", weight_decay="0.0", steps="3")
     tensors = layer_tensors(sizes, "F32", rng)
     p = param_count(sizes)
     m = [rng.uniform(-0.01, 0.01) for _ in range(p)]
@@ -231,17 +236,7 @@ def model_c():
     sizes = [2, 3, 3, 1]
     rng = SplitMix64(3003)
     meta = base_meta("float64", sizes, ["tanh", "tanh", "identity"], "mse", "glorot", 123)
-    meta += [
-        ("optimizer", "sgd"),
-        ("optimizer_lr", "0.05"),
-        ("optimizer_momentum", "0.9"),
-        ("optimizer_nesterov", "1"),
-        ("optimizer_beta1", "0.9"),
-        ("optimizer_beta2", "0.999"),
-        ("optimizer_eps", "1e-08"),
-        ("optimizer_weight_decay", "0.0001"),
-        ("optimizer_steps", "5"),
-    ]
+    meta += optimizer_meta("sgd", lr="0.05", momentum="0.9", nesterov="1", weight_decay="0.0001", steps="5")
     tensors = layer_tensors(sizes, "F64", rng)
     p = param_count(sizes)
     tensors.append(Tensor("optimizer.momentum", "F64", [p], [rng.uniform(-0.1, 0.1) for _ in range(p)]))

@@ -175,14 +175,32 @@ def validation_pair(validation_data) -> tuple:
     return xv, yv
 
 
+def integer(value, bool_message: str, type_message: str) -> int:
+    """operator.index(value); TypeError(bool_message) for a bool (which Python
+    counts as an integer), TypeError(type_message) for a non-integer."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(bool_message)
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(type_message) from None
+
+
+def sequence_items(value, message: str) -> tuple:
+    """The items of a sequence argument; TypeError(message) for a str or bytes
+    (a sequence of characters, never what is meant) or a non-iterable."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(message)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(message) from None
+
+
 def count(value, name: str, minimum: int = 1) -> int:
     """An integer argument counted in size_t (epochs, batch_size)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer, not a bool")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    v = integer(value, f"{name} must be an integer, not a bool",
+                f"{name} must be an integer, not {type(value).__name__}")
     if v < minimum:
         raise_error(InvalidArgumentError, f"{name} must be >= {minimum}, got {v}")
     if v > _lib.SIZE_MAX:

@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar, Optional
 
 from . import _lib
+from ._convert import sequence_items
 from ._errors import InvalidArgumentError
 from ._lib import lib, raise_error
 
@@ -63,12 +64,7 @@ def _real(value, name: str) -> float:
 
 
 def _betas(value) -> tuple:
-    if isinstance(value, (str, bytes)):
-        raise TypeError("betas must be a pair of real numbers, e.g. (0.9, 0.999)")
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise TypeError("betas must be a pair of real numbers, e.g. (0.9, 0.999)") from None
+    items = sequence_items(value, "betas must be a pair of real numbers, e.g. (0.9, 0.999)")
     if len(items) != 2:
         raise_error(InvalidArgumentError,
                     f"betas must be a pair (beta1, beta2), got {len(items)} values")

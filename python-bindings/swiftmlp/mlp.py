@@ -8,7 +8,6 @@ holds its configuration, its handle and its lifecycle."""
 
 from __future__ import annotations
 
-import operator
 import os
 import threading
 from ctypes import byref, c_int, c_size_t, c_void_p
@@ -16,7 +15,8 @@ from ctypes import byref, c_int, c_size_t, c_void_p
 import numpy as np
 
 from . import _lib, _optim
-from ._convert import CODE_DTYPES, DTYPE_CODES, Conversion, lookup, network_dtype
+from ._convert import (CODE_DTYPES, DTYPE_CODES, Conversion, integer, lookup, network_dtype,
+                       sequence_items)
 from ._errors import InvalidArgumentError, StateError, TooLargeError
 from ._files import Files, from_bytes, load
 from ._fit import DataSets
@@ -200,20 +200,11 @@ class MLP(Training, DataSets, Layers, Files, Conversion):
 
     @staticmethod
     def _check_sizes(sizes) -> list[int]:
-        if isinstance(sizes, (str, bytes)):
-            raise TypeError("sizes must be a sequence of integers, e.g. [784, 256, 10]")
-        try:
-            items = list(sizes)
-        except TypeError:
-            raise TypeError("sizes must be a sequence of integers, e.g. [784, 256, 10]") from None
+        items = sequence_items(sizes, "sizes must be a sequence of integers, e.g. [784, 256, 10]")
         out = []
         for k, s in enumerate(items):
-            if isinstance(s, (bool, np.bool_)):
-                raise TypeError(f"sizes[{k}] is a bool; layer sizes must be integers")
-            try:
-                v = operator.index(s)
-            except TypeError:
-                raise TypeError(f"sizes[{k}] = {s!r} is not an integer") from None
+            v = integer(s, f"sizes[{k}] is a bool; layer sizes must be integers",
+                        f"sizes[{k}] = {s!r} is not an integer")
             if v < 0:
                 raise_error(InvalidArgumentError,
                             f"sizes[{k}] = {v}: layer sizes must be >= 1")
@@ -229,12 +220,8 @@ class MLP(Training, DataSets, Layers, Files, Conversion):
     def _check_seed(seed) -> int:
         if seed is None:
             return int.from_bytes(os.urandom(8), "little")
-        if isinstance(seed, (bool, np.bool_)):
-            raise TypeError("seed must be an integer")
-        try:
-            seed = operator.index(seed)
-        except TypeError:
-            raise TypeError(f"seed must be an integer, not {type(seed).__name__}") from None
+        seed = integer(seed, "seed must be an integer",
+                       f"seed must be an integer, not {type(seed).__name__}")
         if not 0 <= seed < 2 ** 64:
             raise_error(InvalidArgumentError, f"seed {seed} is outside 0..2**64-1")
         return seed
