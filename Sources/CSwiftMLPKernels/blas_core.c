@@ -15,7 +15,7 @@
  *     (AVX2 + FMA), through OpenBLAS's own OPENBLAS_CORETYPE mechanism; the
  *     variable is set only for that call and removed again. */
 #define _GNU_SOURCE
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 
 #include <cblas.h>
 #include <pthread.h>

@@ -11,7 +11,7 @@
  * constants, the same order, no fused multiply-add (contraction is off), so
  * the result bits do not depend on the clone, and equal the Swift path's
  * (checked by a test). */
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 #include "thread_pool.h"
 
 #include <stdatomic.h>

@@ -6,7 +6,7 @@
  * ordinary BLAS call on sub-matrices (pointer offsets, same leading
  * dimensions), so no data moves and the sum order inside every element is
  * the same as in one call. */
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 #include "thread_pool.h"
 
 #include <cblas.h>

@@ -1,4 +1,5 @@
-/* Internal to libswiftmlp: the BLAS layer. Not part of the public ABI; the
+/* Internal to libswiftmlp: the kernels of CSwiftMLPKernels (the BLAS layer
+ * and the element-wise kernels). Not part of the public ABI; the
  * linker version script hides these symbols.
  *
  * Matrix products go through OpenBLAS, linked statically as a private copy
@@ -7,8 +8,8 @@
  * thread count per product and nothing is allocated per call; blas_core.c
  * corrects OpenBLAS 0.3.21's core detection on CPUs it does not know. With a
  * shared OpenBLAS (no archive at build time) it changes nothing in it. */
-#ifndef SWIFTMLP_BLAS_H
-#define SWIFTMLP_BLAS_H
+#ifndef SMLP_KERNELS_H
+#define SMLP_KERNELS_H
 #include <stdbool.h>
 #include <stddef.h>
 
