@@ -3,14 +3,16 @@
  *
  * g = sigmoid(f) over a flat block.
  *
- * The Swift core is compiled for baseline x86-64 (SSE2: 2 doubles or 4
- * floats per instruction). This loop is compiled three times (AVX-512, AVX2,
- * baseline) and the loader picks the one the CPU runs (target_clones). Each
- * element gets exactly the operations of the Swift kernel
- * (Kernels.sigmoidOneDivide with MLPScalar.expNonPositive): the same
- * constants, the same order, no fused multiply-add (contraction is off), so
- * the result bits do not depend on the clone, and equal the Swift path's
- * (checked by a test). */
+ * This is the library's one sigmoid (Swift calls it through
+ * MLPScalar.sigmoidBlock). The Swift core is compiled for baseline x86-64
+ * (SSE2: 2 doubles or 4 floats per instruction); this loop is compiled three
+ * times (AVX-512, AVX2, baseline) and the loader picks the one the CPU runs
+ * (target_clones). Each element gets the same operations in every clone and
+ * in the scalar tail: the same constants, the same order, no fused
+ * multiply-add (contraction is off), so the result bits do not depend on the
+ * clone or on the element's place in the block (checked by KernelTests,
+ * with the naive oracle in the tests). exp_nonpositive_* are the
+ * operations of MLPScalar+Exp.swift, which the other activations use. */
 #include "smlp_kernels.h"
 #include "thread_pool.h"
 

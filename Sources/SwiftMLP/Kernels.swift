@@ -6,16 +6,6 @@ import RealModule
 /// are row-major; `rows` is the batch B. Pointers come from buffers the
 /// network owns and has sized; no kernel allocates.
 enum Kernels {
-    /// sigmoid(x) = 1 / (1 + exp(-x)), in a form that never overflows:
-    /// with e = exp(-|x|) in (0, 1], 1/(1+e) for x >= 0 and e/(1+e) below.
-    /// Branch-free, so the kernel loops vectorize.
-    @inline(__always)
-    static func sigmoid<T: MLPScalar>(_ x: T) -> T {
-        let e = T.expNonPositive(-Swift.abs(x))
-        let d = 1 + e
-        return x >= 0 ? 1 / d : e / d
-    }
-
     /// Blocks of at least this many elements take the C element-wise kernels
     /// (MLPScalar's *Block functions: the same operations, vectorized for the
     /// running CPU and threaded when large); below it the call costs more

@@ -16,9 +16,9 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
-    /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
-    /// vectors (Sources/CSwiftMLPKernels/elementwise.c); the same bits.
+    /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the library's
+    /// one sigmoid, in C compiled for the running CPU's widest vectors
+    /// (Sources/CSwiftMLPKernels/elementwise.c), the same bits on every CPU.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on

@@ -43,8 +43,9 @@ double smlp_gemm_parallel_min(void);
 /* Whether OpenBLAS is this library's private (static) copy. */
 bool smlp_blas_private(void);
 
-/* g[i] = sigmoid(f[i]) for i < count (f and g distinct), with exactly the
- * Swift kernel's operations (elementwise.c), vectorized for the running CPU. */
+/* g[i] = sigmoid(f[i]) for i < count (f and g distinct): the library's one
+ * sigmoid (elementwise.c), vectorized for the running CPU, the same bits on
+ * every CPU. */
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
