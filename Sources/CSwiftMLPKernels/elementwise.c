@@ -316,7 +316,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * x - x is one serial chain of adds.
  *
  * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
- * Plain SGD:     p -= lr * (g + wd * p)
+ * Plain SGD:     p -= lr * (g + wd * p)  (smlp_sgd_value_*, smlp_kernels.h)
  * momentum SGD:  d = g + wd p; b = mu b + d; p -= lr * (nesterov ? d + mu b : b)
  * Adam / AdamW:  d = g + wd p (Adam) or p *= decay, d = g (AdamW);
  *                m = b1 m + c1 d; v = b2 v + c2 d d;
@@ -351,7 +351,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         unsigned bad = 0;                                                                      \
         _Pragma("clang loop vectorize(enable)")                                                \
         for (size_t i = 0; i < count; i++) {                                                   \
-            T q = p[i] - lr * (gs * g[i] + wd * p[i]);                                         \
+            T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);                                \
             out[i] = q;                                                                        \
             bad |= OK(q, MAXV);                                                                \
         }                                                                                      \

@@ -51,6 +51,10 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Self>, _ g: UnsafePointer<Self>,
                          into out: UnsafeMutablePointer<Self>, count: Int) -> Bool
 
+    /// Plain SGD's new value of parameter `p` with gradient `g` (no clipping):
+    /// the C steps' formula, `smlp_sgd_value_*` in smlp_kernels.h (inlined).
+    static func sgdValue(_ p: Self, _ g: Self, lr: Self, wd: Self) -> Self
+
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
@@ -120,6 +124,11 @@ extension Float: MLPScalar {
         withUnsafePointer(to: c) { smlp_sgd_into_f32($0, p, g, out, count) != 0 }
     }
 
+    @inline(__always)
+    public static func sgdValue(_ p: Float, _ g: Float, lr: Float, wd: Float) -> Float {
+        smlp_sgd_value_f32(p, g, lr, wd, 1)
+    }
+
     public static func maxAbsBlock(_ x: UnsafePointer<Float>, count: Int) -> Double {
         smlp_max_abs_f32(x, count)
     }
@@ -177,6 +186,11 @@ extension Double: MLPScalar {
     public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Double>,
                                 _ g: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, count: Int) -> Bool {
         withUnsafePointer(to: c) { smlp_sgd_into_f64($0, p, g, out, count) != 0 }
+    }
+
+    @inline(__always)
+    public static func sgdValue(_ p: Double, _ g: Double, lr: Double, wd: Double) -> Double {
+        smlp_sgd_value_f64(p, g, lr, wd, 1)
     }
 
     public static func maxAbsBlock(_ x: UnsafePointer<Double>, count: Int) -> Double {

@@ -85,6 +85,20 @@ typedef struct smlp_optimizer_coefficients {
                       (1 * g is g exactly, so the unclipped bits are those without it) */
 } smlp_optimizer_coefficients;
 
+/* Plain SGD's new value of one parameter p with gradient g: the library's
+ * one SGD formula, p - lr (gs g + wd p), gs being clipping's scale (1
+ * without: 1 * g is g). Inline here so that the C steps (elementwise.c)
+ * and the Swift fused step (Network+FusedStep.swift) run these operations,
+ * unfused (no multiply-add), and give the same bits. */
+static inline double smlp_sgd_value_f64(double p, double g, double lr, double wd, double gs) {
+#pragma clang fp contract(off)
+    return p - lr * (gs * g + wd * p);
+}
+static inline float smlp_sgd_value_f32(float p, float g, float lr, float wd, float gs) {
+#pragma clang fp contract(off)
+    return p - lr * (gs * g + wd * p);
+}
+
 /* One step of a kind with state (SMLP_STEP_MOMENTUM, _ADAM, _ADAMW) over
  * count parameters p with gradients g and state s1 (momentum buffer, Adam's
  * m) and s2 (Adam's v; NULL otherwise). commit == 0: only check that every
