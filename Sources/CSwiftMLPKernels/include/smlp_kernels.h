@@ -58,6 +58,19 @@ bool smlp_blas_private(void);
  * true values are below 2.3e-308 / 1.2e-38); NaN gives NaN, a positive
  * argument (never passed) gives 1. Within 2 ulps of the correctly rounded
  * result (ExpTests). No input traps. */
+/* The result p 2^n, n being the integer in k's low mantissa bits (k = n +
+ * shifter): 2^n from the bits of k, no float-to-integer conversion (U: the
+ * unsigned integer of T's width; BIAS, MANT: T's exponent bias and mantissa
+ * bits); 0 below `lowest`, NaN for NaN. */
+#define SMLP_EXP_RESULT(T, U, BIAS, MANT)                                  \
+    U kb, sb, bits;                                                        \
+    T scale;                                                               \
+    memcpy(&kb, &k, sizeof kb);                                            \
+    memcpy(&sb, &shifter, sizeof sb);                                      \
+    bits = (kb - sb + BIAS) << MANT;                                       \
+    memcpy(&scale, &bits, sizeof scale);                                   \
+    return x < lowest ? 0 : (x == x ? p * scale : x);
+
 static inline double smlp_exp_nonpositive_f64(double x) {
 #pragma clang fp contract(off)
     const double lowest = -708.3964185322641; /* ln(DBL_MIN) */
@@ -83,14 +96,7 @@ static inline double smlp_exp_nonpositive_f64(double x) {
     double d0 = b0 + b1 * r4, d1 = b2 + a6 * r4;
     double q = d0 + d1 * r8;
     double p = q * r + 1.0;
-    /* 2^n from the bits of k (no float-to-integer conversion). */
-    uint64_t kb, sb;
-    memcpy(&kb, &k, sizeof kb);
-    memcpy(&sb, &shifter, sizeof sb);
-    uint64_t bits = (kb - sb + 1023) << 52;
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < lowest ? 0 : (x == x ? p * scale : x);
+    SMLP_EXP_RESULT(double, uint64_t, 1023, 52)
 }
 
 /* smlp_exp_nonpositive_f64 for float: Q of degree 6. */
@@ -110,13 +116,7 @@ static inline float smlp_exp_nonpositive_f32(float x) {
     float b0 = a0 + a1 * r2, b1 = a2 + a3 * r2;
     float q = b0 + b1 * r4;
     float p = q * r + 1.0f;
-    uint32_t kb, sb;
-    memcpy(&kb, &k, sizeof kb);
-    memcpy(&sb, &shifter, sizeof sb);
-    uint32_t bits = (kb - sb + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < lowest ? 0 : (x == x ? p * scale : x);
+    SMLP_EXP_RESULT(float, uint32_t, 127, 23)
 }
 
 /* g[i] = sigmoid(f[i]) for i < count (f and g distinct): the library's one
