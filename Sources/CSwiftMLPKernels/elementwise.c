@@ -109,11 +109,12 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
 /* ---- the sigmoid layers' other element-wise passes ----
  *
  * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
- * and db = the column sums of dL/df, row by row. The operations and their
- * order are those of the Swift kernels (Kernels+Activation.swift,
- * Kernels.biasBackward), so the bits are the same; blocks of 2^16 elements
- * or more are split over the BLAS layer's threads (by rows, element ranges
- * and column ranges: each element's own operations do not change). */
+ * and db = the column sums of dL/df, row by row: the library's only
+ * implementations (Swift's Kernels+Activation.swift and Kernels.biasBackward
+ * call them at every size; the fused step's db sums in this order too).
+ * Blocks of 2^16 elements or more are split over the BLAS layer's threads
+ * (by rows, element ranges and column ranges: each element's own
+ * operations do not change). */
 enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 
 /* The three kernels for one element type T (suffix SUF). */

@@ -102,11 +102,7 @@ extension Kernels {
         let count = rows * cols
         switch act {
         case .sigmoid:
-            if count >= elementwiseCLimit {
-                T.sigmoidBackwardBlock(df, dg: dg, g: g, count: count)  // the same operations in C
-            } else {
-                for i in 0..<count { let gi = g[i]; df[i] = dg[i] * gi * (1 - gi) }
-            }
+            T.sigmoidBackwardBlock(df, dg: dg, g: g, count: count)
         case .tanh:
             for i in 0..<count { let gi = g[i]; df[i] = dg[i] * (1 - gi * gi) }
         case .relu:

@@ -22,9 +22,8 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on
-    /// every row, then g = sigmoid(f) (the operations of the Swift loops, the
-    /// same bits), in C for the running CPU, split over the BLAS layer's
-    /// threads when large (Sources/CSwiftMLPKernels/elementwise.c).
+    /// every row, then g = sigmoid(f), in C for the running CPU, split over
+    /// the BLAS layer's threads when large (Sources/CSwiftMLPKernels/elementwise.c).
     static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>,
                                  bias: UnsafePointer<Self>, rows: Int, cols: Int)
 

@@ -104,8 +104,8 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
 }
 
 /// The C element-wise blocks of a sigmoid layer (MLPScalar.biasSigmoidBlock,
-/// sigmoidBackwardBlock, biasBackwardBlock) against the Swift loops they
-/// replace, bit for bit: small blocks (one thread) and blocks of 2^16
+/// sigmoidBackwardBlock, biasBackwardBlock) against plain loops of the same
+/// operations, bit for bit: small blocks (one thread) and blocks of 2^16
 /// elements and more (split over the BLAS layer's threads: by rows, element
 /// ranges and column ranges), with odd shapes.
 @Suite struct ElementwiseBlockTests {

@@ -125,9 +125,9 @@ static inline float smlp_exp_nonpositive_f32(float x) {
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
-/* A sigmoid layer's other element-wise passes, with the Swift kernels'
- * operations (the same bits), vectorized for the running CPU and split over
- * the BLAS layer's threads from 2^16 elements:
+/* A sigmoid layer's other element-wise passes, the library's only ones
+ * (Swift calls them at every size), vectorized for the running CPU and
+ * split over the BLAS layer's threads from 2^16 elements:
  * bias_sigmoid: f (rows, cols) += bias per row, then g = sigmoid(f);
  * sigmoid_backward: df = dg * g * (1 - g) over count elements;
  * bias_backward: db[c] = sum of df[r][c] over r = 0, 1, ... (from 0). */
