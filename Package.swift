@@ -66,7 +66,7 @@ let package = Package(
         // The C kernels: matrix products through OpenBLAS (Debian:
         // libopenblas-dev), split over swiftmlp's own threads when large, and
         // the element-wise kernels compiled for the running CPU (sigmoid,
-        // loss, optimizer steps); see its include/swiftmlp_blas.h.
+        // loss, optimizer steps); see its include/smlp_kernels.h.
         .target(name: "CSwiftMLPKernels", path: "Sources/CSwiftMLPKernels",
                 cSettings: openBLASCSettings, linkerSettings: openBLASLinkerSettings),
         // include/swiftmlp.h as a Clang module, so `@c @implementation` checks

@@ -33,7 +33,7 @@
  */
 #include "bench_util.h"
 
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -19,7 +19,7 @@
  * avx2 runs the Haswell core, baseline the Prescott one (SSE3), unless
  * OPENBLAS_CORETYPE is set. */
 #define _GNU_SOURCE
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 
 #include <cblas.h>
 #include <pthread.h>

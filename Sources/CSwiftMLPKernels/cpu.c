@@ -9,7 +9,7 @@
  * value, or a level above the CPU's, is ignored (never an error, never
  * printed). Levels only choose among code paths with the same arithmetic
  * per element, except where the OpenBLAS core changes (docs/cpu.md). */
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

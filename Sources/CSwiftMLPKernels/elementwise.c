@@ -3,15 +3,17 @@
  *
  * g = sigmoid(f) over a flat block.
  *
- * The Swift core is compiled for baseline x86-64 (SSE2: 2 doubles or 4
- * floats per instruction). This loop is compiled three times (AVX-512, AVX2,
- * baseline) and runs the one of the CPU level (SMLP_LEVELS below). Each
- * element gets exactly the operations of the Swift kernel
- * (Kernels.sigmoidOneDivide with MLPScalar.expNonPositive): the same
- * constants, the same order, no fused multiply-add (contraction is off), so
- * the result bits do not depend on the variant, and equal the Swift path's
- * (checked by a test). */
-#include "swiftmlp_blas.h"
+ * This is the library's one sigmoid (Swift calls it through
+ * MLPScalar.sigmoidBlock). The Swift core is compiled for baseline x86-64
+ * (SSE2: 2 doubles or 4 floats per instruction); this loop is compiled three
+ * times (AVX-512, AVX2, baseline) and runs the one of the CPU level
+ * (SMLP_LEVELS below). Each element gets the same operations in every
+ * variant and in the scalar tail: the same constants, the same order, no
+ * fused multiply-add (contraction is off), so the result bits do not depend
+ * on the variant or on the element's place in the block (checked by
+ * KernelTests, with the naive oracle in the tests). Its exp is
+ * smlp_exp_nonpositive_* (smlp_kernels.h), the one the Swift kernels use too. */
+#include "smlp_kernels.h"
 #include "thread_pool.h"
 
 #include <stdatomic.h>
@@ -19,59 +21,6 @@
 #include <string.h>
 
 #pragma clang fp contract(off)
-
-static inline double exp_nonpositive_f64(double x) {
-    const double lowest = -708.3964185322641; /* ln(DBL_MIN) */
-    double v = x > lowest ? (x < 0 ? x : 0) : lowest;
-    const double shifter = 6755399441055744.0; /* 1.5 * 2^52 */
-    double k = v * 1.4426950408889634 + shifter;
-    double n = k - shifter;
-    double r = (v - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
-    /* e^r = 1 + r Q(r) by Estrin's scheme, as MLPScalar+Exp.swift. */
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    double a0 = 1.0 + r * 0.5;
-    double a1 = 1.0 / 6.0 + r * (1.0 / 24.0);
-    double a2 = 1.0 / 120.0 + r * (1.0 / 720.0);
-    double a3 = 1.0 / 5040.0 + r * (1.0 / 40320.0);
-    double a4 = 1.0 / 362880.0 + r * (1.0 / 3628800.0);
-    double a5 = 1.0 / 39916800.0 + r * (1.0 / 479001600.0);
-    double a6 = 1.0 / 6227020800.0;
-    double b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
-    double d0 = b0 + b1 * r4, d1 = b2 + a6 * r4;
-    double q = d0 + d1 * r8;
-    double p = q * r + 1.0;
-    uint64_t kb, sb;
-    memcpy(&kb, &k, sizeof kb);
-    memcpy(&sb, &shifter, sizeof sb);
-    uint64_t bits = (kb - sb + 1023) << 52;
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < lowest ? 0 : (x == x ? p * scale : x);
-}
-
-static inline float exp_nonpositive_f32(float x) {
-    const float lowest = -87.33654f; /* ln(FLT_MIN) */
-    float v = x > lowest ? (x < 0 ? x : 0) : lowest;
-    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
-    float k = v * 1.44269504f + shifter;
-    float n = k - shifter;
-    float r = (v - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-    float r2 = r * r, r4 = r2 * r2;
-    float a0 = 1.0f + r * 0.5f;
-    float a1 = 1.0f / 6.0f + r * (1.0f / 24.0f);
-    float a2 = 1.0f / 120.0f + r * (1.0f / 720.0f);
-    float a3 = 1.0f / 5040.0f;
-    float b0 = a0 + a1 * r2, b1 = a2 + a3 * r2;
-    float q = b0 + b1 * r4;
-    float p = q * r + 1.0f;
-    uint32_t kb, sb;
-    memcpy(&kb, &k, sizeof kb);
-    memcpy(&sb, &shifter, sizeof sb);
-    uint32_t bits = (kb - sb + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < lowest ? 0 : (x == x ? p * scale : x);
-}
 
 /* The loops' "not vectorized" remarks at -O0 (sanitizer builds) are
  * expected. */
@@ -98,12 +47,12 @@ static inline float exp_nonpositive_f32(float x) {
 #endif
 
 static inline double sigmoid_f64(double x) {
-    double e = exp_nonpositive_f64(-__builtin_fabs(x));
+    double e = smlp_exp_nonpositive_f64(-__builtin_fabs(x));
     return (x >= 0 ? 1.0 : e) / (1.0 + e);
 }
 
 static inline float sigmoid_f32(float x) {
-    float e = exp_nonpositive_f32(-__builtin_fabsf(x));
+    float e = smlp_exp_nonpositive_f32(-__builtin_fabsf(x));
     return (x >= 0 ? 1.0f : e) / (1.0f + e);
 }
 
@@ -169,11 +118,12 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
 /* ---- the sigmoid layers' other element-wise passes ----
  *
  * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
- * and db = the column sums of dL/df, row by row. The operations and their
- * order are those of the Swift kernels (Kernels+Activation.swift,
- * Kernels.biasBackward), so the bits are the same; blocks of 2^16 elements
- * or more are split over the BLAS layer's threads (by rows, element ranges
- * and column ranges: each element's own operations do not change). */
+ * and db = the column sums of dL/df, row by row: the library's only
+ * implementations (Swift's Kernels+Activation.swift and Kernels.biasBackward
+ * call them at every size; the fused step's db sums in this order too).
+ * Blocks of 2^16 elements or more are split over the BLAS layer's threads
+ * (by rows, element ranges and column ranges: each element's own
+ * operations do not change). */
 enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 
 /* The three kernels for one element type T (suffix SUF). */
@@ -326,7 +276,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * x - x is one serial chain of adds.
  *
  * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
- * Plain SGD:     p -= lr * (g + wd * p)
+ * Plain SGD:     p -= lr * (g + wd * p)  (smlp_sgd_value_*, smlp_kernels.h)
  * momentum SGD:  d = g + wd p; b = mu b + d; p -= lr * (nesterov ? d + mu b : b)
  * Adam / AdamW:  d = g + wd p (Adam) or p *= decay, d = g (AdamW);
  *                m = b1 m + c1 d; v = b2 v + c2 d d;
@@ -362,7 +312,7 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         unsigned bad = 0;                                                                      \
         _Pragma("clang loop vectorize(enable)")                                                \
         for (size_t i = 0; i < count; i++) {                                                   \
-            T q = p[i] - lr * (gs * g[i] + wd * p[i]);                                         \
+            T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);                                \
             out[i] = q;                                                                        \
             bad |= OK(q, MAXV);                                                                \
         }                                                                                      \

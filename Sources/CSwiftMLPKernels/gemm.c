@@ -10,7 +10,7 @@
  * kernels' limit (SMALL_KERNEL_MAX), so all take the same path. When every
  * part is above that limit, a product the pool runs on its caller alone
  * runs as that one call (gemm_whole). */
-#include "swiftmlp_blas.h"
+#include "smlp_kernels.h"
 #include "thread_pool.h"
 
 #include <cblas.h>

@@ -59,18 +59,9 @@ extension Kernels {
         activationForward(act, slope: slope, f: f, g: g, count: rows * cols)
     }
 
-    /// `Kernels.sigmoid` with one division instead of two: the numerator is
-    /// selected first, so the result is the same bits (1/d or e/d), but the
-    /// vectorized loops pay for one divide per lane instead of two.
-    @inline(__always)
-    static func sigmoidOneDivide<T: MLPScalar>(_ x: T) -> T {
-        let e = T.expNonPositive(-Swift.abs(x))
-        return (x >= 0 ? 1 : e) / (1 + e)
-    }
-
-    /// g = sigmoid(f) over `count` elements (`f` and `g` distinct), as
-    /// `sigmoidOneDivide` (the same bits), through `MLPScalar.sigmoidBlock`:
-    /// vectorized for the running CPU.
+    /// g = sigmoid(f) over `count` elements (`f` and `g` distinct), through
+    /// `MLPScalar.sigmoidBlock`, the one sigmoid: C vectorized for the
+    /// running CPU (elementwise.c).
     @inline(__always)
     static func sigmoidForward<T: MLPScalar>(f: UnsafePointer<T>, g: UnsafeMutablePointer<T>, count: Int) {
         T.sigmoidBlock(f, g, count: count)
@@ -111,11 +102,7 @@ extension Kernels {
         let count = rows * cols
         switch act {
         case .sigmoid:
-            if count >= elementwiseCLimit {
-                T.sigmoidBackwardBlock(df, dg: dg, g: g, count: count)  // the same operations in C
-            } else {
-                for i in 0..<count { let gi = g[i]; df[i] = dg[i] * gi * (1 - gi) }
-            }
+            T.sigmoidBackwardBlock(df, dg: dg, g: g, count: count)
         case .tanh:
             for i in 0..<count { let gi = g[i]; df[i] = dg[i] * (1 - gi * gi) }
         case .relu:

@@ -36,53 +36,22 @@ extension Kernels {
         f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, cols: Int
     ) -> Double {
         let count = rows * cols
+        var sum = 0.0
         switch loss {
         case .mse:
             if act == .sigmoid { return mseSigmoidBackward(dg: dg, df: df, g: g, y: y, count: count) }
-            // dL/dg = 2/(B N) (g - y), then the activation's backward.
             let scale = T(2) / T(count)
-            var sum = 0.0
-            for i in 0..<count {
-                let d = g[i] - y[i]
-                let wide = Double(d)
-                sum += wide * wide
-                dg[i] = scale * d
-            }
+            for r in 0..<rows { mseRow(dg: dg, g: g, y: y, r * cols, cols, scale: scale, sum: &sum) }
             activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
             return sum / Double(count)
         case .binaryCrossEntropy:
-            // dL/df = (g - y) / (B N); dL/dg = dL/df / (g (1 - g)).
             let scale = 1 / T(count)
-            var sum = 0.0
-            for i in 0..<count {
-                let gi = g[i]
-                let d = scale * (gi - y[i])
-                df[i] = d
-                dg[i] = d / (gi * (1 - gi))
-                sum += Double(bceTerm(f[i], y[i]))
-            }
+            for r in 0..<rows { bceRow(dg: dg, df: df, f: f, g: g, y: y, r * cols, cols, scale: scale, sum: &sum) }
             return sum / Double(count)
         case .crossEntropy:
-            // dL/df_j = (g_j sum_k y_k - y_j) / B; dL/dg_j = -y_j / (B g_j).
             let scale = 1 / T(rows)
-            var sum = 0.0
             for r in 0..<rows {
-                let o = r * cols
-                let lse = logSumExp(f + o, cols)
-                var ySum: T = 0
-                for c in 0..<cols { ySum += y[o + c] }
-                for c in 0..<cols {
-                    let yc = y[o + c]
-                    df[o + c] = scale * (g[o + c] * ySum - yc)
-                    // A zero target contributes nothing (not 0 * inf = NaN where
-                    // lse - f overflows or g underflows to 0).
-                    if yc == 0 {
-                        dg[o + c] = 0
-                    } else {
-                        sum += Double(yc * (lse - f[o + c]))
-                        dg[o + c] = -scale * yc / g[o + c]
-                    }
-                }
+                crossEntropyRow(dg: dg, df: df, f: f, g: g, y: y, r * cols, cols, scale: scale, sum: &sum)
             }
             return sum / Double(rows)
         }
@@ -92,12 +61,13 @@ extension Kernels {
     /// L = sum_r w_r l_r / W, W = sum_r w_r > 0 (the caller's check), where
     /// l_r is row r's loss: for MSE and BCE the mean over its N outputs, for
     /// cross-entropy -sum_j y_j log softmax(f)_j. Row r's derivatives are
-    /// those of the unweighted loss with 1/B replaced by w_r / W:
-    /// MSE dL/dg = 2 w_r/(W N) (g - y), then the activation's backward;
-    /// BCE dL/df = w_r/(W N) (g - y); cross-entropy dL/df = w_r/W (g sum_j y_j - y).
-    /// Each row's coefficient is formed in Double and rounded once; the
-    /// loss is summed in Double. All-ones weights give the unweighted loss
-    /// (not necessarily its last bits: the sums run in another order).
+    /// those of the unweighted loss with 1/B replaced by w_r / W (the same
+    /// row kernels, another coefficient): MSE dL/dg = 2 w_r/(W N) (g - y),
+    /// then the activation's backward; BCE dL/df = w_r/(W N) (g - y);
+    /// cross-entropy dL/df = w_r/W (g sum_j y_j - y). Each row's coefficient
+    /// is formed in Double and rounded once; the loss is summed in Double.
+    /// All-ones weights give the unweighted loss (not necessarily its last
+    /// bits: the sums run in another order).
     static func weightedLossBackward<T: MLPScalar>(
         _ loss: Loss, output act: Activation, slope: T,
         dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
@@ -108,54 +78,85 @@ extension Kernels {
         for r in 0..<rows { total += Double(w[r]) }
         let n = Double(cols)
         var sum = 0.0
-        switch loss {
-        case .mse:
-            for r in 0..<rows {
-                let o = r * cols, scale = T(2 * Double(w[r]) / (total * n))
-                var rowSum = 0.0
-                for c in 0..<cols {
-                    let d = g[o + c] - y[o + c]
-                    let wide = Double(d)
-                    rowSum += wide * wide
-                    dg[o + c] = scale * d
-                }
-                sum += Double(w[r]) * (rowSum / n)
-            }
-            activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
-        case .binaryCrossEntropy:
-            for r in 0..<rows {
-                let o = r * cols, scale = T(Double(w[r]) / (total * n))
-                var rowSum = 0.0
-                for c in 0..<cols {
-                    let gi = g[o + c]
-                    let d = scale * (gi - y[o + c])
-                    df[o + c] = d
-                    dg[o + c] = d / (gi * (1 - gi))
-                    rowSum += Double(bceTerm(f[o + c], y[o + c]))
-                }
-                sum += Double(w[r]) * (rowSum / n)
-            }
-        case .crossEntropy:
-            for r in 0..<rows {
-                let o = r * cols, scale = T(Double(w[r]) / total)
-                let lse = logSumExp(f + o, cols)
-                var ySum: T = 0
-                for c in 0..<cols { ySum += y[o + c] }
-                var rowSum = 0.0
-                for c in 0..<cols {
-                    let yc = y[o + c]
-                    df[o + c] = scale * (g[o + c] * ySum - yc)
-                    if yc == 0 {
-                        dg[o + c] = 0
-                    } else {
-                        rowSum += Double(yc * (lse - f[o + c]))
-                        dg[o + c] = -scale * yc / g[o + c]
-                    }
-                }
-                sum += Double(w[r]) * rowSum
+        for r in 0..<rows {
+            let o = r * cols, wr = Double(w[r])
+            var rowSum = 0.0
+            switch loss {
+            case .mse:
+                mseRow(dg: dg, g: g, y: y, o, cols, scale: T(2 * wr / (total * n)), sum: &rowSum)
+                sum += wr * (rowSum / n)
+            case .binaryCrossEntropy:
+                bceRow(dg: dg, df: df, f: f, g: g, y: y, o, cols, scale: T(wr / (total * n)), sum: &rowSum)
+                sum += wr * (rowSum / n)
+            case .crossEntropy:
+                crossEntropyRow(dg: dg, df: df, f: f, g: g, y: y, o, cols, scale: T(wr / total), sum: &rowSum)
+                sum += wr * rowSum
             }
         }
+        if loss == .mse {
+            activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
+        }
         return sum / total
+    }
+
+    /// The elements o..<o+cols (one row) of MSE's backward with the row's
+    /// coefficient `scale` (2/(B N) unweighted): dL/dg = scale (g - y); adds
+    /// each (g - y)^2 to `sum` in Double, in order.
+    @inline(__always)
+    static func mseRow<T: MLPScalar>(
+        dg: UnsafeMutablePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>,
+        _ o: Int, _ cols: Int, scale: T, sum: inout Double
+    ) {
+        for i in o..<(o + cols) {
+            let d = g[i] - y[i]
+            let wide = Double(d)
+            sum += wide * wide
+            dg[i] = scale * d
+        }
+    }
+
+    /// One row of binary cross-entropy's backward from the logits, `scale`
+    /// 1/(B N) unweighted: dL/df = scale (g - y); dL/dg = dL/df / (g (1 - g));
+    /// adds each element's loss (`bceTerm`) to `sum` in Double, in order.
+    @inline(__always)
+    static func bceRow<T: MLPScalar>(
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>,
+        _ o: Int, _ cols: Int, scale: T, sum: inout Double
+    ) {
+        for i in o..<(o + cols) {
+            let gi = g[i]
+            let d = scale * (gi - y[i])
+            df[i] = d
+            dg[i] = d / (gi * (1 - gi))
+            sum += Double(bceTerm(f[i], y[i]))
+        }
+    }
+
+    /// One row of softmax cross-entropy's backward, `scale` 1/B unweighted:
+    /// dL/df_j = scale (g_j sum_k y_k - y_j); dL/dg_j = -scale y_j / g_j;
+    /// adds y_j (lse - f_j) to `sum` in Double. A zero target contributes
+    /// nothing (not 0 * inf = NaN where lse - f overflows or g underflows
+    /// to 0), and its dL/dg is 0.
+    @inline(__always)
+    static func crossEntropyRow<T: MLPScalar>(
+        dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
+        f: UnsafePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>,
+        _ o: Int, _ cols: Int, scale: T, sum: inout Double
+    ) {
+        let lse = logSumExp(f + o, cols)
+        var ySum: T = 0
+        for c in 0..<cols { ySum += y[o + c] }
+        for c in 0..<cols {
+            let yc = y[o + c]
+            df[o + c] = scale * (g[o + c] * ySum - yc)
+            if yc == 0 {
+                dg[o + c] = 0
+            } else {
+                sum += Double(yc * (lse - f[o + c]))
+                dg[o + c] = -scale * yc / g[o + c]
+            }
+        }
     }
 
     /// Softmax cross-entropy with class-index targets (0 <= label < N, checked

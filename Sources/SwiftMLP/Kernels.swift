@@ -6,35 +6,12 @@ import RealModule
 /// are row-major; `rows` is the batch B. Pointers come from buffers the
 /// network owns and has sized; no kernel allocates.
 enum Kernels {
-    /// sigmoid(x) = 1 / (1 + exp(-x)), in a form that never overflows:
-    /// with e = exp(-|x|) in (0, 1], 1/(1+e) for x >= 0 and e/(1+e) below.
-    /// Branch-free, so the kernel loops vectorize.
-    @inline(__always)
-    static func sigmoid<T: MLPScalar>(_ x: T) -> T {
-        let e = T.expNonPositive(-Swift.abs(x))
-        let d = 1 + e
-        return x >= 0 ? 1 / d : e / d
-    }
-
-    /// Blocks of at least this many elements take the C element-wise kernels
-    /// (MLPScalar's *Block functions: the same operations, vectorized for the
-    /// running CPU and threaded when large); below it the call costs more
-    /// than it saves, and the Swift loops run.
-    static let elementwiseCLimit = 64
-
-    /// Backward of the bias broadcast: db (N) = sum over the batch of df (B, N).
+    /// Backward of the bias broadcast: db (N) = sum over the batch of df (B, N),
+    /// from 0, row 0 first: the C block (`MLPScalar.biasBackwardBlock`).
     static func biasBackward<T: MLPScalar>(
         db: UnsafeMutablePointer<T>, df: UnsafePointer<T>, rows: Int, cols: Int
     ) {
-        if rows * cols >= elementwiseCLimit {
-            T.biasBackwardBlock(db, df: df, rows: rows, cols: cols)  // the same operations in C
-            return
-        }
-        for c in 0..<cols { db[c] = 0 }
-        for r in 0..<rows {
-            let dfr = df + r * cols
-            for c in 0..<cols { db[c] += dfr[c] }
-        }
+        T.biasBackwardBlock(db, df: df, rows: rows, cols: cols)
     }
 
     /// True when every element is finite. Branch-free: x - x is +0 for a

@@ -16,15 +16,14 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the operations of
-    /// `Kernels.sigmoidOneDivide`, in C compiled for the running CPU's widest
-    /// vectors (Sources/CSwiftMLPKernels/elementwise.c); the same bits.
+    /// g[i] = sigmoid(f[i]) for i < count, f and g distinct: the library's
+    /// one sigmoid, in C compiled for the running CPU's widest vectors
+    /// (Sources/CSwiftMLPKernels/elementwise.c), the same bits on every CPU.
     static func sigmoidBlock(_ f: UnsafePointer<Self>, _ g: UnsafeMutablePointer<Self>, count: Int)
 
     /// A sigmoid layer's forward pass over a block: f (rows, cols) += bias on
-    /// every row, then g = sigmoid(f) (the operations of the Swift loops, the
-    /// same bits), in C for the running CPU, split over the BLAS layer's
-    /// threads when large (Sources/CSwiftMLPKernels/elementwise.c).
+    /// every row, then g = sigmoid(f), in C for the running CPU, split over
+    /// the BLAS layer's threads when large (Sources/CSwiftMLPKernels/elementwise.c).
     static func biasSigmoidBlock(_ f: UnsafeMutablePointer<Self>, _ g: UnsafeMutablePointer<Self>,
                                  bias: UnsafePointer<Self>, rows: Int, cols: Int)
 
@@ -50,6 +49,10 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// untouched; true when every new value is finite.
     static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Self>, _ g: UnsafePointer<Self>,
                          into out: UnsafeMutablePointer<Self>, count: Int) -> Bool
+
+    /// Plain SGD's new value of parameter `p` with gradient `g` (no clipping):
+    /// the C steps' formula, `smlp_sgd_value_*` in smlp_kernels.h (inlined).
+    static func sgdValue(_ p: Self, _ g: Self, lr: Self, wd: Self) -> Self
 
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
@@ -120,6 +123,11 @@ extension Float: MLPScalar {
         withUnsafePointer(to: c) { smlp_sgd_into_f32($0, p, g, out, count) != 0 }
     }
 
+    @inline(__always)
+    public static func sgdValue(_ p: Float, _ g: Float, lr: Float, wd: Float) -> Float {
+        smlp_sgd_value_f32(p, g, lr, wd, 1)
+    }
+
     public static func maxAbsBlock(_ x: UnsafePointer<Float>, count: Int) -> Double {
         smlp_max_abs_f32(x, count)
     }
@@ -177,6 +185,11 @@ extension Double: MLPScalar {
     public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Double>,
                                 _ g: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, count: Int) -> Bool {
         withUnsafePointer(to: c) { smlp_sgd_into_f64($0, p, g, out, count) != 0 }
+    }
+
+    @inline(__always)
+    public static func sgdValue(_ p: Double, _ g: Double, lr: Double, wd: Double) -> Double {
+        smlp_sgd_value_f64(p, g, lr, wd, 1)
     }
 
     public static func maxAbsBlock(_ x: UnsafePointer<Double>, count: Int) -> Double {

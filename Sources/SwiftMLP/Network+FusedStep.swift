@@ -92,11 +92,11 @@ extension Network {
         gradientsFresh = true
         backwardDone = true
 
-        // SGD without momentum: p -= lr (dp + wd p), all or nothing. Inline
-        // rather than through `applyStep` (the C kernel): for these few
-        // parameters the coefficients, the two calls and the state lookup
-        // cost a quarter of the whole step. test_fused_step.py checks that
-        // both give the same bits.
+        // SGD without momentum, all or nothing: the loop here rather than
+        // `applyStep`'s call (for these few parameters the coefficients, the
+        // calls and the state lookup cost a quarter of the whole step), the
+        // formula the C step's (`MLPScalar.sgdValue`). test_fused_step.py
+        // checks that both give the same bits.
         let p = params.base, dp = grads.base
         let lr = Scalar(opt.learningRate), wd = Scalar(opt.weightDecay)
         let n = layout.parameterCount
@@ -105,13 +105,13 @@ extension Network {
         // (in 32-bit lanes: the exponent of a Float or Double fits).
         var nonFinite: UInt32 = 0
         for i in 0..<n {
-            let q = p[i] - lr * (dp[i] + wd * p[i])
+            let q = Scalar.sgdValue(p[i], dp[i], lr: lr, wd: wd)
             nonFinite |= UInt32(truncatingIfNeeded: (q - q).exponentBitPattern)
         }
         guard nonFinite == 0 else {
             throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
         }
-        for i in 0..<n { p[i] = p[i] - lr * (dp[i] + wd * p[i]) }
+        for i in 0..<n { p[i] = Scalar.sgdValue(p[i], dp[i], lr: lr, wd: wd) }
         optimizerSteps &+= 1
         parametersChanged()
         return loss

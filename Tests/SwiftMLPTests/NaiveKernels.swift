@@ -1,9 +1,18 @@
+import Foundation
 @testable import SwiftMLP
 
 /// The naive twins of the tuned kernels: plain loops written straight from
 /// the slides' index formulas, the test oracle for the BLAS path (llm.c's
 /// `matmul_forward_naive`). Part of the tests, not of the library.
 enum NaiveKernels {
+    /// sigmoid(x) = 1 / (1 + e^-x) in Double with the C library's exp (in
+    /// the form e^x / (1 + e^x) below 0, which does not overflow), rounded
+    /// once to T.
+    static func sigmoid<T: MLPScalar>(_ x: T) -> T {
+        let v = Double(x)
+        return T(v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v)))
+    }
+
     /// Row-major C (m, n) = op(A) (m, k) @ op(B) (k, n) by the definition
     /// C[i, j] = sum_p op(A)[i, p] * op(B)[p, j].
     static func matmul<T: MLPScalar>(

@@ -1,4 +1,5 @@
-/* Internal to libswiftmlp: the BLAS layer. Not part of the public ABI; the
+/* Internal to libswiftmlp: the kernels of CSwiftMLPKernels (the BLAS layer
+ * and the element-wise kernels). Not part of the public ABI; the
  * linker version script hides these symbols.
  *
  * Matrix products go through OpenBLAS, linked statically as a private copy
@@ -7,10 +8,12 @@
  * thread count per product and nothing is allocated per call; blas_core.c
  * corrects OpenBLAS 0.3.21's core detection on CPUs it does not know. With a
  * shared OpenBLAS (no archive at build time) it changes nothing in it. */
-#ifndef SWIFTMLP_BLAS_H
-#define SWIFTMLP_BLAS_H
+#ifndef SMLP_KERNELS_H
+#define SMLP_KERNELS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Row-major C (m, n) = alpha * op(A) @ op(B) + beta * C; op(A) is (m, k),
  * op(B) is (k, n). Dimensions and leading dimensions fit in int (callers
@@ -42,14 +45,89 @@ double smlp_gemm_parallel_min(void);
 /* Whether OpenBLAS is this library's private (static) copy. */
 bool smlp_blas_private(void);
 
-/* g[i] = sigmoid(f[i]) for i < count (f and g distinct), with exactly the
- * Swift kernel's operations (elementwise.c), vectorized for the running CPU. */
+/* exp(x) for x <= 0 in straight-line code (no calls, no branches), so that
+ * the loops that call it vectorize: the library's one exp, inline here for
+ * the C kernels (the sigmoid) and the Swift ones (MLPScalar.expNonPositive:
+ * softmax, cross-entropy, BCE). Cody-Waite reduction x = n ln2 + r with
+ * |r| <= ln2/2, a Taylor polynomial for e^r (degree 13 for double, 7 for
+ * float: truncation below half an ulp) evaluated as 1 + r Q(r) with
+ * Estrin's scheme (independent pairs combined with r^2, r^4, r^8: a
+ * dependency chain 5 multiply-adds deep instead of Horner's 13), and 2^n
+ * from the exponent bits. Contraction off: the same bits wherever it is
+ * inlined. Results below the smallest normal number are flushed to 0 (the
+ * true values are below 2.3e-308 / 1.2e-38); NaN gives NaN, a positive
+ * argument (never passed) gives 1. Within 2 ulps of the correctly rounded
+ * result (ExpTests). No input traps. */
+/* The result p 2^n, n being the integer in k's low mantissa bits (k = n +
+ * shifter): 2^n from the bits of k, no float-to-integer conversion (U: the
+ * unsigned integer of T's width; BIAS, MANT: T's exponent bias and mantissa
+ * bits); 0 below `lowest`, NaN for NaN. */
+#define SMLP_EXP_RESULT(T, U, BIAS, MANT)                                  \
+    U kb, sb, bits;                                                        \
+    T scale;                                                               \
+    memcpy(&kb, &k, sizeof kb);                                            \
+    memcpy(&sb, &shifter, sizeof sb);                                      \
+    bits = (kb - sb + BIAS) << MANT;                                       \
+    memcpy(&scale, &bits, sizeof scale);                                   \
+    return x < lowest ? 0 : (x == x ? p * scale : x);
+
+static inline double smlp_exp_nonpositive_f64(double x) {
+#pragma clang fp contract(off)
+    const double lowest = -708.3964185322641; /* ln(DBL_MIN) */
+    /* Clamp into [lowest, 0] with comparisons that send NaN to lowest (NaN
+     * is passed through at the end). */
+    double v = x > lowest ? (x < 0 ? x : 0) : lowest;
+    /* Round to nearest by adding and subtracting 1.5 * 2^52 (no call to
+     * rint; |v log2 e| < 2^51): n sits in k's low mantissa bits. */
+    const double shifter = 6755399441055744.0;
+    double k = v * 1.4426950408889634 + shifter;
+    double n = k - shifter;
+    double r = (v - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    /* e^r = 1 + r Q(r), Q(r) = sum of r^i / (i+1)! for i <= 12. */
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double a0 = 1.0 + r * 0.5;
+    double a1 = 1.0 / 6.0 + r * (1.0 / 24.0);
+    double a2 = 1.0 / 120.0 + r * (1.0 / 720.0);
+    double a3 = 1.0 / 5040.0 + r * (1.0 / 40320.0);
+    double a4 = 1.0 / 362880.0 + r * (1.0 / 3628800.0);
+    double a5 = 1.0 / 39916800.0 + r * (1.0 / 479001600.0);
+    double a6 = 1.0 / 6227020800.0;
+    double b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
+    double d0 = b0 + b1 * r4, d1 = b2 + a6 * r4;
+    double q = d0 + d1 * r8;
+    double p = q * r + 1.0;
+    SMLP_EXP_RESULT(double, uint64_t, 1023, 52)
+}
+
+/* smlp_exp_nonpositive_f64 for float: Q of degree 6. */
+static inline float smlp_exp_nonpositive_f32(float x) {
+#pragma clang fp contract(off)
+    const float lowest = -87.33654f; /* ln(FLT_MIN) */
+    float v = x > lowest ? (x < 0 ? x : 0) : lowest;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
+    float k = v * 1.44269504f + shifter;
+    float n = k - shifter;
+    float r = (v - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+    float r2 = r * r, r4 = r2 * r2;
+    float a0 = 1.0f + r * 0.5f;
+    float a1 = 1.0f / 6.0f + r * (1.0f / 24.0f);
+    float a2 = 1.0f / 120.0f + r * (1.0f / 720.0f);
+    float a3 = 1.0f / 5040.0f;
+    float b0 = a0 + a1 * r2, b1 = a2 + a3 * r2;
+    float q = b0 + b1 * r4;
+    float p = q * r + 1.0f;
+    SMLP_EXP_RESULT(float, uint32_t, 127, 23)
+}
+
+/* g[i] = sigmoid(f[i]) for i < count (f and g distinct): the library's one
+ * sigmoid (elementwise.c), vectorized for the running CPU, the same bits on
+ * every CPU. */
 void smlp_sigmoid_f32(const float *f, float *g, size_t count);
 void smlp_sigmoid_f64(const double *f, double *g, size_t count);
 
-/* A sigmoid layer's other element-wise passes, with the Swift kernels'
- * operations (the same bits), vectorized for the running CPU and split over
- * the BLAS layer's threads from 2^16 elements:
+/* A sigmoid layer's other element-wise passes, the library's only ones
+ * (Swift calls them at every size), vectorized for the running CPU and
+ * split over the BLAS layer's threads from 2^16 elements:
  * bias_sigmoid: f (rows, cols) += bias per row, then g = sigmoid(f);
  * sigmoid_backward: df = dg * g * (1 - g) over count elements;
  * bias_backward: db[c] = sum of df[r][c] over r = 0, 1, ... (from 0). */
@@ -82,6 +160,20 @@ typedef struct smlp_optimizer_coefficients {
     double gs;     /* the gradient's scale (clipping by global norm): each g is gs * g; 1 = none
                       (1 * g is g exactly, so the unclipped bits are those without it) */
 } smlp_optimizer_coefficients;
+
+/* Plain SGD's new value of one parameter p with gradient g: the library's
+ * one SGD formula, p - lr (gs g + wd p), gs being clipping's scale (1
+ * without: 1 * g is g). Inline here so that the C steps (elementwise.c)
+ * and the Swift fused step (Network+FusedStep.swift) run these operations,
+ * unfused (no multiply-add), and give the same bits. */
+static inline double smlp_sgd_value_f64(double p, double g, double lr, double wd, double gs) {
+#pragma clang fp contract(off)
+    return p - lr * (gs * g + wd * p);
+}
+static inline float smlp_sgd_value_f32(float p, float g, float lr, float wd, float gs) {
+#pragma clang fp contract(off)
+    return p - lr * (gs * g + wd * p);
+}
 
 /* One step of a kind with state (SMLP_STEP_MOMENTUM, _ADAM, _ADAMW) over
  * count parameters p with gradients g and state s1 (momentum buffer, Adam's
