@@ -267,12 +267,11 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 
 /* One optimizer step over a flat block, with exactly the operations of the
  * formulas in Sources/SwiftMLP/Optimizer.swift (no contraction, so every
- * variant gives the same bits). Plain SGD writes its new parameters into a
- * separate buffer in one pass, returning 1 when every one is finite. The
- * kinds with state check first and store after: with commit == 0 nothing
- * is written and the result is 1 when every new parameter and state value
- * would be finite; with commit != 0 the values are stored (result 1). The
- * check ORs integer flags, which vectorizes, where a floating-point sum of
+ * variant gives the same bits). Every kind checks first and stores after:
+ * with commit == 0 nothing is written and the result is 1 when every new
+ * parameter and state value would be finite; with commit != 0 the values
+ * are stored (result 1). The check ORs integer flags, which vectorizes,
+ * where a floating-point sum of
  * x - x is one serial chain of adds.
  *
  * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
@@ -305,18 +304,11 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
 /* The three optimizers and their dispatch for one element type T (suffix
  * SUF, largest finite value MAXV). */
 #define OPTIMIZERS(T, SUF, MAXV)                                                               \
-    SMLP_LEVELS(static, int, sgd_##SUF, (const smlp_optimizer_coefficients *o, const T *restrict p, \
-                                     const T *restrict g, T *restrict out, size_t count),      \
-                (o, p, g, out, count), {                                                       \
+    SMLP_LEVELS(static, int, sgd_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p,   \
+                                     const T *restrict g, size_t count, int commit),           \
+                (o, p, g, count, commit), {                                                    \
         T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                         \
-        unsigned bad = 0;                                                                      \
-        _Pragma("clang loop vectorize(enable)")                                                \
-        for (size_t i = 0; i < count; i++) {                                                   \
-            T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);                                \
-            out[i] = q;                                                                        \
-            bad |= OK(q, MAXV);                                                                \
-        }                                                                                      \
-        return bad == 0;                                                                       \
+        TWO_PASSES(T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);, p[i] = q;, OK(q, MAXV)) \
     })                                                                                         \
     SMLP_LEVELS(static, int, momentum_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
@@ -345,14 +337,14 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
                    m[i] = mi; v[i] = vi; p[i] = q;,                                            \
                    OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))                                  \
     })                                                                                         \
-    /* Elements [start, start + n) of the buffers (s1, s2 may be NULL; out only for SGD). */   \
+    /* Elements [start, start + n) of the buffers (s1, s2 may be NULL). */                     \
     static int optimizer_block_##SUF(const smlp_optimizer_coefficients *o, T *p, const T *g,   \
-                                     T *s1, T *s2, T *out, size_t start, size_t n,             \
+                                     T *s1, T *s2, size_t start, size_t n,                     \
                                      int commit) {                                             \
         p += start;                                                                            \
         g += start;                                                                            \
         switch (o->kind) {                                                                     \
-        case SMLP_STEP_SGD: return sgd_##SUF(o, p, g, out + start, n);                         \
+        case SMLP_STEP_SGD: return sgd_##SUF(o, p, g, n, commit);                                \
         case SMLP_STEP_MOMENTUM: return momentum_##SUF(o, p, g, s1 + start, n, commit);        \
         default: return adam_##SUF(o, p, g, s1 + start, s2 + start, n, commit);                \
         }                                                                                      \
@@ -408,7 +400,7 @@ enum { SPLIT_MIN = 1 << 15, SPLIT_MIN_ADAM = 1 << 12, SPLIT_ALIGN = 64 };
 typedef struct {
     const smlp_optimizer_coefficients *o;
     int dbl, commit;
-    void *p, *s1, *s2, *out;
+    void *p, *s1, *s2;
     const void *g;
     size_t count, chunk;
     _Atomic int bad;
@@ -419,8 +411,8 @@ static void opt_part(void *context, int index) {
     size_t start = (size_t)index * j->chunk;
     if (start >= j->count) return;
     size_t n = j->count - start < j->chunk ? j->count - start : j->chunk;
-    int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, j->out, start, n, j->commit)
-                    : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, j->out, start, n, j->commit);
+    int ok = j->dbl ? optimizer_block_f64(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit)
+                    : optimizer_block_f32(j->o, j->p, j->g, j->s1, j->s2, start, n, j->commit);
     if (!ok) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
 }
 
@@ -433,24 +425,13 @@ static int optimizer_step(opt_job *j) {
 
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit) {
-    opt_job j = {o, 1, commit, p, s1, s2, NULL, g, count, 0, 0};
+    opt_job j = {o, 1, commit, p, s1, s2, g, count, 0, 0};
     return optimizer_step(&j);
 }
 
 int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, const float *g, float *s1,
                             float *s2, size_t count, int commit) {
-    opt_job j = {o, 0, commit, p, s1, s2, NULL, g, count, 0, 0};
+    opt_job j = {o, 0, commit, p, s1, s2, g, count, 0, 0};
     return optimizer_step(&j);
 }
 
-int smlp_sgd_into_f64(const smlp_optimizer_coefficients *o, const double *p, const double *g, double *out,
-                      size_t count) {
-    opt_job j = {o, 1, 1, (double *)p, NULL, NULL, out, g, count, 0, 0};
-    return optimizer_step(&j);
-}
-
-int smlp_sgd_into_f32(const smlp_optimizer_coefficients *o, const float *p, const float *g, float *out,
-                      size_t count) {
-    opt_job j = {o, 0, 1, (float *)p, NULL, NULL, out, g, count, 0, 0};
-    return optimizer_step(&j);
-}

@@ -3,7 +3,7 @@ import RealModule
 
 extension Kernels {
     /// The coefficients of one step of `opt` (formulas in `Optimizer`), t >= 1
-    /// the step number, for `MLPScalar.optimizerBlock` and `sgdBlock`
+    /// the step number, for `MLPScalar.optimizerBlock`
     /// (the element loops, in C), each rounded to T once. Those of Adam are
     /// formed in Double and then rounded, as NumPy does with Python-float
     /// scalars: T(1 - 0.999), not 1 - T(0.999).

@@ -44,11 +44,6 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
                                _ g: UnsafePointer<Self>, _ s1: UnsafeMutablePointer<Self>?,
                                _ s2: UnsafeMutablePointer<Self>?, count: Int, commit: Bool) -> Bool
 
-    /// Plain SGD in one pass: the new value of each of `count` parameters
-    /// `p` with gradients `g` into `out` (not overlapping them), p and g
-    /// untouched; true when every new value is finite.
-    static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Self>, _ g: UnsafePointer<Self>,
-                         into out: UnsafeMutablePointer<Self>, count: Int) -> Bool
 
     /// Plain SGD's new value of parameter `p` with gradient `g` (no clipping):
     /// the C steps' formula, `smlp_sgd_value_*` in smlp_kernels.h (inlined).
@@ -118,10 +113,6 @@ extension Float: MLPScalar {
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Float>,
-                                _ g: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) -> Bool {
-        withUnsafePointer(to: c) { smlp_sgd_into_f32($0, p, g, out, count) != 0 }
-    }
 
     @inline(__always)
     public static func sgdValue(_ p: Float, _ g: Float, lr: Float, wd: Float) -> Float {
@@ -182,10 +173,6 @@ extension Double: MLPScalar {
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    public static func sgdBlock(_ c: smlp_optimizer_coefficients, _ p: UnsafePointer<Double>,
-                                _ g: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, count: Int) -> Bool {
-        withUnsafePointer(to: c) { smlp_sgd_into_f64($0, p, g, out, count) != 0 }
-    }
 
     @inline(__always)
     public static func sgdValue(_ p: Double, _ g: Double, lr: Double, wd: Double) -> Double {

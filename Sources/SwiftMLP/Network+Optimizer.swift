@@ -22,31 +22,20 @@ extension Network {
     /// optimizer state buffers (false: plain SGD, whatever is configured).
     /// Invalidates the forward cache; leaves the step count to the caller.
     ///
-    /// Plain SGD computes the new parameters into `spareParams` in one pass
-    /// and swaps the buffers only when every value is finite; the kinds with
-    /// state check every new value first and store them after.
+    /// Every kind checks each new value first and stores them after, in
+    /// place: a refused step has written nothing.
     func applyStep(_ opt: Optimizer, t: Int, state: Bool) throws(MLPError) {
         let n = layout.parameterCount
         let scale = opt.maxGradNorm > 0 ? clipCoefficient(maxNorm: opt.maxGradNorm) : 1
         let c = Kernels.coefficients(opt, t: t, gradientScale: scale, as: Scalar.self)
-        if c.kind == Int32(SMLP_STEP_SGD) {
-            if spareParams == nil { spareParams = try AlignedBuffer<Scalar>(count: n) }
-            let spare = spareParams.unsafelyUnwrapped
-            guard Scalar.sgdBlock(c, params.base, grads.base, into: spare.base, count: n) else {
-                throw MLPError(.nonFinite, state
-                    ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
-                    : "this step would make a parameter non-finite; parameters are unchanged")
-            }
-            spareParams = params
-            params = spare
-            if let fusedLayers, let cache { fillFusedLayers(fusedLayers.base, cache: cache) }
-        } else {
-            let s1 = optimizerState.first?.base, s2 = optimizerState.count > 1 ? optimizerState[1].base : nil
-            guard Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: false) else {
-                throw MLPError(.nonFinite, "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged")
-            }
-            _ = Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: true)
+        let s1 = state ? optimizerState.first?.base : nil
+        let s2 = state && optimizerState.count > 1 ? optimizerState[1].base : nil
+        guard Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: false) else {
+            throw MLPError(.nonFinite, state
+                ? "this \(opt.kind) step would make a parameter or optimizer state value non-finite; parameters and optimizer state are unchanged"
+                : "this step would make a parameter non-finite; parameters are unchanged")
         }
+        _ = Scalar.optimizerBlock(c, params.base, grads.base, s1, s2, count: n, commit: true)
         parametersChanged()
     }
 

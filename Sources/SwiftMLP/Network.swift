@@ -18,14 +18,8 @@ public final class Network<Scalar: MLPScalar> {
     /// One activation per weight layer.
     public let activations: [Activation]
     let slope: Scalar
-    /// Replaced, never resized: plain SGD computes the new parameters into
-    /// `spareParams` and swaps the two buffers when all are finite, so a
-    /// step is all or nothing by construction. Read `params.base` at the
-    /// point of use; only `fusedLayers` keeps addresses into it (refilled
-    /// by every swap).
-    var params: AlignedBuffer<Scalar>
-    /// Plain SGD's output buffer, allocated by its first step.
-    var spareParams: AlignedBuffer<Scalar>?
+    /// The parameters in the layout of `layout`.
+    let params: AlignedBuffer<Scalar>
     let grads: AlignedBuffer<Scalar>
     /// The largest batch `fusedTrainStep` serves; 0 if it never applies.
     let fusedBatchLimit: Int

@@ -146,7 +146,7 @@ void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t co
 double smlp_mse_sigmoid_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count);
 double smlp_mse_sigmoid_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count);
 
-/* The element formulas of smlp_optimizer_step_* and smlp_sgd_into_* (not
+/* The element formulas of smlp_optimizer_step_* (not
  * include/swiftmlp.h's SWIFTMLP_OPT_* kinds: SGD splits by momentum here). */
 enum { SMLP_STEP_SGD = 0, SMLP_STEP_MOMENTUM = 1, SMLP_STEP_ADAM = 2, SMLP_STEP_ADAMW = 3 };
 
@@ -175,9 +175,9 @@ static inline float smlp_sgd_value_f32(float p, float g, float lr, float wd, flo
     return p - lr * (gs * g + wd * p);
 }
 
-/* One step of a kind with state (SMLP_STEP_MOMENTUM, _ADAM, _ADAMW) over
- * count parameters p with gradients g and state s1 (momentum buffer, Adam's
- * m) and s2 (Adam's v; NULL otherwise). commit == 0: only check that every
+/* One optimizer step (any SMLP_STEP_* kind) over count parameters p with
+ * gradients g and state s1 (momentum buffer, Adam's m) and s2 (Adam's v;
+ * NULL where the kind has none). commit == 0: only check that every
  * new value is finite (1) or not (0), writing nothing; commit != 0: store
  * them (1). Vectorized for the running CPU, split over the BLAS layer's
  * threads when large; the bits do not depend on either. */
@@ -185,14 +185,6 @@ int smlp_optimizer_step_f32(const smlp_optimizer_coefficients *o, float *p, cons
                             float *s2, size_t count, int commit);
 int smlp_optimizer_step_f64(const smlp_optimizer_coefficients *o, double *p, const double *g, double *s1,
                             double *s2, size_t count, int commit);
-
-/* Plain SGD (SMLP_STEP_SGD) in one pass: out[i] = p[i] - lr (gs g[i] + wd p[i])
- * for every i, p and g untouched; 1 when every out[i] is finite, else 0.
- * out must not overlap p or g. Split like smlp_optimizer_step_*. */
-int smlp_sgd_into_f32(const smlp_optimizer_coefficients *o, const float *p, const float *g, float *out,
-                      size_t count);
-int smlp_sgd_into_f64(const smlp_optimizer_coefficients *o, const double *p, const double *g, double *out,
-                      size_t count);
 
 /* max |x[i]| over count elements as a double (0 for none), +inf if any
  * element is infinite or NaN. Vectorized for the running CPU. */
