@@ -441,10 +441,12 @@ const char *swiftmlp_last_error(void);
 /**
  * How this library multiplies matrices, as static text, for example
  * "OpenBLAS 0.3.21 (private copy), core Cooperlake (replacing OpenBLAS's
- * Prescott fallback), 2 threads for products of >= 1048576 multiply-adds".
+ * Prescott fallback), CPU level avx512, 2 threads for products of >= 1048576
+ * multiply-adds".
  *
  * docs/openblas.md describes the private OpenBLAS copy, its threads and
- * its kernel choice.
+ * its kernel choice; docs/cpu.md the CPU level, which the environment
+ * variable SWIFTMLP_CPU=avx2|baseline lowers.
  *
  * Never NULL; never free it: the text for each thread count is written
  * once and stays valid until the library is unloaded. Thread-safe. The
