@@ -25,14 +25,8 @@ typedef struct batch {
 
 static void make_batch(batch *d, uint64_t seed)
 {
-    for (size_t i = 0; i < B * N0; i++) {
-        d->x[i] = rand_uniform(&seed, -1, 1);
-        d->x32[i] = (float)d->x[i];
-    }
-    for (size_t i = 0; i < B * N2; i++) {
-        d->y[i] = rand_uniform(&seed, 0, 1);
-        d->y32[i] = (float)d->y[i];
-    }
+    rand_uniform_both(&seed, -1, 1, d->x, d->x32, B * N0);
+    rand_uniform_both(&seed, 0, 1, d->y, d->y32, B * N2);
 }
 
 /* forward + backward of d on net, in the net's dtype */

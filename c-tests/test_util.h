@@ -324,6 +324,23 @@ static inline double rand_uniform(uint64_t *state, double lo, double hi)
     return lo + (hi - lo) * splitmix64_unit(state);
 }
 
+/* f[i] = d[i] rounded to float, for i < n. */
+static inline void round_to_float(const double *d, float *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)d[i];
+    }
+}
+
+/* n draws uniform in [lo, hi) into d, and each one rounded to float into f. */
+static inline void rand_uniform_both(uint64_t *state, double lo, double hi, double *d, float *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        d[i] = rand_uniform(state, lo, hi);
+    }
+    round_to_float(d, f, n);
+}
+
 /* Convenience: create a network and fail the test if that fails. */
 /* Give net the default optimizer of kind. */
 static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_kind kind)
