@@ -279,6 +279,25 @@ static inline void assert_params_differ_impl(const swiftmlp_net *a, const swiftm
 /* a and b hold parameters that differ in at least one byte. */
 #define assert_params_differ(a, b) assert_params_differ_impl((a), (b), __FILE__, __LINE__)
 
+/* net (float64, n parameters) took one plain SGD step with lr from the
+ * parameters p and gradients g: its parameters are exactly p[i] - lr * g[i]. */
+static inline void assert_params_are_sgd_step(const swiftmlp_net *net, const double *p, const double *g,
+                                              double lr, size_t n)
+{
+    double *got = malloc_or_fail(n * sizeof *got);
+    assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, got, n));
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++) {
+        bad = got[i] == p[i] - lr * g[i] ? n : i;
+    }
+    const double value = bad < n ? got[bad] : 0.0;
+    free(got);
+    if (bad < n) {
+        print_error("parameter %zu is %.17g, not p - lr g = %.17g\n", bad, value, p[bad] - lr * g[bad]);
+        fail();
+    }
+}
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.
