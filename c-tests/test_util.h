@@ -369,14 +369,23 @@ static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_k
     assert_ok(swiftmlp_set_optimizer(net, &o));
 }
 
+/* The default config with these sizes (the struct is filled with garbage
+ * first, so that a field swiftmlp_config_default leaves unset shows). */
+static inline swiftmlp_config config_sized(const size_t *sizes, size_t n_sizes)
+{
+    swiftmlp_config c;
+    memset(&c, 0xA5, sizeof c);
+    assert_ok(swiftmlp_config_default(&c));
+    c.sizes = sizes;
+    c.n_sizes = n_sizes;
+    return c;
+}
+
 /* The default config with these sizes and activations. */
 static inline swiftmlp_config config_of(const size_t *sizes, size_t n_sizes,
                                         const swiftmlp_activation *acts, size_t n_acts)
 {
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = sizes;
-    c.n_sizes = n_sizes;
+    swiftmlp_config c = config_sized(sizes, n_sizes);
     c.activations = acts;
     c.n_activations = n_acts;
     return c;
