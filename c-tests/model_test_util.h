@@ -106,6 +106,18 @@ static inline void remove_temp_dir(const char *dir)
     rmdir(dir);
 }
 
+/* main's end for tests in a temporary directory: runs the group of n tests,
+ * then removes dir; returns the number of failed tests. */
+static inline int run_tests_then_remove_dir(const char *group, const struct CMUnitTest *tests,
+                                            size_t n, const char *dir)
+{
+    int failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    remove_temp_dir(dir);
+    return failed;
+}
+#define RUN_TESTS_THEN_REMOVE_DIR(tests, dir) \
+    run_tests_then_remove_dir(#tests, (tests), ARRAY_LEN(tests), (dir))
+
 /* The number of entries in dir whose name starts with prefix. */
 static inline size_t count_entries_with_prefix(const char *dir, const char *prefix)
 {

@@ -17,27 +17,6 @@ static const swiftmlp_activation k_all_activations[] = {
     SWIFTMLP_SIGMOID, SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY,
     SWIFTMLP_SOFTMAX};
 
-/* A config with the defaults and the given sizes. */
-static swiftmlp_config config_for(const size_t *sizes, size_t n_sizes)
-{
-    swiftmlp_config c;
-    memset(&c, 0xA5, sizeof c); /* garbage, to see that _default fills every field */
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = sizes;
-    c.n_sizes = n_sizes;
-    return c;
-}
-
-/* config_for(sizes, n_sizes) with these activations. */
-static swiftmlp_config config_acts(const size_t *sizes, size_t n_sizes, const swiftmlp_activation *acts,
-                                   size_t n_acts)
-{
-    swiftmlp_config c = config_for(sizes, n_sizes);
-    c.activations = acts;
-    c.n_activations = n_acts;
-    return c;
-}
-
 static swiftmlp_net *create_with(const swiftmlp_config *c)
 {
     swiftmlp_net *net = NULL;
@@ -132,14 +111,36 @@ static void test_config_default_fills_every_documented_default(void **state)
     assert_int_equal(c.init, SWIFTMLP_INIT_UNIFORM);
 }
 
-static void test_default_config_network_reads_back_sigmoid_mse_uniform(void **state)
+/* The loss argument of check_null_activations_read_back that leaves the
+ * default config's loss in place (which must be MSE). */
+#define DEFAULT_LOSS ((swiftmlp_loss)-1)
+
+/* A network from the default config with these 3 sizes reads back sigmoid
+ * everywhere, seed 0, leaky slope 0.01, the loss and the uniform init. With
+ * n_activations 0 the config keeps the default's activations; else they are
+ * NULL with n_activations entries (which NULL makes meaningless). */
+static void check_null_activations_read_back(const size_t *sizes, size_t n_activations, swiftmlp_loss loss)
 {
-    (void)state;
-    const size_t sizes[] = {4, 3, 2};
-    swiftmlp_config c = config_for(sizes, 3);
-    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                  SWIFTMLP_INIT_UNIFORM);
+    swiftmlp_config c = config_sized(sizes, 3);
+    if (n_activations != 0) {
+        c.activations = NULL;
+        c.n_activations = n_activations;
+    }
+    if (loss != DEFAULT_LOSS) {
+        c.loss = loss;
+    }
+    const swiftmlp_loss expected = loss == DEFAULT_LOSS ? SWIFTMLP_LOSS_MSE : loss;
+    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, expected, SWIFTMLP_INIT_UNIFORM);
 }
+
+TEST_CALLING(test_default_config_network_reads_back_sigmoid_mse_uniform,
+             check_null_activations_read_back((const size_t[]){4, 3, 2}, 0, DEFAULT_LOSS))
+/* BCE with the default activations (NULL = sigmoid everywhere) is valid. */
+TEST_CALLING(test_bce_with_default_sigmoid_activations_is_valid,
+             check_null_activations_read_back((const size_t[]){3, 4, 1}, 0, SWIFTMLP_LOSS_BCE))
+/* n_activations only counts with a non-NULL activations array. */
+TEST_CALLING(test_null_activations_ignore_n_activations_and_mean_sigmoid,
+             check_null_activations_read_back((const size_t[]){3, 4, 2}, 7, DEFAULT_LOSS))
 
 static void test_plain_create_reports_sigmoid_mse_uniform_and_its_seed(void **state)
 {
@@ -159,7 +160,7 @@ static void test_plain_create_equals_default_config_with_same_seed(void **state)
     for (int t = 0; t < 2; t++) {
         const swiftmlp_dtype dtype = t == 0 ? SWIFTMLP_FLOAT64 : SWIFTMLP_FLOAT32;
         swiftmlp_net *a = create_net(sizes, 3, dtype, 31337);
-        swiftmlp_config c = config_for(sizes, 3);
+        swiftmlp_config c = config_sized(sizes, 3);
         c.dtype = dtype;
         c.seed = 31337;
         swiftmlp_net *b = create_with(&c);
@@ -180,7 +181,7 @@ static void test_each_activation_broadcast_from_one_entry_reads_back_on_every_la
         if (act == SWIFTMLP_SOFTMAX) {
             continue; /* would put softmax on hidden layers: see the invalid tests */
         }
-        swiftmlp_config c = config_acts(sizes, 4, &act, 1);
+        swiftmlp_config c = config_of(sizes, 4, &act, 1);
         c.seed = 100 + i;
         check_created(&c, sizes, 4, SWIFTMLP_FLOAT64, 100 + i, &act, 1, 0.01, SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
@@ -192,7 +193,7 @@ static void test_softmax_broadcast_on_single_layer_network_is_valid(void **state
     (void)state;
     const size_t sizes[] = {4, 3};
     const swiftmlp_activation act = SWIFTMLP_SOFTMAX;
-    swiftmlp_config c = config_acts(sizes, 2, &act, 1);
+    swiftmlp_config c = config_of(sizes, 2, &act, 1);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, 0.01, SWIFTMLP_LOSS_CROSS_ENTROPY,
                   SWIFTMLP_INIT_UNIFORM);
@@ -204,7 +205,7 @@ static void test_per_layer_activations_read_back_in_order(void **state)
     const size_t sizes[] = {3, 6, 5, 4, 4, 3};
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU,
                                         SWIFTMLP_IDENTITY, SWIFTMLP_SOFTMAX};
-    swiftmlp_config c = config_acts(sizes, 6, acts, 5);
+    swiftmlp_config c = config_of(sizes, 6, acts, 5);
     c.leaky_slope = 0.2;
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.init = SWIFTMLP_INIT_HE;
@@ -220,7 +221,7 @@ static void test_per_layer_form_with_every_activation_as_output_reads_back(void 
     const size_t sizes[] = {2, 3, 2};
     for (size_t i = 0; i < ARRAY_LEN(k_all_activations); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_SIGMOID, k_all_activations[i]};
-        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
+        swiftmlp_config c = config_of(sizes, 3, acts, 2);
         check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
     }
@@ -242,32 +243,11 @@ static void test_each_loss_with_its_output_activation_reads_back(void **state)
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const swiftmlp_activation acts[] = {SWIFTMLP_TANH, cases[i].out};
-        swiftmlp_config c = config_acts(sizes, 3, acts, 2);
+        swiftmlp_config c = config_of(sizes, 3, acts, 2);
         c.loss = cases[i].loss;
         check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, acts, 2, 0.01, cases[i].loss,
                       SWIFTMLP_INIT_UNIFORM);
     }
-}
-
-/* BCE with the default activations (NULL = sigmoid everywhere) is valid. */
-static void test_bce_with_default_sigmoid_activations_is_valid(void **state)
-{
-    (void)state;
-    const size_t sizes[] = {3, 4, 1};
-    swiftmlp_config c = config_for(sizes, 3);
-    c.loss = SWIFTMLP_LOSS_BCE;
-    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_BCE,
-                  SWIFTMLP_INIT_UNIFORM);
-}
-
-/* n_activations only counts with a non-NULL activations array. */
-static void test_null_activations_ignore_n_activations_and_mean_sigmoid(void **state)
-{
-    (void)state;
-    const size_t sizes[] = {3, 4, 2};
-    swiftmlp_config c = config_acts(sizes, 3, NULL, 7);
-    check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 0, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
-                  SWIFTMLP_INIT_UNIFORM);
 }
 
 static void test_each_init_scheme_reads_back(void **state)
@@ -276,7 +256,7 @@ static void test_each_init_scheme_reads_back(void **state)
     const size_t sizes[] = {3, 4, 2};
     const swiftmlp_init inits[] = {SWIFTMLP_INIT_UNIFORM, SWIFTMLP_INIT_GLOROT, SWIFTMLP_INIT_HE};
     for (size_t i = 0; i < ARRAY_LEN(inits); i++) {
-        swiftmlp_config c = config_for(sizes, 3);
+        swiftmlp_config c = config_sized(sizes, 3);
         c.init = inits[i];
         c.seed = 5;
         check_created(&c, sizes, 3, SWIFTMLP_FLOAT64, 5, NULL, 1, 0.01, SWIFTMLP_LOSS_MSE,
@@ -291,7 +271,7 @@ static void test_leaky_slope_is_stored_as_given_including_zero_negative_and_larg
     const double slopes[] = {0.0, -0.5, 3.0, 1e300, -0.0, 5e-324};
     const swiftmlp_activation act = SWIFTMLP_LEAKY_RELU;
     for (size_t i = 0; i < ARRAY_LEN(slopes); i++) {
-        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
+        swiftmlp_config c = config_of(sizes, 2, &act, 1);
         c.leaky_slope = slopes[i];
         check_created(&c, sizes, 2, SWIFTMLP_FLOAT64, 0, &act, 1, slopes[i], SWIFTMLP_LOSS_MSE,
                       SWIFTMLP_INIT_UNIFORM);
@@ -305,7 +285,7 @@ static void test_config_arrays_are_copied_and_get_config_pointers_stay_valid(voi
     (void)state;
     size_t sizes[] = {3, 4, 2};
     swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_IDENTITY};
-    swiftmlp_config c = config_acts(sizes, 3, acts, 2);
+    swiftmlp_config c = config_of(sizes, 3, acts, 2);
     swiftmlp_net *net = create_with(&c);
     swiftmlp_config got;
     assert_ok(swiftmlp_get_config(net, &got));
@@ -382,7 +362,7 @@ static void check_init_exact(const size_t *sizes, size_t n_sizes, swiftmlp_init 
     float *got32 = malloc_or_fail(n * sizeof *got32);
     expected_init(sizes, n_sizes, init, seed, want);
 
-    swiftmlp_config c = config_for(sizes, n_sizes);
+    swiftmlp_config c = config_sized(sizes, n_sizes);
     c.init = init;
     c.seed = seed;
     swiftmlp_net *net = create_with(&c);
@@ -443,7 +423,7 @@ static void test_init_does_not_depend_on_activations_or_loss(void **state)
     (void)state;
     const size_t sizes[] = {4, 5, 3};
     const swiftmlp_activation acts[] = {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX};
-    swiftmlp_config a = config_for(sizes, 3);
+    swiftmlp_config a = config_sized(sizes, 3);
     a.seed = 77;
     a.init = SWIFTMLP_INIT_GLOROT;
     swiftmlp_config b = a;
@@ -482,7 +462,7 @@ static void test_each_activation_computes_its_documented_formula(void **state)
     const double slope = 0.07;
     for (size_t a = 0; a < ARRAY_LEN(k_all_activations); a++) {
         const swiftmlp_activation act = k_all_activations[a];
-        swiftmlp_config c = config_acts(sizes, 2, &act, 1);
+        swiftmlp_config c = config_of(sizes, 2, &act, 1);
         c.leaky_slope = slope;
         swiftmlp_net *net = create_with(&c);
         assert_ok(swiftmlp_set_layer(net, 0, SWIFTMLP_FLOAT64, w, NO * NI, b, NO));
@@ -531,7 +511,7 @@ static swiftmlp_config g_cfg;
 static swiftmlp_config *cfg(const size_t *sizes, size_t n_sizes, const swiftmlp_activation *acts, size_t n_acts,
                             swiftmlp_loss loss)
 {
-    g_cfg = config_for(sizes, n_sizes);
+    g_cfg = config_sized(sizes, n_sizes);
     if (acts != NULL) {
         g_cfg.activations = acts;
         g_cfg.n_activations = n_acts;
@@ -617,7 +597,7 @@ static void test_create_with_config_null_sizes_with_zero_n_sizes_fails(void **st
     (void)state;
     /* The freshly defaulted config: no sizes at all. NULL_POINTER (sizes
      * NULL) or INVALID_ARGUMENT (n_sizes < 2) are both documented. */
-    swiftmlp_config c = config_for(NULL, 0);
+    swiftmlp_config c = config_sized(NULL, 0);
     static int sentinel;
     swiftmlp_net *out = (swiftmlp_net *)(void *)&sentinel;
     const swiftmlp_status s = swiftmlp_create_with_config(&c, &out);

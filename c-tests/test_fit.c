@@ -258,12 +258,8 @@ static void test_fit_float32_network_learns_separable_blobs(void **state)
     float x32[ROWS * NI], y32[ROWS * NC], out[ROWS * NC];
     int64_t labels[ROWS];
     make_blobs(ROWS, 2, x, y, labels);
-    for (size_t i = 0; i < ROWS * NI; i++) {
-        x32[i] = (float)x[i];
-    }
-    for (size_t i = 0; i < ROWS * NC; i++) {
-        y32[i] = (float)y[i];
-    }
+    round_to_float(x, x32, ROWS * NI);
+    round_to_float(y, y32, ROWS * NC);
     swiftmlp_net *net = create_classifier(SWIFTMLP_FLOAT32, 7);
     set_adam(net, 0.01);
     double initial = NAN, final = NAN;
@@ -960,12 +956,8 @@ static int setup(void **state)
         return -1;
     }
     make_blobs(ROWS, 14, f->x, f->y, NULL);
-    for (size_t i = 0; i < ROWS * NI; i++) {
-        f->x32[i] = (float)f->x[i];
-    }
-    for (size_t i = 0; i < ROWS * NC; i++) {
-        f->y32[i] = (float)f->y[i];
-    }
+    round_to_float(f->x, f->x32, ROWS * NI);
+    round_to_float(f->y, f->y32, ROWS * NC);
     f->net = create_classifier(SWIFTMLP_FLOAT64, 4);
     set_adam(f->net, 0.01);
     f->rec = new_recorder();

@@ -526,7 +526,5 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_double_free_of_a_loaded_network_is_harmless);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_free_of_foreign_pointers_is_harmless);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_pointer_value_is_dereferenced);
-    int failed = _cmocka_run_group_tests("test_misuse", tests, n, NULL, NULL);
-    remove_temp_dir(g_dir);
-    return failed;
+    return run_tests_then_remove_dir("test_misuse", tests, n, g_dir);
 }

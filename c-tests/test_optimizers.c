@@ -43,6 +43,28 @@ static swiftmlp_optimizer opt_default(swiftmlp_optimizer_kind kind)
     return o;
 }
 
+static swiftmlp_optimizer sgd_with(double lr, double momentum, int nesterov, double wd)
+{
+    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
+    o.lr = lr;
+    o.momentum = momentum;
+    o.nesterov = nesterov;
+    o.weight_decay = wd;
+    return o;
+}
+
+static swiftmlp_optimizer adam_with(swiftmlp_optimizer_kind kind, double lr, double b1, double b2,
+                                    double eps, double wd)
+{
+    swiftmlp_optimizer o = opt_default(kind);
+    o.lr = lr;
+    o.beta1 = b1;
+    o.beta2 = b2;
+    o.eps = eps;
+    o.weight_decay = wd;
+    return o;
+}
+
 static void assert_same_optimizer(const swiftmlp_optimizer *a, const swiftmlp_optimizer *b)
 {
     assert_int_equal(a->struct_size, b->struct_size);
@@ -164,44 +186,31 @@ static void check_optimizer_matches_formulas(const swiftmlp_optimizer *o, const 
 /* defaults and round trips                                                 */
 /* ======================================================================== */
 
-static void test_optimizer_default_sgd_is_lr_0_01_without_momentum_or_decay(void **state)
+/* swiftmlp_optimizer_default(kind) gives exactly these fields, with nesterov
+ * 0 and max_grad_norm 0 (off); NAN marks a field the kind does not use
+ * (not compared). */
+static void check_default(swiftmlp_optimizer_kind kind, double lr, double momentum, double beta1,
+                          double beta2, double eps, double weight_decay)
 {
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
+    const swiftmlp_optimizer o = opt_default(kind);
     assert_last_error_empty();
     assert_int_equal(o.struct_size, sizeof(swiftmlp_optimizer));
-    assert_int_equal(o.kind, SWIFTMLP_OPT_SGD);
-    assert_true(o.lr == 0.01);
-    assert_true(o.momentum == 0.0);
+    assert_int_equal(o.kind, kind);
+    const double got[] = {o.lr, o.momentum, o.beta1, o.beta2, o.eps, o.weight_decay};
+    const double want[] = {lr, momentum, beta1, beta2, eps, weight_decay};
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        assert_true(isnan(want[i]) || got[i] == want[i]);
+    }
     assert_int_equal(o.nesterov, 0);
-    assert_true(o.weight_decay == 0.0);
+    assert_true(o.max_grad_norm == 0.0);
 }
 
-static void test_optimizer_default_adam_is_lr_1e_3_betas_0_9_0_999_eps_1e_8_no_decay(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    assert_int_equal(o.struct_size, sizeof(swiftmlp_optimizer));
-    assert_int_equal(o.kind, SWIFTMLP_OPT_ADAM);
-    assert_true(o.lr == 1e-3);
-    assert_true(o.beta1 == 0.9);
-    assert_true(o.beta2 == 0.999);
-    assert_true(o.eps == 1e-8);
-    assert_true(o.weight_decay == 0.0);
-}
-
-static void test_optimizer_default_adamw_is_adam_with_weight_decay_0_01(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAMW);
-    assert_int_equal(o.struct_size, sizeof(swiftmlp_optimizer));
-    assert_int_equal(o.kind, SWIFTMLP_OPT_ADAMW);
-    assert_true(o.lr == 1e-3);
-    assert_true(o.beta1 == 0.9);
-    assert_true(o.beta2 == 0.999);
-    assert_true(o.eps == 1e-8);
-    assert_true(o.weight_decay == 0.01);
-}
+TEST_CALLING(test_optimizer_default_sgd_is_lr_0_01_without_momentum_or_decay,
+             check_default(SWIFTMLP_OPT_SGD, 0.01, 0.0, NAN, NAN, NAN, 0.0))
+TEST_CALLING(test_optimizer_default_adam_is_lr_1e_3_betas_0_9_0_999_eps_1e_8_no_decay,
+             check_default(SWIFTMLP_OPT_ADAM, 1e-3, NAN, 0.9, 0.999, 1e-8, 0.0))
+TEST_CALLING(test_optimizer_default_adamw_is_adam_with_weight_decay_0_01,
+             check_default(SWIFTMLP_OPT_ADAMW, 1e-3, NAN, 0.9, 0.999, 1e-8, 0.01))
 
 static void test_every_default_optimizer_is_accepted_by_set_optimizer(void **state)
 {
@@ -407,32 +416,12 @@ static void check_reset_gives_first_step(swiftmlp_optimizer o)
     swiftmlp_free(net);
 }
 
-static void test_reset_optimizer_zeroes_adam_state_and_step_count(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    o.lr = 0.02;
-    check_reset_gives_first_step(o);
-}
-
-static void test_reset_optimizer_zeroes_sgd_momentum_buffer_and_step_count(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = 0.3;
-    o.momentum = 0.9;
-    o.nesterov = 1;
-    check_reset_gives_first_step(o);
-}
-
-static void test_reset_optimizer_zeroes_adamw_state_and_step_count(void **state)
-{
-    (void)state;
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAMW);
-    o.lr = 0.02;
-    o.weight_decay = 0.3;
-    check_reset_gives_first_step(o);
-}
+TEST_CALLING(test_reset_optimizer_zeroes_adam_state_and_step_count,
+             check_reset_gives_first_step(adam_with(SWIFTMLP_OPT_ADAM, 0.02, 0.9, 0.999, 1e-8, 0.0)))
+TEST_CALLING(test_reset_optimizer_zeroes_sgd_momentum_buffer_and_step_count,
+             check_reset_gives_first_step(sgd_with(0.3, 0.9, 1, 0.0)))
+TEST_CALLING(test_reset_optimizer_zeroes_adamw_state_and_step_count,
+             check_reset_gives_first_step(adam_with(SWIFTMLP_OPT_ADAMW, 0.02, 0.9, 0.999, 1e-8, 0.3)))
 
 /* Changing the optimizer kind mid-way starts the new one from t = 0. */
 static void test_switching_from_sgd_momentum_to_adam_starts_adam_fresh(void **state)
@@ -457,24 +446,29 @@ static void test_switching_from_sgd_momentum_to_adam_starts_adam_fresh(void **st
     swiftmlp_free(net);
 }
 
+/* A float64 network (seed 11) with the default Adam, after a forward and
+ * backward of d; its gradients in dp[NPARAMS]. */
+static swiftmlp_net *adam_net_after_backward(const data *d, double *dp)
+{
+    swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 11);
+    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    forward_backward(net, d, dp);
+    return net;
+}
+
 /* swiftmlp_step is plain SGD: it ignores the configured optimizer and does
  * not count as an optimizer step. */
 static void test_plain_step_does_not_advance_optimizer_step_count(void **state)
 {
     (void)state;
     const data d = make_data();
-    swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 11);
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    assert_ok(swiftmlp_set_optimizer(net, &o));
-    double dp[NPARAMS], p[NPARAMS], got[NPARAMS];
-    forward_backward(net, &d, dp);
+    double dp[NPARAMS], p[NPARAMS];
+    swiftmlp_net *net = adam_net_after_backward(&d, dp);
     assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, p, NPARAMS));
     assert_ok(swiftmlp_step(net, 0.5));
     assert_true(step_count(net) == 0);
-    assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, got, NPARAMS));
-    for (size_t i = 0; i < NPARAMS; i++) {
-        assert_true(got[i] == p[i] - 0.5 * dp[i]);
-    }
+    assert_params_are_sgd_step(net, p, dp, 0.5, NPARAMS);
     swiftmlp_free(net);
 }
 
@@ -483,11 +477,8 @@ static void test_backward_after_optimizer_step_without_new_forward_returns_state
 {
     (void)state;
     const data d = make_data();
-    swiftmlp_net *net = create_net(k_sizes, 3, SWIFTMLP_FLOAT64, 11);
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_ADAM);
-    assert_ok(swiftmlp_set_optimizer(net, &o));
     double dp[NPARAMS];
-    forward_backward(net, &d, dp);
+    swiftmlp_net *net = adam_net_after_backward(&d, dp);
     assert_ok(swiftmlp_optimizer_step(net));
     assert_fails_unchanged(net, swiftmlp_backward(net, SWIFTMLP_FLOAT64, d.y, B * N2, B, NULL),
                            SWIFTMLP_ERR_STATE);
@@ -544,28 +535,6 @@ static int teardown(void **state)
 }
 
 #define FIXTURE fixture *f = *state
-
-static swiftmlp_optimizer sgd_with(double lr, double momentum, int nesterov, double wd)
-{
-    swiftmlp_optimizer o = opt_default(SWIFTMLP_OPT_SGD);
-    o.lr = lr;
-    o.momentum = momentum;
-    o.nesterov = nesterov;
-    o.weight_decay = wd;
-    return o;
-}
-
-static swiftmlp_optimizer adam_with(swiftmlp_optimizer_kind kind, double lr, double b1, double b2,
-                                    double eps, double wd)
-{
-    swiftmlp_optimizer o = opt_default(kind);
-    o.lr = lr;
-    o.beta1 = b1;
-    o.beta2 = b2;
-    o.eps = eps;
-    o.weight_decay = wd;
-    return o;
-}
 
 /* Fields a kind does not use must still be finite: they are read back and
  * saved (a NaN there once made a saved model unloadable; found by fuzz_api). */

@@ -280,7 +280,5 @@ int main(void)
         cmocka_unit_test(test_existing_file_keeps_its_mode),
         cmocka_unit_test(test_killed_saves_leave_old_or_new_and_nothing_else),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    remove_temp_dir(g_dir);
-    return failed;
+    return RUN_TESTS_THEN_REMOVE_DIR(tests, g_dir);
 }

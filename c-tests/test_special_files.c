@@ -78,19 +78,27 @@ static void test_fifo_with_writer_is_not_read(void **state)
     unlink(path);
 }
 
-static void test_character_devices(void **state)
-{
-    (void)state;
-    check_refused("/dev/zero", "character device");
-    check_refused("/dev/null", "character device");
-    check_refused("/dev/urandom", "character device");
-}
+/* Paths of the system refused for what they are: {path, what}. */
+static const struct {
+    const char *path, *what;
+} k_system_paths[] = {
+    {"/dev/zero", "character device"},
+    {"/dev/null", "character device"},
+    {"/dev/urandom", "character device"},
+    {"/", "directory"},
+    /* st_size 0, but they have contents: longer than fstat said */
+    {"/proc/self/status", "longer than"},
+    {"/proc/self/maps", "longer than"},
+    {"/proc/self/fd", "directory"},
+};
 
-static void test_directory(void **state)
+static void test_character_devices_directories_and_proc_files(void **state)
 {
     (void)state;
     check_refused(g_dir, "directory");
-    check_refused("/", "directory");
+    for (size_t i = 0; i < ARRAY_LEN(k_system_paths); i++) {
+        check_refused(k_system_paths[i].path, k_system_paths[i].what);
+    }
 }
 
 static void test_socket(void **state)
@@ -129,15 +137,6 @@ static void test_symlink_loops(void **state)
     unlink(self);
 }
 
-static void test_proc_files(void **state)
-{
-    (void)state;
-    /* st_size 0, but they have contents: longer than fstat said */
-    check_refused("/proc/self/status", "longer than");
-    check_refused("/proc/self/maps", "longer than");
-    check_refused("/proc/self/fd", "directory");
-}
-
 static void test_regular_file_and_link_to_it_still_load(void **state)
 {
     (void)state;
@@ -166,14 +165,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_without_writer),
         cmocka_unit_test(test_fifo_with_writer_is_not_read),
-        cmocka_unit_test(test_character_devices),
-        cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_character_devices_directories_and_proc_files),
         cmocka_unit_test(test_socket),
         cmocka_unit_test(test_symlink_loops),
-        cmocka_unit_test(test_proc_files),
         cmocka_unit_test(test_regular_file_and_link_to_it_still_load),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    remove_temp_dir(g_dir);
-    return failed;
+    return RUN_TESTS_THEN_REMOVE_DIR(tests, g_dir);
 }

@@ -279,6 +279,25 @@ static inline void assert_params_differ_impl(const swiftmlp_net *a, const swiftm
 /* a and b hold parameters that differ in at least one byte. */
 #define assert_params_differ(a, b) assert_params_differ_impl((a), (b), __FILE__, __LINE__)
 
+/* net (float64, n parameters) took one plain SGD step with lr from the
+ * parameters p and gradients g: its parameters are exactly p[i] - lr * g[i]. */
+static inline void assert_params_are_sgd_step(const swiftmlp_net *net, const double *p, const double *g,
+                                              double lr, size_t n)
+{
+    double *got = malloc_or_fail(n * sizeof *got);
+    assert_ok(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, got, n));
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++) {
+        bad = got[i] == p[i] - lr * g[i] ? n : i;
+    }
+    const double value = bad < n ? got[bad] : 0.0;
+    free(got);
+    if (bad < n) {
+        print_error("parameter %zu is %.17g, not p - lr g = %.17g\n", bad, value, p[bad] - lr * g[bad]);
+        fail();
+    }
+}
+
 /*
  * Run `call`, which must fail with exactly `expected`, must set a non-empty
  * last_error, and must leave net's parameters bit-identical.
@@ -324,6 +343,23 @@ static inline double rand_uniform(uint64_t *state, double lo, double hi)
     return lo + (hi - lo) * splitmix64_unit(state);
 }
 
+/* f[i] = d[i] rounded to float, for i < n. */
+static inline void round_to_float(const double *d, float *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)d[i];
+    }
+}
+
+/* n draws uniform in [lo, hi) into d, and each one rounded to float into f. */
+static inline void rand_uniform_both(uint64_t *state, double lo, double hi, double *d, float *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        d[i] = rand_uniform(state, lo, hi);
+    }
+    round_to_float(d, f, n);
+}
+
 /* Convenience: create a network and fail the test if that fails. */
 /* Give net the default optimizer of kind. */
 static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_kind kind)
@@ -333,14 +369,23 @@ static inline void set_default_optimizer(swiftmlp_net *net, swiftmlp_optimizer_k
     assert_ok(swiftmlp_set_optimizer(net, &o));
 }
 
+/* The default config with these sizes (the struct is filled with garbage
+ * first, so that a field swiftmlp_config_default leaves unset shows). */
+static inline swiftmlp_config config_sized(const size_t *sizes, size_t n_sizes)
+{
+    swiftmlp_config c;
+    memset(&c, 0xA5, sizeof c);
+    assert_ok(swiftmlp_config_default(&c));
+    c.sizes = sizes;
+    c.n_sizes = n_sizes;
+    return c;
+}
+
 /* The default config with these sizes and activations. */
 static inline swiftmlp_config config_of(const size_t *sizes, size_t n_sizes,
                                         const swiftmlp_activation *acts, size_t n_acts)
 {
-    swiftmlp_config c;
-    assert_ok(swiftmlp_config_default(&c));
-    c.sizes = sizes;
-    c.n_sizes = n_sizes;
+    swiftmlp_config c = config_sized(sizes, n_sizes);
     c.activations = acts;
     c.n_activations = n_acts;
     return c;

@@ -60,6 +60,12 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
     static func expNonPositive(_ x: Self) -> Self
 
+    /// The unsigned integer of the same width (`UInt32`, `UInt64`), and the
+    /// conversions to and from it, as `Float` and `Double` declare them.
+    associatedtype BitPattern: FixedWidthInteger & UnsignedInteger
+    init(bitPattern: BitPattern)
+    var bitPattern: BitPattern { get }
+
     /// The value stored little-endian at `p` (any alignment).
     static func loadLittleEndian(from p: UnsafeRawPointer) -> Self
     /// The value whose bit pattern is `v`'s in little-endian byte order.

@@ -46,6 +46,9 @@ ERR_IO = 12
 ERR_BUSY = 13
 ERR_BAD_HANDLE = 14
 
+# status -> its class, filled by SwiftMLPError.__init_subclass__.
+_BY_STATUS: dict = {}
+
 
 class SwiftMLPError(Exception):
     """Base class of every swiftmlp error.
@@ -61,6 +64,14 @@ class SwiftMLPError(Exception):
 
     status: int = -1
     status_text: str = "unknown status"
+
+    def __init_subclass__(cls, status: int | None = None, text: str | None = None, **kwargs):
+        """``class XError(SwiftMLPError, status=ERR_X, text="..."):`` pins the
+        class to a status: error_for_status builds it for that code."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status, cls.status_text = status, text
+            _BY_STATUS[status] = cls
 
     def __init__(self, message: str = "", status: int | None = None,
                  status_text: str | None = None, function: str | None = None):
@@ -79,90 +90,66 @@ class SwiftMLPError(Exception):
         return f"{where}{text} [status {self.status}: {self.status_text}]"
 
 
-class NullPointerError(SwiftMLPError):
+class NullPointerError(SwiftMLPError, status=ERR_NULL_POINTER, text="null pointer"):
     """SWIFTMLP_ERR_NULL_POINTER: a required pointer was NULL (a wrapper bug)."""
-    status = ERR_NULL_POINTER
-    status_text = "null pointer"
 
 
-class InvalidArgumentError(SwiftMLPError, ValueError):
+class InvalidArgumentError(SwiftMLPError, ValueError, status=ERR_INVALID_ARGUMENT, text="invalid argument"):
     """SWIFTMLP_ERR_INVALID_ARGUMENT: a value is out of its domain
     (a size of 0, an empty batch, a bad learning rate, an unknown dtype, ...)."""
-    status = ERR_INVALID_ARGUMENT
-    status_text = "invalid argument"
 
 
-class BufferSizeError(SwiftMLPError, ValueError):
+class BufferSizeError(SwiftMLPError, ValueError, status=ERR_BUFFER_SIZE, text="buffer size mismatch"):
     """SWIFTMLP_ERR_BUFFER_SIZE: an array does not have the shape the call needs."""
-    status = ERR_BUFFER_SIZE
-    status_text = "buffer size mismatch"
 
 
-class DTypeError(SwiftMLPError, TypeError):
+class DTypeError(SwiftMLPError, TypeError, status=ERR_DTYPE, text="element type mismatch"):
     """SWIFTMLP_ERR_DTYPE: an array's element type cannot be used with the network."""
-    status = ERR_DTYPE
-    status_text = "element type mismatch"
 
 
-class StateError(SwiftMLPError, RuntimeError):
+class StateError(SwiftMLPError, RuntimeError, status=ERR_STATE, text="call out of order"):
     """SWIFTMLP_ERR_STATE: wrong call order (backward without a matching forward,
     gradients before any backward, ...) or use of a closed network."""
-    status = ERR_STATE
-    status_text = "call out of order"
 
 
-class TooLargeError(SwiftMLPError, ValueError):
+class TooLargeError(SwiftMLPError, ValueError, status=ERR_TOO_LARGE, text="too large"):
     """SWIFTMLP_ERR_TOO_LARGE: sizes overflow or exceed a SWIFTMLP_MAX_* limit."""
-    status = ERR_TOO_LARGE
-    status_text = "too large"
 
 
-class OutOfMemoryError(SwiftMLPError, MemoryError):
+class OutOfMemoryError(SwiftMLPError, MemoryError, status=ERR_OUT_OF_MEMORY, text="out of memory"):
     """SWIFTMLP_ERR_OUT_OF_MEMORY: an allocation inside the library failed."""
-    status = ERR_OUT_OF_MEMORY
-    status_text = "out of memory"
 
 
-class LayerIndexError(SwiftMLPError, IndexError):
+class LayerIndexError(SwiftMLPError, IndexError, status=ERR_LAYER_INDEX, text="layer index out of range"):
     """SWIFTMLP_ERR_LAYER_INDEX: a weight-layer index is out of range."""
-    status = ERR_LAYER_INDEX
-    status_text = "layer index out of range"
 
 
-class NonFiniteError(SwiftMLPError, ValueError):
+class NonFiniteError(SwiftMLPError, ValueError, status=ERR_NON_FINITE, text="non-finite value"):
     """SWIFTMLP_ERR_NON_FINITE: an input value is NaN or infinite, or a step
     would make a parameter so (the step is then refused and changes nothing)."""
-    status = ERR_NON_FINITE
-    status_text = "non-finite value"
 
 
-class CancelledError(SwiftMLPError):
+class CancelledError(SwiftMLPError, status=ERR_CANCELLED, text="cancelled"):
     """SWIFTMLP_ERR_CANCELLED: swiftmlp_fit was cancelled by its progress callback.
 
     :meth:`swiftmlp.MLP.fit` never raises it: a callback that returns True
     ends the fit normally with ``history.cancelled`` set, and an exception
     raised by the callback (KeyboardInterrupt included) is re-raised as itself.
     Only direct calls of the raw C function see this class."""
-    status = ERR_CANCELLED
-    status_text = "cancelled"
 
 
-class FormatError(SwiftMLPError, ValueError):
+class FormatError(SwiftMLPError, ValueError, status=ERR_FORMAT, text="malformed model"):
     """SWIFTMLP_ERR_FORMAT: a model file or buffer is malformed or of an
     unsupported version (swiftmlp.load, swiftmlp.from_bytes).  The message is
     the library's, naming the problem (e.g. "header length ... exceeds the
     limit", "unknown activation \"gelu\"")."""
-    status = ERR_FORMAT
-    status_text = "malformed model"
 
 
-class SwiftMLPIOError(SwiftMLPError, OSError):
+class SwiftMLPIOError(SwiftMLPError, OSError, status=ERR_IO, text="i/o error"):
     """SWIFTMLP_ERR_IO: reading or writing a model file failed (a missing
     file or directory, a directory or device where a regular file is needed,
     no permission, disk full, ...).  Also an ``OSError``; ``filename`` is the
     path (``errno`` is None: the library reports the reason as text)."""
-    status = ERR_IO
-    status_text = "i/o error"
 
     def __init__(self, message: str = "", status: int | None = None,
                  status_text: str | None = None, function: str | None = None,
@@ -171,30 +158,17 @@ class SwiftMLPIOError(SwiftMLPError, OSError):
         self.filename = filename
 
 
-class BusyError(SwiftMLPError, RuntimeError):
+class BusyError(SwiftMLPError, RuntimeError, status=ERR_BUSY, text="network busy"):
     """SWIFTMLP_ERR_BUSY: another thread was using the network in a conflicting
     way, so the library refused the call and changed nothing.  The MLP class
     serialises its own calls with a lock, so only code that calls the C
     functions directly (or another library sharing the handle) sees it."""
-    status = ERR_BUSY
-    status_text = "network busy"
 
 
-class BadHandleError(SwiftMLPError):
+class BadHandleError(SwiftMLPError, status=ERR_BAD_HANDLE, text="bad handle"):
     """SWIFTMLP_ERR_BAD_HANDLE: the pointer is not a live network (already freed,
     or not from swiftmlp).  The MLP class never passes a freed handle (a
     closed MLP raises StateError); only direct C calls see it."""
-    status = ERR_BAD_HANDLE
-    status_text = "bad handle"
-
-
-_BY_STATUS = {
-    cls.status: cls
-    for cls in (NullPointerError, InvalidArgumentError, BufferSizeError, DTypeError,
-                StateError, TooLargeError, OutOfMemoryError, LayerIndexError,
-                NonFiniteError, CancelledError, FormatError, SwiftMLPIOError, BusyError,
-                BadHandleError)
-}
 
 
 def error_for_status(status: int, message: str = "", status_text: str | None = None,

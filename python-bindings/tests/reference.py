@@ -259,6 +259,26 @@ def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
     return Adam(lr, betas, eps, weight_decay, decoupled=True)
 
 
+class SplitMix64:
+    """The generator the header documents (initialisation, fit's shuffles)."""
+
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed & self.MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
+        return z ^ (z >> 31)
+
+    def unit(self):
+        """u = (next() >> 11) * 2^-53, in [0, 1)."""
+        return (self.next() >> 11) * 2.0 ** -53
+
+
 def splitmix64_init(sizes, seed, init="uniform"):
     """The documented initialisation (header, swiftmlp_init): one SplitMix64
     seeded with `seed`, layer by layer, W row-major then b, each draw
@@ -267,18 +287,7 @@ def splitmix64_init(sizes, seed, init="uniform"):
     glorot:  W = (2u - 1) sqrt(6/(N_in + N_out)), b = 0 (no draws);
     he:      W = (2u - 1) sqrt(6/N_in), b = 0 (no draws).
     Returns the flat float64 parameters (layout of get_flat_params())."""
-    mask = (1 << 64) - 1
-    state = seed & mask
-
-    def next_u():
-        nonlocal state
-        state = (state + 0x9E3779B97F4A7C15) & mask
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        z = z ^ (z >> 31)
-        return (z >> 11) * 2.0 ** -53
-
+    next_u = SplitMix64(seed).unit
     out = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         if init == "uniform":

@@ -10,22 +10,10 @@ import numpy as np
 import pytest
 
 import swiftmlp
+from reference import SplitMix64
 from swiftmlp import NonFiniteError, StateError
 
-MASK = (1 << 64) - 1
 SHUFFLE_OFFSET = 0x6A09E667F3BCC909  # include/swiftmlp.h, swiftmlp_fit
-
-
-class SplitMix64:
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
 
 
 def replay_fit(net, generator, x, y, epochs, batch_size, x_val=None, y_val=None, shuffle=True):

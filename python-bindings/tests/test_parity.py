@@ -179,27 +179,9 @@ def test_cases_cover_the_required_ranges():
     assert min(c[2] for c in cases) >= 1 and max(c[2] for c in cases) <= 32
 
 
-def splitmix64_params(sizes, seed):
-    """The documented initialisation: SplitMix64(seed), layer by layer, W
-    row-major then b, u = (next() >> 11) * 2**-53, param = (2u - 1)/sqrt(N_in)."""
-    mask = (1 << 64) - 1
-    state = seed & mask
-    out = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        for _ in range(n_out * n_in + n_out):
-            state = (state + 0x9E3779B97F4A7C15) & mask
-            z = state
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-            z = z ^ (z >> 31)
-            u = (z >> 11) * 2.0 ** -53
-            out.append((2.0 * u - 1.0) / np.sqrt(np.float64(n_in)))
-    return np.array(out, dtype=np.float64)
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("sizes,seed", [([3, 5, 2], 0), ([7, 1], 42), ([2, 4, 4, 3], 2**64 - 1)])
 def test_initialisation_matches_documented_splitmix64(sizes, seed, dtype):
     with swiftmlp.MLP(sizes, dtype=dtype, seed=seed) as net:
-        expected = splitmix64_params(sizes, seed).astype(dtype)
+        expected = reference.splitmix64_init(sizes, seed).astype(dtype)
         np.testing.assert_array_equal(net.get_flat_params(), expected)
