@@ -31,7 +31,7 @@
  *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
  *       along C's rows (a batch of 3000) and its columns, with parts that
  *       are not multiples of 16, and of at least 2^26 (always split, in
- *       four parts per thread). ctest runs (e) alone on the CPU's best
+ *       two parts per thread). ctest runs (e) alone on the CPU's best
  *       core (the small-kernel path on AVX-512) and on Haswell (without it),
  *       with SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
@@ -292,7 +292,7 @@ static const product_shape k_product_shapes[] = {
     {{384, 512, 256}, 3, 64},    /* split: forward along columns, dW along rows */
     {{200, 300, 20}, 3, 97},     /* split with parts not multiples of 16 */
     {{40, 24, 5}, 3, 3000},      /* split along the batch's rows */
-    {{256, 4096, 8}, 3, 64},     /* always split, 4 parts per thread: forward and dW of 2^26 */
+    {{256, 4096, 8}, 3, 64},     /* always split, 2 parts per thread: forward and dW of 2^26 */
 };
 
 /* A quantity (or with q < 0, layer `layer`'s W then b) as doubles. */

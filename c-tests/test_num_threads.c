@@ -16,7 +16,7 @@
 /* A network whose products (64 x 512 x 256 multiply-adds and more) are
  * split over the workers, each as the pool's measurements choose; and one
  * whose products (64 x 256 x 4096 = 2^26 each) gemm.c always splits, in
- * four parts per thread. Both take inputs and targets of 256 columns. */
+ * two parts per thread. Both take inputs and targets of 256 columns. */
 static const size_t wide[] = {256, 512, 256};
 static const size_t large[] = {256, 4096, 256};
 enum { BATCH = 64 };
@@ -219,7 +219,7 @@ static void test_one_allowed_cpu_splits_nothing(void **state)
 
 /* Splitting never changes the arithmetic: every count gives the same bits,
  * for products split as measured (wide) and always split (large: one call
- * with 1 thread, 8 parts with 2, 16 with 4). */
+ * with 1 thread, 4 parts with 2, 8 with 4). */
 static void test_results_are_the_same_bits_for_every_count(void **state)
 {
     (void)state;

@@ -15,7 +15,7 @@
  * PARTS_PER_THREAD parts per thread and always split, without the pool's
  * measured choice (thread_pool.h, SMLP_POOL_ALWAYS_SPLIT): threads claim
  * parts as they get to them, so a worker that is slow or descheduled
- * delays the caller by at most the one part it holds, an eighth of the
+ * delays the caller by at most the one part it holds, a quarter of the
  * product with two threads, while the split as a whole runs on every CPU it
  * gets. As every split, the parts depend on the shape and the thread count
  * alone, and parts above SMALL_KERNEL_MAX give the one call's bits. */
@@ -31,7 +31,7 @@
 
 enum {
     PART_ALIGN = 16,       /* parts start at multiples of 16 rows/columns */
-    PARTS_PER_THREAD = 4,  /* parts of a large product (large_min) per thread */
+    PARTS_PER_THREAD = 2,  /* parts of a large product (large_min) per thread */
 };
 
 /* OpenBLAS 0.3.21's small-matrix permit (the AVX-512 cores) refuses every
@@ -48,7 +48,7 @@ double smlp_gemm_parallel_min(void) { return parallel_min; }
 
 /* Products of at least this many multiply-adds are always split, in
  * PARTS_PER_THREAD parts per thread (the top of the file): 2^26, so that
- * the 8 parts of two threads are at least 2^23 multiply-adds each, eight
+ * the 4 parts of two threads are at least 2^24 multiply-adds each, over 16
  * times SMALL_KERNEL_MAX (the measurements: bench/README.md). */
 static const double large_min = 67108864.0;
 
