@@ -30,7 +30,8 @@
  *       and just below it (batch 8), and products of at least
  *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
  *       along C's rows (a batch of 3000) and its columns, with parts that
- *       are not multiples of 16. ctest runs (e) alone on the CPU's best
+ *       are not multiples of 16, and of at least 2^26 (always split, in
+ *       two parts per thread). ctest runs (e) alone on the CPU's best
  *       core (the small-kernel path on AVX-512) and on Haswell (without it),
  *       with SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
@@ -92,8 +93,10 @@ static void openblas_core_is_the_expected_one(void **state)
 
 /* ---- (b) concurrent large products ----------------------------------------- */
 
-/* Products of 64 x 384 x 512 = 12.6M multiply-adds: well above the split threshold. */
-static const size_t big_sizes[] = {384, 512, 256};
+/* The first layer's forward and dW products of 64 x 512 x 2048 = 2^26
+ * multiply-adds are always split (gemm.c's large_min); the second layer's,
+ * 2^25, as the pool's measurements choose. */
+static const size_t big_sizes[] = {512, 2048, 256};
 enum { BIG_BATCH = 64, BIG_STEPS = 3, N_THREADS = 4 };
 
 typedef struct big_run {
@@ -289,6 +292,7 @@ static const product_shape k_product_shapes[] = {
     {{384, 512, 256}, 3, 64},    /* split: forward along columns, dW along rows */
     {{200, 300, 20}, 3, 97},     /* split with parts not multiples of 16 */
     {{40, 24, 5}, 3, 3000},      /* split along the batch's rows */
+    {{256, 4096, 8}, 3, 64},     /* always split, 2 parts per thread: forward and dW of 2^26 */
 };
 
 /* A quantity (or with q < 0, layer `layer`'s W then b) as doubles. */
@@ -427,17 +431,21 @@ static const swiftmlp_dtype k_f64 = SWIFTMLP_FLOAT64, k_f32 = SWIFTMLP_FLOAT32;
      .setup_func = NULL, .teardown_func = NULL, .initial_state = (void *)&(dtype)}
 
 /* The table holds products split over the pool (at least gemm.c's
- * parallel_min = 2^20 multiply-adds) and the pool has threads to split
- * them over (the product entries set SWIFTMLP_NUM_THREADS=3). */
+ * parallel_min = 2^20 multiply-adds), one of them always split (its
+ * large_min, 2^26), and the pool has threads to split them over (the
+ * product entries set SWIFTMLP_NUM_THREADS=3). */
 static void product_shapes_reach_the_split_path(void **state)
 {
     (void)state;
-    size_t split = 0;
+    size_t split = 0, large = 0;
     for (size_t i = 0; i < ARRAY_LEN(k_product_shapes); i++) {
         const product_shape *s = &k_product_shapes[i];
-        split += (double)s->rows * (double)s->sizes[0] * (double)s->sizes[1] >= 1048576.0;
+        double work = (double)s->rows * (double)s->sizes[0] * (double)s->sizes[1];
+        split += work >= 1048576.0;
+        large += work >= 67108864.0;
     }
-    assert_int_equal(split, 3);
+    assert_int_equal(split, 4);
+    assert_int_equal(large, 1);
     if (getenv("SWIFTMLP_TEST_PRODUCTS")) {
         assert_int_equal(swiftmlp_get_num_threads(), 3);
     }

@@ -14,8 +14,11 @@
 #include <time.h>
 
 /* A network whose products (64 x 512 x 256 multiply-adds and more) are
- * split over the workers. */
+ * split over the workers, each as the pool's measurements choose; and one
+ * whose products (64 x 256 x 4096 = 2^26 each) gemm.c always splits, in
+ * two parts per thread. Both take inputs and targets of 256 columns. */
 static const size_t wide[] = {256, 512, 256};
+static const size_t large[] = {256, 4096, 256};
 enum { BATCH = 64 };
 
 static double now_seconds(void)
@@ -63,13 +66,16 @@ static int worker_ticks(long tids[MAX_WORKERS], long ticks[MAX_WORKERS])
     return count;
 }
 
-/* The wide network, trained with Adam (whose step is split too). */
-static swiftmlp_net *new_wide(uint64_t seed)
+/* A network of these sizes (wide or large), trained with Adam (whose step
+ * is split too). */
+static swiftmlp_net *new_net(const size_t sizes[3], uint64_t seed)
 {
-    swiftmlp_net *net = create_net(wide, 3, SWIFTMLP_FLOAT64, seed);
+    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, seed);
     set_default_optimizer(net, SWIFTMLP_OPT_ADAM);
     return net;
 }
+
+static swiftmlp_net *new_wide(uint64_t seed) { return new_net(wide, seed); }
 
 static void train(swiftmlp_net *net, int steps)
 {
@@ -211,27 +217,33 @@ static void test_one_allowed_cpu_splits_nothing(void **state)
     if (freed < 5) fail_msg("with %d CPUs allowed again the workers used %ld clock ticks", CPU_COUNT(&all), freed);
 }
 
-/* Splitting never changes the arithmetic: every count gives the same bits. */
+/* Splitting never changes the arithmetic: every count gives the same bits,
+ * for products split as measured (wide) and always split (large: one call
+ * with 1 thread, 4 parts with 2, 8 with 4). */
 static void test_results_are_the_same_bits_for_every_count(void **state)
 {
     (void)state;
     const size_t counts[] = {1, 2, 4};
-    snapshot reference = {NULL, 0};
-    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
-        assert_ok(swiftmlp_set_num_threads(counts[c]));
-        swiftmlp_net *net = new_wide(11);
-        train(net, 3);
-        snapshot s = snapshot_params(net);
-        swiftmlp_free(net);
-        if (!reference.data) {
-            reference = s;
-            continue;
+    const size_t *nets[] = {wide, large};
+    for (size_t w = 0; w < 2; w++) {
+        snapshot reference = {NULL, 0};
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            assert_ok(swiftmlp_set_num_threads(counts[c]));
+            swiftmlp_net *net = new_net(nets[w], 11);
+            train(net, 3);
+            snapshot s = snapshot_params(net);
+            swiftmlp_free(net);
+            if (!reference.data) {
+                reference = s;
+                continue;
+            }
+            if (s.bytes != reference.bytes || memcmp(s.data, reference.data, s.bytes) != 0)
+                fail_msg("%s network: parameters after 3 steps with %zu threads differ from those with 1",
+                         w ? "large" : "wide", counts[c]);
+            snapshot_free(&s);
         }
-        if (s.bytes != reference.bytes || memcmp(s.data, reference.data, s.bytes) != 0)
-            fail_msg("parameters after 3 steps with %zu threads differ from those with 1", counts[c]);
-        snapshot_free(&s);
+        snapshot_free(&reference);
     }
-    snapshot_free(&reference);
 }
 
 static _Atomic int training_done;

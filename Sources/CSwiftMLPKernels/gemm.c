@@ -9,7 +9,16 @@
  * both the parts and the whole product stay above its small-matrix
  * kernels' limit (SMALL_KERNEL_MAX), so all take the same path. When every
  * part is above that limit, a product the pool runs on its caller alone
- * runs as that one call (gemm_whole). */
+ * runs as that one call (gemm_whole).
+ *
+ * Products of at least large_min multiply-adds are cut into
+ * PARTS_PER_THREAD parts per thread and always split, without the pool's
+ * measured choice (thread_pool.h, SMLP_POOL_ALWAYS_SPLIT): threads claim
+ * parts as they get to them, so a worker that is slow or descheduled
+ * delays the caller by at most the one part it holds, a quarter of the
+ * product with two threads, while the split as a whole runs on every CPU it
+ * gets. As every split, the parts depend on the shape and the thread count
+ * alone, and parts above SMALL_KERNEL_MAX give the one call's bits. */
 #include "smlp_kernels.h"
 #include "thread_pool.h"
 
@@ -20,7 +29,10 @@
 #include <stdlib.h>
 
 
-enum { PART_ALIGN = 16 };  /* parts start at multiples of 16 rows/columns */
+enum {
+    PART_ALIGN = 16,       /* parts start at multiples of 16 rows/columns */
+    PARTS_PER_THREAD = 2,  /* parts of a large product (large_min) per thread */
+};
 
 /* OpenBLAS 0.3.21's small-matrix permit (the AVX-512 cores) refuses every
  * product of more multiply-adds than this. */
@@ -33,6 +45,12 @@ static const double SMALL_KERNEL_MAX = 1e6;
 static const double parallel_min = 1048576.0;
 
 double smlp_gemm_parallel_min(void) { return parallel_min; }
+
+/* Products of at least this many multiply-adds are always split, in
+ * PARTS_PER_THREAD parts per thread (the top of the file): 2^26, so that
+ * the 4 parts of two threads are at least 2^24 multiply-adds each, over 16
+ * times SMALL_KERNEL_MAX (the measurements: bench/README.md). */
+static const double large_min = 67108864.0;
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static void small_nn_setup(void);  /* below, with the path it enables */
@@ -128,10 +146,12 @@ static void gemm_part(void *context, int index) {
     blas_gemm(j->dbl, j->trans_a, j->trans_b, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, j->beta, c, j->ldc);
 }
 
-/* How many parts: one per thread, each at least PART_ALIGN long. */
+/* How many parts: one per thread (PARTS_PER_THREAD from large_min), each at
+ * least PART_ALIGN long. */
 static int plan(gemm_job *j) {
     double work = (double)j->m * (double)j->n * (double)j->k;
     int use = work >= parallel_min ? smlp_blas_threads() : 1;
+    if (use > 1 && work >= large_min) use *= PARTS_PER_THREAD;
     j->split_rows = j->m >= j->n;
     j->total = j->split_rows ? j->m : j->n;
     int parts = j->total / PART_ALIGN;
@@ -348,8 +368,10 @@ static void run(gemm_job *j) {
         gemm_whole(j);
     } else {
         uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2 | parts << 3);
-        smlp_pool_run(smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k), gemm_part, j, parts,
-                      parts_above_small_kernels(j, parts) ? gemm_whole : NULL);
+        uint64_t key = (double)j->m * (double)j->n * (double)j->k >= large_min
+                           ? SMLP_POOL_ALWAYS_SPLIT
+                           : smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k);
+        smlp_pool_run(key, gemm_part, j, parts, parts_above_small_kernels(j, parts) ? gemm_whole : NULL);
     }
 }
 

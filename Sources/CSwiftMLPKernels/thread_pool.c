@@ -19,7 +19,11 @@
  * parts' bits), later uses take the way with the lower running mean of its
  * times and try the other way every EXPLORE_EVERY-th use, so a change in
  * load (another process starting or stopping) moves the choice. Either way
- * gives the same bits, so the choice never changes a result.
+ * gives the same bits, so the choice never changes a result. Jobs with the
+ * key SMLP_POOL_ALWAYS_SPLIT skip the measurement and are always split: a
+ * caller gives that key to a job of many long parts, where the one part a
+ * late worker holds costs less than the split saves (gemm.c's large
+ * products).
  *
  * Workers spin briefly for new work (the products of one training step come
  * microseconds apart), yielding the CPU while they wait, then sleep on a
@@ -292,7 +296,6 @@ static void reset_choices(void) {
 
 /* The slot of `key` (taking a free one), or NULL when the probe finds none. */
 static struct choice *choice_slot(uint64_t key) {
-    if (key == 0) key = 1;
     uint64_t h = key * 0x9e3779b97f4a7c15u;
     for (int p = 0; p < CHOICE_PROBES; p++) {
         struct choice *c = &choices[((h >> 32) + (uint64_t)p) & (CHOICE_SLOTS - 1)];
@@ -367,6 +370,10 @@ void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, sm
     if (count > 0xffff) count = 0xffff;
     if (count <= 1 || size <= 1 || atomic_load_explicit(&pool.cpus, memory_order_relaxed) <= 1) {
         run_whole(task, context, count, whole);
+        return;
+    }
+    if (key == SMLP_POOL_ALWAYS_SPLIT) {
+        if (!run_split(task, context, count)) run_whole(task, context, count, whole);
         return;
     }
     struct choice *c = choice_slot(key);

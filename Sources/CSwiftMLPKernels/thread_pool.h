@@ -14,7 +14,8 @@ typedef void (*smlp_whole_fn)(void *context);
  * when all are done. Either the calling thread and the pool's workers claim
  * the parts as they get to them ("split"), or the calling thread runs the
  * job alone ("whole"): whole(context) if whole is not NULL, else the parts
- * in order. The choice is measured per `key` (a
+ * in order. Jobs with the key SMLP_POOL_ALWAYS_SPLIT are split; for others
+ * the choice is measured per `key` (a
  * caller's name for the job's shape; jobs with one key should take about
  * the same time): both ways are timed at the key's first uses and now and
  * then afterwards, and the faster on average is taken. Everything runs on
@@ -23,13 +24,18 @@ typedef void (*smlp_whole_fn)(void *context);
  * after the workers exist. */
 void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole);
 
+/* smlp_pool_run's key for jobs that are always split, never measured: for
+ * parts long enough that a late worker costs less than the split saves
+ * (gemm.c's large products). smlp_pool_key never returns it. */
+#define SMLP_POOL_ALWAYS_SPLIT ((uint64_t)0)
+
 /* A key for smlp_pool_run from four numbers that name a job's shape (what
  * runs, and its sizes): equal numbers give equal keys. */
 static inline uint64_t smlp_pool_key(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
     uint64_t h = 0xcbf29ce484222325u;
     const uint64_t v[4] = {a, b, c, d};
     for (int i = 0; i < 4; i++) h = (h ^ v[i]) * 0x100000001b3u;
-    return h;
+    return h ? h : 1;
 }
 
 /* The number of threads smlp_pool_run can use, the caller included (>= 1):
