@@ -25,7 +25,7 @@
  *       dL/dg_prev = dL/df W, db = the rows' sum of dL/df; each element
  *       within rtol (float64 1e-13, float32 2e-6 times sqrt(K)) of the sum of
  *       its terms' magnitudes. The shapes: gemm.c's small-kernel path (a
- *       transposed copy of W and OpenBLAS's NN kernel on AVX-512 cores:
+ *       transposed copy of x or W and OpenBLAS's TT or NN kernel on AVX-512 cores:
  *       batch >= 16, at most 100^3 multiply-adds, tile tails of 130 and 70)
  *       and just below it (batch 8), and products of at least
  *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
@@ -289,6 +289,7 @@ static const product_shape k_product_shapes[] = {
     {{33, 47, 200, 3}, 4, 20},
     {{64, 128, 10}, 3, 16},      /* the smallest batch that takes the path */
     {{64, 128, 10}, 3, 8},       /* below it */
+    {{70, 40, 10}, 3, 48},       /* the path copying W (48 rows >= 40 outputs); above: x */
     {{384, 512, 256}, 3, 64},    /* split: forward along columns, dW along rows */
     {{200, 300, 20}, 3, 97},     /* split with parts not multiples of 16 */
     {{40, 24, 5}, 3, 3000},      /* split along the batch's rows */

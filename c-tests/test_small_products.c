@@ -1,8 +1,10 @@
 /*
  * test_small_products.c — forward products of mid-sized layers, which on
  * the AVX-512 OpenBLAS cores (SkylakeX, Cooperlake) go through a transposed
- * copy of W and OpenBLAS's small NN kernel (Sources/CSwiftMLPKernels/gemm.c:
- * batch >= 16, at most 100^3 multiply-adds). ctest runs this binary with
+ * copy of the smaller operand and OpenBLAS's small TT or NN kernel
+ * (Sources/CSwiftMLPKernels/gemm.c: batch >= 16, at most 100^3
+ * multiply-adds; x copied when the batch is smaller than the layer's
+ * outputs, else W). ctest runs this binary with
  * OPENBLAS_CORETYPE unset, so the library picks the CPU's best core; on an
  * AVX-512 CPU the test checks that it is one of those two.
  *
@@ -10,7 +12,8 @@
  *       (the slides' f = g_prev W^T + b, g = sigmoid(f)) from the same
  *       parameters, for float and double, on shapes that take the path with
  *       tile tails in both dimensions (130 = 8*16 + 2 rows of W, 70 = 4*16 + 6
- *       columns), on the digits network, and below batch 16 (old path);
+ *       columns), on the digits network (these copy x), on a layer of 40
+ *       outputs at batch 48 (copies W), and below batch 16 (old path);
  *   (b) 6 threads at once, each creating, running and freeing its own
  *       networks: they share the scratch slots (the sanitizer builds run
  *       this too: ThreadSanitizer reports a slot used by two products at
@@ -37,8 +40,9 @@ static const shape k_shapes[] = {
     {{33, 47, 200, 3}, 4, 20},
     {{64, 128, 10}, 3, 16},
     {{64, 128, 10}, 3, 8},
+    {{70, 40, 10}, 3, 48},
 };
-enum { N_SHAPES = sizeof k_shapes / sizeof k_shapes[0], MAX_OUT = 40 * 10, N_THREADS = 6 };
+enum { N_SHAPES = sizeof k_shapes / sizeof k_shapes[0], MAX_OUT = 48 * 10, N_THREADS = 6 };
 
 static double input(size_t i) { return sin(0.37 * (double)i) * 1.5; }
 

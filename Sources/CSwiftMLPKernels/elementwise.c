@@ -270,9 +270,9 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  * variant gives the same bits). Every kind checks first and stores after:
  * with commit == 0 nothing is written and the result is 1 when every new
  * parameter and state value would be finite; with commit != 0 the values
- * are stored (result 1). The check ORs integer flags, which vectorizes,
- * where a floating-point sum of
- * x - x is one serial chain of adds.
+ * are stored (result 1). The check ORs the bits of x - x over every new
+ * value x (nonfinite_* below), an integer reduction that vectorizes, where a
+ * floating-point sum of x - x is one serial chain of adds.
  *
  * Every g below is gs * g[i] (gs: clipping's scale, 1 without; 1 * g is g).
  * Plain SGD:     p -= lr * (g + wd * p)  (smlp_sgd_value_*, smlp_kernels.h)
@@ -282,11 +282,29 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
  *                p -= lr (m / bc1) / (sqrt(v / bc2) + eps)
  * (__builtin_elementwise_sqrt: the correctly rounded square root, without
  * errno, so that the loop vectorizes.) */
-#define OK(x, MAXV) (__builtin_elementwise_abs(x) <= (MAXV) ? 0u : 1u)
+
+/* The bits of x - x: 0 for a finite x, a NaN's (every exponent bit set)
+ * for an infinity or a NaN. An OR of them has an exponent bit set exactly
+ * when some x is not finite (Kernels.allFinite's test in Swift): two
+ * operations per vector, a subtraction and an OR, where comparing |x| with
+ * the largest finite value needs a mask and a select besides. */
+static inline uint64_t nonfinite_f64(double x) {
+    double zero = x - x;
+    uint64_t bits;
+    memcpy(&bits, &zero, sizeof bits);
+    return bits;
+}
+static inline uint32_t nonfinite_f32(float x) {
+    float zero = x - x;
+    uint32_t bits;
+    memcpy(&bits, &zero, sizeof bits);
+    return bits;
+}
 
 /* Both passes run the same element code (STEP), in separate loops so that
- * each vectorizes without masked stores. */
-#define TWO_PASSES(STEP, STORE, CHECK)                                             \
+ * each vectorizes without masked stores; CHECK ORs nonfinite_* of the new
+ * values (U: their unsigned type), EXPONENT is the exponent's mask. */
+#define TWO_PASSES(U, EXPONENT, STEP, STORE, CHECK)                                \
     if (commit) {                                                                  \
         _Pragma("clang loop vectorize(enable)")                                    \
         for (size_t i = 0; i < count; i++) {                                       \
@@ -294,32 +312,33 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         }                                                                          \
         return 1;                                                                  \
     }                                                                              \
-    unsigned bad = 0;                                                              \
+    U bad = 0;                                                                     \
     _Pragma("clang loop vectorize(enable)")                                        \
     for (size_t i = 0; i < count; i++) {                                           \
         STEP bad |= CHECK;                                                         \
     }                                                                              \
-    return bad == 0;
+    return (bad & (EXPONENT)) == 0;
 
 /* The three optimizers and their dispatch for one element type T (suffix
- * SUF, largest finite value MAXV). */
-#define OPTIMIZERS(T, SUF, MAXV)                                                               \
+ * SUF, unsigned integer U of its width, exponent mask EXPONENT). */
+#define OPTIMIZERS(T, U, SUF, EXPONENT)                                                        \
     SMLP_LEVELS(static, int, sgd_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p,   \
                                      const T *restrict g, size_t count, int commit),           \
                 (o, p, g, count, commit), {                                                    \
         T lr = (T)o->lr, wd = (T)o->wd, gs = (T)o->gs;                                         \
-        TWO_PASSES(T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);, p[i] = q;, OK(q, MAXV)) \
+        TWO_PASSES(U, EXPONENT, T q = smlp_sgd_value_##SUF(p[i], g[i], lr, wd, gs);, p[i] = q;, \
+                   nonfinite_##SUF(q))                                                         \
     })                                                                                         \
     SMLP_LEVELS(static, int, momentum_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p, \
                                           const T *restrict g, T *restrict buf, size_t count,  \
                                           int commit), (o, p, g, buf, count, commit), {        \
         T lr = (T)o->lr, wd = (T)o->wd, mu = (T)o->mu, gs = (T)o->gs;                          \
         int nesterov = o->nesterov;                                                            \
-        TWO_PASSES(T d = gs * g[i] + wd * p[i];                                                \
+        TWO_PASSES(U, EXPONENT, T d = gs * g[i] + wd * p[i];                                   \
                    T b = mu * buf[i] + d;                                                      \
                    T q = p[i] - lr * (nesterov ? d + mu * b : b);,                             \
                    buf[i] = b; p[i] = q;,                                                      \
-                   OK(q, MAXV) | OK(b, MAXV))                                                  \
+                   nonfinite_##SUF(q) | nonfinite_##SUF(b))                                    \
     })                                                                                         \
     SMLP_LEVELS(static, int, adam_##SUF, (const smlp_optimizer_coefficients *o, T *restrict p,  \
                                       const T *restrict g, T *restrict m, T *restrict v,       \
@@ -328,14 +347,14 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         T c1 = (T)o->c1, c2 = (T)o->c2, eps = (T)o->eps, decay = (T)o->decay;                  \
         T bc1 = (T)o->bc1, bc2 = (T)o->bc2, gs = (T)o->gs;                                     \
         int decoupled = o->kind == SMLP_STEP_ADAMW;                                             \
-        TWO_PASSES(T q = decoupled ? p[i] * decay : p[i];                                      \
+        TWO_PASSES(U, EXPONENT, T q = decoupled ? p[i] * decay : p[i];                         \
                    T gi = gs * g[i];                                                           \
                    T d = decoupled ? gi : gi + wd * q;                                         \
                    T mi = b1 * m[i] + c1 * d;                                                  \
                    T vi = b2 * v[i] + c2 * d * d;                                              \
                    q = q - lr * (mi / bc1) / (__builtin_elementwise_sqrt(vi / bc2) + eps);,    \
                    m[i] = mi; v[i] = vi; p[i] = q;,                                            \
-                   OK(q, MAXV) | OK(mi, MAXV) | OK(vi, MAXV))                                  \
+                   nonfinite_##SUF(q) | nonfinite_##SUF(mi) | nonfinite_##SUF(vi))             \
     })                                                                                         \
     /* Elements [start, start + n) of the buffers (s1, s2 may be NULL). */                     \
     static int optimizer_block_##SUF(const smlp_optimizer_coefficients *o, T *p, const T *g,   \
@@ -350,8 +369,8 @@ void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols
         }                                                                                      \
     }
 
-OPTIMIZERS(double, f64, 1.7976931348623157e308)
-OPTIMIZERS(float, f32, 3.40282347e38f)
+OPTIMIZERS(double, uint64_t, f64, 0x7ff0000000000000u)
+OPTIMIZERS(float, uint32_t, f32, 0x7f800000u)
 
 /* ---- magnitudes as integers ----
  *

@@ -164,7 +164,7 @@ static int plan(gemm_job *j) {
 }
 
 #if defined(SMLP_PRIVATE_OPENBLAS) && defined(__x86_64__)
-/* ---- Small x·W^T products through OpenBLAS's NN small-matrix kernel ----
+/* ---- Small x·W^T products through OpenBLAS's small-matrix kernels ----
  *
  * A layer's forward product f = x·W^T (row-major; x is B x N_in, W is
  * N_out x N_in) reaches OpenBLAS, which computes a row-major product as the
@@ -173,18 +173,22 @@ static int plan(gemm_job *j) {
  * (SkylakeX, Cooperlake) have small-matrix kernels that skip packing, but
  * their permit (kernel/x86_64/sgemm_small_kernel_permit_skylakex.c, also
  * used for double) refuses TN when M·N > 1200 or K < 32, while it accepts
- * NN for every product of at most 100³ multiply-adds. So for such a product
- * W is transposed here (an AVX-512 tile transpose) and the NN kernel runs:
- * on the digits' 32x128x64 forward product 7.5 -> 4.3 us (float) and
- * 12.9 -> 9.3 us (double), transpose included (bench/README.md). Each
- * element's sum runs over k in the same order in both kernels; at the
- * shapes measured the results were bit-identical.
+ * NN and TT for every product of at most 100³ multiply-adds. So for such a
+ * product the smaller operand is copied transposed here (an AVX-512 tile
+ * transpose) and the product runs as one the permit accepts: x (B x N_in)
+ * when B < N_out, as (x^T)^T·W^T (TT: W as it is), else W, as x·(W^T)
+ * (NN). The copy is of the batch when the batch is the smaller, so a layer
+ * wider than its batch (the digits' 128 outputs at batch 32) no longer
+ * transposes its W on every call. The choice depends only on the shape, so
+ * a product gives the same bits every time; the kernels may round a sum
+ * differently from each other (test_small_products compares each with a
+ * naive forward pass and with a core without the small kernels).
  *
- * Only when the batch has >= 16 rows (at 8 rows the transpose costs what
- * the kernel saves) and W has <= SMALL_NN_MAX elements. The transposed copy
+ * Only when the batch has >= 16 rows and the transposed operand has
+ * <= SMALL_NN_MAX elements. The transposed copy
  * goes to one of SCRATCH_SLOTS shared buffers, each taken by one product at
  * a time (an atomic flag; a product that finds every slot taken runs as
- * before), allocated at its first use and grown only for a larger W, so
+ * before), allocated at its first use and grown only for a larger operand, so
  * nothing is allocated once the shapes repeat. They are not per thread, so
  * no thread-exit destructor points into this library after a dlclose; the
  * library's unload destructor frees every slot not in use. */
@@ -309,26 +313,34 @@ static void transpose_f64(const double *restrict src, size_t lds, double *restri
         for (size_t p = j < n8 ? k8 : 0; p < k; p++) dst[p * n + j] = src[j * lds + p];
 }
 
-/* Runs j as C = A·B (row-major NN) with B = the transpose of j's B, when
- * that takes OpenBLAS's small NN kernel and j's x·W^T would not; false
- * (nothing done) otherwise. */
+/* Whether j's x·W^T is a product the permit refuses as it comes and takes
+ * with one operand transposed (see above); false (nothing done) otherwise. */
 static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     /* Never a product plan() would split: 1e6 multiply-adds < parallel_min. */
     if (!small_nn_core || trans_a || !trans_b || m < SMALL_NN_MIN_ROWS) return false;
     double mnk = (double)m * (double)n * (double)k;
     bool tn_refused = (double)m * (double)n > 1200.0 || k < 32;
-    return mnk <= SMALL_KERNEL_MAX && tn_refused && (size_t)n * (size_t)k <= SMALL_NN_MAX;
+    return mnk <= SMALL_KERNEL_MAX && tn_refused && (size_t)(m < n ? m : n) * (size_t)k <= SMALL_NN_MAX;
 }
 
+/* Runs j with its smaller operand transposed into a scratch slot: A (x, m x
+ * k) as a TT product when m < n, else B (W, n x k) as an NN product. */
 static bool run_small_nn(const gemm_job *j) {
     if (!small_nn_applies(j->trans_a, j->trans_b, j->m, j->n, j->k)) return false;
-    size_t wn = (size_t)j->n * (size_t)j->k;
-    struct scratch_slot *slot = scratch_take(wn * (j->dbl ? sizeof(double) : sizeof(float)));
+    bool x_smaller = j->m < j->n;
+    size_t rows = (size_t)(x_smaller ? j->m : j->n), k = (size_t)j->k;
+    const void *src = x_smaller ? j->a : j->b;
+    size_t lds = (size_t)(x_smaller ? j->lda : j->ldb);
+    struct scratch_slot *slot = scratch_take(rows * k * (j->dbl ? sizeof(double) : sizeof(float)));
     if (!slot) return false;
-    if (j->dbl) transpose_f64(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
-    else transpose_f32(j->b, (size_t)j->ldb, slot->data, (size_t)j->n, (size_t)j->k);
-    blas_gemm(j->dbl, false, false, j->m, j->n, j->k, j->alpha, j->a, j->lda, slot->data, j->n, j->beta, j->c,
-              j->ldc);
+    if (j->dbl) transpose_f64(src, lds, slot->data, rows, k);
+    else transpose_f32(src, lds, slot->data, rows, k);
+    if (x_smaller)
+        blas_gemm(j->dbl, true, true, j->m, j->n, j->k, j->alpha, slot->data, j->m, j->b, j->ldb, j->beta,
+                  j->c, j->ldc);
+    else
+        blas_gemm(j->dbl, false, false, j->m, j->n, j->k, j->alpha, j->a, j->lda, slot->data, j->n, j->beta,
+                  j->c, j->ldc);
     scratch_give(slot);
     return true;
 }

@@ -1,8 +1,9 @@
 """The forward product f = x W^T of a mid-sized layer on an AVX-512 OpenBLAS
-core (SkylakeX, Cooperlake): Sources/CSwiftMLPKernels/gemm.c transposes W into one
-of its shared scratch slots and runs OpenBLAS's small NN kernel, because the
-small-matrix permit refuses that product as it comes (a "TN" product with
-M*N > 1200). The test suites run with OPENBLAS_CORETYPE=Haswell (no small
+core (SkylakeX, Cooperlake): Sources/CSwiftMLPKernels/gemm.c copies the
+smaller operand transposed into one of its shared scratch slots (x when the
+batch is smaller than the layer's outputs, else W) and runs OpenBLAS's small
+TT or NN kernel, because the small-matrix permit refuses that product as it
+comes (a "TN" product with M*N > 1200). The test suites run with OPENBLAS_CORETYPE=Haswell (no small
 kernels), so these cases run in fresh interpreters with the AVX-512 cores
 forced, on shapes that take the path (batch >= 16, at most 100^3
 multiply-adds) and around it: tile tails in both dimensions (sizes that are
@@ -33,9 +34,10 @@ def avx512():
 # (sizes, batch): [64,128,10] at 32 is the digits network (the first layer
 # takes the path, the second does not: M*N = 320); 130 and 70 leave tile
 # tails (130 = 8*16 + 2, 70 = 4*16 + 6 = 8*8 + 6); batch 8 stays on the
-# old path; batch 16 is the smallest that takes the new one.
+# old path; batch 16 is the smallest that takes the new one. These copy x;
+# [70, 40, 10] at 48 copies W (48 rows >= 40 outputs).
 SHAPES = [([64, 128, 10], 32), ([70, 130, 10], 33), ([64, 128, 10], 16), ([64, 128, 10], 8),
-          ([33, 47, 200, 3], 20)]
+          ([33, 47, 200, 3], 20), ([70, 40, 10], 48)]
 
 SCRIPT = """
 import json, threading
