@@ -163,42 +163,52 @@ enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 LAYER_KERNELS(double, f64)
 LAYER_KERNELS(float, f32)
 
-/* The loss's sum of squares in LOSS_LANES partial sums, lane j taking the
- * elements j, j + LOSS_LANES, ..., added pairwise at the end: one chain of
- * dependent adds per lane instead of one for the whole block (a serial
- * double sum cost ~3% of a digits fit step), and the same lanes, so the
- * same bits, on every variant. */
+/* MSE's backward: dg = scale (g - y) and, with a sigmoid output (df not
+ * NULL), df = dg g (1 - g); the result is the sum of (g - y)^2 in double.
+ * The library's one MSE kernel (Kernels.mseBackward calls it for the
+ * plain mean, scale 2/count, and for each weighted row, its own scale).
+ * The sum runs in LOSS_LANES partial sums, lane j taking the elements j,
+ * j + LOSS_LANES, ..., added pairwise at the end: one chain of dependent
+ * adds per lane instead of one for the whole block, and the same lanes, so
+ * the same bits, on every variant. */
 enum { LOSS_LANES = 8 };
 
-/* Element k of the MSE + sigmoid backward, its square added to lane[j]. */
-#define MSE_SIGMOID_ELEMENT(T, k, j)                                                            \
+/* Element k: its square added to lane[j]; SIGMOID: also df. */
+#define MSE_ELEMENT(T, k, j, SIGMOID)                                                           \
     do {                                                                                        \
         T gi = g[k], d = gi - y[k];                                                             \
         double wide = (double)d;                                                                \
         lane[j] += wide * wide;                                                                 \
         T dgi = scale * d;                                                                      \
         dg[k] = dgi;                                                                            \
-        df[k] = dgi * gi * (1 - gi);                                                            \
+        if (SIGMOID) df[k] = dgi * gi * (1 - gi);                                               \
     } while (0)
 
-#define MSE_SIGMOID(T, SUF)                                                                     \
-    SMLP_LEVELS(, double, smlp_mse_sigmoid_backward_##SUF, (T *restrict dg, T *restrict df,     \
-                                                       const T *restrict g, const T *restrict y, \
-                                                       size_t count), (dg, df, g, y, count), {  \
-        T scale = (T)2 / (T)count;                                                              \
+/* The block in lanes (SIGMOID a constant, so each loop vectorizes). */
+#define MSE_LANES(T, SIGMOID)                                                                   \
+    for (size_t i = 0; i < body; i += LOSS_LANES) {                                             \
+        _Pragma("clang loop vectorize(enable)")                                                 \
+        for (size_t j = 0; j < LOSS_LANES; j++) MSE_ELEMENT(T, i + j, j, SIGMOID);              \
+    }                                                                                           \
+    for (size_t i = body; i < count; i++) MSE_ELEMENT(T, i, i - body, SIGMOID);
+
+#define MSE_BACKWARD(T, SUF)                                                                    \
+    SMLP_LEVELS(, double, smlp_mse_backward_##SUF, (T *restrict dg, T *restrict df,             \
+                                                const T *restrict g, const T *restrict y,       \
+                                                size_t count, T scale),                         \
+                (dg, df, g, y, count, scale), {                                                 \
         double lane[LOSS_LANES] = {0};                                                          \
         size_t body = count / LOSS_LANES * LOSS_LANES;                                          \
-        for (size_t i = 0; i < body; i += LOSS_LANES) {                                         \
-            _Pragma("clang loop vectorize(enable)")                                             \
-            for (size_t j = 0; j < LOSS_LANES; j++) MSE_SIGMOID_ELEMENT(T, i + j, j);           \
+        if (df) {                                                                               \
+            MSE_LANES(T, 1)                                                                     \
+        } else {                                                                                \
+            MSE_LANES(T, 0)                                                                     \
         }                                                                                       \
-        for (size_t i = body; i < count; i++) MSE_SIGMOID_ELEMENT(T, i, i - body);              \
-        double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
-        return sum / (double)count;                                                             \
+        return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
     })
 
-MSE_SIGMOID(double, f64)
-MSE_SIGMOID(float, f32)
+MSE_BACKWARD(double, f64)
+MSE_BACKWARD(float, f32)
 
 typedef struct {
     int dbl, kind;              /* kind: 0 bias+sigmoid, 1 sigmoid backward, 2 bias backward */

@@ -52,9 +52,12 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
-    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPKernels/elementwise.c).
-    static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>,
-                                        g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int) -> Double
+    /// MSE's backward over `count` elements: dg = scale (g - y) and, when
+    /// `df` is given (a sigmoid output), df = dg g (1 - g); returns the sum
+    /// of (g - y)^2 in Double. The library's one MSE kernel, in C for the
+    /// running CPU (`smlp_mse_backward_*`, Sources/CSwiftMLPKernels/elementwise.c).
+    static func mseBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>?,
+                                 g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int, scale: Self) -> Double
 
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
@@ -123,9 +126,9 @@ extension Float: MLPScalar {
         smlp_max_abs_f32(x, count)
     }
 
-    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Float>, df: UnsafeMutablePointer<Float>,
-                                               g: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) -> Double {
-        smlp_mse_sigmoid_backward_f32(dg, df, g, y, count)
+    public static func mseBackwardBlock(dg: UnsafeMutablePointer<Float>, df: UnsafeMutablePointer<Float>?,
+                                        g: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int, scale: Float) -> Double {
+        smlp_mse_backward_f32(dg, df, g, y, count, scale)
     }
 }
 
@@ -183,8 +186,8 @@ extension Double: MLPScalar {
         smlp_max_abs_f64(x, count)
     }
 
-    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Double>, df: UnsafeMutablePointer<Double>,
-                                               g: UnsafePointer<Double>, y: UnsafePointer<Double>, count: Int) -> Double {
-        smlp_mse_sigmoid_backward_f64(dg, df, g, y, count)
+    public static func mseBackwardBlock(dg: UnsafeMutablePointer<Double>, df: UnsafeMutablePointer<Double>?,
+                                        g: UnsafePointer<Double>, y: UnsafePointer<Double>, count: Int, scale: Double) -> Double {
+        smlp_mse_backward_f64(dg, df, g, y, count, scale)
     }
 }

@@ -138,13 +138,13 @@ void smlp_sigmoid_backward_f64(double *df, const double *dg, const double *g, si
 void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols);
 void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t cols);
 
-/* MSE through a sigmoid output over a flat block of count elements:
- * dg = 2/count (g - y), df = dg g (1 - g) (the operations of
- * Kernels.mseSigmoidBackward), and the loss, the mean of (g - y)^2 in
- * double (elementwise.c: 8 interleaved partial sums, the same bits on every
- * CPU). */
-double smlp_mse_sigmoid_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count);
-double smlp_mse_sigmoid_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count);
+/* MSE's backward over a flat block of count elements: dg = scale (g - y)
+ * and, with a sigmoid output (df not NULL), df = dg g (1 - g); returns the
+ * sum of (g - y)^2 in double (elementwise.c: 8 interleaved partial sums,
+ * the same bits on every CPU). The library's one MSE kernel. */
+double smlp_mse_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count, float scale);
+double smlp_mse_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count,
+                             double scale);
 
 /* The element formulas of smlp_optimizer_step_* (not
  * include/swiftmlp.h's SWIFTMLP_OPT_* kinds: SGD splits by momentum here). */
