@@ -159,8 +159,8 @@ def check_copy(shape: tuple, dtype, what: str) -> None:
 
 def check_finite(a: np.ndarray, what: str) -> None:
     """NonFiniteError naming the first NaN or infinity of `a`.  Only for
-    checks that must come before the library sees the data (see
-    MLP.fit and swiftmlp.distributed); the library checks its inputs itself."""
+    checks that must come before the library sees the data
+    (swiftmlp.distributed); the library checks its inputs itself."""
     if not np.isfinite(a).all():
         idx = tuple(int(k) for k in np.argwhere(~np.isfinite(a))[0])
         raise_error(NonFiniteError, f"{what}{list(idx)} = {a[idx]!r} is not finite")

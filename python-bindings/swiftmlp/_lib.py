@@ -187,7 +187,8 @@ class FitOptions(Structure):
                 ("t_max", c_size_t),
                 ("eta_min", c_double),
                 ("sample_weight", c_void_p),
-                ("sample_weight_len", c_size_t)]
+                ("sample_weight_len", c_size_t),
+                ("optimizer", POINTER(Optimizer))]
 
 
 class FitResult(Structure):
