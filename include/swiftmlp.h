@@ -864,6 +864,20 @@ swiftmlp_status swiftmlp_gradient_check(const swiftmlp_net *net, swiftmlp_dtype 
 swiftmlp_status swiftmlp_get_cached_rows(const swiftmlp_net *net, size_t *rows);
 
 /**
+ * Check a batch size against this network's limit without touching
+ * anything: the check swiftmlp_forward, swiftmlp_train_step and
+ * swiftmlp_gradient_check make of rows, with the same status and message,
+ * for a caller that would copy or convert a batch before passing it.
+ * Since 1.1.0.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net NULL);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0);
+ *         SWIFTMLP_ERR_TOO_LARGE (rows * (N0+...+NL) > SWIFTMLP_MAX_BATCH_ELEMENTS).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
+ */
+swiftmlp_status swiftmlp_check_batch(const swiftmlp_net *net, size_t rows);
+
+/**
  * Copy one of the slides' quantities of the last training batch: f^(l),
  * g^(l), dL/df^(l) or dL/dg^(l), shape (rows, N_l) row-major. Layer l counts
  * as on the slides: 0 is the input (only g, = x), L the output. f and g are
