@@ -120,7 +120,7 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
  * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
  * and db = the column sums of dL/df, row by row: the library's only
  * implementations (Swift's Kernels+Activation.swift and Kernels.biasBackward
- * call them at every size; the fused step's db sums in this order too).
+ * call them at every size, the fused step's db included).
  * Blocks of 2^16 elements or more are split over the BLAS layer's threads
  * (by rows, element ranges and column ranges: each element's own
  * operations do not change). */
@@ -138,16 +138,11 @@ enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
         _Pragma("clang loop vectorize(enable)")                                              \
         for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);                    \
     })                                                                                       \
-    /* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */                         \
+    /* smlp_column_sums_* (smlp_kernels.h) for the running CPU. */                           \
     SMLP_LEVELS(static, void, column_sums_##SUF, (T *restrict db, const T *restrict df, size_t rows, \
                                               size_t cols, size_t c0, size_t c1),            \
                 (db, df, rows, cols, c0, c1), {                                              \
-        for (size_t c = c0; c < c1; c++) db[c] = 0;                                          \
-        for (size_t r = 0; r < rows; r++) {                                                  \
-            const T *row = df + r * cols;                                                    \
-            _Pragma("clang loop vectorize(enable)")                                          \
-            for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];                         \
-        }                                                                                    \
+        smlp_column_sums_##SUF(db, df, rows, cols, c0, c1);                                  \
     })                                                                                       \
     /* Rows [r0, r1) of the forward, in groups of about 4096 elements (in                    \
      * L1/L2): the bias over each row, then one sigmoid pass over the group. */              \

@@ -35,6 +35,11 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// `biasSigmoidBlock` runs.
     static func biasBackwardBlock(_ db: UnsafeMutablePointer<Self>, df: UnsafePointer<Self>, rows: Int, cols: Int)
 
+    /// `biasBackwardBlock`'s sums inline, on the calling thread: the
+    /// operations of `smlp_column_sums_*` (smlp_kernels.h), for the fused
+    /// step's few elements.
+    static func columnSums(_ db: UnsafeMutablePointer<Self>, df: UnsafePointer<Self>, rows: Int, cols: Int)
+
     /// One optimizer step over `count` parameters `p` with gradients `g` and
     /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
     /// CPU and split over the BLAS layer's threads when large
@@ -118,6 +123,11 @@ extension Float: MLPScalar {
 
 
     @inline(__always)
+    public static func columnSums(_ db: UnsafeMutablePointer<Float>, df: UnsafePointer<Float>, rows: Int, cols: Int) {
+        smlp_column_sums_f32(db, df, rows, cols, 0, cols)
+    }
+
+    @inline(__always)
     public static func sgdValue(_ p: Float, _ g: Float, lr: Float, wd: Float) -> Float {
         smlp_sgd_value_f32(p, g, lr, wd, 1)
     }
@@ -176,6 +186,11 @@ extension Double: MLPScalar {
                   b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
+
+    @inline(__always)
+    public static func columnSums(_ db: UnsafeMutablePointer<Double>, df: UnsafePointer<Double>, rows: Int, cols: Int) {
+        smlp_column_sums_f64(db, df, rows, cols, 0, cols)
+    }
 
     @inline(__always)
     public static func sgdValue(_ p: Double, _ g: Double, lr: Double, wd: Double) -> Double {

@@ -143,10 +143,12 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
         }
     }
 
-    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    @Test(arguments: [(1, 1), (3, 7), (9, 8), (5, 19), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048),
+                      (2000, 40)])
     func equalsSwiftLoopsFloat(rows: Int, cols: Int) { check(Float.self, rows: rows, cols: cols) }
 
-    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    @Test(arguments: [(1, 1), (3, 7), (9, 8), (5, 19), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048),
+                      (2000, 40)])
     func equalsSwiftLoopsDouble(rows: Int, cols: Int) { check(Double.self, rows: rows, cols: cols) }
 }
 
