@@ -201,6 +201,7 @@ static void test_fit_options_default_fills_every_documented_default(void **state
     assert_null(o.progress);
     assert_null(o.user_data);
     assert_int_equal(o.report_batches, 1);
+    assert_null(o.optimizer);
 }
 
 static void test_fit_options_default_null_returns_null_pointer(void **state)
@@ -214,6 +215,101 @@ static void test_fit_options_default_null_returns_null_pointer(void **state)
 /* ======================================================================== */
 
 enum { ROWS = 90 };
+
+/* ======================================================================== */
+/* options->optimizer (since 1.1.0)                                         */
+/* ======================================================================== */
+
+static swiftmlp_optimizer sgd(double lr)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &o));
+    o.lr = lr;
+    return o;
+}
+
+static swiftmlp_optimizer_kind optimizer_kind(const swiftmlp_net *net)
+{
+    swiftmlp_optimizer o;
+    assert_ok(swiftmlp_get_optimizer(net, &o));
+    return o.kind;
+}
+
+/* Blobs drawn with `seed` (ROWS rows) and an Adam classifier fitted on them
+ * for one epoch in batches of 32 (3 steps) with o. */
+typedef struct fitted {
+    double x[ROWS * NI], y[ROWS * NC];
+    swiftmlp_fit_options o;
+    swiftmlp_net *net;
+} fitted;
+
+static fitted fitted_classifier(uint64_t seed)
+{
+    fitted f;
+    make_blobs(ROWS, seed, f.x, f.y, NULL);
+    f.net = adam_classifier(seed);
+    f.o = fit_options(1, 32);
+    FIT_OK(f.net, f.x, f.y, &f.o, NULL);
+    return f;
+}
+
+/* f.net's optimizer is still Adam, having taken `steps` steps. */
+static void assert_adam_with_steps(const fitted *f, uint64_t steps)
+{
+    assert_int_equal(optimizer_kind(f->net), SWIFTMLP_OPT_ADAM);
+    assert_true(step_count(f->net) == steps);
+}
+
+/* options->optimizer is set with fresh state, as swiftmlp_set_optimizer
+ * before the fit would: the same parameters, the step count of this fit. */
+static void test_fit_with_options_optimizer_equals_set_optimizer_then_fit(void **state)
+{
+    (void)state;
+    fitted twin = fitted_classifier(21), f = fitted_classifier(21);
+    const swiftmlp_optimizer s = sgd(0.1);
+    assert_ok(swiftmlp_set_optimizer(twin.net, &s));
+    FIT_OK(twin.net, twin.x, twin.y, &twin.o, NULL);
+    f.o.optimizer = &s;
+    FIT_OK(f.net, f.x, f.y, &f.o, NULL);
+    assert_int_equal(optimizer_kind(f.net), SWIFTMLP_OPT_SGD);
+    assert_true(step_count(f.net) == 3); /* this fit's steps only */
+    assert_params_of_twin(f.net, twin.net, "parameters (options->optimizer vs set_optimizer)");
+    swiftmlp_free(f.net);
+}
+
+/* Refused for its data or its optimizer: the previous optimizer, its state
+ * and step count stay. */
+static void test_fit_refused_keeps_the_previous_optimizer_and_state(void **state)
+{
+    (void)state;
+    fitted f = fitted_classifier(22);
+    swiftmlp_optimizer s;
+    f.o.optimizer = &s;
+    const double x5 = f.x[5];
+    for (int bad_optimizer = 0; bad_optimizer <= 1; bad_optimizer++) {
+        /* NaN in x with a good optimizer, then good data with lr -1 */
+        f.x[5] = bad_optimizer ? x5 : NAN;
+        s = sgd(bad_optimizer ? -1.0 : 0.1);
+        assert_fails_unchanged(f.net, swiftmlp_fit(f.net, SWIFTMLP_FLOAT64, f.x, ROWS * NI, f.y, ROWS * NC, ROWS,
+                                                   &f.o, NULL),
+                               bad_optimizer ? SWIFTMLP_ERR_INVALID_ARGUMENT : SWIFTMLP_ERR_NON_FINITE);
+        assert_adam_with_steps(&f, 3);
+    }
+    swiftmlp_free(f.net);
+}
+
+/* A caller built with the 1.0 header passes the struct without `optimizer`:
+ * accepted, and the bytes after it are never read. */
+static void test_fit_accepts_the_1_0_options_struct(void **state)
+{
+    (void)state;
+    fitted f = fitted_classifier(23);
+    f.o.struct_size = offsetof(swiftmlp_fit_options, optimizer);
+    f.o.optimizer = (const swiftmlp_optimizer *)(uintptr_t)1; /* would crash if read */
+    FIT_OK(f.net, f.x, f.y, &f.o, NULL);
+    assert_adam_with_steps(&f, 6);
+    swiftmlp_free(f.net);
+}
 
 static void test_fit_softmax_cross_entropy_adam_learns_separable_blobs(void **state)
 {
@@ -1149,6 +1245,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_fit_options_default_fills_every_documented_default),
         T(test_fit_options_default_null_returns_null_pointer),
+        /* options->optimizer */
+        T(test_fit_with_options_optimizer_equals_set_optimizer_then_fit),
+        T(test_fit_refused_keeps_the_previous_optimizer_and_state),
+        T(test_fit_accepts_the_1_0_options_struct),
         /* learning */
         T(test_fit_softmax_cross_entropy_adam_learns_separable_blobs),
         T(test_fit_float32_network_learns_separable_blobs),

@@ -337,6 +337,32 @@ static void test_forward_batch_times_activations_above_max_returns_too_large(voi
     swiftmlp_free(net);
 }
 
+/* swiftmlp_check_batch: the forward's batch rule, status and message, asked
+ * without a batch; it changes nothing. */
+static void test_check_batch_gives_the_forward_status_and_message(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, (size_t)1 << 20, 1};
+    const size_t limit = SWIFTMLP_MAX_BATCH_ELEMENTS / (sizes[0] + sizes[1] + sizes[2]);
+    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT32, 1);
+    assert_ok(swiftmlp_check_batch(net, 1));
+    assert_ok(swiftmlp_check_batch(net, limit));
+    assert_status(swiftmlp_check_batch(net, limit + 1), SWIFTMLP_ERR_TOO_LARGE);
+    char message[512];
+    snprintf(message, sizeof message, "%s", swiftmlp_last_error());
+    assert_non_null(strstr(message, "SWIFTMLP_MAX_BATCH_ELEMENTS"));
+    assert_non_null(strchr(message, ':'));
+    float x[256] = {0}, y[256];
+    assert_true(limit + 1 <= ARRAY_LEN(x));
+    assert_status(swiftmlp_forward(net, SWIFTMLP_FLOAT32, x, limit + 1, limit + 1, y, limit + 1),
+                  SWIFTMLP_ERR_TOO_LARGE);
+    /* the same text after the function's name */
+    assert_string_equal(strchr(swiftmlp_last_error(), ':'), strchr(message, ':'));
+    assert_fails_unchanged(net, swiftmlp_check_batch(net, 0), SWIFTMLP_ERR_INVALID_ARGUMENT);
+    assert_fails(swiftmlp_check_batch(NULL, 1), SWIFTMLP_ERR_NULL_POINTER);
+    swiftmlp_free(net);
+}
+
 static void test_forward_batch_whose_products_wrap_is_rejected(void **state)
 {
     (void)state;
@@ -497,6 +523,7 @@ int main(void)
         BAD_TABLE_TEST(k_backward_cases),
         BAD_TABLE_TEST(k_step_cases),
         cmocka_unit_test(test_forward_batch_times_activations_above_max_returns_too_large),
+        cmocka_unit_test(test_check_batch_gives_the_forward_status_and_message),
         cmocka_unit_test(test_forward_batch_whose_products_wrap_is_rejected),
         cmocka_unit_test_setup_teardown(test_failed_forwards_keep_previous_forward_cache, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_failed_backward_keeps_forward_cache, fixture_setup, fixture_teardown),

@@ -25,6 +25,10 @@ public func swiftmlp_fit_options_default(_ options: UnsafeMutablePointer<swiftml
     }
 }
 
+/// sizeof(swiftmlp_fit_options) in 1.0, which ended before `optimizer`.
+private let fitOptionsSize10 =
+    MemoryLayout<swiftmlp_fit_options>.offset(of: \.optimizer) ?? MemoryLayout<swiftmlp_fit_options>.size
+
 /// The schedule the options choose, with its parameters (checked by `FitOptions.validate`).
 private func schedule(_ o: swiftmlp_fit_options) throws(MLPError) -> LearningRateSchedule {
     // size_t fields through cSize, as every size_t (the header's "Integers").
@@ -71,8 +75,12 @@ public func swiftmlp_fit(
         let data = try CData(x, x_len, y, y_len, rows, "x", "y")
         var o = swiftmlp_fit_options()
         if let options {
-            o = options.pointee
-            try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
+            // struct_size first: a 1.0 caller's struct ends before `optimizer`.
+            let size = cSize(UnsafeRawPointer(options).load(as: Int.self))
+            if size != fitOptionsSize10 {
+                try checkStructSize(size, MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
+            }
+            withUnsafeMutableBytes(of: &o) { $0.copyMemory(from: UnsafeRawBufferPointer(start: options, count: size)) }
         } else {
             _ = swiftmlp_fit_options_default(&o)
         }
@@ -89,7 +97,8 @@ public func swiftmlp_fit(
         }
         let fitOptions = FitOptions(epochs: cSize(o.epochs), batchSize: cSize(o.batch_size), shuffle: o.shuffle != 0,
                                     patience: cSize(o.patience), minDelta: o.min_delta, restoreBest: o.restore_best != 0,
-                                    schedule: try schedule(o))
+                                    schedule: try schedule(o),
+                                    optimizer: try o.optimizer.map { (p) throws(MLPError) in try Optimizer(p.pointee) })
         let callback = o.progress, user = o.user_data, everyBatch = o.report_batches != 0
         let history = try h.call(dtype, Fit(data: data, validation: validation, sampleWeight: sampleWeight,
                                              options: fitOptions) { p in

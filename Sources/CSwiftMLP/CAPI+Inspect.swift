@@ -15,6 +15,16 @@ public func swiftmlp_get_cached_rows(_ net: OpaquePointer?, _ rows: UnsafeMutabl
     }
 }
 
+private struct CheckBatch: NetworkCall {
+    let rows: Int
+    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) { try n.layout.check(batch: rows) }
+}
+
+@c @implementation
+public func swiftmlp_check_batch(_ net: OpaquePointer?, _ rows: Int) -> swiftmlp_status {
+    run("swiftmlp_check_batch", net, .read) { (h) throws(MLPError) in try h.call(CheckBatch(rows: cSize(rows))) }
+}
+
 private struct CopyQuantity: NetworkCall {
     let quantity: Quantity, layer: Int, out: COutput
     func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {

@@ -54,15 +54,22 @@ private struct OptimizerState: NetworkCall {
     }
 }
 
+extension Optimizer {
+    /// The one conversion of a C swiftmlp_optimizer (swiftmlp_set_optimizer,
+    /// swiftmlp_fit_options.optimizer); its values are checked when set.
+    init(_ o: swiftmlp_optimizer) throws(MLPError) {
+        try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
+        self.init(
+            kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
+            nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay,
+            maxGradNorm: o.max_grad_norm)
+    }
+}
+
 @c @implementation
 public func swiftmlp_set_optimizer(_ net: OpaquePointer?, _ optimizer: UnsafePointer<swiftmlp_optimizer>?) -> swiftmlp_status {
     run("swiftmlp_set_optimizer", net, .write) { (h) throws(MLPError) in
-        let o = try required(optimizer, "optimizer").pointee
-        try checkStructSize(cSize(o.struct_size), MemoryLayout<swiftmlp_optimizer>.size, "swiftmlp_optimizer")
-        try h.call(OptimizerCall.set(Optimizer(
-            kind: try cEnum(o.kind.rawValue, "optimizer kind"), learningRate: o.lr, momentum: o.momentum,
-            nesterov: o.nesterov != 0, beta1: o.beta1, beta2: o.beta2, epsilon: o.eps, weightDecay: o.weight_decay,
-            maxGradNorm: o.max_grad_norm)))
+        try h.call(OptimizerCall.set(Optimizer(required(optimizer, "optimizer").pointee)))
     }
 }
 

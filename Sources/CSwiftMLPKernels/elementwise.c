@@ -120,7 +120,7 @@ static void run_split(smlp_task_fn task, void *job, size_t *chunk, size_t units,
  * Forward f += b (per row) then g = sigmoid(f); backward dL/df = dL/dg g (1 - g)
  * and db = the column sums of dL/df, row by row: the library's only
  * implementations (Swift's Kernels+Activation.swift and Kernels.biasBackward
- * call them at every size; the fused step's db sums in this order too).
+ * call them at every size, the fused step's db included).
  * Blocks of 2^16 elements or more are split over the BLAS layer's threads
  * (by rows, element ranges and column ranges: each element's own
  * operations do not change). */
@@ -138,16 +138,11 @@ enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
         _Pragma("clang loop vectorize(enable)")                                              \
         for (size_t i = 0; i < n; i++) df[i] = dg[i] * g[i] * (1 - g[i]);                    \
     })                                                                                       \
-    /* db[c0..c1) = sum over the rows of df, from 0, row 0 first. */                         \
+    /* smlp_column_sums_* (smlp_kernels.h) for the running CPU. */                           \
     SMLP_LEVELS(static, void, column_sums_##SUF, (T *restrict db, const T *restrict df, size_t rows, \
                                               size_t cols, size_t c0, size_t c1),            \
                 (db, df, rows, cols, c0, c1), {                                              \
-        for (size_t c = c0; c < c1; c++) db[c] = 0;                                          \
-        for (size_t r = 0; r < rows; r++) {                                                  \
-            const T *row = df + r * cols;                                                    \
-            _Pragma("clang loop vectorize(enable)")                                          \
-            for (size_t c = c0; c < c1; c++) db[c] = db[c] + row[c];                         \
-        }                                                                                    \
+        smlp_column_sums_##SUF(db, df, rows, cols, c0, c1);                                  \
     })                                                                                       \
     /* Rows [r0, r1) of the forward, in groups of about 4096 elements (in                    \
      * L1/L2): the bias over each row, then one sigmoid pass over the group. */              \
@@ -163,42 +158,52 @@ enum { ELEMENTWISE_SPLIT_MIN = 1 << 16 };
 LAYER_KERNELS(double, f64)
 LAYER_KERNELS(float, f32)
 
-/* The loss's sum of squares in LOSS_LANES partial sums, lane j taking the
- * elements j, j + LOSS_LANES, ..., added pairwise at the end: one chain of
- * dependent adds per lane instead of one for the whole block (a serial
- * double sum cost ~3% of a digits fit step), and the same lanes, so the
- * same bits, on every variant. */
+/* MSE's backward: dg = scale (g - y) and, with a sigmoid output (df not
+ * NULL), df = dg g (1 - g); the result is the sum of (g - y)^2 in double.
+ * The library's one MSE kernel (Kernels.mseBackward calls it for the
+ * plain mean, scale 2/count, and for each weighted row, its own scale).
+ * The sum runs in LOSS_LANES partial sums, lane j taking the elements j,
+ * j + LOSS_LANES, ..., added pairwise at the end: one chain of dependent
+ * adds per lane instead of one for the whole block, and the same lanes, so
+ * the same bits, on every variant. */
 enum { LOSS_LANES = 8 };
 
-/* Element k of the MSE + sigmoid backward, its square added to lane[j]. */
-#define MSE_SIGMOID_ELEMENT(T, k, j)                                                            \
+/* Element k: its square added to lane[j]; SIGMOID: also df. */
+#define MSE_ELEMENT(T, k, j, SIGMOID)                                                           \
     do {                                                                                        \
         T gi = g[k], d = gi - y[k];                                                             \
         double wide = (double)d;                                                                \
         lane[j] += wide * wide;                                                                 \
         T dgi = scale * d;                                                                      \
         dg[k] = dgi;                                                                            \
-        df[k] = dgi * gi * (1 - gi);                                                            \
+        if (SIGMOID) df[k] = dgi * gi * (1 - gi);                                               \
     } while (0)
 
-#define MSE_SIGMOID(T, SUF)                                                                     \
-    SMLP_LEVELS(, double, smlp_mse_sigmoid_backward_##SUF, (T *restrict dg, T *restrict df,     \
-                                                       const T *restrict g, const T *restrict y, \
-                                                       size_t count), (dg, df, g, y, count), {  \
-        T scale = (T)2 / (T)count;                                                              \
+/* The block in lanes (SIGMOID a constant, so each loop vectorizes). */
+#define MSE_LANES(T, SIGMOID)                                                                   \
+    for (size_t i = 0; i < body; i += LOSS_LANES) {                                             \
+        _Pragma("clang loop vectorize(enable)")                                                 \
+        for (size_t j = 0; j < LOSS_LANES; j++) MSE_ELEMENT(T, i + j, j, SIGMOID);              \
+    }                                                                                           \
+    for (size_t i = body; i < count; i++) MSE_ELEMENT(T, i, i - body, SIGMOID);
+
+#define MSE_BACKWARD(T, SUF)                                                                    \
+    SMLP_LEVELS(, double, smlp_mse_backward_##SUF, (T *restrict dg, T *restrict df,             \
+                                                const T *restrict g, const T *restrict y,       \
+                                                size_t count, T scale),                         \
+                (dg, df, g, y, count, scale), {                                                 \
         double lane[LOSS_LANES] = {0};                                                          \
         size_t body = count / LOSS_LANES * LOSS_LANES;                                          \
-        for (size_t i = 0; i < body; i += LOSS_LANES) {                                         \
-            _Pragma("clang loop vectorize(enable)")                                             \
-            for (size_t j = 0; j < LOSS_LANES; j++) MSE_SIGMOID_ELEMENT(T, i + j, j);           \
+        if (df) {                                                                               \
+            MSE_LANES(T, 1)                                                                     \
+        } else {                                                                                \
+            MSE_LANES(T, 0)                                                                     \
         }                                                                                       \
-        for (size_t i = body; i < count; i++) MSE_SIGMOID_ELEMENT(T, i, i - body);              \
-        double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
-        return sum / (double)count;                                                             \
+        return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])); \
     })
 
-MSE_SIGMOID(double, f64)
-MSE_SIGMOID(float, f32)
+MSE_BACKWARD(double, f64)
+MSE_BACKWARD(float, f32)
 
 typedef struct {
     int dbl, kind;              /* kind: 0 bias+sigmoid, 1 sigmoid backward, 2 bias backward */

@@ -102,9 +102,15 @@ public struct FitOptions: Sendable, Equatable {
     public var restoreBest: Bool
     /// The learning rate of each epoch.
     public var schedule: LearningRateSchedule
+    /// nil: train with the configured optimizer and its state. Otherwise
+    /// this optimizer is set (as by `setOptimizer`: fresh state) once the
+    /// data and every other argument have been checked, so that a fit
+    /// refused for its arguments keeps the previous optimizer and state.
+    public var optimizer: Optimizer?
 
     public init(epochs: Int, batchSize: Int, shuffle: Bool = true, patience: Int = 0,
-                minDelta: Double = 0, restoreBest: Bool = true, schedule: LearningRateSchedule = .constant) {
+                minDelta: Double = 0, restoreBest: Bool = true, schedule: LearningRateSchedule = .constant,
+                optimizer: Optimizer? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -112,6 +118,7 @@ public struct FitOptions: Sendable, Equatable {
         self.minDelta = minDelta
         self.restoreBest = restoreBest
         self.schedule = schedule
+        self.optimizer = optimizer
     }
 
     func validate() throws(MLPError) {

@@ -40,8 +40,7 @@ extension Kernels {
         switch loss {
         case .mse:
             if act == .sigmoid { return mseSigmoidBackward(dg: dg, df: df, g: g, y: y, count: count) }
-            let scale = T(2) / T(count)
-            for r in 0..<rows { mseRow(dg: dg, g: g, y: y, r * cols, cols, scale: scale, sum: &sum) }
+            let sum = T.mseBackwardBlock(dg: dg, df: nil, g: g, y: y, count: count, scale: T(2) / T(count))
             activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
             return sum / Double(count)
         case .binaryCrossEntropy:
@@ -83,7 +82,8 @@ extension Kernels {
             var rowSum = 0.0
             switch loss {
             case .mse:
-                mseRow(dg: dg, g: g, y: y, o, cols, scale: T(2 * wr / (total * n)), sum: &rowSum)
+                rowSum = T.mseBackwardBlock(dg: dg + o, df: nil, g: g + o, y: y + o, count: cols,
+                                            scale: T(2 * wr / (total * n)))
                 sum += wr * (rowSum / n)
             case .binaryCrossEntropy:
                 bceRow(dg: dg, df: df, f: f, g: g, y: y, o, cols, scale: T(wr / (total * n)), sum: &rowSum)
@@ -97,22 +97,6 @@ extension Kernels {
             activationBackward(act, slope: slope, df: df, dg: dg, f: f, g: g, rows: rows, cols: cols)
         }
         return sum / total
-    }
-
-    /// The elements o..<o+cols (one row) of MSE's backward with the row's
-    /// coefficient `scale` (2/(B N) unweighted): dL/dg = scale (g - y); adds
-    /// each (g - y)^2 to `sum` in Double, in order.
-    @inline(__always)
-    static func mseRow<T: MLPScalar>(
-        dg: UnsafeMutablePointer<T>, g: UnsafePointer<T>, y: UnsafePointer<T>,
-        _ o: Int, _ cols: Int, scale: T, sum: inout Double
-    ) {
-        for i in o..<(o + cols) {
-            let d = g[i] - y[i]
-            let wide = Double(d)
-            sum += wide * wide
-            dg[i] = scale * d
-        }
     }
 
     /// One row of binary cross-entropy's backward from the logits, `scale`
@@ -195,12 +179,12 @@ extension Kernels {
     /// MSE fused with the sigmoid's backward, one pass (the slides' network):
     /// dg = 2/count (g - y), df = dg g (1 - g). Returns the loss, the mean of
     /// (g - y)^2 summed in Double in 8 interleaved partial sums (C, vectorized
-    /// for the running CPU: `MLPScalar.mseSigmoidBackwardBlock`).
+    /// for the running CPU: `MLPScalar.mseBackwardBlock`).
     static func mseSigmoidBackward<T: MLPScalar>(
         dg: UnsafeMutablePointer<T>, df: UnsafeMutablePointer<T>,
         g: UnsafePointer<T>, y: UnsafePointer<T>, count: Int
     ) -> Double {
-        T.mseSigmoidBackwardBlock(dg: dg, df: df, g: g, y: y, count: count)
+        T.mseBackwardBlock(dg: dg, df: df, g: g, y: y, count: count, scale: T(2) / T(count)) / Double(count)
     }
 
     /// One element of binary cross-entropy from the logit:

@@ -66,13 +66,14 @@ public struct Layout: Sendable, Equatable {
         }
     }
 
-    /// Throws `.invalidArgument`/`.tooLarge` unless a batch of this size fits `Limits`.
-    func check(batch: Int) throws(MLPError) {
+    /// Throws `.invalidArgument`/`.tooLarge` unless a batch of this size fits
+    /// `Limits`: the one batch rule (swiftmlp_check_batch asks it for a caller).
+    public func check(batch: Int) throws(MLPError) {
         guard batch != 0 else {
             throw MLPError(.invalidArgument, "batch size is 0; it must be at least 1")
         }
         guard batch > 0 && batch <= Limits.maxBatchElements / activationsPerSample else {
-            throw MLPError(.tooLarge, "batch \(UInt(bitPattern: batch)) x \(activationsPerSample) activations per sample exceeds the limit of \(Limits.maxBatchElements) elements")
+            throw MLPError(.tooLarge, "batch \(UInt(bitPattern: batch)) x (N0+...+NL = \(activationsPerSample)) activations exceed SWIFTMLP_MAX_BATCH_ELEMENTS = \(Limits.maxBatchElements); use smaller batches")
         }
     }
 }

@@ -35,6 +35,11 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// `biasSigmoidBlock` runs.
     static func biasBackwardBlock(_ db: UnsafeMutablePointer<Self>, df: UnsafePointer<Self>, rows: Int, cols: Int)
 
+    /// `biasBackwardBlock`'s sums inline, on the calling thread: the
+    /// operations of `smlp_column_sums_*` (smlp_kernels.h), for the fused
+    /// step's few elements.
+    static func columnSums(_ db: UnsafeMutablePointer<Self>, df: UnsafePointer<Self>, rows: Int, cols: Int)
+
     /// One optimizer step over `count` parameters `p` with gradients `g` and
     /// state `s1`, `s2` (formulas in `Optimizer`), vectorized for the running
     /// CPU and split over the BLAS layer's threads when large
@@ -52,9 +57,12 @@ public protocol MLPScalar: BinaryFloatingPoint, Real, Sendable {
     /// max |x[i]| for i < count (0 for none), +infinity if one is infinite or NaN.
     static func maxAbsBlock(_ x: UnsafePointer<Self>, count: Int) -> Double
 
-    /// `Kernels.mseSigmoidBackward` in C (Sources/CSwiftMLPKernels/elementwise.c).
-    static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>,
-                                        g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int) -> Double
+    /// MSE's backward over `count` elements: dg = scale (g - y) and, when
+    /// `df` is given (a sigmoid output), df = dg g (1 - g); returns the sum
+    /// of (g - y)^2 in Double. The library's one MSE kernel, in C for the
+    /// running CPU (`smlp_mse_backward_*`, Sources/CSwiftMLPKernels/elementwise.c).
+    static func mseBackwardBlock(dg: UnsafeMutablePointer<Self>, df: UnsafeMutablePointer<Self>?,
+                                 g: UnsafePointer<Self>, y: UnsafePointer<Self>, count: Int, scale: Self) -> Double
 
     /// exp(x) for x <= 0, branch-free so that kernel loops vectorize
     /// (see MLPScalar+Exp.swift); 0 below the smallest normal result.
@@ -121,6 +129,11 @@ extension Float: MLPScalar {
 
 
     @inline(__always)
+    public static func columnSums(_ db: UnsafeMutablePointer<Float>, df: UnsafePointer<Float>, rows: Int, cols: Int) {
+        smlp_column_sums_f32(db, df, rows, cols, 0, cols)
+    }
+
+    @inline(__always)
     public static func sgdValue(_ p: Float, _ g: Float, lr: Float, wd: Float) -> Float {
         smlp_sgd_value_f32(p, g, lr, wd, 1)
     }
@@ -129,9 +142,9 @@ extension Float: MLPScalar {
         smlp_max_abs_f32(x, count)
     }
 
-    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Float>, df: UnsafeMutablePointer<Float>,
-                                               g: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) -> Double {
-        smlp_mse_sigmoid_backward_f32(dg, df, g, y, count)
+    public static func mseBackwardBlock(dg: UnsafeMutablePointer<Float>, df: UnsafeMutablePointer<Float>?,
+                                        g: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int, scale: Float) -> Double {
+        smlp_mse_backward_f32(dg, df, g, y, count, scale)
     }
 }
 
@@ -181,6 +194,11 @@ extension Double: MLPScalar {
 
 
     @inline(__always)
+    public static func columnSums(_ db: UnsafeMutablePointer<Double>, df: UnsafePointer<Double>, rows: Int, cols: Int) {
+        smlp_column_sums_f64(db, df, rows, cols, 0, cols)
+    }
+
+    @inline(__always)
     public static func sgdValue(_ p: Double, _ g: Double, lr: Double, wd: Double) -> Double {
         smlp_sgd_value_f64(p, g, lr, wd, 1)
     }
@@ -189,8 +207,8 @@ extension Double: MLPScalar {
         smlp_max_abs_f64(x, count)
     }
 
-    public static func mseSigmoidBackwardBlock(dg: UnsafeMutablePointer<Double>, df: UnsafeMutablePointer<Double>,
-                                               g: UnsafePointer<Double>, y: UnsafePointer<Double>, count: Int) -> Double {
-        smlp_mse_sigmoid_backward_f64(dg, df, g, y, count)
+    public static func mseBackwardBlock(dg: UnsafeMutablePointer<Double>, df: UnsafeMutablePointer<Double>?,
+                                        g: UnsafePointer<Double>, y: UnsafePointer<Double>, count: Int, scale: Double) -> Double {
+        smlp_mse_backward_f64(dg, df, g, y, count, scale)
     }
 }

@@ -1,6 +1,6 @@
 extension Network {
     /// Trains on `rows` inputs x (rows, N0) and dense targets y (rows, NL)
-    /// with the configured optimizer; see `FitOptions`. `progress` is called
+    /// with the configured optimizer or `options.optimizer`; see `FitOptions`. `progress` is called
     /// after every batch and at every epoch's end; returning false cancels
     /// after the step in progress, leaving a consistent network (history says
     /// `cancelled`). `progress` must not use the network (as from C).
@@ -24,7 +24,9 @@ extension Network {
         options: FitOptions, progress: (FitProgress) -> Bool
     ) throws(MLPError) -> FitHistory {
         try options.validate()
-        guard let opt = optimizer else { throw MLPError(.state, "fit needs an optimizer: call setOptimizer first") }
+        guard let opt = options.optimizer ?? optimizer else {
+            throw MLPError(.state, "fit needs an optimizer: call setOptimizer first")
+        }
         guard rows != 0 else { throw MLPError(.invalidArgument, "fit needs at least 1 row of data") }
         guard rows > 0 else { throw MLPError(.tooLarge, "\(UInt(bitPattern: rows)) rows are too many") }
         let n0 = layout.inputSize, nL = layout.outputSize
@@ -51,6 +53,8 @@ extension Network {
         let keepBest = options.patience > 0 && options.restoreBest
         let best = try AlignedBuffer<Scalar>(count: keepBest ? layout.parameterCount : 0)
         try reserveCache(batch: batchSize)
+        // Every argument checked: now the new optimizer, if any.
+        if let newOptimizer = options.optimizer { try setOptimizer(newOptimizer) }
 
         if shuffle { for i in 0..<rows { order.base[i] = i } }
         let batchCount = (rows + batchSize - 1) / batchSize

@@ -192,9 +192,9 @@ private func smallLinearForward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<
     }
 }
 
-/// dW (nOut, nIn) = df^T @ g_prev and db = sum over rows of df, each element
-/// summed from 0 over the batch in row order, as `directMatmul` (transA) and
-/// `Kernels.biasBackward` do.
+/// dW (nOut, nIn) = df^T @ g_prev, each element summed from 0 over the
+/// batch in row order, as `directMatmul` (transA) does; db = the column sums
+/// of df, by the one bias backward's sums (`MLPScalar.columnSums`).
 @_optimize(size) @inline(never)
 private func smallLinearBackward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer<T>>, rows: Int) {
     let df = UnsafePointer(layer.pointee.df), a = UnsafePointer(layer.pointee.gIn)
@@ -209,10 +209,8 @@ private func smallLinearBackward<T: MLPScalar>(_ layer: UnsafePointer<FusedLayer
                 for r in 0..<rows { s += dfi[r &* nOut] * aj[r &* nIn] }
                 dwi[j] = s
             }
-            var s: T = 0
-            for r in 0..<rows { s += dfi[r &* nOut] }
-            db[i] = s
         }
+        T.columnSums(db, df: df, rows: rows, cols: nOut)
     }
 }
 

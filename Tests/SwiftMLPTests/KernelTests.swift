@@ -143,10 +143,12 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
         }
     }
 
-    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    @Test(arguments: [(1, 1), (3, 7), (9, 8), (5, 19), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048),
+                      (2000, 40)])
     func equalsSwiftLoopsFloat(rows: Int, cols: Int) { check(Float.self, rows: rows, cols: cols) }
 
-    @Test(arguments: [(1, 1), (3, 7), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048)])
+    @Test(arguments: [(1, 1), (3, 7), (9, 8), (5, 19), (32, 10), (17, 130), (256, 300), (513, 129), (64, 2048),
+                      (2000, 40)])
     func equalsSwiftLoopsDouble(rows: Int, cols: Int) { check(Double.self, rows: rows, cols: cols) }
 }
 
@@ -248,6 +250,26 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
             // two sums of n terms: each within n u (relative) of the exact one
             #expect(abs(loss - sum / Double(n)) <= 2 * Double(n) * Double.ulpOfOne * sum / Double(n), "n = \(n)")
         }
+    }
+
+    /// MSE through another output: the same C kernel without df. dg the
+    /// formula's bits, df = dg (identity), the loss within rounding of a
+    /// plain sum.
+    @Test func mseIdentityMatchesTheFormulas() {
+        var data = TestData(seed: 31)
+        let rows = 5, cols = 13, n = rows * cols
+        let g: [Double] = data.uniform(n, -2, 2), y: [Double] = data.uniform(n, 0, 1)
+        var dg = [Double](repeating: 0, count: n), df = dg
+        let loss = Kernels.lossBackward(.mse, output: .identity, slope: 0, dg: &dg, df: &df, f: g, g: g, y: y,
+                                        rows: rows, cols: cols)
+        var sum = 0.0
+        for i in 0..<n {
+            let d = g[i] - y[i]
+            sum += d * d
+            #expect(dg[i] == 2 / Double(n) * d)
+            #expect(df[i] == dg[i])
+        }
+        #expect(abs(loss - sum / Double(n)) <= 2 * Double(n) * Double.ulpOfOne * sum / Double(n))
     }
 
     @Test func mseSigmoidMatchesTheFormulasFloat() { mseSigmoidAgainstSwift(Float.self) }

@@ -20,7 +20,7 @@ import numpy as np
 from . import _lib
 from ._errors import (BufferSizeError, DTypeError, InvalidArgumentError, NonFiniteError,
                       TooLargeError)
-from ._lib import raise_error
+from ._lib import lib, raise_error
 
 DTYPE_CODES = {np.dtype(np.float32): _lib.FLOAT32, np.dtype(np.float64): _lib.FLOAT64}
 CODE_DTYPES = {code: dt for dt, code in DTYPE_CODES.items()}
@@ -159,8 +159,8 @@ def check_copy(shape: tuple, dtype, what: str) -> None:
 
 def check_finite(a: np.ndarray, what: str) -> None:
     """NonFiniteError naming the first NaN or infinity of `a`.  Only for
-    checks that must come before the library sees the data (see
-    MLP.fit and swiftmlp.distributed); the library checks its inputs itself."""
+    checks that must come before the library sees the data
+    (swiftmlp.distributed); the library checks its inputs itself."""
     if not np.isfinite(a).all():
         idx = tuple(int(k) for k in np.argwhere(~np.isfinite(a))[0])
         raise_error(NonFiniteError, f"{what}{list(idx)} = {a[idx]!r} is not finite")
@@ -210,7 +210,7 @@ def count(value, name: str, minimum: int = 1) -> int:
 
 class Conversion:
     """The MLP's input conversion (its policy is in the MLP docstring).
-    Uses the network's _dtype, _sizes, _size_sum and _loss_code."""
+    Uses the network's _dtype, _sizes and _loss_code."""
 
     def _as_input(self, value, what: str, ndim: int | None = None, check=None) -> np.ndarray:
         """`value` as a C-contiguous array of the network's dtype.  Never
@@ -318,16 +318,13 @@ class Conversion:
         return rows
 
     def _batch_rows(self, x: np.ndarray, what: str = "x") -> int:
-        """_rows, and the batch within SWIFTMLP_MAX_BATCH_ELEMENTS (forward,
-        train_step, gradient_check: one batch held in the library's cache).
-        The library enforces the limit; this is the one place the wrapper
-        applies it, before it would copy a batch the library must refuse."""
+        """_rows, and the batch accepted by the library (forward, train_step,
+        gradient_check: one batch held in its cache), asked with
+        swiftmlp_check_batch before the batch is copied or converted: its
+        status and message are the ones the call itself would give."""
         batch = self._rows(x, what)
-        if batch * self._size_sum > _lib.MAX_BATCH_ELEMENTS:
-            raise_error(TooLargeError,
-                        f"batch {batch} x (N0+...+NL = {self._size_sum}) activations "
-                        f"exceed SWIFTMLP_MAX_BATCH_ELEMENTS = {_lib.MAX_BATCH_ELEMENTS}; "
-                        f"use smaller batches")
+        with self._lock:
+            lib.swiftmlp_check_batch(self._h(), batch)
         return batch
 
     def _check_target_shape(self, shape: tuple, rows: int, what: str, x_what: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import signal
 import threading
-from ctypes import byref, c_double
+from ctypes import byref, c_double, pointer
 
 import numpy as np
 
 from . import _lib, _optim
-from ._convert import address, asarray, check_copy, check_finite, count, validation_pair
+from ._convert import address, asarray, check_copy, count, validation_pair
 from ._errors import BufferSizeError, CancelledError, InvalidArgumentError, SwiftMLPError
 from ._lib import lib, raise_error
 from ._optim import EarlyStopping, GradientCheck, History
@@ -110,13 +110,9 @@ class DataSets:
             val_rows = xv.shape[0]
             yv = self._targets(yv, "validation y", val_rows, "validation x")
             val = (xv, yv, val_rows)
-        opt_struct = None
-        if optimizer is not None:
-            opt_struct = _optim.to_struct(optimizer)
-            # The library checks the data, but only once swiftmlp_fit runs,
-            # after the new optimizer replaced the old one and its state:
-            # bad data must be refused before that.
-            _check_values(x, y, val, weights)
+        # A new optimizer travels in the options: the library sets it once it
+        # has checked the data, so that bad data keeps the old one and its state.
+        opt_struct = None if optimizer is None else _optim.to_struct(optimizer)
         bar = None
         if progress:
             try:
@@ -134,6 +130,8 @@ class DataSets:
             opts.val_x, opts.val_x_len = val[0].ctypes.data, val[0].size
             opts.val_y, opts.val_y_len = val[1].ctypes.data, val[1].size
             opts.val_rows = val[2]
+        if opt_struct is not None:
+            opts.optimizer = pointer(opt_struct)
         if stopping is not None:
             opts.patience = stopping.patience
             opts.min_delta = stopping.min_delta
@@ -193,8 +191,6 @@ class DataSets:
         failure = None
         with self._lock:
             h = self._h()
-            if opt_struct is not None:
-                lib.swiftmlp_set_optimizer(h, byref(opt_struct))
             if progress:
                 bar = tqdm(total=epochs * n_batches, unit="batch", dynamic_ncols=True,
                            desc=f"epoch 1/{epochs}")
@@ -320,22 +316,3 @@ class DataSets:
         parameter is worst) for h and the method."""
         return self.gradient_check_details(x, y, h).max_rel_error
 
-
-def _check_values(x, y, val, weights) -> None:
-    """What swiftmlp_fit checks of the data's values before it trains (NaN
-    or infinity; sample weights negative or all 0), for the one case where
-    the wrapper must know it before the library does: fit(optimizer=...)."""
-    check_finite(x, "x")
-    check_finite(y, "y")
-    if val is not None:
-        check_finite(val[0], "validation x")
-        check_finite(val[1], "validation y")
-    if weights is not None:
-        check_finite(weights, "sample_weight")
-        if (weights < 0).any():
-            k = int(np.flatnonzero(weights < 0)[0])
-            raise_error(InvalidArgumentError,
-                        f"sample_weight[{k}] = {weights[k]!r} is negative")
-        if not (weights > 0).any():
-            raise_error(InvalidArgumentError,
-                        "sample_weight is 0 for every row: no row would train")

@@ -187,7 +187,8 @@ class FitOptions(Structure):
                 ("t_max", c_size_t),
                 ("eta_min", c_double),
                 ("sample_weight", c_void_p),
-                ("sample_weight_len", c_size_t)]
+                ("sample_weight_len", c_size_t),
+                ("optimizer", POINTER(Optimizer))]
 
 
 class FitResult(Structure):
@@ -284,6 +285,7 @@ _SIGNATURES = {
                                           c_size_t, c_size_t, c_double, POINTER(GradCheck)]),
     # ---- The slides' quantities
     "swiftmlp_get_cached_rows": (_Status, [c_void_p, POINTER(c_size_t)]),
+    "swiftmlp_check_batch": (_Status, [c_void_p, c_size_t]),
     "swiftmlp_get_quantity": (_Status, [c_void_p, c_int, c_size_t, c_int, c_void_p,
                                         c_size_t]),
     # ---- Saving and loading

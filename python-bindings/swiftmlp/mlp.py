@@ -190,7 +190,6 @@ class MLP(Training, DataSets, Layers, Files, Conversion):
         self._loss_code = int(got.loss)
         self._init_code = int(got.init)
         self._leaky_slope = float(got.leaky_slope)
-        self._size_sum = sum(self._sizes)
         if len(self._activations) != n_layers:  # pragma: no cover
             self.close()
             raise RuntimeError(f"{function}: libswiftmlp reports {len(self._activations)} "

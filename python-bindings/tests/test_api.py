@@ -321,8 +321,9 @@ def test_every_header_function_is_declared_with_matching_types():
         text, flags=re.S | re.M)
     # 38 functions in 0.3.0 before model files; + train_step, save_size,
     # save_buffer, save_file, load_buffer, load_file; + blas_info in 0.4.0;
-    # + get_num_threads, set_num_threads in 0.5.0; + set_learning_rate, set_grads in 0.6.0.
-    assert len(prototypes) == 49, prototypes
+    # + get_num_threads, set_num_threads in 0.5.0; + set_learning_rate, set_grads in 0.6.0;
+    # + check_batch in 1.1.0.
+    assert len(prototypes) == 50, prototypes
     assert {name for _, name, _ in prototypes} == set(_lib._SIGNATURES)
     expected_restype = {"swiftmlp_status": ctypes.c_int, "unsigned": ctypes.c_uint,
                         "size_t": ctypes.c_size_t,

@@ -26,10 +26,10 @@ NET_FUNCTIONS = sorted(name for name, (_, argtypes) in _lib._SIGNATURES.items()
 
 
 def test_every_net_function_is_covered():
-    assert len(NET_FUNCTIONS) == 34  # + set_learning_rate, set_grads in 0.6.0
+    assert len(NET_FUNCTIONS) == 35  # + set_learning_rate, set_grads in 0.6.0; + check_batch in 1.1.0
     assert {"swiftmlp_train_step", "swiftmlp_save_size", "swiftmlp_save_buffer",
             "swiftmlp_save_file", "swiftmlp_forward", "swiftmlp_fit",
-            "swiftmlp_set_grads"} <= set(NET_FUNCTIONS)
+            "swiftmlp_set_grads", "swiftmlp_check_batch"} <= set(NET_FUNCTIONS)
 
 
 def _arguments(name, handle, keep, tmp_path):

@@ -138,13 +138,51 @@ void smlp_sigmoid_backward_f64(double *df, const double *dg, const double *g, si
 void smlp_bias_backward_f32(float *db, const float *df, size_t rows, size_t cols);
 void smlp_bias_backward_f64(double *db, const double *df, size_t rows, size_t cols);
 
-/* MSE through a sigmoid output over a flat block of count elements:
- * dg = 2/count (g - y), df = dg g (1 - g) (the operations of
- * Kernels.mseSigmoidBackward), and the loss, the mean of (g - y)^2 in
- * double (elementwise.c: 8 interleaved partial sums, the same bits on every
- * CPU). */
-double smlp_mse_sigmoid_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count);
-double smlp_mse_sigmoid_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count);
+/* db[c0..c1) = the column sums of df (rows, cols), each from 0, row 0
+ * first: the library's one bias backward. Rows of fewer than 64 columns (a
+ * small network's layer) go in blocks of 8 columns, whose sums stay in
+ * registers while the rows pass, the last few one at a time; longer rows
+ * are added row after row into db, a loop that vectorizes along the row. Both orders add the same
+ * terms in the same order, so the same bits. Inline here so that
+ * smlp_bias_backward_* (elementwise.c: compiled for the CPU level, split
+ * by column ranges over threads) and the Swift fused step
+ * (Network+FusedStep.swift: a few columns, no call) share it. */
+#define SMLP_COLUMN_SUMS(T, SUF)                                                                      \
+    static inline void smlp_column_sums_##SUF(T *restrict db, const T *restrict df, size_t rows,      \
+                                              size_t cols, size_t c0, size_t c1) {                    \
+        size_t c = c0;                                                                                \
+        if (cols >= 64) {                                                                             \
+            for (; c < c1; c++) db[c] = 0;                                                            \
+            for (size_t r = 0; r < rows; r++) {                                                       \
+                const T *row = df + r * cols;                                                         \
+                _Pragma("clang loop vectorize(enable)")                                               \
+                for (size_t k = c0; k < c1; k++) db[k] = db[k] + row[k];                              \
+            }                                                                                         \
+            return;                                                                                   \
+        }                                                                                             \
+        for (; c1 - c >= 8; c += 8) {                                                                 \
+            T acc[8] = {0};                                                                           \
+            for (size_t r = 0; r < rows; r++) {                                                       \
+                for (size_t k = 0; k < 8; k++) acc[k] = acc[k] + df[r * cols + c + k];              \
+            }                                                                                         \
+            for (size_t k = 0; k < 8; k++) db[c + k] = acc[k];                                       \
+        }                                                                                             \
+        for (; c < c1; c++) {                                                                         \
+            T s = 0;                                                                                  \
+            for (size_t r = 0; r < rows; r++) s = s + df[r * cols + c];                               \
+            db[c] = s;                                                                                \
+        }                                                                                             \
+    }
+SMLP_COLUMN_SUMS(double, f64)
+SMLP_COLUMN_SUMS(float, f32)
+
+/* MSE's backward over a flat block of count elements: dg = scale (g - y)
+ * and, with a sigmoid output (df not NULL), df = dg g (1 - g); returns the
+ * sum of (g - y)^2 in double (elementwise.c: 8 interleaved partial sums,
+ * the same bits on every CPU). The library's one MSE kernel. */
+double smlp_mse_backward_f32(float *dg, float *df, const float *g, const float *y, size_t count, float scale);
+double smlp_mse_backward_f64(double *dg, double *df, const double *g, const double *y, size_t count,
+                             double scale);
 
 /* The element formulas of smlp_optimizer_step_* (not
  * include/swiftmlp.h's SWIFTMLP_OPT_* kinds: SGD splits by momentum here). */
