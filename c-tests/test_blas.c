@@ -31,10 +31,11 @@
  *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
  *       along C's rows (a batch of 3000) and its columns, with parts that
  *       are not multiples of 16, and products with one row or one column
- *       (a batch of one, a layer of one unit: gemm.c's ?gemv path). ctest
- *       runs (e) alone on the CPU's best core (the small-kernel path on
- *       AVX-512) and on Haswell (without it), with SWIFTMLP_TEST_PRODUCTS
- *       set; the plain entry runs it too.
+ *       (a batch of one, a layer of one unit: gemm.c's ?gemv path on the
+ *       cores without small-matrix kernels). ctest runs (e) alone on the
+ *       CPU's best core (the small-kernel path on AVX-512) and on Haswell
+ *       (without it; ?gemv for one row or column), with
+ *       SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
 #define _GNU_SOURCE
 #include "test_util.h"

@@ -314,6 +314,7 @@ static bool run_small_nn(const gemm_job *j) {
     return true;
 }
 #else
+static const bool small_nn_core = false;
 static void small_nn_setup(void) {}
 static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k;
@@ -329,17 +330,18 @@ static bool run_small_nn(const gemm_job *j) {
  *
  * A batch of one (predict on one sample, a forward or backward at B = 1)
  * and a layer of one output unit make C (1 x n) or (m x 1). GEMM packs its
- * whole matrix operand for such a product (OpenBLAS's AVX-512 cores skip
- * that through their small-matrix kernels, the others, Haswell among them,
- * do not) and then runs it through kernels built for many rows; ?gemv
- * reads the matrix once, in place.
+ * whole matrix operand for such a product and then runs it through kernels
+ * built for many rows; ?gemv reads the matrix once, in place. OpenBLAS's
+ * AVX-512 cores (small_nn_core) skip the packing through their
+ * small-matrix kernels, which are at least as fast there, so this path is
+ * for the other cores, Haswell (the AVX2 class) among them.
  * Its sum over k is not in GEMM's order: results differ in the last bits
  * from a many-row product, within the products' tolerance (test_blas.c).
  * With beta 0, C's old contents (uninitialized, even NaN) must not count:
  * OpenBLAS scales y by beta before adding, and whether a scale by 0 clears
  * a NaN depends on its version, so C is cleared here and beta 1 passed. */
 static bool run_gemv(const gemm_job *j) {
-    if (j->m != 1 && j->n != 1) return false;
+    if (small_nn_core || (j->m != 1 && j->n != 1)) return false;
     bool row = j->m == 1;  /* C = x^T op(M)^T: M is op(B); else C = op(A) x: M is A */
     size_t es = j->dbl ? sizeof(double) : sizeof(float);
     const void *mat = row ? j->b : j->a, *vec = row ? j->a : j->b;
