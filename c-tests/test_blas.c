@@ -30,10 +30,13 @@
  *       and just below it (batch 8), and products of at least
  *       smlp_gemm_parallel_min multiply-adds, split over the pool's threads
  *       along C's rows (a batch of 3000) and its columns, with parts that
- *       are not multiples of 16, and of at least 2^26 (always split, in
- *       two parts per thread). ctest runs (e) alone on the CPU's best
- *       core (the small-kernel path on AVX-512) and on Haswell (without it),
- *       with SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
+ *       are not multiples of 16, of at least 2^26 (always split, in
+ *       two parts per thread), and products with one row or one column
+ *       (a batch of one, a layer of one unit: gemm.c's ?gemv path on the
+ *       cores without small-matrix kernels). ctest runs (e) alone on the
+ *       CPU's best core (the small-kernel path on AVX-512) and on Haswell
+ *       (without it; ?gemv for one row or column), with
+ *       SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -294,6 +297,8 @@ static const product_shape k_product_shapes[] = {
     {{200, 300, 20}, 3, 97},     /* split with parts not multiples of 16 */
     {{40, 24, 5}, 3, 3000},      /* split along the batch's rows */
     {{256, 4096, 8}, 3, 64},     /* always split, 2 parts per thread: forward and dW of 2^26 */
+    {{200, 300, 20}, 3, 1},      /* one row: ?gemv for f and dL/dg_prev (W and W^T) */
+    {{100, 150, 1}, 3, 64},      /* one output unit: ?gemv for f (one column) and dW (one row, A^T) */
 };
 
 /* A quantity (or with q < 0, layer `layer`'s W then b) as doubles. */

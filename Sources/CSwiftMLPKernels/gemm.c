@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 
 enum {
@@ -345,6 +346,7 @@ static bool run_small_nn(const gemm_job *j) {
     return true;
 }
 #else
+static const bool small_nn_core = false;
 static void small_nn_setup(void) {}
 static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k;
@@ -355,6 +357,45 @@ static bool run_small_nn(const gemm_job *j) {
     return false;
 }
 #endif
+
+/* ---- Products with one row or one column of C: one matrix-vector call ----
+ *
+ * A batch of one (predict on one sample, a forward or backward at B = 1)
+ * and a layer of one output unit make C (1 x n) or (m x 1). GEMM packs its
+ * whole matrix operand for such a product and then runs it through kernels
+ * built for many rows; ?gemv reads the matrix once, in place. OpenBLAS's
+ * AVX-512 cores (small_nn_core) skip the packing through their
+ * small-matrix kernels, which are at least as fast there, so this path is
+ * for the other cores, Haswell (the AVX2 class) among them.
+ * Its sum over k is not in GEMM's order: results differ in the last bits
+ * from a many-row product, within the products' tolerance (test_blas.c).
+ * With beta 0, C's old contents (uninitialized, even NaN) must not count:
+ * OpenBLAS scales y by beta before adding, and whether a scale by 0 clears
+ * a NaN depends on its version, so C is cleared here and beta 1 passed. */
+static bool run_gemv(const gemm_job *j) {
+    if (small_nn_core || (j->m != 1 && j->n != 1)) return false;
+    bool row = j->m == 1;  /* C = x^T op(M)^T: M is op(B); else C = op(A) x: M is A */
+    size_t es = j->dbl ? sizeof(double) : sizeof(float);
+    const void *mat = row ? j->b : j->a, *vec = row ? j->a : j->b;
+    int ld = row ? j->ldb : j->lda, len = row ? j->n : j->m;
+    /* The vector's stride: op(A)'s row 0 or op(B)'s column 0. */
+    int incx = row ? (j->trans_a ? j->lda : 1) : (j->trans_b ? 1 : j->ldb);
+    int incy = row ? 1 : j->ldc;
+    /* M is stored (len x k) when op(B) = B^T (row) or op(A) = A (column). */
+    bool stored_len_by_k = row ? j->trans_b : !j->trans_a;
+    enum CBLAS_TRANSPOSE t = stored_len_by_k ? CblasNoTrans : CblasTrans;
+    int rows = stored_len_by_k ? len : j->k, cols = stored_len_by_k ? j->k : len;
+    double beta = j->beta;
+    if (beta == 0.0) {
+        for (int i = 0; i < len; i++) memset((char *)j->c + (size_t)i * (size_t)incy * es, 0, es);
+        beta = 1.0;
+    }
+    if (j->dbl)
+        cblas_dgemv(CblasRowMajor, t, rows, cols, j->alpha, mat, ld, vec, incx, beta, j->c, incy);
+    else
+        cblas_sgemv(CblasRowMajor, t, rows, cols, (float)j->alpha, mat, ld, vec, incx, (float)beta, j->c, incy);
+    return true;
+}
 
 /* The product as one call (the pool's "whole" way). */
 static void gemm_whole(void *context) {
@@ -374,7 +415,7 @@ static bool parts_above_small_kernels(const gemm_job *j, int parts) {
 
 static void run(gemm_job *j) {
     pthread_once(&setup_once, setup);
-    if (run_small_nn(j)) return;
+    if (run_gemv(j) || run_small_nn(j)) return;
     int parts = plan(j);
     if (parts <= 1) {
         gemm_whole(j);

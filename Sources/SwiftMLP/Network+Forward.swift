@@ -38,6 +38,7 @@ extension Network {
     /// The training forward on validated input; the cache holds `batch` rows.
     func trainingForward(_ x: UnsafePointer<Scalar>, batch: Int) {
         let cache = self.cache.unsafelyUnwrapped
+        cache.g(0).update(from: x, count: batch * layout.inputSize)  // backward's g_prev of layer 0
         propagate(x, rows: batch, through: cache)
         lastBatch = batch
         forwardValid = true
@@ -46,13 +47,15 @@ extension Network {
 
     /// x -> g_L through `cache` (training or inference), layer by layer:
     /// f = g_prev @ W^T (BLAS), then f += b and g = act(f) in one pass.
+    /// Layer 0 reads x where it is; `cache.g(0)` is neither read nor written,
+    /// so predict copies no input and forward, which keeps x for backward,
+    /// computes from the same x with the same bits.
     func propagate(_ x: UnsafePointer<Scalar>, rows: Int, through cache: ActivationCache<Scalar>) {
-        cache.g(0).update(from: x, count: rows * layout.inputSize)
         for l in 0..<layout.layerCount {
             let nIn = layout.sizes[l], nOut = layout.sizes[l + 1]
             let f = cache.f(l + 1)
             Kernels.matmul(transA: false, transB: true, m: rows, n: nOut, k: nIn,
-                           a: cache.g(l), lda: nIn,
+                           a: l == 0 ? x : UnsafePointer(cache.g(l)), lda: nIn,
                            b: params.base + layout.weightOffsets[l], ldb: nIn,
                            c: f, ldc: nOut)
             Kernels.biasActivationForward(activations[l], slope: slope, f: f, g: cache.g(l + 1),

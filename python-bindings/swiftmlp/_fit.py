@@ -257,15 +257,15 @@ class DataSets:
         through a separate buffer (swiftmlp_predict): the training batch that
         backward() and inspect() see, the gradients and the optimizer state
         are untouched."""
-        def check(a):
-            self._rows(a, "x")
-            check_copy((a.shape[0], self._sizes[-1]), self._dtype, "predict's output")
-        x = self._as_input(x, "x", ndim=2, check=check)
-        rows = x.shape[0]
-        y = np.empty((rows, self._sizes[-1]), dtype=self._dtype)
-        with self._lock:
-            lib.swiftmlp_predict(self._h(), self._code, address(x), x.size, rows,
-                                 address(y), y.size)
+        call = self._predict_call
+        y = call.run(self, x, None, None)
+        if y is None:
+            def check(a):
+                self._rows(a, "x")
+                check_copy((a.shape[0], self._sizes[-1]), self._dtype, "predict's output")
+            x = self._as_input(x, "x", ndim=2, check=check)
+            rows, nl = x.shape[0], self._sizes[-1]
+            y = call.run(self, x, None, call.prepare(x.shape, (rows, nl), (x.size, rows, rows * nl)))
         return y
 
     def evaluate(self, x, y) -> float:

@@ -31,13 +31,15 @@ class _UseOptimizer:
 USE_OPTIMIZER = _UseOptimizer()
 
 
-# The three prepared calls (PreparedCall.kind), with their C argument order.
+# The prepared calls (PreparedCall.kind), with their C argument order;
+# swiftmlp_predict takes forward's arguments.
 _FORWARD, _BACKWARD, _TRAIN_STEP = "swiftmlp_forward", "swiftmlp_backward", "swiftmlp_train_step"
+_PREDICT = "swiftmlp_predict"
 
 
 class PreparedCall:
-    """One hot-path library call (swiftmlp_forward, _backward or _train_step)
-    with its size arguments prepared for arrays of one set of shapes.
+    """One hot-path library call (swiftmlp_forward, _backward, _train_step or
+    _predict) with its size arguments prepared for arrays of one set of shapes.
 
     ``run(net, a, b, None)`` calls the library at once when the ndarrays `a` (x,
     or backward's targets) and `b` (train_step's targets) are exactly
@@ -74,7 +76,7 @@ class PreparedCall:
 
     def run(self, net, a, b, prepared):
         """The library call on `net` under its lock, raising its error:
-        forward's output array, or the loss.  With `prepared` None, the
+        forward's or predict's output array, or the loss.  With `prepared` None, the
         prepared entry is used if `a` and `b` (None for forward and
         backward) match it, else the result is None."""
         if prepared is None:
@@ -123,6 +125,7 @@ class Training:
         self._forward_call = PreparedCall(_FORWARD, self)
         self._backward_call = PreparedCall(_BACKWARD, self)
         self._step_call = PreparedCall(_TRAIN_STEP, self)
+        self._predict_call = PreparedCall(_PREDICT, self)
 
     def forward(self, x) -> np.ndarray:
         """Forward pass of a batch.  x: (B, N0) array-like, B >= 1.

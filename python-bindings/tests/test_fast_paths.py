@@ -1,4 +1,4 @@
-"""The prepared calls of train_step, forward and backward
+"""The prepared calls of train_step, forward, backward and predict
 (swiftmlp._training.PreparedCall): once a call has validated a shape, later
 calls with ndarrays of that shape go straight to the library.  Every input
 the general path would convert or reject must still be converted or
@@ -20,7 +20,7 @@ import test_robust_inputs as robust
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 FAST_OPS = ["forward.x", "call.x", "backward.y", "train_step.x", "train_step.y",
-            "train_step_lr.x", "train_step_lr.y"]
+            "train_step_lr.x", "train_step_lr.y", "predict.x"]
 
 
 def robust_split(flat, sizes):
@@ -33,11 +33,12 @@ def robust_split(flat, sizes):
 
 
 def primed_net(dtype, a):
-    """A network whose three fast paths hold the shapes of the canonical arrays."""
+    """A network whose four fast paths hold the shapes of the canonical arrays."""
     net = robust.new_net(dtype)
     net.train_step(a["x"], a["y"])
     net.forward(a["x"])
     net.backward(a["y"])
+    net.predict(a["x"])
     return net
 
 
@@ -50,9 +51,10 @@ def test_the_fast_paths_are_on():
         assert net._step_call.prepared[:2] == (a["x"].shape, a["y"].shape)
         assert net._forward_call.prepared[:2] == (a["x"].shape, (robust.ROWS, robust.SIZES[-1]))
         assert net._backward_call.prepared[0] == a["y"].shape
+        assert net._predict_call.prepared[:2] == (a["x"].shape, (robust.ROWS, robust.SIZES[-1]))
         net.forward(a["x"])
         for call, x, y in ((net._step_call, a["x"], a["y"]), (net._forward_call, a["x"], None),
-                           (net._backward_call, a["y"], None)):
+                           (net._backward_call, a["y"], None), (net._predict_call, a["x"], None)):
             assert call.run(net, x, y, None) is not None  # taken without conversion
         for array in (a["x"], a["y"], np.frombuffer(a["x"].tobytes(), a["x"].dtype)):
             assert _convert.address(array) == array.ctypes.data
@@ -106,18 +108,20 @@ BAD = {
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("bad", list(BAD))
-@pytest.mark.parametrize("op", ["forward.x", "backward.y", "train_step.x", "train_step.y"])
+@pytest.mark.parametrize("op", ["forward.x", "backward.y", "train_step.x", "train_step.y",
+                                "predict.x"])
 def test_bad_input_on_a_primed_network_raises_as_on_a_fresh_one(dtype, bad, op):
     which, call = robust.OPS[op]
     exc, make = BAD[bad]
     a = robust.base_arrays(dtype)
     v = make(a, which)
-    if op == "forward.x" and bad == "fewer_rows":
-        # Not bad: a forward of fewer rows is valid. The primed network (its
-        # fast path holds the full shape) gives what the general path gives.
+    if op in ("forward.x", "predict.x") and bad == "fewer_rows":
+        # Not bad: a forward or predict of fewer rows is valid. The primed
+        # network (its fast path holds the full shape) gives what the
+        # general path gives.
         with primed_net(dtype, a) as net:
             params = net.get_flat_params().copy()
-            out = net.forward(v)
+            out = net.forward(v) if op == "forward.x" else net.predict(v)
             w, b = robust_split(params, net.sizes)
             g = v
             for wl, bl in zip(w, b):
@@ -139,7 +143,7 @@ def test_bad_input_on_a_primed_network_raises_as_on_a_fresh_one(dtype, bad, op):
         assert net.get_flat_params().tobytes() == before
 
 
-@pytest.mark.parametrize("op", ["forward.x", "backward.y", "train_step.x"])
+@pytest.mark.parametrize("op", ["forward.x", "backward.y", "train_step.x", "predict.x"])
 def test_a_closed_primed_network_raises_state_error(op):
     which, call = robust.OPS[op]
     a = robust.base_arrays("float64")
@@ -166,12 +170,12 @@ def test_the_fast_paths_are_refused_inside_a_fit_callback():
     with primed_net("float64", a) as net:
         def callback(info):
             for fn in (lambda: net.train_step(a["x"], a["y"]), lambda: net.forward(a["x"]),
-                       lambda: net.backward(a["y"])):
+                       lambda: net.backward(a["y"]), lambda: net.predict(a["x"])):
                 with pytest.raises(StateError, match="fit"):
                     fn()
                 seen.append(1)
         net.fit(a["x"], a["y"], epochs=1, callback=callback)
-    assert len(seen) == 3
+    assert len(seen) == 4
 
 
 def test_each_call_reads_the_array_it_is_given():
@@ -187,6 +191,7 @@ def test_each_call_reads_the_array_it_is_given():
             x[...] = rng.normal(size=x.shape)
             assert net.train_step(x, y) == ref.train_step(x.tolist(), y.tolist())
             np.testing.assert_array_equal(net.forward(x), ref.forward(x.tolist()))
+            np.testing.assert_array_equal(net.predict(x), ref.predict(x.tolist()))
         assert net.get_flat_params().tobytes() == ref.get_flat_params().tobytes()
 
 
@@ -199,5 +204,6 @@ def test_no_reference_to_the_callers_arrays_is_kept():
         net.train_step(x, y)
         net.forward(x)
         net.backward(y)
+        net.predict(x)
         x.resize((2 * x.shape[0], x.shape[1]))
         y.resize((2 * y.shape[0], y.shape[1]))
