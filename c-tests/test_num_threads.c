@@ -2,7 +2,8 @@
  * test_num_threads.c — swiftmlp_get_num_threads / swiftmlp_set_num_threads:
  * the default (SWIFTMLP_NUM_THREADS as ctest sets it), every accepted and
  * refused count, workers beyond the count really idle (their CPU time in
- * /proc stops growing), no split with one allowed CPU, the same result bits
+ * /proc stops growing), a freshly started pool's worker really working, no
+ * split with one allowed CPU, the same result bits
  * for every count, and counts changed while another thread trains.
  */
 #define _GNU_SOURCE
@@ -12,6 +13,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* A network whose products (64 x 512 x 256 multiply-adds and more) are
  * split over the workers, each as the pool's measurements choose; and one
@@ -217,6 +220,51 @@ static void test_one_allowed_cpu_splits_nothing(void **state)
     if (freed < 5) fail_msg("with %d CPUs allowed again the workers used %ld clock ticks", CPU_COUNT(&all), freed);
 }
 
+/* A pool started by a process's first product has its worker at work: a
+ * worker that started running before the pool published its size once
+ * took itself for one beyond the size and slept for the life of the
+ * process (every split then ran on the caller alone; a race, seen in about
+ * one process in eight). Each of CHILDREN fresh processes (fork: the child
+ * starts its own pool at its first product, with SWIFTMLP_NUM_THREADS=2)
+ * trains the large network until its worker has used 3 clock ticks, for
+ * at most 10 s; every one must get there. */
+enum { CHILDREN = 24 };
+
+static int child_worker_works(void)
+{
+    setenv("SWIFTMLP_NUM_THREADS", "2", 1);
+    long tids[MAX_WORKERS], before[MAX_WORKERS], rest;
+    swiftmlp_net *net = new_net(large, 3);
+    train(net, 1); /* starts the pool */
+    int n = worker_ticks(tids, before);
+    for (int i = 0; i < n; i++) before[i] = 0; /* ticks since the worker started */
+    double end = now_seconds() + 10.0;
+    long used = 0;
+    while (now_seconds() < end && (used = ticks_since(tids, before, n, &rest)) < 3) train(net, 1);
+    swiftmlp_free(net);
+    return n == 1 && used >= 3 ? 0 : 1;
+}
+
+static void test_a_new_pools_worker_works(void **state)
+{
+    (void)state;
+    cpu_set_t all;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    if (CPU_COUNT(&all) < 2) return; /* one CPU: nothing is split (test_one_allowed_cpu_splits_nothing) */
+    int idle = 0;
+    for (int c = 0; c < CHILDREN; c++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) _exit(child_worker_works());
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        idle += WEXITSTATUS(status) != 0;
+    }
+    if (idle) fail_msg("in %d of %d new processes the pool's worker never worked", idle, CHILDREN);
+}
+
 /* Splitting never changes the arithmetic: every count gives the same bits,
  * for products split as measured (wide) and always split (large: one call
  * with 1 thread, 4 parts with 2, 8 with 4). */
@@ -289,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_default_count_is_the_environment_variable),
         cmocka_unit_test(test_workers_beyond_the_count_stay_idle), /* before 64 threads exist */
         cmocka_unit_test(test_one_allowed_cpu_splits_nothing),
+        cmocka_unit_test(test_a_new_pools_worker_works),
         cmocka_unit_test(test_every_count_from_1_to_max_is_set_and_reported),
         cmocka_unit_test(test_out_of_range_counts_are_refused_and_change_nothing),
         cmocka_unit_test(test_results_are_the_same_bits_for_every_count),

@@ -247,6 +247,11 @@ static void start_pool_locked(void) {
     atomic_store_explicit(&pool.cpus, allowed_cpus(), memory_order_relaxed);
     start_workers((pool.requested ? pool.requested : wanted_threads()) - 1);
     atomic_store_explicit(&pool.size, pool.workers + 1, memory_order_release);
+    /* A worker that ran before this store saw size 0, took itself for one
+     * beyond the size and waits for `resize`: wake it, or it would sleep
+     * for the life of the process and every split would run on the caller
+     * alone. */
+    wake_workers(&pool.resize);
 }
 
 int smlp_pool_size(void) {
