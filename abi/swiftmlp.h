@@ -125,7 +125,7 @@ extern "C" {
  * lines. */
 
 #define SWIFTMLP_VERSION_MAJOR 1
-#define SWIFTMLP_VERSION_MINOR 0
+#define SWIFTMLP_VERSION_MINOR 1
 #define SWIFTMLP_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, comparable with swiftmlp_version_number(). */
 #define SWIFTMLP_VERSION_NUMBER \
@@ -385,6 +385,14 @@ typedef struct swiftmlp_fit_options {
      *  Validation losses are unweighted. Read during the call only. */
     const void *sample_weight;
     size_t sample_weight_len;      /**< must equal rows when sample_weight is set; 0 when it is NULL */
+    /** Since 1.1.0. NULL (default): train with the configured optimizer and
+     *  its state. Otherwise this optimizer (checked as by
+     *  swiftmlp_set_optimizer) replaces the configured one, with fresh state,
+     *  once the data and every other argument have been checked: a fit
+     *  refused for its arguments or data keeps the previous optimizer and
+     *  state. Read during the call only. A caller built with the 1.0 header
+     *  passes the 1.0 struct_size and gets NULL. */
+    const swiftmlp_optimizer *optimizer;
 } swiftmlp_fit_options;
 
 /** What swiftmlp_fit did. */
@@ -753,7 +761,8 @@ swiftmlp_status swiftmlp_train_step(swiftmlp_net *net, swiftmlp_dtype dtype,
 swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
 
 /**
- * Train on a data set with the configured optimizer: each fit starts from the
+ * Train on a data set with the configured optimizer (or options->optimizer,
+ * set once everything is checked): each fit starts from the
  * row order 0..rows-1; at the start of every epoch (if options->shuffle) the
  * current order is shuffled by Fisher-Yates, i from rows-1 down to 1 swapping
  * i and j = next() % (i+1), with the network's own shuffle generator
@@ -776,14 +785,17 @@ swiftmlp_status swiftmlp_fit_options_default(swiftmlp_fit_options *options);
  *             the network holds the parameters after the last completed step);
  *         SWIFTMLP_ERR_NULL_POINTER (also: sample_weight NULL with
  *             sample_weight_len != 0); SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0,
- *             epochs 0, batch_size 0, bad min_delta, struct_size mismatch, unknown dtype,
+ *             epochs 0, batch_size 0, bad min_delta, struct_size neither this
+ *             version's sizeof nor 1.0's, unknown dtype,
  *             unknown lr_schedule, a parameter of the chosen schedule outside its
  *             domain, a negative sample weight, sample weights all 0);
  *         SWIFTMLP_ERR_DTYPE; SWIFTMLP_ERR_BUFFER_SIZE (also: sample_weight_len != rows);
  *         SWIFTMLP_ERR_NON_FINITE
  *             (data or a sample weight holds NaN/inf: nothing changed; or a step would make a
  *             parameter non-finite: training stopped at the last good step);
- *         SWIFTMLP_ERR_STATE (no optimizer set); SWIFTMLP_ERR_TOO_LARGE; SWIFTMLP_ERR_OUT_OF_MEMORY.
+ *         SWIFTMLP_ERR_STATE (no optimizer set nor given); SWIFTMLP_ERR_TOO_LARGE;
+ *         SWIFTMLP_ERR_OUT_OF_MEMORY; for options->optimizer, the statuses of
+ *         swiftmlp_set_optimizer.
  * Allocates its buffers once at the start. The callback must not call
  * functions of the same network.
  * Threads: a changing call; it runs alone on the network, else
@@ -850,6 +862,20 @@ swiftmlp_status swiftmlp_gradient_check(const swiftmlp_net *net, swiftmlp_dtype 
  * (see "Global rules").
  */
 swiftmlp_status swiftmlp_get_cached_rows(const swiftmlp_net *net, size_t *rows);
+
+/**
+ * Check a batch size against this network's limit without touching
+ * anything: the check swiftmlp_forward, swiftmlp_train_step and
+ * swiftmlp_gradient_check make of rows, with the same status and message,
+ * for a caller that would copy or convert a batch before passing it.
+ * Since 1.1.0.
+ * @return SWIFTMLP_OK; SWIFTMLP_ERR_NULL_POINTER (net NULL);
+ *         SWIFTMLP_ERR_INVALID_ARGUMENT (rows 0);
+ *         SWIFTMLP_ERR_TOO_LARGE (rows * (N0+...+NL) > SWIFTMLP_MAX_BATCH_ELEMENTS).
+ * Threads: a reading call; others may read the network at the same time
+ * (see "Global rules").
+ */
+swiftmlp_status swiftmlp_check_batch(const swiftmlp_net *net, size_t rows);
 
 /**
  * Copy one of the slides' quantities of the last training batch: f^(l),
