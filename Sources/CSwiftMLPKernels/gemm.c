@@ -113,6 +113,7 @@ typedef struct {
     const void *a, *b;
     void *c;
     int split_rows, chunk, total;
+    bool large;  /* >= large_min multiply-adds and split: always split (plan) */
 } gemm_job;
 
 /* One row-major BLAS call of either element type (the pointers' type). */
@@ -152,7 +153,8 @@ static void gemm_part(void *context, int index) {
 static int plan(gemm_job *j) {
     double work = (double)j->m * (double)j->n * (double)j->k;
     int use = work >= parallel_min ? smlp_blas_threads() : 1;
-    if (use > 1 && work >= large_min) use *= PARTS_PER_THREAD;
+    j->large = use > 1 && work >= large_min;
+    if (j->large) use *= PARTS_PER_THREAD;
     j->split_rows = j->m >= j->n;
     j->total = j->split_rows ? j->m : j->n;
     int parts = j->total / PART_ALIGN;
@@ -421,8 +423,7 @@ static void run(gemm_job *j) {
         gemm_whole(j);
     } else {
         uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2 | parts << 3);
-        uint64_t key = (double)j->m * (double)j->n * (double)j->k >= large_min
-                           ? SMLP_POOL_ALWAYS_SPLIT
+        uint64_t key = j->large ? SMLP_POOL_ALWAYS_SPLIT
                            : smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k);
         smlp_pool_run(key, gemm_part, j, parts, parts_above_small_kernels(j, parts) ? gemm_whole : NULL);
     }
@@ -431,13 +432,13 @@ static void run(gemm_job *j) {
 void smlp_sgemm(bool trans_a, bool trans_b, int m, int n, int k,
                 float alpha, const float *a, int lda, const float *b, int ldb,
                 float beta, float *c, int ldc) {
-    gemm_job j = {0, trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, 0, 0};
+    gemm_job j = {0, trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, 0, 0, false};
     run(&j);
 }
 
 void smlp_dgemm(bool trans_a, bool trans_b, int m, int n, int k,
                 double alpha, const double *a, int lda, const double *b, int ldb,
                 double beta, double *c, int ldc) {
-    gemm_job j = {1, trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, 0, 0};
+    gemm_job j = {1, trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, 0, 0, false};
     run(&j);
 }
