@@ -98,6 +98,7 @@ static swiftmlp_status call_cached_rows(swiftmlp_net *n)
     size_t rows;
     return swiftmlp_get_cached_rows(n, &rows);
 }
+static swiftmlp_status call_check_batch(swiftmlp_net *n) { return swiftmlp_check_batch(n, B); }
 static swiftmlp_status call_get_quantity(swiftmlp_net *n)
 {
     return swiftmlp_get_quantity(n, SWIFTMLP_Q_G, 1, SWIFTMLP_FLOAT64, g_out, 64);
@@ -207,7 +208,7 @@ static const api_fn k_fns[] = {
     FN(get_dtype),       FN(layer_count),    FN(get_sizes),     FN(param_count),
     FN(layer_offsets),   FN(get_params),     FN(set_params),    FN(get_grads),
     FN(get_layer),       FN(set_layer),      FN(get_layer_grads), FN(train_step),
-    FN(set_learning_rate), FN(set_grads),
+    FN(set_learning_rate), FN(set_grads),   FN(check_batch),
 };
 enum { N_FNS = ARRAY_LEN(k_fns) };
 
