@@ -589,8 +589,7 @@ static swiftmlp_config *cfg(const size_t *sizes, size_t n_sizes, const swiftmlp_
     X(get_activations_capacity_zero, E_BUF, ON_NET, PREP_NONE, NULL,                                    \
       swiftmlp_get_activations(f->net, (swiftmlp_activation[2]){SIG}, 0))
 
-CONFIG_CASES(BAD_CASE_FN)
-static const bad_row k_config_cases[] = {CONFIG_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_config_cases, CONFIG_CASES);
 
 static void test_create_with_config_null_sizes_with_zero_n_sizes_fails(void **state)
 {

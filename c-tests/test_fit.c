@@ -1164,8 +1164,7 @@ static const double *nan_val_x(void)
       FIT64(FIT_OK_ARGS))                                                                               \
     X(fit_validation_nan, E_FINITE, NULL, (set_val(f, 10), f->o.val_x = nan_val_x()), FIT64(FIT_OK_ARGS))
 
-FIT_CASES(BAD_ANY_FN)
-static const bad_any k_fit_cases[] = {FIT_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_fit_cases, FIT_CASES);
 
 
 /* A first step that would overflow: NON_FINITE, training stops at the last

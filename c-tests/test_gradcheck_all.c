@@ -650,8 +650,7 @@ TEST_CALLING(test_cross_entropy_with_logits_1e4_stays_finite,
     X(gradient_check_float32_nan_in_y, E_FINITE, ON_NET32, PREP_NONE, NULL,                             \
       GC(f->net32, F32, f->x32, FX_XLEN, fx_with32(f, f->y32, FX_YLEN, 0, NAN), FX_YLEN, FX_B, k_h))
 
-GRADCHECK_CASES(BAD_CASE_FN)
-static const bad_row k_gradcheck_cases[] = {GRADCHECK_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_gradcheck_cases, GRADCHECK_CASES);
 
 /* ======================================================================== */
 /* backward_labels bad input                                                */
@@ -806,8 +805,7 @@ static void prepare_and_step(lrow_fixture *f)
     X(backward_labels_after_step_without_new_forward, E_STATE, NULL, prepare_and_step(f),               \
       BL(f->l.labels, LB, LB))
 
-LABELS_CASES(BAD_ANY_FN)
-static const bad_any k_labels_cases[] = {LABELS_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_labels_cases, LABELS_CASES);
 
 /* ======================================================================== */
 

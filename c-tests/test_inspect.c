@@ -528,12 +528,9 @@ static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **
     X(evaluate_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, NULL, B * N2, B)) \
     X(evaluate_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, EV(NULL, F64, f->x, B * N0, f->y, B * N2, B))
 
-QUANTITY_CASES(BAD_CASE_FN)
-PREDICT_CASES(BAD_CASE_FN)
-EVALUATE_CASES(BAD_CASE_FN)
-static const bad_row k_quantity_cases[] = {QUANTITY_CASES(BAD_CASE_ROW)};
-static const bad_row k_predict_cases[] = {PREDICT_CASES(BAD_CASE_ROW)};
-static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_quantity_cases, QUANTITY_CASES);
+BAD_TABLE(k_predict_cases, PREDICT_CASES);
+BAD_TABLE(k_evaluate_cases, EVALUATE_CASES);
 
 /* ---- bad input: shape getters, parameters, gradients, layers ------------- */
 
@@ -671,18 +668,12 @@ static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
     X(get_layer_grads_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL,                            \
       GETLG(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1))
 
-SHAPE_CASES(BAD_CASE_FN)
-PARAMS_CASES(BAD_CASE_FN)
-GRADS_CASES(BAD_CASE_FN)
-GET_LAYER_CASES(BAD_CASE_FN)
-SET_LAYER_CASES(BAD_CASE_FN)
-LAYER_GRADS_CASES(BAD_CASE_FN)
-static const bad_row k_shape_cases[] = {SHAPE_CASES(BAD_CASE_ROW)};
-static const bad_row k_params_cases[] = {PARAMS_CASES(BAD_CASE_ROW)};
-static const bad_row k_grads_cases[] = {GRADS_CASES(BAD_CASE_ROW)};
-static const bad_row k_get_layer_cases[] = {GET_LAYER_CASES(BAD_CASE_ROW)};
-static const bad_row k_set_layer_cases[] = {SET_LAYER_CASES(BAD_CASE_ROW)};
-static const bad_row k_layer_grads_cases[] = {LAYER_GRADS_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_shape_cases, SHAPE_CASES);
+BAD_TABLE(k_params_cases, PARAMS_CASES);
+BAD_TABLE(k_grads_cases, GRADS_CASES);
+BAD_TABLE(k_get_layer_cases, GET_LAYER_CASES);
+BAD_TABLE(k_set_layer_cases, SET_LAYER_CASES);
+BAD_TABLE(k_layer_grads_cases, LAYER_GRADS_CASES);
 
 int main(void)
 {

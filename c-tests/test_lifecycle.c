@@ -548,8 +548,7 @@ static const size_t *too_many_ones(void)
     X(create_more_than_max_sizes_entries, E_LARGE, ON_CREATE, PREP_NONE, NULL,                     \
       CREATE(too_many_ones(), (size_t)SWIFTMLP_MAX_SIZES + 1, F64))
 
-CREATE_CASES(BAD_CASE_FN)
-static const bad_row k_create_cases[] = {CREATE_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_create_cases, CREATE_CASES);
 
 int main(void)
 {

@@ -982,8 +982,7 @@ static void save_into_path(io_fixture *f)
     X(load_character_device, SWIFTMLP_ERR_IO, "not a regular file", (void)0, LOAD_FILE("/dev/zero"))    \
     X(load_empty_path, E_ARG, "path is empty", (void)0, LOAD_FILE(""))
 
-IO_CASES(BAD_ANY_FN)
-static const bad_any k_io_cases[] = {IO_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_io_cases, IO_CASES);
 
 int main(void)
 {

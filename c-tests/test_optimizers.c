@@ -732,10 +732,8 @@ static swiftmlp_optimizer with_struct_size(swiftmlp_optimizer_kind kind, size_t 
     X(plain_step_lr_1e39_on_float32_net, E_FINITE, NULL, FRESH_FB(F32, NULL, THEN_STEP),               \
       swiftmlp_step(f->net, 1e39))
 
-SET_OPTIMIZER_CASES(BAD_ANY_FN)
-OTHER_CASES(BAD_ANY_FN)
-static const bad_any k_set_optimizer_cases[] = {SET_OPTIMIZER_CASES(BAD_ANY_ROW)};
-static const bad_any k_optimizer_cases[] = {OTHER_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_set_optimizer_cases, SET_OPTIMIZER_CASES);
+BAD_ANY_TABLE(k_optimizer_cases, OTHER_CASES);
 
 int main(void)
 {

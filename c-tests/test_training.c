@@ -228,8 +228,7 @@ static const double k_nan_x[TS_B * TS_N0] = {NAN};
     X(train_step_without_optimizer, E_STATE, NULL, ts_without_optimizer(f),                             \
       TS(f->net, F64, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))
 
-TRAIN_STEP_CASES(BAD_ANY_FN)
-static const bad_any k_train_step_cases[] = {TRAIN_STEP_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_train_step_cases, TRAIN_STEP_CASES);
 
 /* ---- bad input: forward, backward, step ---------------------------------- */
 
@@ -308,12 +307,9 @@ static const bad_any k_train_step_cases[] = {TRAIN_STEP_CASES(BAD_ANY_ROW)};
     X(step_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_step(f->net, 0.1))           \
     X(step_after_forward_without_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, swiftmlp_step(f->net, 0.1))
 
-FWD_CASES(BAD_CASE_FN)
-BWD_CASES(BAD_CASE_FN)
-STEP_CASES(BAD_CASE_FN)
-static const bad_row k_forward_cases[] = {FWD_CASES(BAD_CASE_ROW)};
-static const bad_row k_backward_cases[] = {BWD_CASES(BAD_CASE_ROW)};
-static const bad_row k_step_cases[] = {STEP_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_forward_cases, FWD_CASES);
+BAD_TABLE(k_backward_cases, BWD_CASES);
+BAD_TABLE(k_step_cases, STEP_CASES);
 
 static void test_forward_batch_times_activations_above_max_returns_too_large(void **state)
 {

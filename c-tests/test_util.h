@@ -612,12 +612,13 @@ typedef struct bad_row {
  *   X(id, expected status, bad_on, bad_prep, message fragment or NULL, call)
  * where call is an expression in `f` (the fixture):
  *   #define SOME_CASES(X) X(...) X(...)
- *   SOME_CASES(BAD_CASE_FN)
- *   static const bad_row k_some_cases[] = {SOME_CASES(BAD_CASE_ROW)};
+ *   BAD_TABLE(k_some_cases, SOME_CASES);
  *   ... RUN_BAD_CASES(k_some_cases); or BAD_TABLE_TEST(k_some_cases) below */
 #define BAD_CASE_FN(id, expected, on, prep, msg, call) \
     static swiftmlp_status id(fx *f) { (void)f; return (call); }
 #define BAD_CASE_ROW(id, expected, on, prep, msg, call) {#id, id, (expected), (on), (prep), (msg)},
+/* The call functions of the list CASES and the table `table` of its rows. */
+#define BAD_TABLE(table, CASES) CASES(BAD_CASE_FN) static const bad_row table[] = {CASES(BAD_CASE_ROW)}
 
 /* Short names for the tables' columns. */
 #define F64 SWIFTMLP_FLOAT64
@@ -803,8 +804,7 @@ static inline void run_bad_table(void **state)
  *   X(id, expected status, message fragment or NULL, prep, call)
  * where prep (an expression, (void)0 for none) runs before the network's
  * state is recorded and call is the failing call, both in `f`:
- *   SOME_CASES(BAD_ANY_FN)
- *   static const bad_any k_some_cases[] = {SOME_CASES(BAD_ANY_ROW)};
+ *   BAD_ANY_TABLE(k_some_cases, SOME_CASES);
  *   ... BAD_SUITE_TEST(k_suite, k_some_cases), in main's tests[].
  * Each row runs on a fresh fixture: the exact status, a message, and the
  * network's parameters, gradients, cached rows and step count unchanged. */
@@ -827,6 +827,8 @@ typedef struct bad_any {
     static void id##_prep(void *f_) { BAD_CTX *f = f_; (void)f; prep; }            \
     static swiftmlp_status id(void *f_) { BAD_CTX *f = f_; (void)f; return (call); }
 #define BAD_ANY_ROW(id, expected, msg, prep, call) {#id, id##_prep, id, (expected), (msg)},
+/* The prep and call functions of the list CASES and the table `table` of its rows. */
+#define BAD_ANY_TABLE(table, CASES) CASES(BAD_ANY_FN) static const bad_any table[] = {CASES(BAD_ANY_ROW)}
 
 typedef struct bad_any_table {
     const bad_suite *suite;
