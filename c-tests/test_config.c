@@ -96,10 +96,7 @@ static void test_config_default_fills_every_documented_default(void **state)
 {
     (void)state;
     swiftmlp_config c;
-    memset(&c, 0xA5, sizeof c);
-    assert_ok(swiftmlp_config_default(&c));
-    assert_last_error_empty();
-    assert_int_equal(c.struct_size, sizeof(swiftmlp_config));
+    FILL_DEFAULTS(c, swiftmlp_config_default);
     assert_null(c.sizes);
     assert_int_equal(c.n_sizes, 0);
     assert_int_equal(c.dtype, SWIFTMLP_FLOAT64);

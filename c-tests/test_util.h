@@ -313,6 +313,17 @@ static inline void assert_params_are_sgd_step(const swiftmlp_net *net, const dou
         snapshot_free(&after_);                                             \
     } while (0)
 
+/* var (a struct with a struct_size field) filled with garbage, then by
+ * fill(&var), which must succeed without a message and set struct_size to
+ * sizeof var: the caller then checks each field's default. */
+#define FILL_DEFAULTS(var, fill)                                            \
+    do {                                                                    \
+        memset(&(var), 0xA5, sizeof(var));                                  \
+        assert_ok(fill(&(var)));                                            \
+        assert_last_error_empty();                                          \
+        assert_int_equal((var).struct_size, sizeof(var));                   \
+    } while (0)
+
 /* For calls without a network (create, NULL handles). */
 #define assert_fails(call, expected)                                        \
     do {                                                                    \
