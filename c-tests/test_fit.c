@@ -81,13 +81,6 @@ static swiftmlp_fit_options fit_options(size_t epochs, size_t batch_size)
     return o;
 }
 
-static uint64_t step_count(const swiftmlp_net *net)
-{
-    uint64_t t = 0;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
-}
-
 /* The class of the largest of the NC outputs of one row (the first on ties). */
 static int64_t predicted_class(const double *row)
 {

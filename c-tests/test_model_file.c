@@ -160,13 +160,6 @@ static void assert_same_optimizer(const swiftmlp_net *a, const swiftmlp_net *b)
     assert_memory_equal(&oa.weight_decay, &ob.weight_decay, sizeof(double));
 }
 
-static uint64_t step_count(const swiftmlp_net *net)
-{
-    uint64_t t = 12345;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
-}
-
 /* Optimizers with hyperparameters that are not the defaults and not short
  * decimals (so a lossy number format would show). */
 static swiftmlp_optimizer optimizer_of(swiftmlp_optimizer_kind kind, int with_momentum)

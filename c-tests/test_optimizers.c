@@ -78,13 +78,6 @@ static void assert_same_optimizer(const swiftmlp_optimizer *a, const swiftmlp_op
     assert_true(a->weight_decay == b->weight_decay);
 }
 
-static uint64_t step_count(const swiftmlp_net *net)
-{
-    uint64_t t = 12345;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
-}
-
 /* ======================================================================== */
 /* the reference implementation of the documented formulas                  */
 /* ======================================================================== */

@@ -411,6 +411,29 @@ static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swif
     return net;
 }
 
+/* net's optimizer step count, layer count and parameter count; each call
+ * must succeed. */
+static inline uint64_t step_count(const swiftmlp_net *net)
+{
+    uint64_t t = 12345;
+    assert_ok(swiftmlp_get_step_count(net, &t));
+    return t;
+}
+
+static inline size_t layer_count(const swiftmlp_net *net)
+{
+    size_t n = 12345;
+    assert_ok(swiftmlp_get_layer_count(net, &n));
+    return n;
+}
+
+static inline size_t param_count(const swiftmlp_net *net)
+{
+    size_t n = 12345;
+    assert_ok(swiftmlp_get_param_count(net, &n));
+    return n;
+}
+
 /* A new network loaded from net's model bytes (save_size, save_buffer,
  * load_buffer, without the optimizer state); fails the test if any fails. */
 static inline swiftmlp_net *reload_via_buffer(const swiftmlp_net *net)
