@@ -494,12 +494,8 @@ typedef struct fixture {
 
 enum { THEN_NOTHING, THEN_BACKWARD, THEN_STEP };
 
-static int setup(void **state)
+static int opt_init(fixture *f)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     f->d = make_data();
     if (swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 5, &f->net) != SWIFTMLP_OK ||
         swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &f->previous) != SWIFTMLP_OK) {
@@ -515,17 +511,15 @@ static int setup(void **state)
         return -1;
     }
     f->keeps_previous = 1;
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static void opt_fini(fixture *f)
 {
-    fixture *f = *state;
     swiftmlp_free(f->net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(fixture, setup, teardown, opt_init, opt_fini)
 
 #define FIXTURE fixture *f = *state
 

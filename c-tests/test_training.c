@@ -167,24 +167,18 @@ typedef struct ts_fixture {
     swiftmlp_net *net; /* SGD lr 0.1 */
 } ts_fixture;
 
-static int ts_setup(void **state)
+static int ts_init(ts_fixture *f)
 {
-    ts_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     f->net = ts_make_net(SWIFTMLP_OPT_SGD, 0.1);
-    *state = f;
     return 0;
 }
 
-static int ts_teardown(void **state)
+static void ts_fini(ts_fixture *f)
 {
-    ts_fixture *f = *state;
     swiftmlp_free(f->net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(ts_fixture, ts_setup, ts_teardown, ts_init, ts_fini)
 
 static swiftmlp_net *ts_net(void *f) { return ((ts_fixture *)f)->net; }
 

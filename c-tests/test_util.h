@@ -113,6 +113,23 @@ static inline size_t dtype_size(swiftmlp_dtype dtype)
         call;                      \
     }
 
+/* The cmocka setup and teardown functions of a fixture type T: setup
+ * allocates a zeroed T and returns init(T *) (0: ready); teardown runs
+ * fini(T *) and frees it. */
+#define FIXTURE_FUNCTIONS(T, setup, teardown, init, fini) \
+    static int setup(void **state)                        \
+    {                                                     \
+        T *f_ = calloc(1, sizeof *f_);                    \
+        *state = f_;                                      \
+        return f_ == NULL ? -1 : init(f_);                \
+    }                                                     \
+    static int teardown(void **state)                     \
+    {                                                     \
+        fini(*state);                                     \
+        free(*state);                                     \
+        return 0;                                         \
+    }
+
 /* Two tests, f64_test and f32_test, that run check(dtype) for float64 and
  * float32: one parametrised body serves both dtypes. */
 #define DTYPE_TESTS(f64_test, f32_test, check)   \
@@ -409,6 +426,13 @@ static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swif
     assert_ok(swiftmlp_create(sizes, n_sizes, dtype, seed, &net));
     assert_non_null(net);
     return net;
+}
+
+/* A float64 [3, 4, 2] network initialised from seed. */
+static inline swiftmlp_net *small_net(uint64_t seed)
+{
+    static const size_t sizes[] = {3, 4, 2};
+    return create_net(sizes, 3, SWIFTMLP_FLOAT64, seed);
 }
 
 /* net's optimizer step count, layer count and parameter count; each call
