@@ -17,14 +17,6 @@ static const swiftmlp_activation k_all_activations[] = {
     SWIFTMLP_SIGMOID, SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY,
     SWIFTMLP_SOFTMAX};
 
-static swiftmlp_net *create_with(const swiftmlp_config *c)
-{
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(c, &net));
-    assert_non_null(net);
-    assert_last_error_empty();
-    return net;
-}
 
 /* get_config must report exactly these values. */
 static void check_config(const swiftmlp_net *net, const size_t *sizes, size_t n_sizes,

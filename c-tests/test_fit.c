@@ -46,10 +46,7 @@ static swiftmlp_net *create_classifier(swiftmlp_dtype dtype, uint64_t seed)
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.dtype = dtype;
     c.seed = seed;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
-    assert_non_null(net);
-    return net;
+    return create_with(&c);
 }
 
 static void set_adam(swiftmlp_net *net, double lr)

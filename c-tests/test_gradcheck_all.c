@@ -77,10 +77,7 @@ static swiftmlp_net *create_combo_net(swiftmlp_activation hidden, swiftmlp_activ
     c.dtype = dtype;
     c.leaky_slope = slope;
     c.seed = 3;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
-    assert_non_null(net);
-    return net;
+    return create_with(&c);
 }
 
 /* One draw: parameters in [-1, 1] (biases included, so non-zero), x in
@@ -590,8 +587,7 @@ static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
     const size_t sizes[] = {1, 2};
     swiftmlp_config c = config_of(sizes, 2, &output, 1);
     c.loss = loss;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
+    swiftmlp_net *net = create_with(&c);
     const double w[2] = {1e4, -1e4}, b[2] = {0, 0};
     assert_ok(swiftmlp_set_layer(net, 0, SWIFTMLP_FLOAT64, w, 2, b, 2));
     const double x[2] = {1.0, -1.0};

@@ -63,10 +63,7 @@ static swiftmlp_config config_of_spec(const spec *s)
 static swiftmlp_net *make_net(const spec *s)
 {
     const swiftmlp_config cfg = config_of_spec(s);
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&cfg, &net));
-    assert_non_null(net);
-    return net;
+    return create_with(&cfg);
 }
 
 /* A data set of ROWS rows for s, in s's element type: inputs in [-1, 1);
@@ -495,11 +492,10 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
 {
     (void)state;
     const size_t sizes[] = {2, 1};
-    const swiftmlp_activation identity = SWIFTMLP_IDENTITY;
-    swiftmlp_config cfg = config_of(sizes, 2, &identity, 1);
+    const swiftmlp_activation identity[] = {SWIFTMLP_IDENTITY};
+    swiftmlp_config cfg = config_of(sizes, 2, identity, ARRAY_LEN(identity));
     cfg.dtype = SWIFTMLP_FLOAT32;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&cfg, &net));
+    swiftmlp_net *net = create_with(&cfg);
     const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
     float out[1];
     assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT32, p, 3));

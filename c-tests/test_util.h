@@ -428,6 +428,17 @@ static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swif
     return net;
 }
 
+/* A network created from c; fails the test unless that succeeds (with a
+ * network and an empty last_error). */
+static inline swiftmlp_net *create_with(const swiftmlp_config *c)
+{
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create_with_config(c, &net));
+    assert_non_null(net);
+    assert_last_error_empty();
+    return net;
+}
+
 /* A float64 [3, 4, 2] network initialised from seed. */
 static inline swiftmlp_net *small_net(uint64_t seed)
 {
