@@ -341,6 +341,14 @@ static inline void assert_params_are_sgd_step(const swiftmlp_net *net, const dou
         assert_int_equal((var).struct_size, sizeof(var));                   \
     } while (0)
 
+/* Run `call`, which must succeed and leave net's parameters bit-identical. */
+#define assert_ok_keeps_params(net, call)                                   \
+    do {                                                                    \
+        snapshot before_ = snapshot_params(net);                            \
+        assert_ok(call);                                                    \
+        assert_params_still((net), before_, "parameters");                  \
+    } while (0)
+
 /* For calls without a network (create, NULL handles). */
 #define assert_fails(call, expected)                                        \
     do {                                                                    \
