@@ -1025,12 +1025,8 @@ typedef struct fixture {
     recorder *rec;
 } fixture;
 
-static int setup(void **state)
+static int fit_init(fixture *f)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     make_blobs(ROWS, 14, f->x, f->y, NULL);
     round_to_float(f->x, f->x32, ROWS * NI);
     round_to_float(f->y, f->y32, ROWS * NC);
@@ -1040,18 +1036,16 @@ static int setup(void **state)
     f->o = fit_options(2, 16);
     f->o.progress = record_progress;
     f->o.user_data = f->rec;
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static void fit_fini(fixture *f)
 {
-    fixture *f = *state;
     swiftmlp_free(f->net);
     free(f->rec);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(fixture, setup, teardown, fit_init, fit_fini)
 
 #define FIXTURE fixture *f = *state
 

@@ -670,12 +670,8 @@ typedef struct lfixture {
     int64_t labels[LB];
 } lfixture;
 
-static int lsetup(void **state)
+static int linit(lfixture *f)
 {
-    lfixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX};
     swiftmlp_config c = config_of(k_lsizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
@@ -694,7 +690,6 @@ static int lsetup(void **state)
             f->y[r * LN2 + j] = (int64_t)j == f->labels[r] ? 1.0 : 0.0;
         }
     }
-    *state = f;
     return 0;
 }
 
@@ -710,34 +705,25 @@ typedef struct lrow_fixture {
     int cache_valid;
 } lrow_fixture;
 
-static int lrow_setup(void **state)
+static int lrow_init(lrow_fixture *f)
 {
-    void *l = NULL;
-    if (lsetup(&l) != 0) {
+    if (linit(&f->l) != 0) {
         return -1;
     }
-    lrow_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    f->l = *(lfixture *)l;
-    free(l);
     f->net = f->l.net;
     f->loss = 12345.0;
-    *state = f;
     return 0;
 }
 
-static int lrow_teardown(void **state)
+static void lrow_fini(lrow_fixture *f)
 {
-    lrow_fixture *f = *state;
     if (f->net != f->l.net) {
         swiftmlp_free(f->net);
     }
     swiftmlp_free(f->l.net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(lrow_fixture, lrow_setup, lrow_teardown, lrow_init, lrow_fini)
 
 static swiftmlp_net *lrow_net(void *f) { return ((lrow_fixture *)f)->net; }
 
