@@ -17,14 +17,6 @@ static const swiftmlp_activation k_all_activations[] = {
     SWIFTMLP_SIGMOID, SWIFTMLP_TANH, SWIFTMLP_RELU, SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY,
     SWIFTMLP_SOFTMAX};
 
-static swiftmlp_net *create_with(const swiftmlp_config *c)
-{
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(c, &net));
-    assert_non_null(net);
-    assert_last_error_empty();
-    return net;
-}
 
 /* get_config must report exactly these values. */
 static void check_config(const swiftmlp_net *net, const size_t *sizes, size_t n_sizes,
@@ -96,10 +88,7 @@ static void test_config_default_fills_every_documented_default(void **state)
 {
     (void)state;
     swiftmlp_config c;
-    memset(&c, 0xA5, sizeof c);
-    assert_ok(swiftmlp_config_default(&c));
-    assert_last_error_empty();
-    assert_int_equal(c.struct_size, sizeof(swiftmlp_config));
+    FILL_DEFAULTS(c, swiftmlp_config_default);
     assert_null(c.sizes);
     assert_int_equal(c.n_sizes, 0);
     assert_int_equal(c.dtype, SWIFTMLP_FLOAT64);
@@ -589,8 +578,7 @@ static swiftmlp_config *cfg(const size_t *sizes, size_t n_sizes, const swiftmlp_
     X(get_activations_capacity_zero, E_BUF, ON_NET, PREP_NONE, NULL,                                    \
       swiftmlp_get_activations(f->net, (swiftmlp_activation[2]){SIG}, 0))
 
-CONFIG_CASES(BAD_CASE_FN)
-static const bad_row k_config_cases[] = {CONFIG_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_config_cases, CONFIG_CASES);
 
 static void test_create_with_config_null_sizes_with_zero_n_sizes_fails(void **state)
 {

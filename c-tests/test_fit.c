@@ -46,10 +46,7 @@ static swiftmlp_net *create_classifier(swiftmlp_dtype dtype, uint64_t seed)
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
     c.dtype = dtype;
     c.seed = seed;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
-    assert_non_null(net);
-    return net;
+    return create_with(&c);
 }
 
 static void set_adam(swiftmlp_net *net, double lr)
@@ -81,28 +78,31 @@ static swiftmlp_fit_options fit_options(size_t epochs, size_t batch_size)
     return o;
 }
 
-static uint64_t step_count(const swiftmlp_net *net)
+/* The class of the largest of the NC outputs of one row (the first on ties). */
+static int64_t predicted_class(const double *row)
 {
-    uint64_t t = 0;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
+    size_t best = 0;
+    for (size_t k = 1; k < NC; k++) {
+        best = row[k] > row[best] ? k : best;
+    }
+    return (int64_t)best;
+}
+
+/* How many of the rows of out (rows, NC) predict their label. */
+static size_t right_predictions(const double *out, const int64_t *labels, size_t rows)
+{
+    size_t right = 0;
+    for (size_t i = 0; i < rows; i++) {
+        right += predicted_class(out + i * NC) == labels[i];
+    }
+    return right;
 }
 
 static double accuracy(swiftmlp_net *net, const double *x, const int64_t *labels, size_t rows)
 {
-    double *out = malloc(rows * NC * sizeof *out);
-    assert_non_null(out);
+    double *out = malloc_or_fail(rows * NC * sizeof *out);
     assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, rows * NI, rows, out, rows * NC));
-    size_t right = 0;
-    for (size_t i = 0; i < rows; i++) {
-        size_t best = 0;
-        for (size_t k = 1; k < NC; k++) {
-            if (out[i * NC + k] > out[i * NC + best]) {
-                best = k;
-            }
-        }
-        right += (int64_t)best == labels[i];
-    }
+    const size_t right = right_predictions(out, labels, rows);
     free(out);
     return (double)right / (double)rows;
 }
@@ -114,6 +114,13 @@ static void assert_params_finite(const swiftmlp_net *net)
     for (size_t i = 0; i < NPARAMS; i++) {
         assert_true(isfinite(p[i]));
     }
+}
+
+/* r says whether the fit stopped early and restored the best epoch. */
+static void assert_fit_ended(const swiftmlp_fit_result *r, int stopped_early, int restored_best)
+{
+    assert_int_equal(r->stopped_early, stopped_early);
+    assert_int_equal(r->restored_best, restored_best);
 }
 
 /* net holds twin's parameters exactly; frees twin. */
@@ -158,16 +165,6 @@ static recorder *new_recorder(void)
     return r;
 }
 
-/* A recorder that cancels fit at its report for (epoch, batch). */
-static recorder *cancelling_recorder(size_t epoch, size_t batch)
-{
-    recorder *r = new_recorder();
-    r->cancel = 1;
-    r->cancel_epoch = epoch;
-    r->cancel_batch = batch;
-    return r;
-}
-
 /* o reports to rec. */
 static void report_to(swiftmlp_fit_options *o, recorder *rec)
 {
@@ -183,10 +180,7 @@ static void test_fit_options_default_fills_every_documented_default(void **state
 {
     (void)state;
     swiftmlp_fit_options o;
-    memset(&o, 0xA5, sizeof o);
-    assert_ok(swiftmlp_fit_options_default(&o));
-    assert_last_error_empty();
-    assert_int_equal(o.struct_size, sizeof(swiftmlp_fit_options));
+    FILL_DEFAULTS(o, swiftmlp_fit_options_default);
     assert_int_equal(o.epochs, 1);
     assert_int_equal(o.batch_size, 32);
     assert_int_equal(o.shuffle, 1);
@@ -338,8 +332,7 @@ static void test_fit_softmax_cross_entropy_adam_learns_separable_blobs(void **st
     assert_true(acc >= 0.97);
     assert_int_equal(r.epochs_run, 40);
     assert_int_equal(r.cancelled, 0);
-    assert_int_equal(r.stopped_early, 0);
-    assert_int_equal(r.restored_best, 0);
+    assert_fit_ended(&r, 0, 0);
     assert_true(isnan(r.final_val_loss));
     assert_true(r.best_epoch < 40);
     assert_true(r.best_loss <= r.final_train_loss);
@@ -351,7 +344,8 @@ static void test_fit_float32_network_learns_separable_blobs(void **state)
 {
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
-    float x32[ROWS * NI], y32[ROWS * NC], out[ROWS * NC];
+    float x32[ROWS * NI], y32[ROWS * NC], out32[ROWS * NC];
+    double out[ROWS * NC];
     int64_t labels[ROWS];
     make_blobs(ROWS, 2, x, y, labels);
     round_to_float(x, x32, ROWS * NI);
@@ -364,17 +358,12 @@ static void test_fit_float32_network_learns_separable_blobs(void **state)
     swiftmlp_fit_result r;
     assert_ok(swiftmlp_fit(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, y32, ROWS * NC, ROWS, &o, &r));
     assert_ok(swiftmlp_evaluate(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, y32, ROWS * NC, ROWS, &final));
-    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, ROWS, out, ROWS * NC));
-    size_t right = 0;
-    for (size_t i = 0; i < ROWS; i++) {
-        size_t best = 0;
-        for (size_t k = 1; k < NC; k++) {
-            best = out[i * NC + k] > out[i * NC + best] ? k : best;
-        }
-        right += (int64_t)best == labels[i];
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT32, x32, ROWS * NI, ROWS, out32, ROWS * NC));
+    for (size_t i = 0; i < ROWS * NC; i++) {
+        out[i] = out32[i];
     }
     assert_true(final < 0.2 * initial);
-    assert_true(right >= ROWS * 97 / 100);
+    assert_true(right_predictions(out, labels, ROWS) >= ROWS * 97 / 100);
     swiftmlp_free(net);
 }
 
@@ -405,6 +394,21 @@ static void test_fit_same_seed_and_calls_give_bit_identical_parameters(void **st
     swiftmlp_free(a);
 }
 
+/* a and b, once b holds a's parameters, each fit on x, y with o: then
+ * their parameters differ. Frees both. */
+static void assert_fits_from_same_params_differ(swiftmlp_net *a, swiftmlp_net *b, const double *x,
+                                                const double *y, const swiftmlp_fit_options *o)
+{
+    snapshot p = snapshot_params(a);
+    assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, p.data, NPARAMS));
+    snapshot_free(&p);
+    FIT_OK(a, x, y, o, NULL);
+    FIT_OK(b, x, y, o, NULL);
+    assert_params_differ(a, b);
+    swiftmlp_free(a);
+    swiftmlp_free(b);
+}
+
 /* Same initial parameters, different seed: only the shuffles differ, and
  * they make the trained parameters differ. */
 static void test_fit_different_seed_gives_different_parameters(void **state)
@@ -412,19 +416,8 @@ static void test_fit_different_seed_gives_different_parameters(void **state)
     (void)state;
     double x[ROWS * NI], y[ROWS * NC];
     make_blobs(ROWS, 3, x, y, NULL);
-    swiftmlp_net *a = create_classifier(SWIFTMLP_FLOAT64, 99);
-    swiftmlp_net *b = create_classifier(SWIFTMLP_FLOAT64, 100);
-    snapshot init = snapshot_params(a);
-    assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, init.data, NPARAMS));
-    set_adam(a, 0.01);
-    set_adam(b, 0.01);
     swiftmlp_fit_options o = fit_options(3, 8);
-    FIT_OK(a, x, y, &o, NULL);
-    FIT_OK(b, x, y, &o, NULL);
-    assert_params_differ(a, b);
-    snapshot_free(&init);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
+    assert_fits_from_same_params_differ(adam_classifier(99), adam_classifier(100), x, y, &o);
 }
 
 /* Same seed, different second fit: the second fit of a network continues
@@ -439,16 +432,9 @@ static void test_fit_shuffle_generator_advances_across_fits(void **state)
     swiftmlp_net *b = adam_classifier(5);
     swiftmlp_fit_options o = fit_options(1, 8);
     FIT_OK(a, x, y, &o, NULL);
-    /* b: same parameters as a now, fresh shuffle generator and optimizer. */
-    snapshot pa = snapshot_params(a);
-    assert_ok(swiftmlp_set_params(b, SWIFTMLP_FLOAT64, pa.data, NPARAMS));
+    /* b: same parameters as a, fresh shuffle generator and optimizer. */
     assert_ok(swiftmlp_reset_optimizer(a));
-    FIT_OK(a, x, y, &o, NULL);
-    FIT_OK(b, x, y, &o, NULL);
-    assert_params_differ(a, b);
-    snapshot_free(&pa);
-    swiftmlp_free(a);
-    swiftmlp_free(b);
+    assert_fits_from_same_params_differ(a, b, x, y, &o);
 }
 
 /* ======================================================================== */
@@ -695,113 +681,23 @@ static void test_epoch_train_loss_is_row_weighted_mean_of_batch_losses(void **st
 }
 
 /* ======================================================================== */
-/* cancellation                                                             */
-/* ======================================================================== */
-
-static void test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_consistent(void **state)
-{
-    (void)state;
-    double x[ROWS * NI], y[ROWS * NC];
-    make_blobs(ROWS, 7, x, y, NULL);
-    swiftmlp_net *net = adam_classifier(3);
-    recorder *rec = cancelling_recorder(1, 2);
-    swiftmlp_fit_options o = fit_options(10, 16);
-    report_to(&o, rec);
-    swiftmlp_fit_result r;
-    memset(&r, 0, sizeof r);
-    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
-                  SWIFTMLP_ERR_CANCELLED);
-    assert_last_error_set();
-    assert_int_equal(r.cancelled, 1);
-    assert_int_equal(r.epochs_run, 1);
-    assert_int_equal(r.stopped_early, 0);
-    assert_int_equal(r.restored_best, 0);
-    assert_true(isfinite(r.final_train_loss));
-    /* Called up to the cancelling report and never again. */
-    assert_int_equal(rec->n, 7 + 3);
-    /* Epoch 0's six steps plus batches 0..2 of epoch 1. */
-    assert_true(step_count(net) == 9);
-    assert_params_finite(net);
-
-    /* Still usable: forward/backward/step, predict and another fit work. */
-    double out[ROWS * NC];
-    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
-    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, y, ROWS * NC, ROWS, NULL));
-    assert_ok(swiftmlp_optimizer_step(net));
-    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
-    swiftmlp_fit_options plain = fit_options(1, 16);
-    FIT_OK(net, x, y, &plain, &r);
-    assert_int_equal(r.cancelled, 0);
-    free(rec);
-    swiftmlp_free(net);
-}
-
-/* Cancelled after batch 1 of epoch 0 (no shuffle): the parameters are those
- * after exactly two steps, as replayed by hand. */
-static void test_fit_cancelled_holds_parameters_after_last_completed_step(void **state)
-{
-    (void)state;
-    double x[ROWS * NI], y[ROWS * NC];
-    make_blobs(ROWS, 8, x, y, NULL);
-    swiftmlp_net *net = adam_classifier(3);
-    swiftmlp_net *manual = adam_classifier(3);
-    recorder *rec = cancelling_recorder(0, 1);
-    swiftmlp_fit_options o = fit_options(5, 16);
-    o.shuffle = 0;
-    report_to(&o, rec);
-    swiftmlp_fit_result r;
-    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
-                  SWIFTMLP_ERR_CANCELLED);
-    assert_int_equal(r.cancelled, 1);
-    assert_int_equal(r.epochs_run, 0);
-    assert_true(isnan(r.final_train_loss));
-    replay(manual, x, y, ROWS, 1, 16, 0, 3, rec, 2);
-    assert_params_close(net, manual, 1e-12);
-    assert_true(step_count(net) == 2);
-    free(rec);
-    swiftmlp_free(net);
-    swiftmlp_free(manual);
-}
-
-static void test_fit_cancelled_at_epoch_end_counts_that_epoch_as_run(void **state)
-{
-    (void)state;
-    double x[ROWS * NI], y[ROWS * NC];
-    make_blobs(ROWS, 9, x, y, NULL);
-    swiftmlp_net *net = adam_classifier(3);
-    recorder *rec = cancelling_recorder(1, 6); /* == n_batches: the epoch-end report */
-    swiftmlp_fit_options o = fit_options(10, 16);
-    report_to(&o, rec);
-    o.report_batches = 0;
-    swiftmlp_fit_result r;
-    assert_status(swiftmlp_fit(net, SWIFTMLP_FLOAT64, x, ROWS * NI, y, ROWS * NC, ROWS, &o, &r),
-                  SWIFTMLP_ERR_CANCELLED);
-    assert_int_equal(r.cancelled, 1);
-    assert_int_equal(r.epochs_run, 2);
-    assert_true(r.final_train_loss == rec->calls[1].train_loss);
-    assert_int_equal(rec->n, 2);
-    assert_true(step_count(net) == 12);
-    assert_params_finite(net);
-    free(rec);
-    swiftmlp_free(net);
-}
-
-/* ======================================================================== */
-/* validation and early stopping                                            */
+/* one test's fit: data with validation rows, network, recorder, result     */
 /* ======================================================================== */
 
 enum { VROWS = 45 };
 
+/* ROWS training blobs, and VROWS validation blobs whose targets are the
+ * WRONG class. */
 typedef struct valdata {
     double x[ROWS * NI], y[ROWS * NC];
     double vx[VROWS * NI], vy[VROWS * NC]; /* targets: the WRONG class */
 } valdata;
 
-static void make_valdata(valdata *d)
+static void make_valdata(valdata *d, uint64_t seed)
 {
     int64_t labels[VROWS];
-    make_blobs(ROWS, 10, d->x, d->y, NULL);
-    make_blobs(VROWS, 11, d->vx, d->vy, labels);
+    make_blobs(ROWS, seed, d->x, d->y, NULL);
+    make_blobs(VROWS, seed + 1, d->vx, d->vy, labels);
     for (size_t i = 0; i < VROWS; i++) {
         for (size_t k = 0; k < NC; k++) {
             d->vy[i * NC + k] = (int64_t)k == (labels[i] + 1) % NC ? 1.0 : 0.0;
@@ -838,8 +734,8 @@ static swiftmlp_net *train_twin(const valdata *d, uint64_t seed, size_t epochs)
     return twin;
 }
 
-/* One validation test's data, its Adam classifier (seed 21), a recorder
- * and the result of its fit. */
+/* One test's data (drawn with data_seed), its float64 classifier (seed
+ * net_seed) with Adam(lr), a recorder and the result of its fit. */
 typedef struct valrun {
     valdata d;
     swiftmlp_net *net;
@@ -847,22 +743,24 @@ typedef struct valrun {
     swiftmlp_fit_result r;
 } valrun;
 
-static valrun *valrun_new(void)
+static valrun *valrun_new(uint64_t data_seed, uint64_t net_seed, double lr)
 {
     valrun *v = calloc(1, sizeof *v);
     assert_non_null(v);
-    make_valdata(&v->d);
-    v->net = create_classifier(SWIFTMLP_FLOAT64, 21);
-    set_adam(v->net, 0.02);
+    make_valdata(&v->d, data_seed);
+    v->net = create_classifier(SWIFTMLP_FLOAT64, net_seed);
+    set_adam(v->net, lr);
     v->rec = new_recorder();
     return v;
 }
 
-/* fit v's network on v's training data with o; the result in v->r. */
-static void valrun_fit(valrun *v, const swiftmlp_fit_options *o)
+/* fit v's network on v's training data with o, which returns `expected`;
+ * the result in v->r. */
+static void valrun_fit(valrun *v, const swiftmlp_fit_options *o, swiftmlp_status expected)
 {
     const valdata *d = &v->d;
-    assert_ok(swiftmlp_fit(v->net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, o, &v->r));
+    assert_status(swiftmlp_fit(v->net, SWIFTMLP_FLOAT64, d->x, ROWS * NI, d->y, ROWS * NC, ROWS, o, &v->r),
+                  expected);
 }
 
 static void valrun_free(valrun *v)
@@ -872,14 +770,111 @@ static void valrun_free(valrun *v)
     free(v);
 }
 
+/* ======================================================================== */
+/* cancellation                                                             */
+/* ======================================================================== */
+
+/* A run (data drawn with data_seed, Adam classifier seed 3, lr 0.01) whose
+ * fit with o, reporting to the run's recorder, is cancelled at its report
+ * for (epoch, batch): it returns CANCELLED with a message, and its result
+ * says cancelled after `epochs_run` whole epochs. */
+static valrun *cancelled_run(uint64_t data_seed, swiftmlp_fit_options o, size_t epoch, size_t batch,
+                             size_t epochs_run)
+{
+    valrun *v = valrun_new(data_seed, 3, 0.01);
+    v->rec->cancel = 1;
+    v->rec->cancel_epoch = epoch;
+    v->rec->cancel_batch = batch;
+    report_to(&o, v->rec);
+    valrun_fit(v, &o, SWIFTMLP_ERR_CANCELLED);
+    assert_last_error_set();
+    assert_int_equal(v->r.cancelled, 1);
+    assert_int_equal(v->r.epochs_run, epochs_run);
+    return v;
+}
+
+static void test_fit_cancelled_by_callback_returns_cancelled_and_keeps_network_consistent(void **state)
+{
+    (void)state;
+    valrun *c = cancelled_run(7, fit_options(10, 16), 1, 2, 1);
+    swiftmlp_net *net = c->net;
+    const double *x = c->d.x, *y = c->d.y;
+    swiftmlp_fit_result r = c->r;
+    assert_fit_ended(&r, 0, 0);
+    assert_true(isfinite(r.final_train_loss));
+    /* Called up to the cancelling report and never again. */
+    assert_int_equal(c->rec->n, 7 + 3);
+    /* Epoch 0's six steps plus batches 0..2 of epoch 1. */
+    assert_true(step_count(net) == 9);
+    assert_params_finite(net);
+
+    /* Still usable: forward/backward/step, predict and another fit work. */
+    double out[ROWS * NC];
+    assert_ok(swiftmlp_forward(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
+    assert_ok(swiftmlp_backward(net, SWIFTMLP_FLOAT64, y, ROWS * NC, ROWS, NULL));
+    assert_ok(swiftmlp_optimizer_step(net));
+    assert_ok(swiftmlp_predict(net, SWIFTMLP_FLOAT64, x, ROWS * NI, ROWS, out, ROWS * NC));
+    swiftmlp_fit_options plain = fit_options(1, 16);
+    FIT_OK(net, x, y, &plain, &r);
+    assert_int_equal(r.cancelled, 0);
+    valrun_free(c);
+}
+
+/* Cancelled after batch 1 of epoch 0 (no shuffle): the parameters are those
+ * after exactly two steps, as replayed by hand. */
+static void test_fit_cancelled_holds_parameters_after_last_completed_step(void **state)
+{
+    (void)state;
+    swiftmlp_fit_options o = fit_options(5, 16);
+    o.shuffle = 0;
+    valrun *c = cancelled_run(8, o, 0, 1, 0);
+    assert_true(isnan(c->r.final_train_loss));
+    swiftmlp_net *manual = adam_classifier(3);
+    replay(manual, c->d.x, c->d.y, ROWS, 1, 16, 0, 3, c->rec, 2);
+    assert_params_close(c->net, manual, 1e-12);
+    assert_true(step_count(c->net) == 2);
+    swiftmlp_free(manual);
+    valrun_free(c);
+}
+
+static void test_fit_cancelled_at_epoch_end_counts_that_epoch_as_run(void **state)
+{
+    (void)state;
+    swiftmlp_fit_options o = fit_options(10, 16);
+    o.report_batches = 0;
+    valrun *c = cancelled_run(9, o, 1, 6, 2); /* batch == n_batches: the epoch-end report */
+    assert_true(c->r.final_train_loss == c->rec->calls[1].train_loss);
+    assert_int_equal(c->rec->n, 2);
+    assert_true(step_count(c->net) == 12);
+    assert_params_finite(c->net);
+    valrun_free(c);
+}
+
+/* ======================================================================== */
+/* validation and early stopping                                            */
+/* ======================================================================== */
+
+typedef enum reports { REPORT_NONE, REPORT_EPOCH_ENDS, REPORT_BATCHES } reports;
+
+/* A validation run (data seed 10, classifier seed 21, Adam lr 0.02) fitted
+ * with val_options(epochs, patience, restore_best), reporting to its
+ * recorder as `rep` says. */
+static valrun *val_fitted(size_t epochs, size_t patience, int restore_best, reports rep)
+{
+    valrun *v = valrun_new(10, 21, 0.02);
+    swiftmlp_fit_options o = val_options(&v->d, epochs, patience, restore_best, rep == REPORT_NONE ? NULL : v->rec);
+    if (rep == REPORT_BATCHES) {
+        o.report_batches = 1;
+    }
+    valrun_fit(v, &o, SWIFTMLP_OK);
+    return v;
+}
+
 static void test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate(void **state)
 {
     (void)state;
-    valrun *v = valrun_new();
+    valrun *v = val_fitted(3, 0, 1, REPORT_BATCHES);
     recorder *rec = v->rec;
-    swiftmlp_fit_options o = val_options(&v->d, 3, 0, 1, rec);
-    o.report_batches = 1;
-    valrun_fit(v, &o);
     const swiftmlp_fit_result r = v->r;
     assert_int_equal(rec->n, 3 * 7);
     double best = INFINITY;
@@ -902,8 +897,7 @@ static void test_validation_loss_is_reported_at_epoch_ends_and_equals_evaluate(v
     assert_true(r.final_val_loss == rec->calls[rec->n - 1].val_loss);
     assert_int_equal(r.best_epoch, best_e);
     assert_true(r.best_loss == best);
-    assert_int_equal(r.stopped_early, 0);
-    assert_int_equal(r.restored_best, 0);
+    assert_fit_ended(&r, 0, 0);
     valrun_free(v);
 }
 
@@ -911,15 +905,12 @@ static void test_early_stopping_on_rising_validation_loss_restores_best_epoch_pa
 {
     (void)state;
     const size_t patience = 3;
-    valrun *v = valrun_new();
+    valrun *v = val_fitted(50, patience, 1, REPORT_EPOCH_ENDS);
     recorder *rec = v->rec;
-    swiftmlp_fit_options o = val_options(&v->d, 50, patience, 1, rec);
-    valrun_fit(v, &o);
     const swiftmlp_fit_result r = v->r;
     print_message("    stopped after %zu epochs, best epoch %zu (val loss %.4f), final val loss %.4f\n",
                   r.epochs_run, r.best_epoch, r.best_loss, r.final_val_loss);
-    assert_int_equal(r.stopped_early, 1);
-    assert_int_equal(r.restored_best, 1);
+    assert_fit_ended(&r, 1, 1);
     assert_int_equal(r.cancelled, 0);
     assert_true(r.epochs_run < 50);
     assert_true(r.best_epoch < r.epochs_run - 1);
@@ -946,11 +937,8 @@ static void test_early_stopping_on_rising_validation_loss_restores_best_epoch_pa
 static void test_early_stopping_without_restore_keeps_last_epoch_parameters(void **state)
 {
     (void)state;
-    valrun *v = valrun_new();
-    swiftmlp_fit_options o = val_options(&v->d, 50, 2, 0, NULL);
-    valrun_fit(v, &o);
-    assert_int_equal(v->r.stopped_early, 1);
-    assert_int_equal(v->r.restored_best, 0);
+    valrun *v = val_fitted(50, 2, 0, REPORT_NONE);
+    assert_fit_ended(&v->r, 1, 0);
     assert_int_equal(v->r.epochs_run, v->r.best_epoch + 1 + 2);
     assert_params_of_twin(v->net, train_twin(&v->d, 21, v->r.epochs_run), "parameters without restore_best");
     valrun_free(v);
@@ -961,17 +949,16 @@ static void test_early_stopping_without_restore_keeps_last_epoch_parameters(void
 static void test_early_stopping_on_training_loss_with_large_min_delta(void **state)
 {
     (void)state;
-    valrun *v = valrun_new();
+    valrun *v = valrun_new(10, 21, 0.02);
     recorder *rec = v->rec;
     swiftmlp_fit_options o = fit_options(20, 16);
     o.patience = 2;
     o.min_delta = 10.0;
     report_to(&o, rec);
     o.report_batches = 0;
-    valrun_fit(v, &o);
+    valrun_fit(v, &o, SWIFTMLP_OK);
     const swiftmlp_fit_result r = v->r;
-    assert_int_equal(r.stopped_early, 1);
-    assert_int_equal(r.restored_best, 1);
+    assert_fit_ended(&r, 1, 1);
     assert_int_equal(r.epochs_run, 3);
     assert_int_equal(r.best_epoch, 0);
     assert_true(r.best_loss == rec->calls[0].train_loss);
@@ -990,12 +977,9 @@ static void test_early_stopping_on_training_loss_with_large_min_delta(void **sta
 static void test_patience_zero_runs_every_epoch(void **state)
 {
     (void)state;
-    valrun *v = valrun_new();
-    swiftmlp_fit_options o = val_options(&v->d, 12, 0, 1, NULL);
-    valrun_fit(v, &o);
+    valrun *v = val_fitted(12, 0, 1, REPORT_NONE);
     assert_int_equal(v->r.epochs_run, 12);
-    assert_int_equal(v->r.stopped_early, 0);
-    assert_int_equal(v->r.restored_best, 0);
+    assert_fit_ended(&v->r, 0, 0);
     assert_true(v->r.best_epoch < 11);
     valrun_free(v);
 }
@@ -1004,32 +988,28 @@ static void test_patience_zero_runs_every_epoch(void **state)
 static void test_fit_with_null_options_equals_default_options(void **state)
 {
     (void)state;
-    double x[ROWS * NI], y[ROWS * NC];
-    make_blobs(ROWS, 12, x, y, NULL);
-    swiftmlp_net *a = adam_classifier(8);
+    valrun *a = valrun_new(12, 8, 0.01);
+    valrun_fit(a, NULL, SWIFTMLP_OK);
     swiftmlp_net *b = adam_classifier(8);
     swiftmlp_fit_options o;
     assert_ok(swiftmlp_fit_options_default(&o));
-    swiftmlp_fit_result ra, rb;
-    FIT_OK(a, x, y, NULL, &ra);
-    FIT_OK(b, x, y, &o, &rb);
-    assert_int_equal(ra.epochs_run, 1);
-    assert_true(step_count(a) == 3); /* ceil(90 / 32) */
-    assert_true(ra.final_train_loss == rb.final_train_loss);
-    assert_params_of_twin(a, b, "parameters (NULL options vs defaults)");
-    swiftmlp_free(a);
+    swiftmlp_fit_result rb;
+    FIT_OK(b, a->d.x, a->d.y, &o, &rb);
+    assert_int_equal(a->r.epochs_run, 1);
+    assert_true(step_count(a->net) == 3); /* ceil(90 / 32) */
+    assert_true(a->r.final_train_loss == rb.final_train_loss);
+    assert_params_of_twin(a->net, b, "parameters (NULL options vs defaults)");
+    valrun_free(a);
 }
 
 static void test_fit_with_null_result_succeeds(void **state)
 {
     (void)state;
-    double x[ROWS * NI], y[ROWS * NC];
-    make_blobs(ROWS, 13, x, y, NULL);
-    swiftmlp_net *net = adam_classifier(8);
+    valrun *v = valrun_new(13, 8, 0.01);
     swiftmlp_fit_options o = fit_options(2, 30);
-    FIT_OK(net, x, y, &o, NULL);
-    assert_true(step_count(net) == 6);
-    swiftmlp_free(net);
+    FIT_OK(v->net, v->d.x, v->d.y, &o, NULL);
+    assert_true(step_count(v->net) == 6);
+    valrun_free(v);
 }
 
 /* ======================================================================== */
@@ -1045,12 +1025,8 @@ typedef struct fixture {
     recorder *rec;
 } fixture;
 
-static int setup(void **state)
+static int fit_init(fixture *f)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     make_blobs(ROWS, 14, f->x, f->y, NULL);
     round_to_float(f->x, f->x32, ROWS * NI);
     round_to_float(f->y, f->y32, ROWS * NC);
@@ -1060,18 +1036,16 @@ static int setup(void **state)
     f->o = fit_options(2, 16);
     f->o.progress = record_progress;
     f->o.user_data = f->rec;
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static void fit_fini(fixture *f)
 {
-    fixture *f = *state;
     swiftmlp_free(f->net);
     free(f->rec);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(fixture, setup, teardown, fit_init, fit_fini)
 
 #define FIXTURE fixture *f = *state
 
@@ -1164,8 +1138,7 @@ static const double *nan_val_x(void)
       FIT64(FIT_OK_ARGS))                                                                               \
     X(fit_validation_nan, E_FINITE, NULL, (set_val(f, 10), f->o.val_x = nan_val_x()), FIT64(FIT_OK_ARGS))
 
-FIT_CASES(BAD_ANY_FN)
-static const bad_any k_fit_cases[] = {FIT_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_fit_cases, FIT_CASES);
 
 
 /* A first step that would overflow: NON_FINITE, training stops at the last

@@ -77,10 +77,7 @@ static swiftmlp_net *create_combo_net(swiftmlp_activation hidden, swiftmlp_activ
     c.dtype = dtype;
     c.leaky_slope = slope;
     c.seed = 3;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
-    assert_non_null(net);
-    return net;
+    return create_with(&c);
 }
 
 /* One draw: parameters in [-1, 1] (biases included, so non-zero), x in
@@ -495,33 +492,62 @@ static out_layer outputs_of(const problem *pr)
     return q;
 }
 
-/* evaluate on pr's batch gives loss (to 1e-15). */
-static void assert_evaluate_is(const problem *pr, double loss)
+/* The backward loss q->loss of pr's batch is `expected` (to rtol), and
+ * evaluate on that batch gives it too (to 1e-15); frees pr's network. */
+static void assert_loss_and_free(problem *pr, const out_layer *q, double expected, double rtol)
 {
+    assert_close(q->loss, expected, rtol, 0.0);
     double ev = NAN;
     assert_ok(swiftmlp_evaluate(pr->net, SWIFTMLP_FLOAT64, pr->x, B * N0, pr->y, B * N3, B, &ev));
-    assert_close(ev, loss, 1e-15, 0.0);
+    assert_close(ev, q->loss, 1e-15, 0.0);
+    swiftmlp_free(pr->net);
 }
 
-static void test_bce_loss_and_output_gradients_follow_documented_formulas(void **state)
+/* Checks output element i of q (target y, n output elements in all)
+ * against an element-wise loss's formulas; returns its loss term. */
+typedef double (*element_check)(const out_layer *q, size_t i, double y, double n);
+
+/* Each output element of c's problem follows check, and the loss is the
+ * mean of the terms (to rtol). */
+static void check_elementwise_loss(const combo *c, element_check check, double rtol)
 {
-    (void)state;
-    problem pr =
-        problem_of(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64, 41, ""});
+    problem pr = problem_of(c);
     const out_layer q = outputs_of(&pr);
     double sum = 0.0;
     const double n = (double)(B * N3);
     for (size_t i = 0; i < B * N3; i++) {
-        const double y = pr.y[i];
-        sum += -(y * log(q.g[i]) + (1.0 - y) * log(1.0 - q.g[i]));
-        assert_close(q.g[i], 1.0 / (1.0 + exp(-q.f[i])), 1e-14, 0.0);
-        assert_close(q.df[i], (q.g[i] - y) / n, 1e-13, 1e-17);
-        assert_close(q.dg[i], (q.g[i] - y) / n / (q.g[i] * (1.0 - q.g[i])), 1e-12, 1e-17);
+        sum += check(&q, i, pr.y[i], n);
     }
-    assert_close(q.loss, sum / n, 1e-13, 0.0);
-    assert_evaluate_is(&pr, q.loss);
-    swiftmlp_free(pr.net);
+    assert_loss_and_free(&pr, &q, sum / n, rtol);
 }
+
+static double bce_element(const out_layer *q, size_t i, double y, double n)
+{
+    const double g = q->g[i];
+    assert_close(g, 1.0 / (1.0 + exp(-q->f[i])), 1e-14, 0.0);
+    assert_close(q->df[i], (g - y) / n, 1e-13, 1e-17);
+    assert_close(q->dg[i], (g - y) / n / (g * (1.0 - g)), 1e-12, 1e-17);
+    return -(y * log(g) + (1.0 - y) * log(1.0 - g));
+}
+
+/* MSE with the identity output: g = f and dL/df = dL/dg, exactly. */
+static double mse_identity_element(const out_layer *q, size_t i, double y, double n)
+{
+    const double g = q->g[i];
+    assert_true(g == q->f[i]);
+    assert_close(q->dg[i], 2.0 / n * (g - y), 1e-14, 1e-17);
+    assert_true(q->df[i] == q->dg[i]);
+    return (g - y) * (g - y);
+}
+
+TEST_CALLING(test_bce_loss_and_output_gradients_follow_documented_formulas,
+             check_elementwise_loss(&(combo){SWIFTMLP_TANH, SWIFTMLP_SIGMOID, SWIFTMLP_LOSS_BCE, SWIFTMLP_FLOAT64,
+                                             41, ""},
+                                    bce_element, 1e-13))
+TEST_CALLING(test_mse_with_identity_output_follows_documented_formula,
+             check_elementwise_loss(&(combo){SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE,
+                                             SWIFTMLP_FLOAT64, 43, ""},
+                                    mse_identity_element, 1e-14))
 
 static void test_cross_entropy_loss_and_output_gradients_follow_documented_formulas(void **state)
 {
@@ -552,27 +578,7 @@ static void test_cross_entropy_loss_and_output_gradients_follow_documented_formu
             assert_close(q.dg[i], -pr.y[i] / (B * q.g[i]), 1e-13, 1e-17);
         }
     }
-    assert_close(q.loss, sum / B, 1e-14, 0.0);
-    assert_evaluate_is(&pr, q.loss);
-    swiftmlp_free(pr.net);
-}
-
-static void test_mse_with_identity_output_follows_documented_formula(void **state)
-{
-    (void)state;
-    problem pr =
-        problem_of(&(combo){SWIFTMLP_LEAKY_RELU, SWIFTMLP_IDENTITY, SWIFTMLP_LOSS_MSE, SWIFTMLP_FLOAT64, 43, ""});
-    const out_layer q = outputs_of(&pr);
-    double sum = 0.0;
-    const double n = (double)(B * N3);
-    for (size_t i = 0; i < B * N3; i++) {
-        sum += (q.g[i] - pr.y[i]) * (q.g[i] - pr.y[i]);
-        assert_true(q.g[i] == q.f[i]);
-        assert_close(q.dg[i], 2.0 / n * (q.g[i] - pr.y[i]), 1e-14, 1e-17);
-        assert_true(q.df[i] == q.dg[i]);
-    }
-    assert_close(q.loss, sum / n, 1e-14, 0.0);
-    swiftmlp_free(pr.net);
+    assert_loss_and_free(&pr, &q, sum / B, 1e-14);
 }
 
 /* Logits of +-1e4: both fused losses and every gradient stay finite. */
@@ -581,8 +587,7 @@ static void check_huge_logits(swiftmlp_loss loss, swiftmlp_activation output)
     const size_t sizes[] = {1, 2};
     swiftmlp_config c = config_of(sizes, 2, &output, 1);
     c.loss = loss;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&c, &net));
+    swiftmlp_net *net = create_with(&c);
     const double w[2] = {1e4, -1e4}, b[2] = {0, 0};
     assert_ok(swiftmlp_set_layer(net, 0, SWIFTMLP_FLOAT64, w, 2, b, 2));
     const double x[2] = {1.0, -1.0};
@@ -650,8 +655,7 @@ TEST_CALLING(test_cross_entropy_with_logits_1e4_stays_finite,
     X(gradient_check_float32_nan_in_y, E_FINITE, ON_NET32, PREP_NONE, NULL,                             \
       GC(f->net32, F32, f->x32, FX_XLEN, fx_with32(f, f->y32, FX_YLEN, 0, NAN), FX_YLEN, FX_B, k_h))
 
-GRADCHECK_CASES(BAD_CASE_FN)
-static const bad_row k_gradcheck_cases[] = {GRADCHECK_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_gradcheck_cases, GRADCHECK_CASES);
 
 /* ======================================================================== */
 /* backward_labels bad input                                                */
@@ -666,12 +670,8 @@ typedef struct lfixture {
     int64_t labels[LB];
 } lfixture;
 
-static int lsetup(void **state)
+static int linit(lfixture *f)
 {
-    lfixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     const swiftmlp_activation acts[] = {SWIFTMLP_TANH, SWIFTMLP_SOFTMAX};
     swiftmlp_config c = config_of(k_lsizes, 3, acts, 2);
     c.loss = SWIFTMLP_LOSS_CROSS_ENTROPY;
@@ -690,7 +690,6 @@ static int lsetup(void **state)
             f->y[r * LN2 + j] = (int64_t)j == f->labels[r] ? 1.0 : 0.0;
         }
     }
-    *state = f;
     return 0;
 }
 
@@ -706,34 +705,25 @@ typedef struct lrow_fixture {
     int cache_valid;
 } lrow_fixture;
 
-static int lrow_setup(void **state)
+static int lrow_init(lrow_fixture *f)
 {
-    void *l = NULL;
-    if (lsetup(&l) != 0) {
+    if (linit(&f->l) != 0) {
         return -1;
     }
-    lrow_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
-    f->l = *(lfixture *)l;
-    free(l);
     f->net = f->l.net;
     f->loss = 12345.0;
-    *state = f;
     return 0;
 }
 
-static int lrow_teardown(void **state)
+static void lrow_fini(lrow_fixture *f)
 {
-    lrow_fixture *f = *state;
     if (f->net != f->l.net) {
         swiftmlp_free(f->net);
     }
     swiftmlp_free(f->l.net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(lrow_fixture, lrow_setup, lrow_teardown, lrow_init, lrow_fini)
 
 static swiftmlp_net *lrow_net(void *f) { return ((lrow_fixture *)f)->net; }
 
@@ -806,8 +796,7 @@ static void prepare_and_step(lrow_fixture *f)
     X(backward_labels_after_step_without_new_forward, E_STATE, NULL, prepare_and_step(f),               \
       BL(f->l.labels, LB, LB))
 
-LABELS_CASES(BAD_ANY_FN)
-static const bad_any k_labels_cases[] = {LABELS_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_labels_cases, LABELS_CASES);
 
 /* ======================================================================== */
 

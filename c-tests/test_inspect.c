@@ -275,15 +275,31 @@ static void test_failed_backward_does_not_make_derivatives_readable(void **state
 
 enum { BIG = 600 };
 
-static void big_batch(double *x, double *y, size_t rows, uint64_t seed)
+/* BIG rows of inputs x and targets y drawn from seed, and room for their
+ * outputs; free with big_batch_free. */
+typedef struct big_batch {
+    double *x, *y, *out;
+} big_batch;
+
+static big_batch big_batch_new(uint64_t seed)
 {
+    big_batch d = {malloc_or_fail(BIG * N0 * sizeof *d.x), malloc_or_fail(BIG * N2 * sizeof *d.y),
+                   malloc_or_fail(BIG * N2 * sizeof *d.out)};
     uint64_t rng = seed;
-    for (size_t i = 0; i < rows * N0; i++) {
-        x[i] = rand_uniform(&rng, -3.0, 3.0);
+    for (size_t i = 0; i < BIG * N0; i++) {
+        d.x[i] = rand_uniform(&rng, -3.0, 3.0);
     }
-    for (size_t i = 0; i < rows * N2; i++) {
-        y[i] = rand_uniform(&rng, 0.0, 1.0);
+    for (size_t i = 0; i < BIG * N2; i++) {
+        d.y[i] = rand_uniform(&rng, 0.0, 1.0);
     }
+    return d;
+}
+
+static void big_batch_free(big_batch *d)
+{
+    free(d->x);
+    free(d->y);
+    free(d->out);
 }
 
 static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untouched(void **state)
@@ -294,19 +310,14 @@ static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untou
     read_quantities(f->net, &q1, 1);
     snapshot g1 = snapshot_grads(f->net);
 
-    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
-    double *out = malloc(BIG * N2 * sizeof *out);
-    assert_non_null(x);
-    assert_non_null(y);
-    assert_non_null(out);
-    big_batch(x, y, BIG, 5);
+    big_batch d = big_batch_new(5);
     double ev = NAN;
-    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, out, BIG * N2));
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, BIG, d.out, BIG * N2));
     assert_last_error_empty();
-    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, 7 * N0, 7, out, BIG * N2));
-    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, y, BIG * N2, BIG, &ev));
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, d.x, 7 * N0, 7, d.out, BIG * N2));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, d.y, BIG * N2, BIG, &ev));
     assert_last_error_empty();
-    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, y, 3 * N2, 3, &ev));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, d.x, 3 * N0, d.y, 3 * N2, 3, &ev));
 
     size_t rows = 0;
     assert_ok(swiftmlp_get_cached_rows(f->net, &rows));
@@ -325,9 +336,7 @@ static void test_predict_and_evaluate_leave_quantities_cache_and_gradients_untou
     snapshot_free(&g1);
     snapshot_free(&g2);
     snapshot_free(&g3);
-    free(x);
-    free(y);
-    free(out);
+    big_batch_free(&d);
 }
 
 /* predict before any forward does not create a training cache. */
@@ -345,29 +354,22 @@ static void test_predict_before_forward_leaves_no_training_cache(void **state)
 static void test_predict_600_rows_equals_forward_rows(void **state)
 {
     FX_FIXTURE;
-    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
-    double *a = malloc(BIG * N2 * sizeof *a), *b = malloc(BIG * N2 * sizeof *b);
-    assert_non_null(x);
-    assert_non_null(y);
-    assert_non_null(a);
-    assert_non_null(b);
-    big_batch(x, y, BIG, 6);
-    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, a, BIG * N2));
-    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, b, BIG * N2));
+    big_batch d = big_batch_new(6);
+    double *a = d.out, *b = malloc_or_fail(BIG * N2 * sizeof *b);
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, BIG, a, BIG * N2));
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, BIG, b, BIG * N2));
     for (size_t i = 0; i < BIG * N2; i++) {
         assert_close(b[i], a[i], 1e-15, 0.0);
     }
     /* y_cap may be larger than needed; nothing past rows*NL is written. */
     double c[3 * N2 + 1];
     c[3 * N2] = -42.0;
-    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, x, 3 * N0, 3, c, 3 * N2 + 1));
+    assert_ok(swiftmlp_predict(f->net, SWIFTMLP_FLOAT64, d.x, 3 * N0, 3, c, 3 * N2 + 1));
     assert_true(c[3 * N2] == -42.0);
     for (size_t i = 0; i < 3 * N2; i++) {
         assert_close(c[i], a[i], 1e-15, 0.0);
     }
-    free(x);
-    free(y);
-    free(a);
+    big_batch_free(&d);
     free(b);
 }
 
@@ -405,20 +407,13 @@ static void test_evaluate_equals_backward_loss_of_same_batch(void **state)
 static void test_evaluate_600_rows_equals_backward_loss_of_same_batch(void **state)
 {
     FX_FIXTURE;
-    double *x = malloc(BIG * N0 * sizeof *x), *y = malloc(BIG * N2 * sizeof *y);
-    double *out = malloc(BIG * N2 * sizeof *out);
-    assert_non_null(x);
-    assert_non_null(y);
-    assert_non_null(out);
-    big_batch(x, y, BIG, 9);
+    big_batch d = big_batch_new(9);
     double loss = NAN, ev = NAN;
-    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, BIG, out, BIG * N2));
-    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, y, BIG * N2, BIG, &loss));
-    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, x, BIG * N0, y, BIG * N2, BIG, &ev));
+    assert_ok(swiftmlp_forward(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, BIG, d.out, BIG * N2));
+    assert_ok(swiftmlp_backward(f->net, SWIFTMLP_FLOAT64, d.y, BIG * N2, BIG, &loss));
+    assert_ok(swiftmlp_evaluate(f->net, SWIFTMLP_FLOAT64, d.x, BIG * N0, d.y, BIG * N2, BIG, &ev));
     assert_close(ev, loss, 1e-15, 0.0);
-    free(x);
-    free(y);
-    free(out);
+    big_batch_free(&d);
 }
 
 static void test_evaluate_float32_equals_backward_loss(void **state)
@@ -528,12 +523,9 @@ static void test_get_quantity_capacity_one_too_small_returns_buffer_size(void **
     X(evaluate_null_y, E_NULL, ON_NET, PREP_FORWARD, NULL, EV(f->net, F64, f->x, B * N0, NULL, B * N2, B)) \
     X(evaluate_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, EV(NULL, F64, f->x, B * N0, f->y, B * N2, B))
 
-QUANTITY_CASES(BAD_CASE_FN)
-PREDICT_CASES(BAD_CASE_FN)
-EVALUATE_CASES(BAD_CASE_FN)
-static const bad_row k_quantity_cases[] = {QUANTITY_CASES(BAD_CASE_ROW)};
-static const bad_row k_predict_cases[] = {PREDICT_CASES(BAD_CASE_ROW)};
-static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_quantity_cases, QUANTITY_CASES);
+BAD_TABLE(k_predict_cases, PREDICT_CASES);
+BAD_TABLE(k_evaluate_cases, EVALUATE_CASES);
 
 /* ---- bad input: shape getters, parameters, gradients, layers ------------- */
 
@@ -557,27 +549,24 @@ static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
     X(layer_offsets_layer_size_max, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
       swiftmlp_get_layer_offsets(f->net, SIZE_MAX, &f->n, &f->n2))
 
+/* The bad inputs every call that reads or writes one flat array of a
+ * network takes: CALL(net, dtype, buffer, length) with the float64 and
+ * float32 buffers buf64 and buf32 of n elements, on a network brought to
+ * prep first (a NULL network is brought to nothing). */
+#define FLAT_ARRAY_CASES(X, name, prep, CALL, buf64, buf32, n)                                          \
+    X(name##_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, CALL(NULL, F64, buf64, n))                     \
+    X(name##_null_buffer, E_NULL, ON_NET, prep, NULL, CALL(f->net, F64, NULL, n))                       \
+    X(name##_unknown_dtype, E_ARG, ON_NET, prep, NULL, CALL(f->net, DT7, buf64, n))                     \
+    X(name##_float32_call_on_float64_net, E_DTYPE, ON_NET, prep, NULL, CALL(f->net, F32, buf32, n))     \
+    X(name##_float64_call_on_float32_net, E_DTYPE, ON_NET32, prep, NULL, CALL(f->net32, F64, buf64, n)) \
+    X(name##_length_too_small, E_BUF, ON_NET, prep, NULL, CALL(f->net, F64, buf64, n - 1))
+
 #define GETP(net, dtype, out, cap) swiftmlp_get_params((net), (dtype), (out), (cap))
 #define SETP(net, dtype, in, len) swiftmlp_set_params((net), (dtype), (in), (len))
 /* The non-finite values sit late (a partial write would show in the others). */
 #define PARAMS_CASES(X)                                                                                 \
-    X(get_params_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETP(NULL, F64, f->scratch, FX_NPARAMS))   \
-    X(get_params_null_out, E_NULL, ON_NET, PREP_NONE, NULL, GETP(f->net, F64, NULL, FX_NPARAMS))        \
-    X(get_params_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, GETP(f->net, DT7, f->scratch, FX_NPARAMS)) \
-    X(get_params_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                         \
-      GETP(f->net, F32, f->scratch32, FX_NPARAMS))                                                      \
-    X(get_params_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                       \
-      GETP(f->net32, F64, f->scratch, FX_NPARAMS))                                                      \
-    X(get_params_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                    \
-      GETP(f->net, F64, f->scratch, FX_NPARAMS - 1))                                                    \
-    X(set_params_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, SETP(NULL, F64, f->p, FX_NPARAMS))         \
-    X(set_params_null_in, E_NULL, ON_NET, PREP_NONE, NULL, SETP(f->net, F64, NULL, FX_NPARAMS))         \
-    X(set_params_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, SETP(f->net, DT7, f->p, FX_NPARAMS))    \
-    X(set_params_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                         \
-      SETP(f->net, F32, f->p32, FX_NPARAMS))                                                            \
-    X(set_params_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                       \
-      SETP(f->net32, F64, f->p, FX_NPARAMS))                                                            \
-    X(set_params_in_len_too_small, E_BUF, ON_NET, PREP_NONE, NULL, SETP(f->net, F64, f->p, FX_NPARAMS - 1)) \
+    FLAT_ARRAY_CASES(X, get_params, PREP_NONE, GETP, f->scratch, f->scratch32, FX_NPARAMS)              \
+    FLAT_ARRAY_CASES(X, set_params, PREP_NONE, SETP, f->p, f->p32, FX_NPARAMS)                          \
     X(set_params_in_len_too_large, E_BUF, ON_NET, PREP_NONE, NULL,                                      \
       SETP(f->net, F64, fx_with(f, f->p, FX_NPARAMS, FX_NPARAMS, 0.0), FX_NPARAMS + 1))                 \
     X(set_params_nan, E_FINITE, ON_NET, PREP_NONE, NULL,                                                \
@@ -589,60 +578,42 @@ static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
 
 #define GETG(net, dtype, out, cap) swiftmlp_get_grads((net), (dtype), (out), (cap))
 #define GRADS_CASES(X)                                                                                  \
-    X(get_grads_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETG(NULL, F64, f->scratch, FX_NPARAMS))    \
-    X(get_grads_null_out, E_NULL, ON_NET, PREP_FB, NULL, GETG(f->net, F64, NULL, FX_NPARAMS))           \
-    X(get_grads_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL, GETG(f->net, DT7, f->scratch, FX_NPARAMS)) \
-    X(get_grads_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                            \
-      GETG(f->net, F32, f->scratch32, FX_NPARAMS))                                                      \
-    X(get_grads_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FB, NULL,                          \
-      GETG(f->net32, F64, f->scratch, FX_NPARAMS))                                                      \
-    X(get_grads_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS - 1)) \
+    FLAT_ARRAY_CASES(X, get_grads, PREP_FB, GETG, f->scratch, f->scratch32, FX_NPARAMS)                 \
     X(get_grads_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS)) \
     X(get_grads_after_forward_only, E_STATE, ON_NET, PREP_FORWARD, NULL, GETG(f->net, F64, f->scratch, FX_NPARAMS))
 
-/* Layer 0 of [3, 4, 2]: W is FX_W0LEN = 4 x 3, b is FX_N1 = 4. */
+/* The bad inputs every call that reads or writes layer 0 of [3, 4, 2] (W is
+ * FX_W0LEN = 4 x 3, b is FX_N1 = 4) takes: CALL(net, layer, dtype, w,
+ * w_len, b, b_len) with the float64 buffers w64, b64 and the float32
+ * buffers w32, b32, on a network brought to prep first. */
+#define LAYER_ARRAY_CASES(X, name, prep, CALL, w64, b64, w32, b32)                                      \
+    X(name##_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, CALL(NULL, 0, F64, w64, FX_W0LEN, b64, FX_N1)) \
+    X(name##_null_w, E_NULL, ON_NET, prep, NULL, CALL(f->net, 0, F64, NULL, FX_W0LEN, b64, FX_N1))      \
+    X(name##_null_b, E_NULL, ON_NET, prep, NULL, CALL(f->net, 0, F64, w64, FX_W0LEN, NULL, FX_N1))      \
+    X(name##_unknown_dtype, E_ARG, ON_NET, prep, NULL, CALL(f->net, 0, DT7, w64, FX_W0LEN, b64, FX_N1)) \
+    X(name##_float32_call_on_float64_net, E_DTYPE, ON_NET, prep, NULL,                                  \
+      CALL(f->net, 0, F32, w32, FX_W0LEN, b32, FX_N1))                                                  \
+    X(name##_float64_call_on_float32_net, E_DTYPE, ON_NET32, prep, NULL,                                \
+      CALL(f->net32, 0, F64, w64, FX_W0LEN, b64, FX_N1))                                                \
+    X(name##_index_out_of_range, E_LAYER, ON_NET, prep, NULL, CALL(f->net, 2, F64, w64, FX_W0LEN, b64, FX_N1)) \
+    X(name##_w_length_too_small, E_BUF, ON_NET, prep, NULL, CALL(f->net, 0, F64, w64, FX_W0LEN - 1, b64, FX_N1)) \
+    X(name##_b_length_too_small, E_BUF, ON_NET, prep, NULL, CALL(f->net, 0, F64, w64, FX_W0LEN, b64, FX_N1 - 1))
+
 #define GETL(net, layer, dtype, w, wcap, b, bcap) swiftmlp_get_layer((net), (layer), (dtype), (w), (wcap), (b), (bcap))
+#define SETL(net, layer, dtype, w, wlen, b, blen) swiftmlp_set_layer((net), (layer), (dtype), (w), (wlen), (b), (blen))
+#define GETLG(net, layer, dtype, w, wcap, b, bcap) swiftmlp_get_layer_grads((net), (layer), (dtype), (w), (wcap), (b), (bcap))
 #define W64 f->scratch
 #define B64 (f->scratch + FX_W0LEN)
 #define W32 f->scratch32
 #define B32 (f->scratch32 + FX_W0LEN)
-#define GET_LAYER_CASES(X)                                                                              \
-    X(get_layer_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, GETL(NULL, 0, F64, W64, FX_W0LEN, B64, FX_N1)) \
-    X(get_layer_null_w, E_NULL, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, F64, NULL, FX_W0LEN, B64, FX_N1)) \
-    X(get_layer_null_b, E_NULL, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, F64, W64, FX_W0LEN, NULL, FX_N1)) \
-    X(get_layer_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL, GETL(f->net, 0, DT7, W64, FX_W0LEN, B64, FX_N1)) \
-    X(get_layer_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                          \
-      GETL(f->net, 0, F32, W32, FX_W0LEN, B32, FX_N1))                                                  \
-    X(get_layer_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                        \
-      GETL(f->net32, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                                \
-    X(get_layer_index_out_of_range, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
-      GETL(f->net, 2, F64, W64, FX_W0LEN, B64, FX_N1))                                                  \
-    X(get_layer_w_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                   \
-      GETL(f->net, 0, F64, W64, FX_W0LEN - 1, B64, FX_N1))                                              \
-    X(get_layer_b_capacity_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                   \
-      GETL(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1 - 1))
+#define GET_LAYER_CASES(X) LAYER_ARRAY_CASES(X, get_layer, PREP_NONE, GETL, W64, B64, W32, B32)
 
-#define SETL(net, layer, dtype, w, wlen, b, blen) swiftmlp_set_layer((net), (layer), (dtype), (w), (wlen), (b), (blen))
 /* In set_layer_inf_in_b, W is valid and would be written first by a
  * non-atomic implementation. */
 #define SET_LAYER_CASES(X)                                                                              \
-    X(set_layer_null_net, E_NULL, ON_NONE, PREP_NONE, NULL, SETL(NULL, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1)) \
-    X(set_layer_null_w, E_NULL, ON_NET, PREP_NONE, NULL, SETL(f->net, 0, F64, NULL, FX_W0LEN, f->b0, FX_N1)) \
-    X(set_layer_null_b, E_NULL, ON_NET, PREP_NONE, NULL, SETL(f->net, 0, F64, f->w0, FX_W0LEN, NULL, FX_N1)) \
-    X(set_layer_unknown_dtype, E_ARG, ON_NET, PREP_NONE, NULL,                                          \
-      SETL(f->net, 0, DT7, f->w0, FX_W0LEN, f->b0, FX_N1))                                              \
-    X(set_layer_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_NONE, NULL,                          \
-      SETL(f->net, 0, F32, f->w0_32, FX_W0LEN, f->b0_32, FX_N1))                                        \
-    X(set_layer_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_NONE, NULL,                        \
-      SETL(f->net32, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1))                                            \
-    X(set_layer_index_out_of_range, E_LAYER, ON_NET, PREP_NONE, NULL,                                   \
-      SETL(f->net, 2, F64, f->w0, FX_W0LEN, f->b0, FX_N1))                                              \
-    X(set_layer_w_len_too_small, E_BUF, ON_NET, PREP_NONE, NULL,                                        \
-      SETL(f->net, 0, F64, f->w0, FX_W0LEN - 1, f->b0, FX_N1))                                          \
+    LAYER_ARRAY_CASES(X, set_layer, PREP_NONE, SETL, f->w0, f->b0, f->w0_32, f->b0_32)                  \
     X(set_layer_w_len_too_large, E_BUF, ON_NET, PREP_NONE, NULL,                                        \
       SETL(f->net, 0, F64, fx_with(f, f->w0, FX_W0LEN, FX_W0LEN, 0.0), FX_W0LEN + 1, f->b0, FX_N1))     \
-    X(set_layer_b_len_wrong, E_BUF, ON_NET, PREP_NONE, NULL,                                            \
-      SETL(f->net, 0, F64, f->w0, FX_W0LEN, f->b0, FX_N1 - 1))                                          \
     X(set_layer_nan_in_w, E_FINITE, ON_NET, PREP_NONE, NULL,                                            \
       SETL(f->net, 0, F64, fx_with(f, f->w0, FX_W0LEN, FX_W0LEN - 1, NAN), FX_W0LEN, f->b0, FX_N1))     \
     X(set_layer_inf_in_b, E_FINITE, ON_NET, PREP_NONE, NULL,                                            \
@@ -650,39 +621,17 @@ static const bad_row k_evaluate_cases[] = {EVALUATE_CASES(BAD_CASE_ROW)};
     X(set_layer_float32_nan_in_b, E_FINITE, ON_NET32, PREP_NONE, NULL,                                  \
       SETL(f->net32, 0, F32, f->w0_32, FX_W0LEN, fx_with32(f, f->b0_32, FX_N1, 0, NAN), FX_N1))
 
-#define GETLG(net, layer, dtype, w, wcap, b, bcap) swiftmlp_get_layer_grads((net), (layer), (dtype), (w), (wcap), (b), (bcap))
 #define LAYER_GRADS_CASES(X)                                                                            \
-    X(get_layer_grads_null_net, E_NULL, ON_NONE, PREP_NONE, NULL,                                       \
-      GETLG(NULL, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                                   \
-    X(get_layer_grads_null_dw, E_NULL, ON_NET, PREP_FB, NULL, GETLG(f->net, 0, F64, NULL, FX_W0LEN, B64, FX_N1)) \
-    X(get_layer_grads_null_db, E_NULL, ON_NET, PREP_FB, NULL, GETLG(f->net, 0, F64, W64, FX_W0LEN, NULL, FX_N1)) \
-    X(get_layer_grads_unknown_dtype, E_ARG, ON_NET, PREP_FB, NULL,                                      \
-      GETLG(f->net, 0, DT7, W64, FX_W0LEN, B64, FX_N1))                                                 \
-    X(get_layer_grads_float32_call_on_float64_net, E_DTYPE, ON_NET, PREP_FB, NULL,                      \
-      GETLG(f->net, 0, F32, W32, FX_W0LEN, B32, FX_N1))                                                 \
-    X(get_layer_grads_float64_call_on_float32_net, E_DTYPE, ON_NET32, PREP_FB, NULL,                    \
-      GETLG(f->net32, 0, F64, W64, FX_W0LEN, B64, FX_N1))                                               \
-    X(get_layer_grads_index_out_of_range, E_LAYER, ON_NET, PREP_FB, NULL,                               \
-      GETLG(f->net, 2, F64, W64, FX_W0LEN, B64, FX_N1))                                                 \
-    X(get_layer_grads_dw_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL,                              \
-      GETLG(f->net, 0, F64, W64, FX_W0LEN - 1, B64, FX_N1))                                             \
-    X(get_layer_grads_db_capacity_too_small, E_BUF, ON_NET, PREP_FB, NULL,                              \
-      GETLG(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1 - 1))                                             \
+    LAYER_ARRAY_CASES(X, get_layer_grads, PREP_FB, GETLG, W64, B64, W32, B32)                           \
     X(get_layer_grads_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL,                            \
       GETLG(f->net, 0, F64, W64, FX_W0LEN, B64, FX_N1))
 
-SHAPE_CASES(BAD_CASE_FN)
-PARAMS_CASES(BAD_CASE_FN)
-GRADS_CASES(BAD_CASE_FN)
-GET_LAYER_CASES(BAD_CASE_FN)
-SET_LAYER_CASES(BAD_CASE_FN)
-LAYER_GRADS_CASES(BAD_CASE_FN)
-static const bad_row k_shape_cases[] = {SHAPE_CASES(BAD_CASE_ROW)};
-static const bad_row k_params_cases[] = {PARAMS_CASES(BAD_CASE_ROW)};
-static const bad_row k_grads_cases[] = {GRADS_CASES(BAD_CASE_ROW)};
-static const bad_row k_get_layer_cases[] = {GET_LAYER_CASES(BAD_CASE_ROW)};
-static const bad_row k_set_layer_cases[] = {SET_LAYER_CASES(BAD_CASE_ROW)};
-static const bad_row k_layer_grads_cases[] = {LAYER_GRADS_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_shape_cases, SHAPE_CASES);
+BAD_TABLE(k_params_cases, PARAMS_CASES);
+BAD_TABLE(k_grads_cases, GRADS_CASES);
+BAD_TABLE(k_get_layer_cases, GET_LAYER_CASES);
+BAD_TABLE(k_set_layer_cases, SET_LAYER_CASES);
+BAD_TABLE(k_layer_grads_cases, LAYER_GRADS_CASES);
 
 int main(void)
 {

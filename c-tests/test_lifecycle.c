@@ -37,9 +37,7 @@ static void check_shape_getters(swiftmlp_dtype dtype)
     assert_int_equal(big[1], 5);
     assert_int_equal(big[2], 2);
 
-    size_t count = 0;
-    assert_ok(swiftmlp_get_param_count(net, &count));
-    assert_int_equal(count, k_param_count);
+    assert_int_equal(param_count(net), k_param_count);
 
     swiftmlp_free(net);
 }
@@ -59,11 +57,8 @@ static void test_create_with_single_weight_layer_works(void **state)
     (void)state;
     const size_t sizes[] = {1, 1};
     swiftmlp_net *net = create_net(sizes, 2, SWIFTMLP_FLOAT64, 0);
-    size_t n_layers = 0, count = 0;
-    assert_ok(swiftmlp_get_layer_count(net, &n_layers));
-    assert_ok(swiftmlp_get_param_count(net, &count));
-    assert_int_equal(n_layers, 1);
-    assert_int_equal(count, 2);
+    assert_int_equal(layer_count(net), 1);
+    assert_int_equal(param_count(net), 2);
     swiftmlp_free(net);
 }
 
@@ -548,8 +543,7 @@ static const size_t *too_many_ones(void)
     X(create_more_than_max_sizes_entries, E_LARGE, ON_CREATE, PREP_NONE, NULL,                     \
       CREATE(too_many_ones(), (size_t)SWIFTMLP_MAX_SIZES + 1, F64))
 
-CREATE_CASES(BAD_CASE_FN)
-static const bad_row k_create_cases[] = {CREATE_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_create_cases, CREATE_CASES);
 
 int main(void)
 {

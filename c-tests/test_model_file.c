@@ -43,7 +43,8 @@ static const spec k_spec64 = {SWIFTMLP_FLOAT64, {3, 5, 4, 2}, 4,
 static const spec k_spec32 = {SWIFTMLP_FLOAT32, {4, 6, 3}, 3, {SWIFTMLP_RELU, SWIFTMLP_SOFTMAX},
                               0.01, SWIFTMLP_LOSS_CROSS_ENTROPY, SWIFTMLP_INIT_HE, 99};
 
-static swiftmlp_net *make_net(const spec *s)
+/* The configuration s describes. */
+static swiftmlp_config config_of_spec(const spec *s)
 {
     swiftmlp_config cfg;
     assert_ok(swiftmlp_config_default(&cfg));
@@ -56,10 +57,13 @@ static swiftmlp_net *make_net(const spec *s)
     cfg.leaky_slope = s->leaky_slope;
     cfg.loss = s->loss;
     cfg.init = s->init;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&cfg, &net));
-    assert_non_null(net);
-    return net;
+    return cfg;
+}
+
+static swiftmlp_net *make_net(const spec *s)
+{
+    const swiftmlp_config cfg = config_of_spec(s);
+    return create_with(&cfg);
 }
 
 /* A data set of ROWS rows for s, in s's element type: inputs in [-1, 1);
@@ -111,21 +115,27 @@ static void train_steps(swiftmlp_net *net, const spec *s, const dataset *d, size
     }
 }
 
+/* got describes the same network as want (the leaky slope to the bit). */
+static void assert_config_equal(const swiftmlp_config *got, const swiftmlp_config *want)
+{
+    assert_int_equal(got->dtype, want->dtype);
+    assert_int_equal(got->n_sizes, want->n_sizes);
+    assert_memory_equal(got->sizes, want->sizes, want->n_sizes * sizeof(size_t));
+    assert_int_equal(got->n_activations, want->n_activations);
+    assert_memory_equal(got->activations, want->activations, want->n_activations * sizeof(swiftmlp_activation));
+    assert_memory_equal(&got->leaky_slope, &want->leaky_slope, sizeof(double));
+    assert_int_equal(got->loss, want->loss);
+    assert_int_equal(got->init, want->init);
+    assert_true(got->seed == want->seed);
+}
+
 static void assert_same_config(const swiftmlp_net *a, const swiftmlp_net *b)
 {
     swiftmlp_config ca, cb;
     assert_ok(swiftmlp_get_config(a, &ca));
     assert_ok(swiftmlp_get_config(b, &cb));
-    assert_int_equal(ca.struct_size, cb.struct_size);
-    assert_int_equal(ca.dtype, cb.dtype);
-    assert_int_equal(ca.n_sizes, cb.n_sizes);
-    assert_memory_equal(ca.sizes, cb.sizes, ca.n_sizes * sizeof(size_t));
-    assert_int_equal(ca.n_activations, cb.n_activations);
-    assert_memory_equal(ca.activations, cb.activations, ca.n_activations * sizeof(swiftmlp_activation));
-    assert_memory_equal(&ca.leaky_slope, &cb.leaky_slope, sizeof(double));
-    assert_int_equal(ca.loss, cb.loss);
-    assert_int_equal(ca.init, cb.init);
-    assert_true(ca.seed == cb.seed);
+    assert_int_equal(cb.struct_size, ca.struct_size);
+    assert_config_equal(&cb, &ca);
 }
 
 /* The configuration of net is s. */
@@ -133,15 +143,8 @@ static void assert_config_is(const swiftmlp_net *net, const spec *s)
 {
     swiftmlp_config c;
     assert_ok(swiftmlp_get_config(net, &c));
-    assert_int_equal(c.dtype, s->dtype);
-    assert_int_equal(c.n_sizes, s->n_sizes);
-    assert_memory_equal(c.sizes, s->sizes, s->n_sizes * sizeof(size_t));
-    assert_int_equal(c.n_activations, s->n_sizes - 1);
-    assert_memory_equal(c.activations, s->activations, (s->n_sizes - 1) * sizeof(swiftmlp_activation));
-    assert_memory_equal(&c.leaky_slope, &s->leaky_slope, sizeof(double));
-    assert_int_equal(c.loss, s->loss);
-    assert_int_equal(c.init, s->init);
-    assert_true(c.seed == s->seed);
+    const swiftmlp_config want = config_of_spec(s);
+    assert_config_equal(&c, &want);
 }
 
 static void assert_same_optimizer(const swiftmlp_net *a, const swiftmlp_net *b)
@@ -158,13 +161,6 @@ static void assert_same_optimizer(const swiftmlp_net *a, const swiftmlp_net *b)
     assert_memory_equal(&oa.beta2, &ob.beta2, sizeof(double));
     assert_memory_equal(&oa.eps, &ob.eps, sizeof(double));
     assert_memory_equal(&oa.weight_decay, &ob.weight_decay, sizeof(double));
-}
-
-static uint64_t step_count(const swiftmlp_net *net)
-{
-    uint64_t t = 12345;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
 }
 
 /* Optimizers with hyperparameters that are not the defaults and not short
@@ -194,6 +190,18 @@ static swiftmlp_optimizer optimizer_of(swiftmlp_optimizer_kind kind, int with_mo
     return o;
 }
 
+/* A network made from s with optimizer_of(kind, momentum), trained for
+ * `steps` steps on d (train_steps from batch 0). */
+static swiftmlp_net *trained_net(const spec *s, swiftmlp_optimizer_kind kind, int momentum, const dataset *d,
+                                 size_t steps)
+{
+    swiftmlp_net *net = make_net(s);
+    swiftmlp_optimizer o = optimizer_of(kind, momentum);
+    assert_ok(swiftmlp_set_optimizer(net, &o));
+    train_steps(net, s, d, 0, steps);
+    return net;
+}
+
 /* ---- fixture: a private directory ------------------------------------------ */
 
 typedef struct fixture {
@@ -201,40 +209,34 @@ typedef struct fixture {
     char path[1200];   /* dir/model.safetensors */
 } fixture;
 
-static int setup(void **state)
+static int dir_init(fixture *f)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     make_temp_dir(f->dir, sizeof f->dir);
     snprintf(f->path, sizeof f->path, "%s/model.safetensors", f->dir);
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static void dir_fini(fixture *f)
 {
-    fixture *f = *state;
     remove_temp_dir(f->dir);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(fixture, setup, teardown, dir_init, dir_fini)
 
 #define FIXTURE fixture *f = *state
 
-/* Two tests: check(f->path, spec) for k_spec64 and for k_spec32. */
-#define SPEC_TESTS(f64_test, f32_test, check) \
-    static void f64_test(void **state)        \
-    {                                         \
-        FIXTURE;                              \
-        check(f->path, &k_spec64);            \
-    }                                         \
-    static void f32_test(void **state)        \
-    {                                         \
-        FIXTURE;                              \
-        check(f->path, &k_spec32);            \
+/* A test that is one call in f, the fixture. */
+#define FIXTURE_TEST(test, call)         \
+    static void test(void **state)       \
+    {                                    \
+        FIXTURE;                         \
+        call;                            \
     }
+
+/* Two tests: check(f->path, spec) for k_spec64 and for k_spec32. */
+#define SPEC_TESTS(f64_test, f32_test, check)           \
+    FIXTURE_TEST(f64_test, check(f->path, &k_spec64)) \
+    FIXTURE_TEST(f32_test, check(f->path, &k_spec32))
 
 static swiftmlp_net *load_path(const char *path)
 {
@@ -251,12 +253,9 @@ static swiftmlp_net *load_path(const char *path)
 
 static void check_round_trip(const char *path, const spec *s)
 {
-    swiftmlp_net *a = make_net(s);
     dataset d;
     make_data(s, 5, &d);
-    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
-    assert_ok(swiftmlp_set_optimizer(a, &o));
-    train_steps(a, s, &d, 0, 3); /* parameters no longer the initial ones */
+    swiftmlp_net *a = trained_net(s, SWIFTMLP_OPT_ADAM, 0, &d, 3); /* parameters no longer the initial ones */
     assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_DEFAULT, path));
     assert_last_error_empty();
     swiftmlp_net *b = load_path(path);
@@ -328,12 +327,9 @@ enum { K_STEPS = 5, M_STEPS = 7 };
  * same batches: bit-identical parameters (and step counts). */
 static void check_resume(const char *path, const spec *s, swiftmlp_optimizer_kind kind, int momentum)
 {
-    swiftmlp_net *a = make_net(s);
     dataset d;
     make_data(s, 11, &d);
-    swiftmlp_optimizer o = optimizer_of(kind, momentum);
-    assert_ok(swiftmlp_set_optimizer(a, &o));
-    train_steps(a, s, &d, 0, K_STEPS);
+    swiftmlp_net *a = trained_net(s, kind, momentum, &d, K_STEPS);
     assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_OPTIMIZER_STATE, path));
     swiftmlp_net *b = load_path(path);
     assert_same_params(a, b);
@@ -348,29 +344,17 @@ static void check_resume(const char *path, const spec *s, swiftmlp_optimizer_kin
     swiftmlp_free(b);
 }
 
-static void test_adam_float64_training_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_resume(f->path, &k_spec64, SWIFTMLP_OPT_ADAM, 0);
-}
+FIXTURE_TEST(test_adam_float64_training_resumes_bit_identically_after_save_with_state,
+             check_resume(f->path, &k_spec64, SWIFTMLP_OPT_ADAM, 0))
 
-static void test_adamw_float32_training_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_resume(f->path, &k_spec32, SWIFTMLP_OPT_ADAMW, 0);
-}
+FIXTURE_TEST(test_adamw_float32_training_resumes_bit_identically_after_save_with_state,
+             check_resume(f->path, &k_spec32, SWIFTMLP_OPT_ADAMW, 0))
 
-static void test_sgd_nesterov_momentum_training_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_resume(f->path, &k_spec64, SWIFTMLP_OPT_SGD, 1);
-}
+FIXTURE_TEST(test_sgd_nesterov_momentum_training_resumes_bit_identically_after_save_with_state,
+             check_resume(f->path, &k_spec64, SWIFTMLP_OPT_SGD, 1))
 
-static void test_plain_sgd_float32_training_resumes_bit_identically_after_save_with_state(void **state)
-{
-    FIXTURE;
-    check_resume(f->path, &k_spec32, SWIFTMLP_OPT_SGD, 0);
-}
+FIXTURE_TEST(test_plain_sgd_float32_training_resumes_bit_identically_after_save_with_state,
+             check_resume(f->path, &k_spec32, SWIFTMLP_OPT_SGD, 0))
 
 /* The value of a "__metadata__" key in net's saved header (a plain
  * "key":"value" pair, as the library writes it). */
@@ -399,11 +383,9 @@ static void saved_metadata(const swiftmlp_net *net, const char *key, char *value
  * shuffle generator and the optimizer continue, so the results are identical. */
 static void check_fit_resume(const char *path, const spec *s)
 {
-    swiftmlp_net *a = make_net(s);
     dataset d;
     make_data(s, 21, &d);
-    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
-    assert_ok(swiftmlp_set_optimizer(a, &o));
+    swiftmlp_net *a = trained_net(s, SWIFTMLP_OPT_ADAM, 0, &d, 0);
     swiftmlp_fit_options opts;
     assert_ok(swiftmlp_fit_options_default(&opts));
     opts.epochs = 2;
@@ -448,12 +430,9 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
 {
     FIXTURE;
     const spec *s = &k_spec64;
-    swiftmlp_net *a = make_net(s);
     dataset d;
     make_data(s, 31, &d);
-    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
-    assert_ok(swiftmlp_set_optimizer(a, &o));
-    train_steps(a, s, &d, 0, K_STEPS);
+    swiftmlp_net *a = trained_net(s, SWIFTMLP_OPT_ADAM, 0, &d, K_STEPS);
     assert_true(step_count(a) == K_STEPS);
     assert_ok(swiftmlp_save_file(a, SWIFTMLP_SAVE_DEFAULT, f->path));
     swiftmlp_net *b = load_path(f->path);
@@ -463,9 +442,8 @@ static void test_save_without_state_keeps_hyperparameters_but_restarts_the_optim
 
     swiftmlp_net *c = make_net(s);
     snapshot pa = snapshot_params(a);
-    size_t count = 0;
-    assert_ok(swiftmlp_get_param_count(a, &count));
-    assert_ok(swiftmlp_set_params(c, s->dtype, pa.data, count));
+    assert_ok(swiftmlp_set_params(c, s->dtype, pa.data, param_count(a)));
+    const swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
     assert_ok(swiftmlp_set_optimizer(c, &o));
     train_steps(b, s, &d, K_STEPS, M_STEPS);
     train_steps(c, s, &d, K_STEPS, M_STEPS);
@@ -514,11 +492,10 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
 {
     (void)state;
     const size_t sizes[] = {2, 1};
-    const swiftmlp_activation identity = SWIFTMLP_IDENTITY;
-    swiftmlp_config cfg = config_of(sizes, 2, &identity, 1);
+    const swiftmlp_activation identity[] = {SWIFTMLP_IDENTITY};
+    swiftmlp_config cfg = config_of(sizes, 2, identity, ARRAY_LEN(identity));
     cfg.dtype = SWIFTMLP_FLOAT32;
-    swiftmlp_net *net = NULL;
-    assert_ok(swiftmlp_create_with_config(&cfg, &net));
+    swiftmlp_net *net = create_with(&cfg);
     const float p[3] = {1e21f, 1e21f, 0.0f}, x[2] = {1.0f, 1.0f}, y[1] = {0.0f};
     float out[1];
     assert_ok(swiftmlp_set_params(net, SWIFTMLP_FLOAT32, p, 3));
@@ -551,13 +528,9 @@ static void test_float32_adam_step_with_overflowing_moment_keeps_the_model_loada
 
 static swiftmlp_net *trained_adam_net(const spec *s)
 {
-    swiftmlp_net *net = make_net(s);
     dataset d;
     make_data(s, 41, &d);
-    swiftmlp_optimizer o = optimizer_of(SWIFTMLP_OPT_ADAM, 0);
-    assert_ok(swiftmlp_set_optimizer(net, &o));
-    train_steps(net, s, &d, 0, 2);
-    return net;
+    return trained_net(s, SWIFTMLP_OPT_ADAM, 0, &d, 2);
 }
 
 static void test_save_buffer_too_small_returns_buffer_size_needed_size_and_writes_nothing(void **state)
@@ -661,18 +634,24 @@ static void test_save_buffer_bytes_equal_save_file_bytes_and_load_back(void **st
     }
 }
 
+/* A model of a network made from s, saved to path (the network is gone). */
+static void save_model_of(const spec *s, const char *path)
+{
+    swiftmlp_net *net = make_net(s);
+    assert_ok(swiftmlp_save_file(net, 0, path));
+    swiftmlp_free(net);
+}
+
 static void test_saved_file_is_readable_by_mode_0644(void **state)
 {
     FIXTURE;
-    swiftmlp_net *net = make_net(&k_spec64);
     mode_t old_mask = umask(022); /* 0666 under the umask (test_save_atomic.c) */
-    assert_ok(swiftmlp_save_file(net, 0, f->path));
+    save_model_of(&k_spec64, f->path);
     umask(old_mask);
     struct stat st;
     assert_int_equal(stat(f->path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
     assert_int_equal(st.st_mode & 0777, 0644);
-    swiftmlp_free(net);
 }
 
 /* ======================================================================== */
@@ -695,35 +674,16 @@ static void assert_save_file_fails_impl(swiftmlp_net *net, const char *path, swi
 #define assert_save_file_fails(net, path, expected, needle) \
     assert_save_file_fails_impl((net), (path), (expected), (needle), __FILE__, __LINE__)
 
-static void test_save_through_a_symlink_replaces_the_target_and_keeps_the_link(void **state)
+/* A float64 network saved to f->path, then a float32 one through `path`
+ * (f->path, or a link to it): f->path then holds the second network's
+ * bytes (its config and parameters load back) and no temporary file is
+ * left beside it. */
+static void check_second_save_replaces_the_first(const fixture *f, const char *path)
 {
-    FIXTURE;
-    char link_path[4096];
-    snprintf(link_path, sizeof link_path, "%s/link.safetensors", f->dir);
     swiftmlp_net *first = make_net(&k_spec64);
     swiftmlp_net *second = make_net(&k_spec32);
     assert_ok(swiftmlp_save_file(first, 0, f->path));
-    assert_int_equal(symlink(f->path, link_path), 0);
-    assert_ok(swiftmlp_save_file(second, 0, link_path));
-    struct stat st;
-    assert_int_equal(lstat(link_path, &st), 0);
-    assert_true(S_ISLNK(st.st_mode));
-    swiftmlp_net *loaded = load_path(f->path);
-    assert_same_params(second, loaded);
-    assert_int_equal(count_entries_with_prefix(f->dir, ".model.safetensors.swiftmlp-"), 0);
-    unlink(link_path);
-    swiftmlp_free(loaded);
-    swiftmlp_free(first);
-    swiftmlp_free(second);
-}
-
-static void test_save_over_existing_model_replaces_its_content(void **state)
-{
-    FIXTURE;
-    swiftmlp_net *first = make_net(&k_spec64);
-    swiftmlp_net *second = make_net(&k_spec32);
-    assert_ok(swiftmlp_save_file(first, 0, f->path));
-    assert_ok(swiftmlp_save_file(second, 0, f->path));
+    assert_ok(swiftmlp_save_file(second, 0, path));
     swiftmlp_net *loaded = load_path(f->path);
     assert_same_config(second, loaded);
     assert_same_params(second, loaded);
@@ -735,6 +695,25 @@ static void test_save_over_existing_model_replaces_its_content(void **state)
     swiftmlp_free(loaded);
     swiftmlp_free(first);
     swiftmlp_free(second);
+}
+
+static void test_save_through_a_symlink_replaces_the_target_and_keeps_the_link(void **state)
+{
+    FIXTURE;
+    char link_path[4096];
+    snprintf(link_path, sizeof link_path, "%s/link.safetensors", f->dir);
+    assert_int_equal(symlink(f->path, link_path), 0);
+    check_second_save_replaces_the_first(f, link_path);
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    unlink(link_path);
+}
+
+static void test_save_over_existing_model_replaces_its_content(void **state)
+{
+    FIXTURE;
+    check_second_save_replaces_the_first(f, f->path);
 }
 
 static void test_save_with_a_bare_file_name_writes_into_the_current_directory(void **state)
@@ -796,6 +775,31 @@ static void test_save_into_missing_directory_returns_io(void **state)
     swiftmlp_free(net);
 }
 
+/* save_file(net, 0, path), or load_file(path) when net is NULL, run in a
+ * child process without root privileges: the call's status, where the
+ * child has checked that a failure gives a message naming "permission
+ * denied" and (a load) sets its out-parameter to NULL. */
+static int unprivileged_status(const swiftmlp_net *net, const char *path, const char *what)
+{
+    pid_t pid = fork_child();
+    if (pid == 0) {
+        child_drop_privileges();
+        swiftmlp_net *out = NOT_NULL_SENTINEL;
+        swiftmlp_status s = net != NULL ? swiftmlp_save_file(net, 0, path) : swiftmlp_load_file(path, &out);
+        if (s != SWIFTMLP_OK && net == NULL && out != NULL) {
+            _exit(CHILD_OUT_NOT_NULL);
+        }
+        if (s != SWIFTMLP_OK && swiftmlp_last_error()[0] == '\0') {
+            _exit(CHILD_EMPTY_LAST_ERROR);
+        }
+        if (s != SWIFTMLP_OK && strstr(swiftmlp_last_error(), "permission denied") == NULL) {
+            _exit(CHILD_WRONG_MESSAGE);
+        }
+        _exit((int)s);
+    }
+    return wait_child_exit_code(pid, what);
+}
+
 static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file(void **state)
 {
     FIXTURE;
@@ -813,31 +817,15 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
     assert_int_equal(chmod(ro, 0555), 0);
 
     swiftmlp_net *new_net = make_net(&k_spec64);
-    pid_t pid = fork_child();
-    if (pid == 0) {
-        child_drop_privileges();
-        swiftmlp_status s = swiftmlp_save_file(new_net, 0, path);
-        if (s != SWIFTMLP_OK && swiftmlp_last_error()[0] == '\0') {
-            _exit(CHILD_EMPTY_LAST_ERROR);
-        }
-        if (s != SWIFTMLP_OK && strstr(swiftmlp_last_error(), "permission denied") == NULL) {
-            _exit(CHILD_WRONG_MESSAGE);
-        }
-        _exit((int)s);
-    }
-    int code = wait_child_exit_code(pid, "save into a read-only directory");
+    int code = unprivileged_status(new_net, path, "save into a read-only directory");
     assert_int_equal(chmod(ro, 0755), 0);
     assert_int_equal(code, SWIFTMLP_ERR_IO);
 
-    size_t now_len = 0;
-    unsigned char *now_bytes = read_whole_file(path, &now_len);
-    assert_int_equal(now_len, old_len);
-    assert_memory_equal(now_bytes, old_bytes, old_len);
+    assert_file_holds(path, old_bytes, old_len);
     assert_int_equal(count_entries_with_prefix(ro, ".model.safetensors.swiftmlp-"), 0);
     swiftmlp_net *loaded = load_path(path);
     assert_same_params(old_net, loaded);
     swiftmlp_free(loaded);
-    free(now_bytes);
     free(old_bytes);
     swiftmlp_free(old_net);
     swiftmlp_free(new_net);
@@ -850,26 +838,11 @@ static void test_save_into_read_only_directory_returns_io_and_keeps_the_old_file
 static void test_load_unreadable_file_returns_io(void **state)
 {
     FIXTURE;
-    swiftmlp_net *net = make_net(&k_spec64);
-    assert_ok(swiftmlp_save_file(net, 0, f->path));
+    save_model_of(&k_spec64, f->path);
     assert_int_equal(chmod(f->path, 0000), 0);
-    pid_t pid = fork_child();
-    if (pid == 0) {
-        child_drop_privileges();
-        swiftmlp_net *out = NOT_NULL_SENTINEL;
-        swiftmlp_status s = swiftmlp_load_file(f->path, &out);
-        if (s != SWIFTMLP_OK && out != NULL) {
-            _exit(CHILD_OUT_NOT_NULL);
-        }
-        if (s != SWIFTMLP_OK && strstr(swiftmlp_last_error(), "permission denied") == NULL) {
-            _exit(CHILD_WRONG_MESSAGE);
-        }
-        _exit((int)s);
-    }
-    int code = wait_child_exit_code(pid, "load an unreadable file");
+    int code = unprivileged_status(NULL, f->path, "load an unreadable file");
     assert_int_equal(chmod(f->path, 0644), 0);
     assert_int_equal(code, SWIFTMLP_ERR_IO);
-    swiftmlp_free(net);
 }
 
 /* ======================================================================== */
@@ -889,31 +862,23 @@ typedef struct io_fixture {
     char missing[1400];        /* dir/missing.safetensors */
 } io_fixture;
 
-static int io_setup(void **state)
+static int io_init(io_fixture *f)
 {
-    void *dir = NULL;
-    io_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL || setup(&dir) != 0) {
-        return -1;
-    }
-    f->dir = *(fixture *)dir;
-    free(dir);
+    dir_init(&f->dir);
     snprintf(f->missing, sizeof f->missing, "%s/missing.safetensors", f->dir.dir);
     f->net = make_net(&k_spec64);
     memset(f->buf, 0xA5, sizeof f->buf);
     f->out = NOT_NULL_SENTINEL;
-    *state = f;
     return 0;
 }
 
-static int io_teardown(void **state)
+static void io_fini(io_fixture *f)
 {
-    io_fixture *f = *state;
-    remove_temp_dir(f->dir.dir);
+    dir_fini(&f->dir);
     swiftmlp_free(f->net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(io_fixture, io_setup, io_teardown, io_init, io_fini)
 
 static swiftmlp_net *io_net(void *f) { return ((io_fixture *)f)->net; }
 
@@ -982,8 +947,7 @@ static void save_into_path(io_fixture *f)
     X(load_character_device, SWIFTMLP_ERR_IO, "not a regular file", (void)0, LOAD_FILE("/dev/zero"))    \
     X(load_empty_path, E_ARG, "path is empty", (void)0, LOAD_FILE(""))
 
-IO_CASES(BAD_ANY_FN)
-static const bad_any k_io_cases[] = {IO_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_io_cases, IO_CASES);
 
 int main(void)
 {

@@ -78,13 +78,6 @@ static void assert_same_optimizer(const swiftmlp_optimizer *a, const swiftmlp_op
     assert_true(a->weight_decay == b->weight_decay);
 }
 
-static uint64_t step_count(const swiftmlp_net *net)
-{
-    uint64_t t = 12345;
-    assert_ok(swiftmlp_get_step_count(net, &t));
-    return t;
-}
-
 /* ======================================================================== */
 /* the reference implementation of the documented formulas                  */
 /* ======================================================================== */
@@ -501,12 +494,8 @@ typedef struct fixture {
 
 enum { THEN_NOTHING, THEN_BACKWARD, THEN_STEP };
 
-static int setup(void **state)
+static int opt_init(fixture *f)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     f->d = make_data();
     if (swiftmlp_create(k_sizes, 3, SWIFTMLP_FLOAT64, 5, &f->net) != SWIFTMLP_OK ||
         swiftmlp_optimizer_default(SWIFTMLP_OPT_ADAM, &f->previous) != SWIFTMLP_OK) {
@@ -522,17 +511,15 @@ static int setup(void **state)
         return -1;
     }
     f->keeps_previous = 1;
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static void opt_fini(fixture *f)
 {
-    fixture *f = *state;
     swiftmlp_free(f->net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(fixture, setup, teardown, opt_init, opt_fini)
 
 #define FIXTURE fixture *f = *state
 
@@ -732,10 +719,8 @@ static swiftmlp_optimizer with_struct_size(swiftmlp_optimizer_kind kind, size_t 
     X(plain_step_lr_1e39_on_float32_net, E_FINITE, NULL, FRESH_FB(F32, NULL, THEN_STEP),               \
       swiftmlp_step(f->net, 1e39))
 
-SET_OPTIMIZER_CASES(BAD_ANY_FN)
-OTHER_CASES(BAD_ANY_FN)
-static const bad_any k_set_optimizer_cases[] = {SET_OPTIMIZER_CASES(BAD_ANY_ROW)};
-static const bad_any k_optimizer_cases[] = {OTHER_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_set_optimizer_cases, SET_OPTIMIZER_CASES);
+BAD_ANY_TABLE(k_optimizer_cases, OTHER_CASES);
 
 int main(void)
 {

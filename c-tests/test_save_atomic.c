@@ -48,8 +48,7 @@ static mode_t mode_of(const char *path)
 static void test_new_file_mode_follows_the_umask(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {3, 4, 2};
-    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, 1);
+    swiftmlp_net *net = small_net(1);
     const mode_t masks[] = {022, 077, 027, 002, 0, 0777};
     for (size_t i = 0; i < ARRAY_LEN(masks); i++) {
         unlink(g_path);
@@ -70,8 +69,7 @@ static void test_new_file_mode_follows_the_umask(void **state)
 static void test_existing_file_keeps_its_mode(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {3, 4, 2};
-    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, 1);
+    swiftmlp_net *net = small_net(1);
     const mode_t modes[] = {0600, 0640, 0604, 0444, 0660, 0755};
     mode_t old = umask(022);
     for (size_t i = 0; i < ARRAY_LEN(modes); i++) {

@@ -302,8 +302,7 @@ static swiftmlp_net *freed_handle(void)
     X(set_grads_freed_handle, SWIFTMLP_ERR_BAD_HANDLE, ON_NONE, PREP_NONE, NULL,                        \
       SG(freed_handle(), F64, f->p, FX_NPARAMS))
 
-SET_GRADS_CASES(BAD_CASE_FN)
-static const bad_row k_set_grads_cases[] = {SET_GRADS_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_set_grads_cases, SET_GRADS_CASES);
 
 int main(void)
 {

@@ -183,16 +183,16 @@ static swiftmlp_status created(swiftmlp_status s, swiftmlp_net **made)
     return s;
 }
 /* swiftmlp_create(sizes, n_sizes, float64, seed) of a network of its own. */
-static swiftmlp_status create_with(const size_t *sizes, size_t n_sizes, uint64_t seed)
+static swiftmlp_status create_status(const size_t *sizes, size_t n_sizes, uint64_t seed)
 {
     swiftmlp_net *made = NOT_NULL_SENTINEL;
     swiftmlp_status s = swiftmlp_create(sizes, n_sizes, SWIFTMLP_FLOAT64, seed, &made);
     return created(s, &made);
 }
-SIZE_CALL(create_n_sizes, create_with(k_sizes, v, 1))
-SIZE_CALL(create_size_0, create_with((const size_t[]){v, N1, N2}, 3, 1))
-SIZE_CALL(create_size_last, create_with((const size_t[]){N0, N1, v}, 3, 1))
-SIZE_CALL(create_seed, create_with(k_sizes, 3, (uint64_t)v))
+SIZE_CALL(create_n_sizes, create_status(k_sizes, v, 1))
+SIZE_CALL(create_size_0, create_status((const size_t[]){v, N1, N2}, 3, 1))
+SIZE_CALL(create_size_last, create_status((const size_t[]){N0, N1, v}, 3, 1))
+SIZE_CALL(create_seed, create_status(k_sizes, 3, (uint64_t)v))
 static const swiftmlp_activation k_acts[2] = {SWIFTMLP_TANH, SWIFTMLP_SIGMOID};
 static swiftmlp_config config(void)
 {

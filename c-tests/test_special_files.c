@@ -140,8 +140,7 @@ static void test_symlink_loops(void **state)
 static void test_regular_file_and_link_to_it_still_load(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {3, 4, 2};
-    swiftmlp_net *net = create_net(sizes, 3, SWIFTMLP_FLOAT64, 5);
+    swiftmlp_net *net = small_net(5);
     char path[1200], link[1200];
     path_in_dir(path, sizeof path, "model.safetensors");
     path_in_dir(link, sizeof link, "link.safetensors");

@@ -735,9 +735,12 @@ static void test_readers_concurrent_with_a_writer_get_only_ok_or_busy(void **sta
 /* (e) deterministic BUSY                                                   */
 /* ======================================================================== */
 
+/* A fit of net on d running on the thread fitter, held in its progress
+ * callback until release is set. */
 typedef struct hold {
     swiftmlp_net *net;
-    const data *d;
+    data d;
+    pthread_t fitter;
     atomic_int in_fit;     /* set by the callback: the fit is running */
     atomic_int release;    /* set by the prober: let the fit continue */
     swiftmlp_status fit_status;
@@ -765,30 +768,36 @@ static void *holding_fit_thread(void *arg)
     opts.batch_size = 8;
     opts.progress = holding_progress;
     opts.user_data = h;
-    h->fit_status = swiftmlp_fit(h->net, SWIFTMLP_FLOAT64, h->d->x64, 16 * N0, h->d->y64, 16 * NL, 16, &opts,
+    h->fit_status = swiftmlp_fit(h->net, SWIFTMLP_FLOAT64, h->d.x64, 16 * N0, h->d.y64, 16 * NL, 16, &opts,
                                  NULL);
     /* if the callback never ran, do not leave the prober waiting */
     atomic_store(&h->in_fit, 1);
     return NULL;
 }
 
-/* Data d and a new SGD network from `seed`; the network's fit runs on
- * `fitter` and is held inside its progress callback when this returns
- * (release with h->release). */
-static swiftmlp_net *start_held_fit(hold *h, data *d, uint64_t seed, pthread_t *fitter)
+/* Data from `seed` and a new SGD network in h, whose fit runs on
+ * h->fitter and is held inside its progress callback when this returns;
+ * the network. */
+static swiftmlp_net *start_held_fit(hold *h, uint64_t seed)
 {
-    make_data(d, seed);
-    swiftmlp_net *net = net_with_optimizer(seed + 22, SWIFTMLP_OPT_SGD);
     memset(h, 0, sizeof *h);
-    h->net = net;
-    h->d = d;
+    make_data(&h->d, seed);
+    h->net = net_with_optimizer(seed + 22, SWIFTMLP_OPT_SGD);
     atomic_init(&h->in_fit, 0);
     atomic_init(&h->release, 0);
-    assert_int_equal(pthread_create(fitter, NULL, holding_fit_thread, h), 0);
+    assert_int_equal(pthread_create(&h->fitter, NULL, holding_fit_thread, h), 0);
     while (atomic_load(&h->in_fit) == 0) {
         sched_yield();
     }
-    return net;
+    return h->net;
+}
+
+/* Lets h's fit continue and waits for it: the fit's status. */
+static swiftmlp_status finish_held_fit(hold *h)
+{
+    atomic_store(&h->release, 1);
+    assert_int_equal(pthread_join(h->fitter, NULL), 0);
+    return h->fit_status;
 }
 
 typedef struct probe {
@@ -800,10 +809,9 @@ typedef struct probe {
 static void test_calls_during_a_running_fit_return_busy(void **state)
 {
     (void)state;
-    static data d;
-    hold h;
-    pthread_t fitter;
-    swiftmlp_net *net = start_held_fit(&h, &d, 7, &fitter);
+    static hold h;
+    swiftmlp_net *net = start_held_fit(&h, 7);
+    const data *d = &h.d;
     /* the fit is inside its callback now: every call on the net conflicts */
     size_t count = 0, size = 0, rows = 0;
     uint64_t steps = 0;
@@ -819,8 +827,8 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
         probes[n].message_set = swiftmlp_last_error()[0] != '\0';            \
         n++;                                                                 \
     } while (0)
-    PROBE(swiftmlp_predict(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL));
-    PROBE(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, d.y64, 4 * NL, 4, &loss));
+    PROBE(swiftmlp_predict(net, SWIFTMLP_FLOAT64, d->x64, 4 * N0, 4, out, 4 * NL));
+    PROBE(swiftmlp_evaluate(net, SWIFTMLP_FLOAT64, d->x64, 4 * N0, d->y64, 4 * NL, 4, &loss));
     PROBE(swiftmlp_get_params(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
     PROBE(swiftmlp_get_param_count(net, &count));
     PROBE(swiftmlp_get_config(net, &cfg));
@@ -828,14 +836,12 @@ static void test_calls_during_a_running_fit_return_busy(void **state)
     PROBE(swiftmlp_save_size(net, 0, &size));
     PROBE(swiftmlp_get_step_count(net, &steps));
     PROBE(swiftmlp_get_cached_rows(net, &rows));
-    PROBE(swiftmlp_forward(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL));
+    PROBE(swiftmlp_forward(net, SWIFTMLP_FLOAT64, d->x64, 4 * N0, 4, out, 4 * NL));
     PROBE(swiftmlp_set_params(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
     PROBE(swiftmlp_set_grads(net, SWIFTMLP_FLOAT64, p, ARRAY_LEN(p)));
-    PROBE(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d.x64, 16 * N0, d.y64, 16 * NL, 16, NULL, NULL));
+    PROBE(swiftmlp_fit(net, SWIFTMLP_FLOAT64, d->x64, 16 * N0, d->y64, 16 * NL, 16, NULL, NULL));
 #undef PROBE
-    atomic_store(&h.release, 1);
-    assert_int_equal(pthread_join(fitter, NULL), 0);
-    assert_int_equal(h.fit_status, SWIFTMLP_OK);
+    assert_int_equal(finish_held_fit(&h), SWIFTMLP_OK);
     for (size_t i = 0; i < n; i++) {
         if (probes[i].status != SWIFTMLP_ERR_BUSY || !probes[i].message_set) {
             print_error("%s during a fit returned %d (%s), message %s; expected SWIFTMLP_ERR_BUSY with a message\n",
@@ -1009,22 +1015,18 @@ static void test_8_threads_load_use_and_free_their_own_handles(void **state)
 static void test_free_during_a_running_fit_lets_it_finish(void **state)
 {
     (void)state;
-    static data d;
-    hold h;
-    pthread_t fitter;
-    swiftmlp_net *net = start_held_fit(&h, &d, 13, &fitter);
+    static hold h;
+    swiftmlp_net *net = start_held_fit(&h, 13);
     /* the fit is inside its callback: free returns without waiting for it */
     swiftmlp_free(net);
     size_t count = 0;
     assert_int_equal(swiftmlp_get_param_count(net, &count), SWIFTMLP_ERR_BAD_HANDLE);
     assert_int_equal(count, 0);
     swiftmlp_free(net); /* a second free of the unregistered pointer does nothing */
-    atomic_store(&h.release, 1);
-    assert_int_equal(pthread_join(fitter, NULL), 0);
     /* the running fit finished on the network it entered */
-    assert_int_equal(h.fit_status, SWIFTMLP_OK);
+    assert_int_equal(finish_held_fit(&h), SWIFTMLP_OK);
     double out[4 * NL];
-    assert_int_equal(swiftmlp_predict(net, SWIFTMLP_FLOAT64, d.x64, 4 * N0, 4, out, 4 * NL),
+    assert_int_equal(swiftmlp_predict(net, SWIFTMLP_FLOAT64, h.d.x64, 4 * N0, 4, out, 4 * NL),
                      SWIFTMLP_ERR_BAD_HANDLE);
 }
 

@@ -109,7 +109,7 @@ static void test_xor_loss_trends_down_over_training(void **state)
  * bit-identical results to the three calls, and every bad input rejected
  * with the network unchanged (a table). */
 
-enum { TS_N0 = 3, TS_N1 = 5, TS_N2 = 2, TS_B = 4, TS_NPARAMS = TS_N1 * TS_N0 + TS_N1 + TS_N2 * TS_N1 + TS_N2 };
+enum { TS_N0 = 3, TS_N1 = 5, TS_N2 = 2, TS_B = 4 };
 static const size_t k_ts_sizes[] = {TS_N0, TS_N1, TS_N2};
 
 static const double k_ts_x[TS_B * TS_N0] = {0.1, -0.2, 0.3, 1.0, 0.5, -1.5, -0.7, 0.2, 0.9, 0.0, 0.4, -0.3};
@@ -129,7 +129,7 @@ static swiftmlp_net *ts_make_net(swiftmlp_optimizer_kind kind, double lr)
 static void check_equals_three_calls(swiftmlp_optimizer_kind kind, double lr)
 {
     swiftmlp_net *fused = ts_make_net(kind, lr), *split = ts_make_net(kind, lr);
-    double out[TS_B * TS_N2], a[TS_NPARAMS], b[TS_NPARAMS];
+    double out[TS_B * TS_N2];
     for (int step = 0; step < 5; step++) {
         double loss_fused = NAN, loss_split = NAN;
         assert_ok(swiftmlp_train_step(fused, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, k_ts_y, TS_B * TS_N2, TS_B, &loss_fused));
@@ -138,16 +138,9 @@ static void check_equals_three_calls(swiftmlp_optimizer_kind kind, double lr)
         assert_ok(swiftmlp_optimizer_step(split));
         assert_true(loss_fused == loss_split);
     }
-    assert_ok(swiftmlp_get_params(fused, SWIFTMLP_FLOAT64, a, TS_NPARAMS));
-    assert_ok(swiftmlp_get_params(split, SWIFTMLP_FLOAT64, b, TS_NPARAMS));
-    assert_memory_equal(a, b, sizeof a);
-    uint64_t ta = 0, tb = 0;
-    assert_ok(swiftmlp_get_step_count(fused, &ta));
-    assert_ok(swiftmlp_get_step_count(split, &tb));
-    assert_int_equal(ta, 5);
-    assert_int_equal(tb, 5);
-    swiftmlp_free(fused);
-    swiftmlp_free(split);
+    assert_int_equal(step_count(fused), 5);
+    assert_int_equal(step_count(split), 5);
+    assert_same_params_and_free(fused, split, "parameters (train_step vs forward, backward, optimizer_step)");
 }
 
 TEST_CALLING(test_train_step_with_sgd_equals_forward_backward_optimizer_step,
@@ -160,16 +153,12 @@ static void test_train_step_with_plain_sgd_equals_swiftmlp_step(void **state)
     (void)state;
     swiftmlp_net *fused = ts_make_net(SWIFTMLP_OPT_SGD, 0.25), *plain = NULL;
     assert_ok(swiftmlp_create(k_ts_sizes, 3, SWIFTMLP_FLOAT64, 11, &plain));
-    double out[TS_B * TS_N2], a[TS_NPARAMS], b[TS_NPARAMS];
+    double out[TS_B * TS_N2];
     assert_ok(swiftmlp_train_step(fused, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, k_ts_y, TS_B * TS_N2, TS_B, NULL));
     assert_ok(swiftmlp_forward(plain, SWIFTMLP_FLOAT64, k_ts_x, TS_B * TS_N0, TS_B, out, TS_B * TS_N2));
     assert_ok(swiftmlp_backward(plain, SWIFTMLP_FLOAT64, k_ts_y, TS_B * TS_N2, TS_B, NULL));
     assert_ok(swiftmlp_step(plain, 0.25));
-    assert_ok(swiftmlp_get_params(fused, SWIFTMLP_FLOAT64, a, TS_NPARAMS));
-    assert_ok(swiftmlp_get_params(plain, SWIFTMLP_FLOAT64, b, TS_NPARAMS));
-    assert_memory_equal(a, b, sizeof a);
-    swiftmlp_free(fused);
-    swiftmlp_free(plain);
+    assert_same_params_and_free(fused, plain, "parameters (train_step vs forward, backward, step)");
 }
 
 /* ---- bad input: train_step (test_util.h's bad_suite driver) -------------- */
@@ -178,24 +167,18 @@ typedef struct ts_fixture {
     swiftmlp_net *net; /* SGD lr 0.1 */
 } ts_fixture;
 
-static int ts_setup(void **state)
+static int ts_init(ts_fixture *f)
 {
-    ts_fixture *f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        return -1;
-    }
     f->net = ts_make_net(SWIFTMLP_OPT_SGD, 0.1);
-    *state = f;
     return 0;
 }
 
-static int ts_teardown(void **state)
+static void ts_fini(ts_fixture *f)
 {
-    ts_fixture *f = *state;
     swiftmlp_free(f->net);
-    free(f);
-    return 0;
 }
+
+FIXTURE_FUNCTIONS(ts_fixture, ts_setup, ts_teardown, ts_init, ts_fini)
 
 static swiftmlp_net *ts_net(void *f) { return ((ts_fixture *)f)->net; }
 
@@ -228,8 +211,7 @@ static const double k_nan_x[TS_B * TS_N0] = {NAN};
     X(train_step_without_optimizer, E_STATE, NULL, ts_without_optimizer(f),                             \
       TS(f->net, F64, k_ts_x, TS_XL, k_ts_y, TS_YL, TS_B))
 
-TRAIN_STEP_CASES(BAD_ANY_FN)
-static const bad_any k_train_step_cases[] = {TRAIN_STEP_CASES(BAD_ANY_ROW)};
+BAD_ANY_TABLE(k_train_step_cases, TRAIN_STEP_CASES);
 
 /* ---- bad input: forward, backward, step ---------------------------------- */
 
@@ -308,12 +290,9 @@ static const bad_any k_train_step_cases[] = {TRAIN_STEP_CASES(BAD_ANY_ROW)};
     X(step_before_any_backward, E_STATE, ON_NET, PREP_NONE, NULL, swiftmlp_step(f->net, 0.1))           \
     X(step_after_forward_without_backward, E_STATE, ON_NET, PREP_FORWARD, NULL, swiftmlp_step(f->net, 0.1))
 
-FWD_CASES(BAD_CASE_FN)
-BWD_CASES(BAD_CASE_FN)
-STEP_CASES(BAD_CASE_FN)
-static const bad_row k_forward_cases[] = {FWD_CASES(BAD_CASE_ROW)};
-static const bad_row k_backward_cases[] = {BWD_CASES(BAD_CASE_ROW)};
-static const bad_row k_step_cases[] = {STEP_CASES(BAD_CASE_ROW)};
+BAD_TABLE(k_forward_cases, FWD_CASES);
+BAD_TABLE(k_backward_cases, BWD_CASES);
+BAD_TABLE(k_step_cases, STEP_CASES);
 
 static void test_forward_batch_times_activations_above_max_returns_too_large(void **state)
 {

@@ -113,6 +113,23 @@ static inline size_t dtype_size(swiftmlp_dtype dtype)
         call;                      \
     }
 
+/* The cmocka setup and teardown functions of a fixture type T: setup
+ * allocates a zeroed T and returns init(T *) (0: ready); teardown runs
+ * fini(T *) and frees it. */
+#define FIXTURE_FUNCTIONS(T, setup, teardown, init, fini) \
+    static int setup(void **state)                        \
+    {                                                     \
+        T *f_ = calloc(1, sizeof *f_);                    \
+        *state = f_;                                      \
+        return f_ == NULL ? -1 : init(f_);                \
+    }                                                     \
+    static int teardown(void **state)                     \
+    {                                                     \
+        fini(*state);                                     \
+        free(*state);                                     \
+        return 0;                                         \
+    }
+
 /* Two tests, f64_test and f32_test, that run check(dtype) for float64 and
  * float32: one parametrised body serves both dtypes. */
 #define DTYPE_TESTS(f64_test, f32_test, check)   \
@@ -313,6 +330,25 @@ static inline void assert_params_are_sgd_step(const swiftmlp_net *net, const dou
         snapshot_free(&after_);                                             \
     } while (0)
 
+/* var (a struct with a struct_size field) filled with garbage, then by
+ * fill(&var), which must succeed without a message and set struct_size to
+ * sizeof var: the caller then checks each field's default. */
+#define FILL_DEFAULTS(var, fill)                                            \
+    do {                                                                    \
+        memset(&(var), 0xA5, sizeof(var));                                  \
+        assert_ok(fill(&(var)));                                            \
+        assert_last_error_empty();                                          \
+        assert_int_equal((var).struct_size, sizeof(var));                   \
+    } while (0)
+
+/* Run `call`, which must succeed and leave net's parameters bit-identical. */
+#define assert_ok_keeps_params(net, call)                                   \
+    do {                                                                    \
+        snapshot before_ = snapshot_params(net);                            \
+        assert_ok(call);                                                    \
+        assert_params_still((net), before_, "parameters");                  \
+    } while (0)
+
 /* For calls without a network (create, NULL handles). */
 #define assert_fails(call, expected)                                        \
     do {                                                                    \
@@ -398,6 +434,47 @@ static inline swiftmlp_net *create_net(const size_t *sizes, size_t n_sizes, swif
     assert_ok(swiftmlp_create(sizes, n_sizes, dtype, seed, &net));
     assert_non_null(net);
     return net;
+}
+
+/* A network created from c; fails the test unless that succeeds (with a
+ * network and an empty last_error). */
+static inline swiftmlp_net *create_with(const swiftmlp_config *c)
+{
+    swiftmlp_net *net = NULL;
+    assert_ok(swiftmlp_create_with_config(c, &net));
+    assert_non_null(net);
+    assert_last_error_empty();
+    return net;
+}
+
+/* A float64 [3, 4, 2] network initialised from seed. */
+static inline swiftmlp_net *small_net(uint64_t seed)
+{
+    static const size_t sizes[] = {3, 4, 2};
+    return create_net(sizes, 3, SWIFTMLP_FLOAT64, seed);
+}
+
+/* net's optimizer step count, layer count and parameter count; each call
+ * must succeed. */
+static inline uint64_t step_count(const swiftmlp_net *net)
+{
+    uint64_t t = 12345;
+    assert_ok(swiftmlp_get_step_count(net, &t));
+    return t;
+}
+
+static inline size_t layer_count(const swiftmlp_net *net)
+{
+    size_t n = 12345;
+    assert_ok(swiftmlp_get_layer_count(net, &n));
+    return n;
+}
+
+static inline size_t param_count(const swiftmlp_net *net)
+{
+    size_t n = 12345;
+    assert_ok(swiftmlp_get_param_count(net, &n));
+    return n;
 }
 
 /* A new network loaded from net's model bytes (save_size, save_buffer,
@@ -612,12 +689,13 @@ typedef struct bad_row {
  *   X(id, expected status, bad_on, bad_prep, message fragment or NULL, call)
  * where call is an expression in `f` (the fixture):
  *   #define SOME_CASES(X) X(...) X(...)
- *   SOME_CASES(BAD_CASE_FN)
- *   static const bad_row k_some_cases[] = {SOME_CASES(BAD_CASE_ROW)};
+ *   BAD_TABLE(k_some_cases, SOME_CASES);
  *   ... RUN_BAD_CASES(k_some_cases); or BAD_TABLE_TEST(k_some_cases) below */
 #define BAD_CASE_FN(id, expected, on, prep, msg, call) \
     static swiftmlp_status id(fx *f) { (void)f; return (call); }
 #define BAD_CASE_ROW(id, expected, on, prep, msg, call) {#id, id, (expected), (on), (prep), (msg)},
+/* The call functions of the list CASES and the table `table` of its rows. */
+#define BAD_TABLE(table, CASES) CASES(BAD_CASE_FN) static const bad_row table[] = {CASES(BAD_CASE_ROW)}
 
 /* Short names for the tables' columns. */
 #define F64 SWIFTMLP_FLOAT64
@@ -803,8 +881,7 @@ static inline void run_bad_table(void **state)
  *   X(id, expected status, message fragment or NULL, prep, call)
  * where prep (an expression, (void)0 for none) runs before the network's
  * state is recorded and call is the failing call, both in `f`:
- *   SOME_CASES(BAD_ANY_FN)
- *   static const bad_any k_some_cases[] = {SOME_CASES(BAD_ANY_ROW)};
+ *   BAD_ANY_TABLE(k_some_cases, SOME_CASES);
  *   ... BAD_SUITE_TEST(k_suite, k_some_cases), in main's tests[].
  * Each row runs on a fresh fixture: the exact status, a message, and the
  * network's parameters, gradients, cached rows and step count unchanged. */
@@ -827,6 +904,8 @@ typedef struct bad_any {
     static void id##_prep(void *f_) { BAD_CTX *f = f_; (void)f; prep; }            \
     static swiftmlp_status id(void *f_) { BAD_CTX *f = f_; (void)f; return (call); }
 #define BAD_ANY_ROW(id, expected, msg, prep, call) {#id, id##_prep, id, (expected), (msg)},
+/* The prep and call functions of the list CASES and the table `table` of its rows. */
+#define BAD_ANY_TABLE(table, CASES) CASES(BAD_ANY_FN) static const bad_any table[] = {CASES(BAD_ANY_ROW)}
 
 typedef struct bad_any_table {
     const bad_suite *suite;

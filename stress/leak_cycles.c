@@ -10,7 +10,8 @@
  *   -> a few failing calls (truncated model buffer, bad layer index, a
  *   wrong dtype; their error messages must not leak either) -> free both.
  *
- * Every 64th cycle also runs swiftmlp_fit (2 epochs, validation data, a
+ * Every 64th cycle also runs swiftmlp_fit (up to 3 epochs with early
+ * stopping and restore_best, validation on the first half of the rows, a
  * progress callback) and swiftmlp_gradient_check, so the allocations those
  * make are cycled too.
  *
@@ -92,13 +93,14 @@ static int cycle(unsigned long i)
         swiftmlp_fit_options fo;
         swiftmlp_fit_result fr;
         OK(swiftmlp_fit_options_default(&fo));
-        fo.epochs = 2;
+        fo.epochs = 3;
         fo.batch_size = 3;
+        fo.patience = 1; /* restore_best (the default) keeps a copy of the best epoch */
         fo.val_x = x;
-        fo.val_x_len = BATCH * N0;
+        fo.val_x_len = BATCH / 2 * N0;
         fo.val_y = y;
-        fo.val_y_len = BATCH * N2;
-        fo.val_rows = BATCH;
+        fo.val_y_len = BATCH / 2 * N2;
+        fo.val_rows = BATCH / 2;
         fo.progress = on_progress;
         OK(swiftmlp_fit(net, dtype, x, BATCH * N0, y, BATCH * N2, BATCH, &fo, &fr));
         swiftmlp_gradcheck gc;

@@ -114,6 +114,19 @@ class Model:
                 return t
         raise KeyError(name)
 
+    def edited(self, name, **fields):
+        """A copy whose tensor `name` has these fields (shape, dtype, offsets, ...)."""
+        m = self.copy()
+        for field, value in fields.items():
+            setattr(m.tensor(name), field, value)
+        return m
+
+    def with_value(self, name, index, value):
+        """A copy whose tensor `name` holds `value` at `index` (< 0: from the end)."""
+        values = list(self.tensor(name).values)
+        values[index] = value
+        return self.edited(name, values=values)
+
     def drop_tensor(self, name):
         self.tensors = [t for t in self.tensors if t.name != name]
         return self
@@ -313,44 +326,49 @@ def malformed():
     files["bad_missing_metadata"] = encode(a, a.header_text(a.members()[1:]))
     files["bad_metadata_not_object"] = encode(a, a.header_text([("__metadata__", '"swiftmlp"')] + a.members()[1:]))
     files["bad_metadata_value_not_string"] = encode(a, replace_once(text, '"seed":"7"', '"seed":7'))
-    files["bad_format_not_swiftmlp"] = encode(a.copy().set_meta("format", "pytorch"))
-    files["bad_format_version_2"] = encode(a.copy().set_meta("format_version", "2"))
-    files["bad_format_version_missing"] = encode(a.copy().drop_meta("format_version"))
-    files["bad_metadata_dtype_float16"] = encode(a.copy().set_meta("dtype", "float16"))
-    files["bad_unknown_activation_gelu"] = encode(a.copy().set_meta("activations", "sigmoid,gelu"))
-    files["bad_activation_count_mismatch"] = encode(a.copy().set_meta("activations", "sigmoid"))
-    files["bad_unknown_loss"] = encode(a.copy().set_meta("loss", "hinge"))
-    files["bad_unknown_init"] = encode(a.copy().set_meta("init", "xavier"))
-    files["bad_leaky_slope_not_a_number"] = encode(a.copy().set_meta("leaky_slope", "abc"))
-    files["bad_leaky_slope_nan"] = encode(a.copy().set_meta("leaky_slope", "nan"))
-    files["bad_leaky_slope_inf"] = encode(a.copy().set_meta("leaky_slope", "inf"))
-    files["bad_seed_negative"] = encode(a.copy().set_meta("seed", "-1"))
-    files["bad_seed_leading_zero"] = encode(a.copy().set_meta("seed", "07"))
-    files["bad_seed_2_pow_64"] = encode(a.copy().set_meta("seed", "18446744073709551616"))
-    # a JSON \u0000 escape ends the number for a C-string parser (strtod): "0.01" + junk
-    files["bad_leaky_slope_embedded_nul"] = encode(a.copy().set_meta("leaky_slope", "0.01\u0000junk"))
-    files["bad_shuffle_state_missing"] = encode(a.copy().drop_meta("shuffle_state"))
-    files["bad_sizes_with_zero"] = encode(a.copy().set_meta("sizes", "3,0,2"))
-    files["bad_sizes_empty_entry"] = encode(a.copy().set_meta("sizes", "3,,2"))
-    files["bad_sizes_above_layer_limit"] = encode(a.copy().set_meta("sizes", "3,16777217,2"))
-    files["bad_sizes_param_count_above_limit"] = encode(
-        a.copy().set_meta("sizes", "16384,16384,2"))
+    # One metadata value changed, or left out (None), in model a, b or c.
+    one_meta_value = [
+        # (file, model, key, value)
+        ("bad_format_not_swiftmlp", a, "format", "pytorch"),
+        ("bad_format_version_2", a, "format_version", "2"),
+        ("bad_format_version_missing", a, "format_version", None),
+        ("bad_metadata_dtype_float16", a, "dtype", "float16"),
+        ("bad_unknown_activation_gelu", a, "activations", "sigmoid,gelu"),
+        ("bad_activation_count_mismatch", a, "activations", "sigmoid"),
+        ("bad_unknown_loss", a, "loss", "hinge"),
+        ("bad_unknown_init", a, "init", "xavier"),
+        ("bad_leaky_slope_not_a_number", a, "leaky_slope", "abc"),
+        ("bad_leaky_slope_nan", a, "leaky_slope", "nan"),
+        ("bad_leaky_slope_inf", a, "leaky_slope", "inf"),
+        ("bad_seed_negative", a, "seed", "-1"),
+        ("bad_seed_leading_zero", a, "seed", "07"),
+        ("bad_seed_2_pow_64", a, "seed", "18446744073709551616"),
+        # a JSON \u0000 escape ends the number for a C-string parser (strtod): "0.01" + junk
+        ("bad_leaky_slope_embedded_nul", a, "leaky_slope", "0.01\u0000junk"),
+        ("bad_shuffle_state_missing", a, "shuffle_state", None),
+        ("bad_sizes_with_zero", a, "sizes", "3,0,2"),
+        ("bad_sizes_empty_entry", a, "sizes", "3,,2"),
+        ("bad_sizes_above_layer_limit", a, "sizes", "3,16777217,2"),
+        ("bad_sizes_param_count_above_limit", a, "sizes", "16384,16384,2"),
+        ("bad_softmax_on_hidden_layer", a, "activations", "softmax,sigmoid"),
+        ("bad_cross_entropy_without_softmax", a, "loss", "cross_entropy"),
+        # the optimizer (models b: Adam, c: SGD with momentum)
+        ("bad_unknown_optimizer", b, "optimizer", "rmsprop"),
+        ("bad_optimizer_lr_zero", b, "optimizer_lr", "0"),
+        ("bad_optimizer_beta1_one", b, "optimizer_beta1", "1"),
+        ("bad_optimizer_eps_negative", b, "optimizer_eps", "-1e-08"),
+        ("bad_optimizer_momentum_one", c, "optimizer_momentum", "1"),
+        ("bad_optimizer_nesterov_2", c, "optimizer_nesterov", "2"),
+        ("bad_optimizer_weight_decay_negative", c, "optimizer_weight_decay", "-0.1"),
+        ("bad_optimizer_lr_missing", c, "optimizer_lr", None),
+        ("bad_optimizer_steps_2_pow_63", b, "optimizer_steps", str(2 ** 63)),
+        ("bad_optimizer_state_without_steps", b, "optimizer_steps", None),
+    ]
+    for name, model, key, value in one_meta_value:
+        m = model.copy()
+        files[name] = encode(m.set_meta(key, value) if value is not None else m.drop_meta(key))
     files["bad_sizes_1026_entries"] = encode(
         a.copy().set_meta("sizes", ",".join(["1"] * 1026)).set_meta("activations", ",".join(["sigmoid"] * 1025)))
-    files["bad_softmax_on_hidden_layer"] = encode(a.copy().set_meta("activations", "softmax,sigmoid"))
-    files["bad_cross_entropy_without_softmax"] = encode(a.copy().set_meta("loss", "cross_entropy"))
-
-    # -- the optimizer ------------------------------------------------------------
-    files["bad_unknown_optimizer"] = encode(b.copy().set_meta("optimizer", "rmsprop"))
-    files["bad_optimizer_lr_zero"] = encode(b.copy().set_meta("optimizer_lr", "0"))
-    files["bad_optimizer_beta1_one"] = encode(b.copy().set_meta("optimizer_beta1", "1"))
-    files["bad_optimizer_eps_negative"] = encode(b.copy().set_meta("optimizer_eps", "-1e-08"))
-    files["bad_optimizer_momentum_one"] = encode(c.copy().set_meta("optimizer_momentum", "1"))
-    files["bad_optimizer_nesterov_2"] = encode(c.copy().set_meta("optimizer_nesterov", "2"))
-    files["bad_optimizer_weight_decay_negative"] = encode(c.copy().set_meta("optimizer_weight_decay", "-0.1"))
-    files["bad_optimizer_lr_missing"] = encode(c.copy().drop_meta("optimizer_lr"))
-    files["bad_optimizer_steps_2_pow_63"] = encode(b.copy().set_meta("optimizer_steps", str(2 ** 63)))
-    files["bad_optimizer_state_without_steps"] = encode(b.copy().drop_meta("optimizer_steps"))
     files["bad_optimizer_steps_without_state"] = encode(b.copy().drop_tensor("optimizer.v"))
 
     # -- the tensors --------------------------------------------------------------
@@ -369,72 +387,36 @@ def malformed():
     files["bad_gap_between_offsets"] = encode(with_offsets(
         a, [[0, 96], [104, 136], [136, 200], [200, 216]], data[:96] + D(0.0) + data[96:]))
     files["bad_trailing_bytes_after_last_tensor"] = encode(a) + D(0.0)
-    m = a.copy()
-    m.tensor("layers.0.weight").shape = [3, 4]  # transposed: same byte size
-    files["bad_shape_transposed"] = encode(m)
+    # layers.0.weight transposed: the same byte size
+    files["bad_shape_transposed"] = encode(a.edited("layers.0.weight", shape=[3, 4]))
     # layers.1.bias declares shape [3] with 24 bytes of data: self-consistent,
     # but sizes "3,4,2" need [2].
-    m = with_offsets(a, [[0, 96], [96, 128], [128, 192], [192, 216]], data + D(0.25))
-    m.tensor("layers.1.bias").shape = [3]
-    files["bad_shape_and_size_disagree_with_sizes"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.1.weight").shape = [2, "-4"]
-    files["bad_shape_negative_dim"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.bias").shape = []
-    files["bad_shape_scalar"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.bias").dtype = "F16"
-    files["bad_tensor_dtype_f16"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.1.weight").dtype = "I32"
-    files["bad_tensor_dtype_i32"] = encode(m)
+    files["bad_shape_and_size_disagree_with_sizes"] = encode(with_offsets(
+        a, [[0, 96], [96, 128], [128, 192], [192, 216]], data + D(0.25)).edited("layers.1.bias", shape=[3]))
+    files["bad_shape_negative_dim"] = encode(a.edited("layers.1.weight", shape=[2, "-4"]))
+    files["bad_shape_scalar"] = encode(a.edited("layers.0.bias", shape=[]))
+    files["bad_tensor_dtype_f16"] = encode(a.edited("layers.0.bias", dtype="F16"))
+    files["bad_tensor_dtype_i32"] = encode(a.edited("layers.1.weight", dtype="I32"))
     m = a.copy()
     for t in m.tensors:
         t.dtype = "F32"                     # data really is F32, metadata says float64
     files["bad_tensor_dtype_f32_in_float64_model"] = encode(m)
-    m = a.copy()
-    w = m.tensor("layers.1.weight")
-    w.values = w.values[:3] + [float("nan")] + w.values[4:]
-    files["bad_nan_in_weight"] = encode(m)
-    m = a.copy()
-    bias = m.tensor("layers.0.bias")
-    bias.values = bias.values[:1] + [float("inf")] + bias.values[2:]
-    files["bad_inf_in_bias"] = encode(m)
-    m = b.copy()
-    w = m.tensor("layers.0.weight")
-    w.values = w.values[:5] + [float("-inf")] + w.values[6:]
-    files["bad_f32_minus_inf_in_weight"] = encode(m)
-    m = b.copy()
-    v = m.tensor("optimizer.v")
-    v.values = v.values[:-1] + [float("nan")]
-    files["bad_nan_in_adam_state"] = encode(m)
-    m = c.copy()
-    mom = m.tensor("optimizer.momentum")
-    mom.values = [float("inf")] + mom.values[1:]
-    files["bad_inf_in_momentum_state"] = encode(m)
+    files["bad_nan_in_weight"] = encode(a.with_value("layers.1.weight", 3, float("nan")))
+    files["bad_inf_in_bias"] = encode(a.with_value("layers.0.bias", 1, float("inf")))
+    files["bad_f32_minus_inf_in_weight"] = encode(b.with_value("layers.0.weight", 5, float("-inf")))
+    files["bad_nan_in_adam_state"] = encode(b.with_value("optimizer.v", -1, float("nan")))
+    files["bad_inf_in_momentum_state"] = encode(c.with_value("optimizer.momentum", 0, float("inf")))
     files["bad_missing_tensor"] = encode(a.copy().drop_tensor("layers.1.bias"))
     m = a.copy()
     m.tensors.append(Tensor("layers.2.weight", "F64", [1, 2], [0.5, 0.5]))
     files["bad_unexpected_extra_tensor"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.bias").extra = [("extra", "1")]
-    files["bad_extra_field_in_tensor_entry"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.bias").drop = ["data_offsets"]
-    files["bad_tensor_entry_without_offsets"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.1.bias").offsets = [len(a.data()) - 16, len(a.data()) + 8]
-    files["bad_offsets_past_data_section"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.weight").offsets = [96, 0]
-    files["bad_offsets_reversed"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.weight").offsets = ["0.0", "96.0"]
-    files["bad_offsets_not_integers"] = encode(m)
-    m = a.copy()
-    m.tensor("layers.0.weight").offsets = [0, 96, 128]
-    files["bad_offsets_three_numbers"] = encode(m)
+    files["bad_extra_field_in_tensor_entry"] = encode(a.edited("layers.0.bias", extra=[("extra", "1")]))
+    files["bad_tensor_entry_without_offsets"] = encode(a.edited("layers.0.bias", drop=["data_offsets"]))
+    files["bad_offsets_past_data_section"] = encode(
+        a.edited("layers.1.bias", offsets=[len(a.data()) - 16, len(a.data()) + 8]))
+    files["bad_offsets_reversed"] = encode(a.edited("layers.0.weight", offsets=[96, 0]))
+    files["bad_offsets_not_integers"] = encode(a.edited("layers.0.weight", offsets=["0.0", "96.0"]))
+    files["bad_offsets_three_numbers"] = encode(a.edited("layers.0.weight", offsets=[0, 96, 128]))
     return files
 
 
