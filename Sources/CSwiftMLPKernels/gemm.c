@@ -251,69 +251,88 @@ __attribute__((destructor)) static void scratch_unload(void) {
     }
 }
 
-/* dst (k x n, leading dimension n) = src^T, src (n x k, leading dimension lds). */
-__attribute__((target("avx512f")))
-static void transpose_f32(const float *restrict src, size_t lds, float *restrict dst, size_t n, size_t k) {
-    size_t n16 = n / 16 * 16, k16 = k / 16 * 16;
-    for (size_t j0 = 0; j0 < n16; j0 += 16)
-        for (size_t p0 = 0; p0 < k16; p0 += 16) {
-            __m512 r[16], t[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (j0 + (size_t)i) * lds + p0);
-            for (int i = 0; i < 16; i += 2) {
-                t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-                t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 16; i += 4) {
-                __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-                __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-                r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-                r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-                r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-                r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-            }
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-                t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-                t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-                t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-            }
-            for (int i = 0; i < 4; i++) {
-                r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-                r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-                r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-                r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
-            }
-            for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (p0 + (size_t)i) * n + j0, r[i]);
-        }
+/* One full tile of a transpose: dst (tile x tile, leading dimension ldd) =
+ * src^T, src with leading dimension lds. */
+typedef void transpose_tile_fn(const void *src, size_t lds, void *dst, size_t ldd);
+
+/* dst (k x n, leading dimension n) = src^T, src (n x k, leading dimension
+ * lds), of elements of `size` bytes: the full tile x tile blocks by `tile_fn`,
+ * the edges element by element. Always inlined into the per-type wrappers
+ * below, so size, tile and tile_fn are constants there and the tile inlines. */
+static inline __attribute__((always_inline)) void transpose_tiled(const char *restrict src, size_t lds,
+                                                                  char *restrict dst, size_t n, size_t k, size_t size,
+                                                                  size_t tile, transpose_tile_fn *tile_fn) {
+    size_t nt = n / tile * tile, kt = k / tile * tile;
+    for (size_t j0 = 0; j0 < nt; j0 += tile)
+        for (size_t p0 = 0; p0 < kt; p0 += tile) tile_fn(src + (j0 * lds + p0) * size, lds, dst + (p0 * n + j0) * size, n);
     for (size_t j = 0; j < n; j++)
-        for (size_t p = j < n16 ? k16 : 0; p < k; p++) dst[p * n + j] = src[j * lds + p];
+        for (size_t p = j < nt ? kt : 0; p < k; p++) memcpy(dst + (p * n + j) * size, src + (j * lds + p) * size, size);
 }
 
+/* 16 x 16 floats: unpack pairs of rows, then pairs of pairs (as doubles),
+ * then 128-bit lanes twice. */
 __attribute__((target("avx512f")))
-static void transpose_f64(const double *restrict src, size_t lds, double *restrict dst, size_t n, size_t k) {
-    size_t n8 = n / 8 * 8, k8 = k / 8 * 8;
-    for (size_t j0 = 0; j0 < n8; j0 += 8)
-        for (size_t p0 = 0; p0 < k8; p0 += 8) {
-            __m512d r[8], t[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(src + (j0 + (size_t)i) * lds + p0);
-            for (int i = 0; i < 8; i += 2) {
-                t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
-                t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 2; i++) {
-                r[i] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0x88);
-                r[i + 2] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0xdd);
-                r[i + 4] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0x88);
-                r[i + 6] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0xdd);
-            }
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0x88);
-                t[i + 4] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0xdd);
-            }
-            for (int i = 0; i < 8; i++) _mm512_storeu_pd(dst + (p0 + (size_t)i) * n + j0, t[i]);
-        }
-    for (size_t j = 0; j < n; j++)
-        for (size_t p = j < n8 ? k8 : 0; p < k; p++) dst[p * n + j] = src[j * lds + p];
+static inline void transpose_tile_f32(const void *s, size_t lds, void *d, size_t ldd) {
+    const float *src = s;
+    float *dst = d;
+    __m512 r[16], t[16];
+    for (size_t i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        __m512d c = _mm512_castps_pd(t[i + 2]), e = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+    for (size_t i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+
+/* 8 x 8 doubles: unpack pairs of rows, then 128-bit lanes twice. */
+__attribute__((target("avx512f")))
+static inline void transpose_tile_f64(const void *s, size_t lds, void *d, size_t ldd) {
+    const double *src = s;
+    double *dst = d;
+    __m512d r[8], t[8];
+    for (size_t i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(src + i * lds);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        r[i] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0x88);
+        r[i + 2] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0xdd);
+        r[i + 4] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0x88);
+        r[i + 6] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0xdd);
+    }
+    for (size_t i = 0; i < 8; i++) _mm512_storeu_pd(dst + i * ldd, t[i]);
+}
+
+/* src^T into dst as transpose_tiled, of floats or doubles. */
+__attribute__((target("avx512f")))
+static void transpose(bool dbl, const void *src, size_t lds, void *dst, size_t n, size_t k) {
+    if (dbl) transpose_tiled(src, lds, dst, n, k, sizeof(double), 8, transpose_tile_f64);
+    else transpose_tiled(src, lds, dst, n, k, sizeof(float), 16, transpose_tile_f32);
 }
 
 /* Whether j's x·W^T is a product the permit refuses as it comes and takes
@@ -336,8 +355,7 @@ static bool run_small_nn(const gemm_job *j) {
     size_t lds = (size_t)(x_smaller ? j->lda : j->ldb);
     struct scratch_slot *slot = scratch_take(rows * k * (j->dbl ? sizeof(double) : sizeof(float)));
     if (!slot) return false;
-    if (j->dbl) transpose_f64(src, lds, slot->data, rows, k);
-    else transpose_f32(src, lds, slot->data, rows, k);
+    transpose(j->dbl, src, lds, slot->data, rows, k);
     if (x_smaller)
         blas_gemm(j->dbl, true, true, j->m, j->n, j->k, j->alpha, slot->data, j->m, j->b, j->ldb, j->beta,
                   j->c, j->ldc);
