@@ -2,27 +2,19 @@
 import CSwiftMLPABI
 import SwiftMLP
 
+/// The defaults of every field (the header's), also fit's when options is NULL.
+private var defaultFitOptions: swiftmlp_fit_options {
+    swiftmlp_fit_options(
+        struct_size: MemoryLayout<swiftmlp_fit_options>.size, epochs: 1, batch_size: 32, shuffle: 1,
+        val_x: nil, val_x_len: 0, val_y: nil, val_y_len: 0, val_rows: 0, patience: 0, min_delta: 0, restore_best: 1,
+        progress: nil, user_data: nil, report_batches: 1, lr_schedule: SWIFTMLP_LR_CONSTANT, power_t: 0.5, lr_tol: 1e-4,
+        n_iter_no_change: 10, step_size: 1, gamma: 0.1, t_max: 1, eta_min: 0, sample_weight: nil, sample_weight_len: 0,
+        optimizer: nil)
+}
+
 @c @implementation
 public func swiftmlp_fit_options_default(_ options: UnsafeMutablePointer<swiftmlp_fit_options>?) -> swiftmlp_status {
-    run("swiftmlp_fit_options_default") { () throws(MLPError) in
-        let out = try required(options, "options")
-        var o = swiftmlp_fit_options()
-        o.struct_size = MemoryLayout<swiftmlp_fit_options>.size
-        o.epochs = 1
-        o.batch_size = 32
-        o.shuffle = 1
-        o.restore_best = 1
-        o.report_batches = 1
-        o.lr_schedule = SWIFTMLP_LR_CONSTANT
-        o.power_t = 0.5
-        o.lr_tol = 1e-4
-        o.n_iter_no_change = 10
-        o.step_size = 1
-        o.gamma = 0.1
-        o.t_max = 1
-        o.eta_min = 0
-        out.pointee = o
-    }
+    writeDefaults("swiftmlp_fit_options_default", defaultFitOptions, to: options, "options")
 }
 
 /// sizeof(swiftmlp_fit_options) in 1.0, which ended before `optimizer`.
@@ -73,7 +65,7 @@ public func swiftmlp_fit(
 ) -> swiftmlp_status {
     run("swiftmlp_fit", net, .write) { (h) throws(MLPError) in
         let data = try CData(x, x_len, y, y_len, rows, "x", "y")
-        var o = swiftmlp_fit_options()
+        var o = defaultFitOptions
         if let options {
             // struct_size first: a 1.0 caller's struct ends before `optimizer`.
             let size = cSize(UnsafeRawPointer(options).load(as: Int.self))
@@ -81,8 +73,6 @@ public func swiftmlp_fit(
                 try checkStructSize(size, MemoryLayout<swiftmlp_fit_options>.size, "swiftmlp_fit_options")
             }
             withUnsafeMutableBytes(of: &o) { $0.copyMemory(from: UnsafeRawBufferPointer(start: options, count: size)) }
-        } else {
-            _ = swiftmlp_fit_options_default(&o)
         }
         var validation: CData? = nil
         if o.val_x != nil || o.val_y != nil {
@@ -128,40 +118,43 @@ public func swiftmlp_fit(
     }
 }
 
-private struct Predict: NetworkCall {
-    let x: CInput, rows: Int, y: COutput
-    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
-        try n.predict(x.elements(for: n), rows: rows, into: y.elements(for: n))
-    }
-}
-
 @c @implementation
-public func swiftmlp_predict(
-    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int
-) -> swiftmlp_status {
-    run("swiftmlp_predict", net, .read) { (h) throws(MLPError) in
-        try h.call(dtype, Predict(x: CInput(x, x_len, "x"), rows: cSize(rows), y: COutput(y, y_cap, "y")))
-    }
+public func swiftmlp_predict(_ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ x: UnsafeRawPointer?, _ x_len: Int,
+                             _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int) -> swiftmlp_status {
+    runOutputs("swiftmlp_predict", forward: false, net, dtype, x, x_len, rows, y, y_cap)
 }
 
-private struct Evaluate: NetworkCall {
-    let data: CData
+/// The loss of a batch x, y: a train step's (which then updates the
+/// network: a writing call) or evaluate's (which only reads).
+private struct BatchLoss: NetworkCall {
+    let train: Bool, data: CData
     func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
-        try n.loss(x: data.x.elements(for: n), y: data.y.elements(for: n), rows: data.rows)
+        let x = data.x.elements(for: n), y = data.y.elements(for: n)
+        return train ? try n.trainStep(x: x, y: y, batch: data.rows) : try n.loss(x: x, y: y, rows: data.rows)
     }
 }
 
 @c @implementation
-public func swiftmlp_evaluate(
-    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
+public func swiftmlp_evaluate(_ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ x: UnsafeRawPointer?, _ x_len: Int,
+                              _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
+                              _ loss: UnsafeMutablePointer<Double>?) -> swiftmlp_status {
+    runBatchLoss("swiftmlp_evaluate", train: false, net, dtype, x, x_len, y, y_len, rows, loss)
+}
+
+/// The body of swiftmlp_train_step and swiftmlp_evaluate, which take the
+/// same arguments and check them the same way, except that evaluate's
+/// `loss` is required and train_step's may be NULL.
+@inline(__always)
+func runBatchLoss(
+    _ function: StaticString, train: Bool, _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ xLen: Int, _ y: UnsafeRawPointer?, _ yLen: Int, _ rows: Int,
     _ loss: UnsafeMutablePointer<Double>?
 ) -> swiftmlp_status {
-    run("swiftmlp_evaluate", net, .read) { (h) throws(MLPError) in
-        let data = try CData(x, x_len, y, y_len, rows, "x", "y")
-        let out = try required(loss, "loss")
-        out.pointee = try h.call(dtype, Evaluate(data: data))
+    run(function, net, train ? .write : .read) { (h) throws(MLPError) in
+        let data = try CData(x, xLen, y, yLen, rows, "x", "y")
+        let out = train ? loss : try required(loss, "loss")
+        let value = try h.call(dtype, BatchLoss(train: train, data: data))
+        out?.pointee = value
     }
 }
 

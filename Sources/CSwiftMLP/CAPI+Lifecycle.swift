@@ -30,16 +30,10 @@ public func swiftmlp_free(_ net: OpaquePointer?) {
 
 @c @implementation
 public func swiftmlp_config_default(_ config: UnsafeMutablePointer<swiftmlp_config>?) -> swiftmlp_status {
-    run("swiftmlp_config_default") { () throws(MLPError) in
-        let config = try required(config, "config")
-        var c = swiftmlp_config()
-        c.struct_size = MemoryLayout<swiftmlp_config>.size
-        c.dtype = SWIFTMLP_FLOAT64
-        c.leaky_slope = 0.01
-        c.loss = SWIFTMLP_LOSS_MSE
-        c.`init` = SWIFTMLP_INIT_UNIFORM
-        config.pointee = c
-    }
+    let defaults = swiftmlp_config(
+        struct_size: MemoryLayout<swiftmlp_config>.size, sizes: nil, n_sizes: 0, dtype: SWIFTMLP_FLOAT64, seed: 0,
+        activations: nil, n_activations: 0, leaky_slope: 0.01, loss: SWIFTMLP_LOSS_MSE, init: SWIFTMLP_INIT_UNIFORM)
+    return writeDefaults("swiftmlp_config_default", defaults, to: config, "config")
 }
 
 @c @implementation

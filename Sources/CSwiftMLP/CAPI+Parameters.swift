@@ -72,8 +72,7 @@ public func swiftmlp_get_layer(
     _ w: UnsafeMutableRawPointer?, _ w_cap: Int, _ b: UnsafeMutableRawPointer?, _ b_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_layer", net, .read) { (h) throws(MLPError) in
-        let call = CopyLayer(layer: cSize(layer), gradients: false, w: try COutput(w, w_cap, "w"), b: try COutput(b, b_cap, "b"))
-        try h.call(dtype, call)
+        try h.call(dtype, CopyLayer(layer: cSize(layer), gradients: false, w: COutput(w, w_cap, "w"), b: COutput(b, b_cap, "b")))
     }
 }
 
@@ -83,8 +82,7 @@ public func swiftmlp_get_layer_grads(
     _ dw: UnsafeMutableRawPointer?, _ dw_cap: Int, _ db: UnsafeMutableRawPointer?, _ db_cap: Int
 ) -> swiftmlp_status {
     run("swiftmlp_get_layer_grads", net, .read) { (h) throws(MLPError) in
-        let call = CopyLayer(layer: cSize(layer), gradients: true, w: try COutput(dw, dw_cap, "dw"), b: try COutput(db, db_cap, "db"))
-        try h.call(dtype, call)
+        try h.call(dtype, CopyLayer(layer: cSize(layer), gradients: true, w: COutput(dw, dw_cap, "dw"), b: COutput(db, db_cap, "db")))
     }
 }
 

@@ -2,21 +2,34 @@
 import CSwiftMLPABI
 import SwiftMLP
 
-private struct Forward: NetworkCall {
-    let x: CInput, rows: Int, y: COutput
+/// x (rows, N0) through the network into y (rows, NL): `forward` keeps the
+/// batch's quantities for backward (a writing call), `predict` keeps nothing.
+private struct Outputs: NetworkCall {
+    let forward: Bool, x: CInput, rows: Int, y: COutput
     func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) {
-        try n.forward(x.elements(for: n), batch: rows, into: y.elements(for: n))
+        if forward {
+            try n.forward(x.elements(for: n), batch: rows, into: y.elements(for: n))
+        } else {
+            try n.predict(x.elements(for: n), rows: rows, into: y.elements(for: n))
+        }
     }
 }
 
 @c @implementation
-public func swiftmlp_forward(
-    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ rows: Int,
-    _ y: UnsafeMutableRawPointer?, _ y_cap: Int
+public func swiftmlp_forward(_ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ x: UnsafeRawPointer?, _ x_len: Int,
+                             _ rows: Int, _ y: UnsafeMutableRawPointer?, _ y_cap: Int) -> swiftmlp_status {
+    runOutputs("swiftmlp_forward", forward: true, net, dtype, x, x_len, rows, y, y_cap)
+}
+
+/// The body of swiftmlp_forward and swiftmlp_predict, which take the same
+/// arguments and check them the same way.
+@inline(__always)
+func runOutputs(
+    _ function: StaticString, forward: Bool, _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
+    _ x: UnsafeRawPointer?, _ xLen: Int, _ rows: Int, _ y: UnsafeMutableRawPointer?, _ yCap: Int
 ) -> swiftmlp_status {
-    run("swiftmlp_forward", net, .write) { (h) throws(MLPError) in
-        try h.call(dtype, Forward(x: CInput(x, x_len, "x"), rows: cSize(rows), y: COutput(y, y_cap, "y")))
+    run(function, net, forward ? .write : .read) { (h) throws(MLPError) in
+        try h.call(dtype, Outputs(forward: forward, x: CInput(x, xLen, "x"), rows: cSize(rows), y: COutput(y, yCap, "y")))
     }
 }
 
@@ -68,21 +81,9 @@ public func swiftmlp_backward_labels(
     }
 }
 
-private struct TrainStep: NetworkCall {
-    let x: CInput, y: CInput, rows: Int
-    func callAsFunction<T: MLPScalar>(_ n: Network<T>) throws(MLPError) -> Double {
-        try n.trainStep(x: x.elements(for: n), y: y.elements(for: n), batch: rows)
-    }
-}
-
 @c @implementation
-public func swiftmlp_train_step(
-    _ net: OpaquePointer?, _ dtype: swiftmlp_dtype,
-    _ x: UnsafeRawPointer?, _ x_len: Int, _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
-    _ loss: UnsafeMutablePointer<Double>?
-) -> swiftmlp_status {
-    run("swiftmlp_train_step", net, .write) { (h) throws(MLPError) in
-        let value = try h.call(dtype, TrainStep(x: CInput(x, x_len, "x"), y: CInput(y, y_len, "y"), rows: cSize(rows)))
-        loss?.pointee = value
-    }
+public func swiftmlp_train_step(_ net: OpaquePointer?, _ dtype: swiftmlp_dtype, _ x: UnsafeRawPointer?, _ x_len: Int,
+                                _ y: UnsafeRawPointer?, _ y_len: Int, _ rows: Int,
+                                _ loss: UnsafeMutablePointer<Double>?) -> swiftmlp_status {
+    runBatchLoss("swiftmlp_train_step", train: true, net, dtype, x, x_len, y, y_len, rows, loss)
 }

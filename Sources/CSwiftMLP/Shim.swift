@@ -57,6 +57,14 @@ func cEnum<E: RawRepresentable>(_ raw: UInt32, _ what: StaticString) throws(MLPE
 @inline(__always)
 func cInt32(_ raw: UInt32) -> Int32 { Int32(bitPattern: raw) }
 
+/// A versioned struct's `_default` function: `value` (every field's default,
+/// struct_size set) written to `out`, or `.nullPointer` naming it.
+@inline(__always)
+func writeDefaults<S>(_ function: StaticString, _ value: S, to out: UnsafeMutablePointer<S>?,
+                      _ name: StaticString) -> swiftmlp_status {
+    run(function) { () throws(MLPError) in try required(out, name).pointee = value }
+}
+
 /// Checks a versioned struct's struct_size field.
 @inline(__always)
 func checkStructSize(_ size: Int, _ expected: Int, _ name: StaticString) throws(MLPError) {

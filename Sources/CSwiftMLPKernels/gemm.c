@@ -251,69 +251,70 @@ __attribute__((destructor)) static void scratch_unload(void) {
     }
 }
 
-/* dst (k x n, leading dimension n) = src^T, src (n x k, leading dimension lds). */
-__attribute__((target("avx512f")))
-static void transpose_f32(const float *restrict src, size_t lds, float *restrict dst, size_t n, size_t k) {
-    size_t n16 = n / 16 * 16, k16 = k / 16 * 16;
-    for (size_t j0 = 0; j0 < n16; j0 += 16)
-        for (size_t p0 = 0; p0 < k16; p0 += 16) {
-            __m512 r[16], t[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (j0 + (size_t)i) * lds + p0);
-            for (int i = 0; i < 16; i += 2) {
-                t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-                t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 16; i += 4) {
-                __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-                __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-                r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-                r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-                r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-                r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-            }
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-                t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-                t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-                t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-            }
-            for (int i = 0; i < 4; i++) {
-                r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-                r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-                r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-                r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
-            }
-            for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (p0 + (size_t)i) * n + j0, r[i]);
+/* The small products' transpose, for floats and doubles alike: a tile is
+ * the 16 x 16 floats or 8 x 8 doubles of 16 or 8 512-bit registers, held
+ * as __m512 whatever the element type (loads, stores, interleaves and lane
+ * shuffles move bits, never convert them). */
+
+/* out[b + 2j], out[b + 2j + 1] = the low and high interleave (within each
+ * 128-bit lane) of the 32-bit (or, when wide, 64-bit) elements of in[b + j]
+ * and in[b + j + d], for j < d, in each block of 2d of the n registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void interleave(__m512 *restrict out, const __m512 *restrict in, int n, int d, bool wide) {
+    for (int b = 0; b < n; b += 2 * d)
+        for (int j = 0; j < d; j++) {
+            __m512 x = in[b + j], y = in[b + j + d];
+            __m512d xd = _mm512_castps_pd(x), yd = _mm512_castps_pd(y);
+            out[b + 2 * j] = wide ? _mm512_castpd_ps(_mm512_unpacklo_pd(xd, yd)) : _mm512_unpacklo_ps(x, y);
+            out[b + 2 * j + 1] = wide ? _mm512_castpd_ps(_mm512_unpackhi_pd(xd, yd)) : _mm512_unpackhi_ps(x, y);
         }
-    for (size_t j = 0; j < n; j++)
-        for (size_t p = j < n16 ? k16 : 0; p < k; p++) dst[p * n + j] = src[j * lds + p];
 }
 
-__attribute__((target("avx512f")))
-static void transpose_f64(const double *restrict src, size_t lds, double *restrict dst, size_t n, size_t k) {
-    size_t n8 = n / 8 * 8, k8 = k / 8 * 8;
-    for (size_t j0 = 0; j0 < n8; j0 += 8)
-        for (size_t p0 = 0; p0 < k8; p0 += 8) {
-            __m512d r[8], t[8];
-            for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(src + (j0 + (size_t)i) * lds + p0);
-            for (int i = 0; i < 8; i += 2) {
-                t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
-                t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 2; i++) {
-                r[i] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0x88);
-                r[i + 2] = _mm512_shuffle_f64x2(t[i], t[i + 2], 0xdd);
-                r[i + 4] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0x88);
-                r[i + 6] = _mm512_shuffle_f64x2(t[i + 4], t[i + 6], 0xdd);
-            }
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0x88);
-                t[i + 4] = _mm512_shuffle_f64x2(r[i], r[i + 4], 0xdd);
-            }
-            for (int i = 0; i < 8; i++) _mm512_storeu_pd(dst + (p0 + (size_t)i) * n + j0, t[i]);
+/* For each g < s, the 4 x 4 matrix of 128-bit lanes of r[g], r[g + s],
+ * r[g + 2s], r[g + 3s], transposed in place. */
+__attribute__((target("avx512f"), always_inline))
+static inline void transpose_lanes(__m512 *r, int s) {
+    for (int g = 0; g < s; g++) {
+        __m512 a = _mm512_shuffle_f32x4(r[g], r[g + s], 0x88), b = _mm512_shuffle_f32x4(r[g], r[g + s], 0xdd);
+        __m512 c = _mm512_shuffle_f32x4(r[g + 2 * s], r[g + 3 * s], 0x88);
+        __m512 e = _mm512_shuffle_f32x4(r[g + 2 * s], r[g + 3 * s], 0xdd);
+        r[g] = _mm512_shuffle_f32x4(a, c, 0x88);
+        r[g + s] = _mm512_shuffle_f32x4(b, e, 0x88);
+        r[g + 2 * s] = _mm512_shuffle_f32x4(a, c, 0xdd);
+        r[g + 3 * s] = _mm512_shuffle_f32x4(b, e, 0xdd);
+    }
+}
+
+/* dst (k x n, leading dimension n) = src^T, src (n x k, leading dimension
+ * lds), of elements of `size` (4 or 8) bytes: the full tiles in registers,
+ * the edges element by element. Always inlined with a constant size. */
+__attribute__((target("avx512f"), always_inline))
+static inline void transpose_sized(const char *restrict src, size_t lds, char *restrict dst, size_t n, size_t k,
+                                   size_t size) {
+    size_t tile = 64 / size, nt = n / tile * tile, kt = k / tile * tile, src_row = lds * size, dst_row = n * size;
+    for (size_t j0 = 0; j0 < nt; j0 += tile)
+        for (size_t p0 = 0; p0 < kt; p0 += tile) {
+            const char *from = src + (j0 * lds + p0) * size;
+            char *to = dst + (p0 * n + j0) * size;
+            __m512 a[16], b[16];
+            for (size_t i = 0; i < tile; i++) a[i] = _mm512_loadu_ps(from + i * src_row);
+            /* Interleave elements, then pairs of them, up to 128-bit lanes
+             * (two steps for floats, one for doubles), then the lanes. */
+            interleave(b, a, (int)tile, 1, size == 8);
+            if (size == 4) interleave(a, b, 16, 2, true);
+            __m512 *r = size == 4 ? a : b;
+            transpose_lanes(r, (int)tile / 4);
+            for (size_t i = 0; i < tile; i++) _mm512_storeu_ps(to + i * dst_row, r[i]);
         }
     for (size_t j = 0; j < n; j++)
-        for (size_t p = j < n8 ? k8 : 0; p < k; p++) dst[p * n + j] = src[j * lds + p];
+        for (size_t p = j < nt ? kt : 0; p < k; p++) memcpy(dst + (p * n + j) * size, src + (j * lds + p) * size, size);
+}
+
+/* src^T into dst as transpose_sized, of doubles or floats. */
+__attribute__((target("avx512f")))
+static void transpose(bool dbl, const void *src, size_t lds, void *dst, size_t n, size_t k) {
+    if (dbl) transpose_sized(src, lds, dst, n, k, sizeof(double));
+    else transpose_sized(src, lds, dst, n, k, sizeof(float));
 }
 
 /* Whether j's x·W^T is a product the permit refuses as it comes and takes
@@ -336,8 +337,7 @@ static bool run_small_nn(const gemm_job *j) {
     size_t lds = (size_t)(x_smaller ? j->lda : j->ldb);
     struct scratch_slot *slot = scratch_take(rows * k * (j->dbl ? sizeof(double) : sizeof(float)));
     if (!slot) return false;
-    if (j->dbl) transpose_f64(src, lds, slot->data, rows, k);
-    else transpose_f32(src, lds, slot->data, rows, k);
+    transpose(j->dbl, src, lds, slot->data, rows, k);
     if (x_smaller)
         blas_gemm(j->dbl, true, true, j->m, j->n, j->k, j->alpha, slot->data, j->m, j->b, j->ldb, j->beta,
                   j->c, j->ldc);

@@ -1,5 +1,5 @@
 /// The activation of a layer. Raw values equal the C ABI's `swiftmlp_activation`.
-public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum Activation: Int32, NamedCases {
     /// g = 1 / (1 + exp(-f)) — the slides' choice and the default.
     case sigmoid = 0
     /// g = tanh(f).
@@ -13,14 +13,8 @@ public enum Activation: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// g_j = exp(f_j) / sum_k exp(f_k) over each row; output layer only.
     case softmax = 5
 
-    public var description: String {
-        switch self {
-        case .sigmoid: return "sigmoid"
-        case .tanh: return "tanh"
-        case .relu: return "relu"
-        case .leakyReLU: return "leaky_relu"
-        case .identity: return "identity"
-        case .softmax: return "softmax"
-        }
-    }
+    public static let names: [Activation: String] = [
+        .sigmoid: "sigmoid", .tanh: "tanh", .relu: "relu", .leakyReLU: "leaky_relu", .identity: "identity",
+        .softmax: "softmax",
+    ]
 }

@@ -1,6 +1,6 @@
 /// The element type of a network, chosen at creation. Raw values equal the
 /// C ABI's `swiftmlp_dtype` values.
-public enum DType: Int32, Sendable, CustomStringConvertible {
+public enum DType: Int32, NamedCases {
     case float32 = 1
     case float64 = 2
 
@@ -12,10 +12,5 @@ public enum DType: Int32, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
-        switch self {
-        case .float32: return "float32"
-        case .float64: return "float64"
-        }
-    }
+    public static let names: [DType: String] = [.float32: "float32", .float64: "float64"]
 }

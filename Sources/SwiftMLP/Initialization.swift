@@ -2,7 +2,7 @@
 /// C ABI's `swiftmlp_init`. Every scheme draws u = `SplitMix64.nextUnitDouble()`
 /// layer by layer, W row-major then b, from one generator seeded with the
 /// network's seed; float32 networks round the same float64 values.
-public enum Initialization: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum Initialization: Int32, NamedCases {
     /// W and b: (2u - 1) / sqrt(fan_in). PyTorch's nn.Linear default. The default.
     case uniformFanIn = 0
     /// W: (2u - 1) * sqrt(6 / (fan_in + fan_out)); b = 0 (no draws).
@@ -10,13 +10,7 @@ public enum Initialization: Int32, Sendable, CaseIterable, CustomStringConvertib
     /// W: (2u - 1) * sqrt(6 / fan_in); b = 0 (no draws).
     case heUniform = 2
 
-    public var description: String {
-        switch self {
-        case .uniformFanIn: return "uniform"
-        case .glorotUniform: return "glorot"
-        case .heUniform: return "he"
-        }
-    }
+    public static let names: [Initialization: String] = [.uniformFanIn: "uniform", .glorotUniform: "glorot", .heUniform: "he"]
 
     /// Fills one layer's W (fanOut x fanIn) and b (fanOut) from `rng`.
     func fill<T: MLPScalar>(

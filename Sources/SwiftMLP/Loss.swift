@@ -1,6 +1,6 @@
 /// The loss of a network. Raw values equal the C ABI's `swiftmlp_loss`.
 /// B is the batch, N the output size, g the outputs, f the output logits.
-public enum Loss: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum Loss: Int32, NamedCases {
     /// L = mean over B*N of (g - y)^2 — the slides. PyTorch: MSELoss(reduction='mean').
     case mse = 0
     /// L = mean over B*N of -(y log g + (1 - y) log(1 - g)), computed from the
@@ -12,11 +12,7 @@ public enum Loss: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// probability rows, or class indices. PyTorch: CrossEntropyLoss(reduction='mean') on f.
     case crossEntropy = 2
 
-    public var description: String {
-        switch self {
-        case .mse: return "mse"
-        case .binaryCrossEntropy: return "binary_cross_entropy"
-        case .crossEntropy: return "cross_entropy"
-        }
-    }
+    public static let names: [Loss: String] = [
+        .mse: "mse", .binaryCrossEntropy: "binary_cross_entropy", .crossEntropy: "cross_entropy",
+    ]
 }

@@ -45,17 +45,6 @@ enum ModelFormat {
         }
     }
 
-    static func activation(named name: Substring) -> Activation? {
-        Activation.allCases.first { $0.description == name }
-    }
-    static func loss(named name: String) -> Loss? { Loss.allCases.first { $0.description == name } }
-    static func initialization(named name: String) -> Initialization? {
-        Initialization.allCases.first { $0.description == name }
-    }
-    static func optimizerKind(named name: String) -> Optimizer.Kind? {
-        Optimizer.Kind.allCases.first { $0.description == name }
-    }
-
     /// A JSON string literal.
     static func quoted(_ s: String) -> String {
         var out = "\""

@@ -86,14 +86,14 @@ struct ModelHeader {
         }
         var acts: [Activation] = []
         for name in try field("activations").split(separator: ",", omittingEmptySubsequences: false) {
-            guard let a = ModelFormat.activation(named: name) else { throw MLPError(.format, "unknown activation \"\(name)\"") }
+            guard let a = Activation(name: name) else { throw MLPError(.format, "unknown activation \"\(name)\"") }
             acts.append(a)
         }
         guard acts.count == sizes.count - 1 else {
             throw MLPError(.format, "\(acts.count) activations for \(Swift.max(sizes.count - 1, 0)) weight layers")
         }
-        guard let loss = ModelFormat.loss(named: try field("loss")) else { throw MLPError(.format, "unknown loss \"\(meta["loss"] ?? "")\"") }
-        guard let initialization = ModelFormat.initialization(named: try field("init")) else {
+        guard let loss = Loss(name: try field("loss")) else { throw MLPError(.format, "unknown loss \"\(meta["loss"] ?? "")\"") }
+        guard let initialization = Initialization(name: try field("init")) else {
             throw MLPError(.format, "unknown init \"\(meta["init"] ?? "")\"")
         }
         configuration = NetworkConfiguration(sizes: sizes, activations: acts, leakySlope: try real("leaky_slope"),
@@ -112,7 +112,7 @@ struct ModelHeader {
             expected[ModelFormat.biasName(l)] = [sizes[l + 1]]
         }
         if let kindName = meta["optimizer"] {
-            guard let kind = ModelFormat.optimizerKind(named: kindName) else { throw MLPError(.format, "unknown optimizer \"\(kindName)\"") }
+            guard let kind = Optimizer.Kind(name: kindName) else { throw MLPError(.format, "unknown optimizer \"\(kindName)\"") }
             let nesterov = try integer("optimizer_nesterov")
             guard nesterov <= 1 else { throw MLPError(.format, "optimizer_nesterov must be 0 or 1") }
             let opt = Optimizer(kind: kind, learningRate: try real("optimizer_lr"), momentum: try real("optimizer_momentum"),

@@ -23,18 +23,12 @@ import Darwin
 /// refused step changes nothing. 0 turns clipping off.
 public struct Optimizer: Sendable, Equatable {
     /// Raw values equal the C ABI's `swiftmlp_optimizer_kind`.
-    public enum Kind: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    public enum Kind: Int32, NamedCases {
         case sgd = 0
         case adam = 1
         case adamW = 2
 
-        public var description: String {
-            switch self {
-            case .sgd: return "sgd"
-            case .adam: return "adam"
-            case .adamW: return "adamw"
-            }
-        }
+        public static let names: [Kind: String] = [.sgd: "sgd", .adam: "adam", .adamW: "adamw"]
     }
 
     public var kind: Kind

@@ -1,6 +1,6 @@
 /// The slides' per-layer quantities of the last batch, for inspection.
 /// Raw values equal the C ABI's `swiftmlp_quantity`.
-public enum Quantity: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum Quantity: Int32, NamedCases {
     /// Pre-activations f^(l) = g^(l-1) W^T + b, layers 1...L.
     case f = 0
     /// Activations g^(l) = act(f^(l)), layers 0...L (g^(0) = x).
@@ -10,12 +10,5 @@ public enum Quantity: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// dL/dg^(l), layers 1...L, after a backward.
     case dLdg = 3
 
-    public var description: String {
-        switch self {
-        case .f: return "f"
-        case .g: return "g"
-        case .dLdf: return "dL/df"
-        case .dLdg: return "dL/dg"
-        }
-    }
+    public static let names: [Quantity: String] = [.f: "f", .g: "g", .dLdf: "dL/df", .dLdg: "dL/dg"]
 }

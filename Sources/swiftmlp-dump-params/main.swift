@@ -17,8 +17,7 @@ import Glibc
 let args = Array(CommandLine.arguments.dropFirst())
 guard args.count >= 5 else { fail("usage: swiftmlp-dump-params <f32|f64> <seed> <uniform|glorot|he> <size0> <size1> ...") }
 guard let seed = UInt64(args[1]) else { fail("bad seed \(args[1])") }
-let schemes: [String: Initialization] = ["uniform": .uniformFanIn, "glorot": .glorotUniform, "he": .heUniform]
-guard let scheme = schemes[args[2]] else { fail("bad init \(args[2])") }
+guard let scheme = Initialization(name: args[2]) else { fail("bad init \(args[2])") }
 let sizes = args[3...].compactMap { Int($0) }
 guard sizes.count == args.count - 3 else { fail("bad sizes") }
 let configuration = NetworkConfiguration(sizes: sizes, initialization: scheme, seed: seed)
