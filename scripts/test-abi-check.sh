@@ -22,11 +22,12 @@ mutate() {
         exit 1
     fi
 }
-# expect NAME WANTED-STATUS
+# expect NAME WANTED-STATUS (TMPDIR: the report abi-check.sh keeps on a
+# failure goes with $work)
 expect() {
     local header=$work/$1.h status=0
     [ "$1" = unchanged ] && header=$base
-    bash "$root/scripts/abi-check.sh" "$header" > "$work/$1.log" 2>&1 || status=$?
+    TMPDIR=$work bash "$root/scripts/abi-check.sh" "$header" > "$work/$1.log" 2>&1 || status=$?
     if [ "$status" = "$2" ]; then
         passed=$((passed + 1)); echo "ok: $1 (status $status)"
     else
