@@ -39,6 +39,7 @@ Differences from scikit-learn (defaults are otherwise scikit-learn's):
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -68,39 +69,46 @@ _HIDDEN = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "i
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
+#: The parameters both estimators take, in signature order, with their
+#: defaults (scikit-learn's, plus ``dtype``); the first two may be given by
+#: position, the rest by keyword only. The regressor adds its own after them.
+_PARAMETERS = {
+    "hidden_layer_sizes": (100,), "activation": "relu",
+    "solver": "adam", "alpha": 0.0001, "batch_size": "auto", "learning_rate": "constant",
+    "learning_rate_init": 0.001, "power_t": 0.5, "max_iter": 200, "shuffle": True,
+    "random_state": None, "tol": 1e-4, "verbose": False, "warm_start": False,
+    "momentum": 0.9, "nesterovs_momentum": True, "early_stopping": False,
+    "validation_fraction": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+    "n_iter_no_change": 10, "dtype": "float64",
+}
+
+
+def _init_taking(own: dict):
+    """An estimator's ``__init__`` over ``_PARAMETERS`` and then ``own`` (name:
+    default, keyword-only). It stores each argument under its name and does
+    nothing else, as scikit-learn requires; its ``__signature__`` lists every
+    parameter, which is where scikit-learn's ``get_params`` and ``clone`` read
+    the names."""
+    by_position, by_keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature([inspect.Parameter("self", by_position)] + [
+        inspect.Parameter(name, by_position if i < 2 else by_keyword, default=default)
+        for i, (name, default) in enumerate({**_PARAMETERS, **own}.items())])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            if name != "self":
+                setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
+
+
 class _BaseMLP(BaseEstimator):
     """scikit-learn's training loop over a swiftmlp network."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 dtype="float64"):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dtype = dtype
+    __init__ = _init_taking({})
 
     # ---- parameters ---------------------------------------------------------
 
@@ -399,23 +407,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """A multilayer perceptron regressor (``sklearn.neural_network.MLPRegressor``
     parameters, plus ``out_activation`` and ``loss``; see the module's text)."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 dtype="float64", out_activation="identity", loss="squared_error"):
-        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha,
-                         batch_size=batch_size, learning_rate=learning_rate,
-                         learning_rate_init=learning_rate_init, power_t=power_t,
-                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-                         verbose=verbose, warm_start=warm_start, momentum=momentum,
-                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, dtype=dtype)
-        self.out_activation = out_activation
-        self.loss = loss
+    __init__ = _init_taking({"out_activation": "identity", "loss": "squared_error"})
 
     def _check_params(self):
         super()._check_params()

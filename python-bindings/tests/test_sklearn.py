@@ -3,6 +3,7 @@ tools (Pipeline, GridSearchCV with 2 jobs, cross_val_score, clone,
 pickling), the fitted attributes in scikit-learn's layout, and the
 estimators' training equal to the same training done with swiftmlp.MLP."""
 
+import inspect
 import pickle
 import warnings
 
@@ -34,6 +35,28 @@ def test_at_most_three_expected_failures_each_with_a_reason():
     for name, checks in EXPECTED_FAILED_CHECKS.items():
         assert len(checks) <= 3, name
         assert all(isinstance(reason, str) and len(reason) > 20 for reason in checks.values())
+
+
+def test_parameters_are_scikit_learns_then_ours():
+    """scikit-learn's parameters, in its order, with its defaults and kinds
+    (no max_fun: no lbfgs); then dtype, and the regressor's out_activation
+    and loss, keyword-only. Each argument, by position or keyword, is kept
+    under its name."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    theirs = [p for p in inspect.signature(SkMLP).parameters.values() if p.name != "max_fun"]
+    classifier = list(inspect.signature(MLPClassifier).parameters.values())
+    regressor = list(inspect.signature(MLPRegressor).parameters.values())
+    assert classifier == theirs + [inspect.Parameter("dtype", keyword, default="float64")]
+    assert regressor == classifier + [inspect.Parameter("out_activation", keyword, default="identity"),
+                                      inspect.Parameter("loss", keyword, default="squared_error")]
+    reg = MLPRegressor((3, 2), "tanh", tol=0.5, loss="binary_cross_entropy")
+    assert reg.get_params() == {**MLPRegressor().get_params(), "hidden_layer_sizes": (3, 2),
+                                "activation": "tanh", "tol": 0.5, "loss": "binary_cross_entropy"}
+    with pytest.raises(TypeError):
+        MLPClassifier(loss="squared_error")
+    with pytest.raises(TypeError):
+        MLPRegressor((3,), "tanh", "sgd")
 
 
 @pytest.fixture(scope="module")
