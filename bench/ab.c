@@ -16,16 +16,29 @@
  * per step of each and the median and quartiles of the per-round ratio
  * NEW ÷ OLD: above 1, NEW is slower. Two copies of one build give a ratio
  * within about ±1 %.
+ *
+ *   ./ab --processes N OLD.so NEW.so step|fit ...
+ *
+ * times each library in N processes of its own instead (2N in all, the two
+ * alternating, each process PROCESS_ROUNDS rounds): for changes to the
+ * thread pool, whose workers and measured choices each copy keeps, so that
+ * two threaded copies in one process disturb each other (±20 %). Prints
+ * every process's median time per step and each library's median over its
+ * processes. With one competing busy process (taskset -c 0 sh -c 'while :;
+ * do :; done' &) this is the contention case for two builds.
  */
 #include <swiftmlp.h>
 
 #include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 enum { ROUNDS = 40, WARMUP_ROUNDS = 2, FIT_ROWS = 1797, FIT_EPOCHS = 20, FIT_BATCH = 32, FIT_REPEATS = 3 };
+enum { PROCESS_ROUNDS = 40, MAX_PROCESSES = 64 };
 
 typedef struct {
     swiftmlp_status (*create)(const size_t *, size_t, swiftmlp_dtype, uint64_t, swiftmlp_net **);
@@ -131,8 +144,65 @@ static double time_work(library *L, const workload *w) {
     return best / (double)w->steps;
 }
 
+/* The median seconds per step of PROCESS_ROUNDS rounds of `w` on the
+ * library at `path`, in a child process of its own. */
+static double time_in_process(const char *path, workload *w) {
+    int fd[2];
+    if (pipe(fd) != 0) die("pipe", NULL);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) die("fork", NULL);
+    if (pid == 0) {
+        library L;
+        open_library(&L, path, w);
+        if (L.get_params(L.net, w->dtype, w->p0, w->params)) die("get_params", NULL);
+        double t[PROCESS_ROUNDS];
+        for (int r = -WARMUP_ROUNDS; r < PROCESS_ROUNDS; r++) {
+            double per = time_work(&L, w);
+            if (r >= 0) t[r] = per;
+        }
+        qsort(t, PROCESS_ROUNDS, sizeof(double), by_value);
+        double median = t[PROCESS_ROUNDS / 2];
+        _exit(write(fd[1], &median, sizeof median) == sizeof median ? 0 : 1);
+    }
+    close(fd[1]);
+    double median = 0;
+    int status = 0;
+    ssize_t got = read(fd[0], &median, sizeof median);
+    close(fd[0]);
+    waitpid(pid, &status, 0);
+    if (got != (ssize_t)sizeof median || !WIFEXITED(status) || WEXITSTATUS(status) != 0) die("child", path);
+    return median;
+}
+
+static int run_processes(int n, char **paths, workload *w) {
+    double t[2][MAX_PROCESSES];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 2; j++) {
+            int k = (i & 1) ? 1 - j : j;
+            t[k][i] = time_in_process(paths[k], w);
+        }
+    for (int k = 0; k < 2; k++) {
+        printf("%s us/step per process:", k ? "NEW" : "OLD");
+        for (int i = 0; i < n; i++) printf(" %.1f", t[k][i] * 1e6);
+        printf("\n");
+        qsort(t[k], (size_t)n, sizeof(double), by_value);
+    }
+    printf("%s %s: OLD %.3f us/step, NEW %.3f us/step (medians over %d processes each); NEW / OLD %.4f\n",
+           w->fit ? "fit" : "step", w->dtype == SWIFTMLP_FLOAT64 ? "f64" : "f32", t[0][n / 2] * 1e6,
+           t[1][n / 2] * 1e6, n, t[1][n / 2] / t[0][n / 2]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4) die("usage: ab OLD.so NEW.so fit [f32|f64] | step SIZES BATCH [f32|f64]", NULL);
+    int processes = 0;
+    if (argc > 2 && strcmp(argv[1], "--processes") == 0) {
+        processes = atoi(argv[2]);
+        if (processes < 1 || processes > MAX_PROCESSES) die("--processes: 1 to 64", argv[2]);
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc < 4) die("usage: ab [--processes N] OLD.so NEW.so fit [f32|f64] | step SIZES BATCH [f32|f64]", NULL);
     workload w = {.fit = strcmp(argv[3], "fit") == 0};
     const char *dtype_arg = NULL;
     if (w.fit) {
@@ -163,6 +233,8 @@ int main(int argc, char **argv) {
     w.y = fill(w.rows * w.sizes[w.n_sizes - 1], w.dtype, w.sizes[w.n_sizes - 1]);
     w.p0 = malloc(w.params * (w.dtype == SWIFTMLP_FLOAT64 ? 8 : 4));
     if (!w.p0) die("out of memory", NULL);
+
+    if (processes) return run_processes(processes, argv + 1, &w);
 
     library L[2];
     for (int k = 0; k < 2; k++) open_library(&L[k], argv[1 + k], &w);

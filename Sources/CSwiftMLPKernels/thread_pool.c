@@ -16,9 +16,10 @@
  * measurements (`choices` below): the job's first uses alternate between
  * "split" (workers and caller) and "whole" (the caller runs every part, in
  * order, or in one piece when the caller gives a smlp_whole_fn with the
- * parts' bits), later uses take the way with the lower running mean of its
- * times and try the other way every EXPLORE_EVERY-th use, so a change in
- * load (another process starting or stopping) moves the choice. Either way
+ * parts' bits), later uses split only when its running mean of times is
+ * lower than the whole one's by a sixteenth, and try the other way every
+ * EXPLORE_EVERY-th use, so a change in load (another process starting or
+ * stopping) moves the choice. Either way
  * gives the same bits, so the choice never changes a result. Jobs with the
  * key SMLP_POOL_ALWAYS_SPLIT skip the measurement and are always split: a
  * caller gives that key to a job of many long parts, where the one part a
@@ -41,6 +42,8 @@
  * caller on that CPU). */
 #define _GNU_SOURCE
 #include "thread_pool.h"
+
+#include "smlp_kernels.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -280,10 +283,11 @@ bool smlp_pool_set_size(int size) {
 
 /* ---- measured choice between split and whole, per job key ----
  *
- * A slot holds a key and the running means of its split and whole times in
- * nanoseconds (each new time weighs 1/4). Concurrent callers with one key
- * may update a slot at once; a lost update only delays the choice, and every
- * field is an atomic of its own. A key whose probe finds no slot is split. */
+ * A slot holds a key, its use count and the running means of its split and
+ * whole times in nanoseconds; smlp_pool_choose and smlp_pool_mean
+ * (smlp_kernels.h) are the rule. Concurrent callers with one key may update
+ * a slot at once; a lost update only delays the choice, and every field is
+ * an atomic of its own. A key whose probe finds no slot is split. */
 static struct choice {
     _Atomic uint64_t key;      /* 0: free */
     _Atomic uint32_t uses;
@@ -317,20 +321,35 @@ static struct choice *choice_slot(uint64_t key) {
     return NULL;
 }
 
-/* 0: split, 1: whole, for use number `use` of slot c. */
-static int choose(struct choice *c, uint32_t use) {
+static inline bool exploring(uint32_t use) { return use >= WARMUP_USES && use % EXPLORE_EVERY == 0; }
+
+int smlp_pool_choose(uint32_t use, uint64_t split_ns, uint64_t whole_ns) {
     if (use < WARMUP_USES) return (int)(use & 1);
-    uint64_t split = atomic_load_explicit(&c->mean_ns[0], memory_order_relaxed);
-    uint64_t whole = atomic_load_explicit(&c->mean_ns[1], memory_order_relaxed);
-    int best = whole < split ? 1 : 0;
-    return use % EXPLORE_EVERY == 0 ? 1 - best : best;
+    /* Split only when the whole time exceeds the split time by a sixteenth
+     * of it: a split also costs what its time does not show (workers
+     * spinning afterwards on CPUs that other threads, or the caller's
+     * hyperthread sibling, could use). */
+    int best = whole_ns < split_ns + split_ns / 16 ? 1 : 0;
+    return exploring(use) ? 1 - best : best;
+}
+
+uint64_t smlp_pool_mean(uint32_t use, uint64_t mean_ns, uint64_t ns) {
+    if (use < COLD_USES) return mean_ns;
+    /* An exploring use times the way not taken since the last one: its mean
+     * is stale, so the new time replaces it. */
+    if (mean_ns == 0 || exploring(use)) return ns;
+    if (ns > 2 * mean_ns) ns = 2 * mean_ns; /* one preempted run moves the mean by at most 1/4 */
+    return mean_ns - mean_ns / 4 + ns / 4;
+}
+
+static int choose(struct choice *c, uint32_t use) {
+    return smlp_pool_choose(use, atomic_load_explicit(&c->mean_ns[0], memory_order_relaxed),
+                            atomic_load_explicit(&c->mean_ns[1], memory_order_relaxed));
 }
 
 static void record(struct choice *c, uint32_t use, int way, uint64_t ns) {
-    if (use < COLD_USES) return;
     uint64_t mean = atomic_load_explicit(&c->mean_ns[way], memory_order_relaxed);
-    mean = mean == 0 ? ns : mean - mean / 4 + ns / 4;
-    atomic_store_explicit(&c->mean_ns[way], mean, memory_order_relaxed);
+    atomic_store_explicit(&c->mean_ns[way], smlp_pool_mean(use, mean, ns), memory_order_relaxed);
 }
 
 static uint64_t now_ns(void) {
