@@ -14,7 +14,9 @@
  * that loses"): the host then runs the two vCPUs on cores that share no
  * L3, or as far apart.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
