@@ -30,12 +30,12 @@
 #include <swiftmlp.h>
 
 #include <dlfcn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { ROUNDS = 40, WARMUP_ROUNDS = 2, FIT_ROWS = 1797, FIT_EPOCHS = 20, FIT_BATCH = 32, FIT_REPEATS = 3 };
 enum { PROCESS_ROUNDS = 40, MAX_PROCESSES = 64 };

@@ -19,8 +19,8 @@
  * parts' bits), later uses split only when its running mean of times is
  * lower than the whole one's by a sixteenth, and try the other way every
  * EXPLORE_EVERY-th use, so a change in load (another process starting or
- * stopping) moves the choice. Either way
- * gives the same bits, so the choice never changes a result. Jobs with the
+ * stopping) moves the choice. Either way gives the same bits, so the
+ * choice never changes a result. Jobs with the
  * key SMLP_POOL_ALWAYS_SPLIT skip the measurement and are always split: a
  * caller gives that key to a job of many long parts, where the one part a
  * late worker holds costs less than the split saves (gemm.c's large

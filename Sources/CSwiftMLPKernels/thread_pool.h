@@ -15,14 +15,14 @@ typedef void (*smlp_whole_fn)(void *context);
  * the parts as they get to them ("split"), or the calling thread runs the
  * job alone ("whole"): whole(context) if whole is not NULL, else the parts
  * in order. Jobs with the key SMLP_POOL_ALWAYS_SPLIT are split; for others
- * the choice is measured per `key` (a
- * caller's name for the job's shape; jobs with one key should take about
- * the same time): both ways are timed at the key's first uses and now and
- * then afterwards, and the split is taken when it is faster on average by
- * a sixteenth (smlp_pool_choose, smlp_pool_mean in smlp_kernels.h). Everything runs on
- * the calling thread when the pool is busy with another caller's job, has
- * no workers, or the process may run on one CPU only. Never allocates
- * after the workers exist. */
+ * the choice is measured per `key` (a caller's name for the job's shape;
+ * jobs with one key should take about the same time): both ways are timed
+ * at the key's first uses and now and then afterwards, and the split is
+ * taken when it is faster on average by a sixteenth (smlp_pool_choose,
+ * smlp_pool_mean in smlp_kernels.h). Everything runs on the calling thread
+ * when the pool is busy with another caller's job, has no workers, or the
+ * process may run on one CPU only. Never allocates after the workers
+ * exist. */
 void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole);
 
 /* smlp_pool_run's key for jobs that are always split, never measured: for
