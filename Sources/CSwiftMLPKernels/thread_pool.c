@@ -18,10 +18,10 @@
  * order, or in one piece when the caller gives a smlp_whole_fn with the
  * parts' bits), later uses split only when its running mean of times is
  * lower than the whole one's by a sixteenth, and try the other way every
- * EXPLORE_EVERY-th use, so a change in load (another process starting or
- * stopping) moves the choice. Either way gives the same bits, so the
- * choice never changes a result. Jobs with the
- * key SMLP_POOL_ALWAYS_SPLIT skip the measurement and are always split: a
+ * SMLP_POOL_EXPLORE_EVERY-th use, so a change in load (another process
+ * starting or stopping) moves the choice. Either way gives the same bits, so the
+ * choice never changes a result. Jobs with the key SMLP_POOL_ALWAYS_SPLIT
+ * skip the measurement and are always split: a
  * caller gives that key to a job of many long parts, where the one part a
  * late worker holds costs less than the split saves (gemm.c's large
  * products).
@@ -63,9 +63,6 @@ enum {
     CALLER_PAUSES = 1024,      /* a caller waiting for a worker's part spins this long, then yields */
     CHOICE_SLOTS = 128,        /* job shapes measured (a power of two); others are always split */
     CHOICE_PROBES = 8,         /* slots tried per key */
-    WARMUP_USES = 6,           /* a key's first uses alternate split / whole ... */
-    COLD_USES = 2,             /* ... and the first of each way (cold caches, sleeping workers) is not counted */
-    EXPLORE_EVERY = 64,        /* then every this-many-th use takes the other way */
 };
 
 /* pool.work: generation << 32 | part count << 16 | next unclaimed part. */
@@ -321,10 +318,12 @@ static struct choice *choice_slot(uint64_t key) {
     return NULL;
 }
 
-static inline bool exploring(uint32_t use) { return use >= WARMUP_USES && use % EXPLORE_EVERY == 0; }
+static inline bool exploring(uint32_t use) {
+    return use >= SMLP_POOL_WARMUP_USES && use % SMLP_POOL_EXPLORE_EVERY == 0;
+}
 
 int smlp_pool_choose(uint32_t use, uint64_t split_ns, uint64_t whole_ns) {
-    if (use < WARMUP_USES) return (int)(use & 1);
+    if (use < SMLP_POOL_WARMUP_USES) return (int)(use & 1);
     /* Split only when the whole time exceeds the split time by a sixteenth
      * of it: a split also costs what its time does not show (workers
      * spinning afterwards on CPUs that other threads, or the caller's
@@ -334,7 +333,7 @@ int smlp_pool_choose(uint32_t use, uint64_t split_ns, uint64_t whole_ns) {
 }
 
 uint64_t smlp_pool_mean(uint32_t use, uint64_t mean_ns, uint64_t ns) {
-    if (use < COLD_USES) return mean_ns;
+    if (use < SMLP_POOL_COLD_USES) return mean_ns;
     /* An exploring use times the way not taken since the last one: its mean
      * is stale, so the new time replaces it. */
     if (mean_ns == 0 || exploring(use)) return ns;

@@ -7,7 +7,7 @@ import Testing
 /// times instead of a clock, the way `smlp_pool_run` applies it to one key.
 @Suite struct PoolChoiceTests {
     static let split: Int32 = 0, whole: Int32 = 1
-    static let explore = 64, warmup = 6
+    static let explore = Int(SMLP_POOL_EXPLORE_EVERY), warmup = Int(SMLP_POOL_WARMUP_USES)
 
     /// The ways `uses` uses of one key take when a run of use `u` the way
     /// `w` takes `ns(u, w)` nanoseconds.

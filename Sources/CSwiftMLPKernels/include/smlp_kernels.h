@@ -49,15 +49,17 @@ bool smlp_blas_private(void);
  * that tests drive it with chosen times). Use number `use` of a key runs
  * split (0: the workers and the caller) or whole (1: the caller alone):
  * smlp_pool_choose's answer from the running means of the two ways' times
- * in nanoseconds (0: not measured yet). The first 6 uses alternate, from
- * split; later ones split when the whole mean exceeds the split mean by a
- * sixteenth of it or more, else run whole, and every 64th use (exploring)
- * takes the other way. smlp_pool_mean is the mean of the way taken
- * after a run of `ns`: unchanged for the first 2 uses (cold caches,
- * sleeping workers); the time itself when not measured yet or exploring
+ * in nanoseconds (0: not measured yet). The first SMLP_POOL_WARMUP_USES
+ * uses alternate, from split; later ones split when the whole mean exceeds
+ * the split mean by a sixteenth of it or more, else run whole, and every
+ * SMLP_POOL_EXPLORE_EVERY-th use (exploring) takes the other way.
+ * smlp_pool_mean is the mean of the way taken after a run of `ns`:
+ * unchanged for the first SMLP_POOL_COLD_USES uses (cold caches, sleeping
+ * workers); the time itself when not measured yet or exploring
  * (the mean of a way not taken is stale); else the mean moved by a quarter
  * towards the time, which counts at most twice the mean (a preempted run
  * does not outweigh the runs before it). */
+enum { SMLP_POOL_WARMUP_USES = 6, SMLP_POOL_COLD_USES = 2, SMLP_POOL_EXPLORE_EVERY = 64 };
 int smlp_pool_choose(uint32_t use, uint64_t split_ns, uint64_t whole_ns);
 uint64_t smlp_pool_mean(uint32_t use, uint64_t mean_ns, uint64_t ns);
 
