@@ -16,10 +16,10 @@
  * measurements (`choices` below): the job's first uses alternate between
  * "split" (workers and caller) and "whole" (the caller runs every part, in
  * order, or in one piece when the caller gives a smlp_whole_fn with the
- * parts' bits), later uses split only when its running mean of times is
- * lower than the whole one's by a sixteenth, and try the other way every
- * SMLP_POOL_EXPLORE_EVERY-th use, so a change in load (another process
- * starting or stopping) moves the choice. Either way gives the same bits, so the
+ * parts' bits), later uses take the way whose running mean of times is
+ * lower (by a margin, in the split's disfavour: smlp_pool_choose below),
+ * and try the other way now and then, so a change in load (another
+ * process starting or stopping) moves the choice. Either way gives the same bits, so the
  * choice never changes a result. Jobs with the key SMLP_POOL_ALWAYS_SPLIT
  * skip the measurement and are always split: a
  * caller gives that key to a job of many long parts, where the one part a

@@ -18,8 +18,8 @@ typedef void (*smlp_whole_fn)(void *context);
  * the choice is measured per `key` (a caller's name for the job's shape;
  * jobs with one key should take about the same time): both ways are timed
  * at the key's first uses and now and then afterwards, and the split is
- * taken when it is faster on average by a sixteenth (smlp_pool_choose,
- * smlp_pool_mean in smlp_kernels.h). Everything runs on the calling thread
+ * taken when it is faster on average by a margin (the rule:
+ * smlp_pool_choose and smlp_pool_mean in smlp_kernels.h). Everything runs on the calling thread
  * when the pool is busy with another caller's job, has no workers, or the
  * process may run on one CPU only. Never allocates after the workers
  * exist. */
