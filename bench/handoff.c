@@ -7,12 +7,10 @@
  *   cc -O2 -pthread bench/handoff.c -o handoff && ./handoff
  *
  * Prints the mean round trip in nanoseconds over ROUND_TRIPS. Two threads,
- * pinned to CPUs 0 and 1, take turns incrementing one atomic counter. On
- * the 2-vCPU AMD EPYC (Zen 4) VMs of this project it reads 52-84 ns most
- * of the time and 340-370 ns in the stretches where the mnist-ish step
- * split over two threads runs slower than one thread (README "The pool
- * that loses"): the host then runs the two vCPUs on cores that share no
- * L3, or as far apart.
+ * pinned to CPUs 0 and 1, take turns incrementing one atomic counter. A
+ * reading several times the usual one means the host runs the two CPUs
+ * far apart (no shared L3); what it reads on this project's VMs, and
+ * beside which slow runs, is in README "The pool that loses".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

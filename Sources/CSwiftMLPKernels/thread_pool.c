@@ -19,9 +19,9 @@
  * parts' bits), later uses take the way whose running mean of times is
  * lower (by a margin, in the split's disfavour: smlp_pool_choose below),
  * and try the other way now and then, so a change in load (another
- * process starting or stopping) moves the choice. Either way gives the same bits, so the
- * choice never changes a result. Jobs with the key SMLP_POOL_ALWAYS_SPLIT
- * skip the measurement and are always split: a
+ * process starting or stopping) moves the choice. Either way gives the
+ * same bits, so the choice never changes a result. Jobs with the key
+ * SMLP_POOL_ALWAYS_SPLIT skip the measurement and are always split: a
  * caller gives that key to a job of many long parts, where the one part a
  * late worker holds costs less than the split saves (gemm.c's large
  * products).

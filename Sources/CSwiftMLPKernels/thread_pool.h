@@ -19,10 +19,10 @@ typedef void (*smlp_whole_fn)(void *context);
  * jobs with one key should take about the same time): both ways are timed
  * at the key's first uses and now and then afterwards, and the split is
  * taken when it is faster on average by a margin (the rule:
- * smlp_pool_choose and smlp_pool_mean in smlp_kernels.h). Everything runs on the calling thread
- * when the pool is busy with another caller's job, has no workers, or the
- * process may run on one CPU only. Never allocates after the workers
- * exist. */
+ * smlp_pool_choose and smlp_pool_mean in smlp_kernels.h). Everything runs
+ * on the calling thread when the pool is busy with another caller's job,
+ * has no workers, or the process may run on one CPU only. Never allocates
+ * after the workers exist. */
 void smlp_pool_run(uint64_t key, smlp_task_fn task, void *context, int count, smlp_whole_fn whole);
 
 /* smlp_pool_run's key for jobs that are always split, never measured: for
