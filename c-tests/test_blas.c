@@ -33,9 +33,11 @@
  *       are not multiples of 16, of at least 2^26 (always split, in
  *       two parts per thread), and products with one row or one column
  *       (a batch of one, a layer of one unit: gemm.c's ?gemv path on the
- *       cores without small-matrix kernels). ctest runs (e) alone on the
- *       CPU's best core (the small-kernel path on AVX-512) and on Haswell
- *       (without it; ?gemv for one row or column), with
+ *       cores without small-matrix kernels), and products of at most 2^17
+ *       multiply-adds, which on OpenBLAS's AVX2 cores run in the library's
+ *       own kernels (small_gemm.c). ctest runs (e) alone on the CPU's best
+ *       core (the small-kernel path on AVX-512) and on Haswell (without it;
+ *       ?gemv for one row or column, small_gemm.c for small products), with
  *       SWIFTMLP_TEST_PRODUCTS set; the plain entry runs it too.
  */
 #define _GNU_SOURCE
@@ -299,6 +301,8 @@ static const product_shape k_product_shapes[] = {
     {{256, 4096, 8}, 3, 64},     /* always split, 2 parts per thread: forward and dW of 2^26 */
     {{200, 300, 20}, 3, 1},      /* one row: ?gemv for f and dL/dg_prev (W and W^T) */
     {{100, 150, 1}, 3, 64},      /* one output unit: ?gemv for f (one column) and dW (one row, A^T) */
+    {{64, 32, 10}, 3, 32},       /* the small workload: on Haswell, small_gemm.c for every product */
+    {{13, 37, 21, 5}, 4, 45},    /* small_gemm.c's tile tails in m, n and k in every form */
 };
 
 /* A quantity (or with q < 0, layer `layer`'s W then b) as doubles. */

@@ -18,7 +18,11 @@
  * delays the caller by at most the one part it holds, a quarter of the
  * product with two threads, while the split as a whole runs on every CPU it
  * gets. As every split, the parts depend on the shape and the thread count
- * alone, and parts above SMALL_KERNEL_MAX give the one call's bits. */
+ * alone, and parts above SMALL_KERNEL_MAX give the one call's bits.
+ *
+ * Small products skip OpenBLAS's packing: on its AVX-512 cores through its
+ * small-matrix kernels (run_small_nn), on its AVX2 cores through the
+ * library's own (small_gemm.c, run_small_own). */
 #include "smlp_kernels.h"
 #include "thread_pool.h"
 
@@ -202,6 +206,7 @@ enum { SMALL_NN_MIN_ROWS = 16, SMALL_NN_MAX = 1 << 17, SCRATCH_SLOTS = 8 };
 #include <strings.h>
 
 static bool small_nn_core;  /* the core has the small-matrix kernels (setup, once) */
+static bool own_small_core; /* the core is one of small_gemm.c's (setup, once) */
 
 static struct scratch_slot {
     atomic_int taken;
@@ -213,6 +218,11 @@ static void small_nn_setup(void) {
     const char *core = openblas_get_corename();
     small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
                     smlp_cpu_level() >= SMLP_CPU_AVX512;
+    /* OpenBLAS's AVX2 cores, whose kernels need the CPU's AVX2 and FMA as
+     * small_gemm.c's do: which products take those kernels goes with the
+     * core, like the rest of the products' rounding, not with the level. */
+    own_small_core = core && (strcasecmp(core, "haswell") == 0 || strcasecmp(core, "zen") == 0) &&
+                     smlp_cpu_detected_level() >= SMLP_CPU_AVX2;
 }
 
 /* A free slot with at least `bytes`, taken (give it back with
@@ -347,9 +357,26 @@ static bool run_small_nn(const gemm_job *j) {
     scratch_give(slot);
     return true;
 }
+
+/* Small products on OpenBLAS's AVX2 cores, which pack both operands of every
+ * product: the library's own kernels (small_gemm.c), which read them in
+ * place. Up to own_small_max multiply-adds, where those kernels are faster
+ * in all three of a layer's forms (measured: bench/README.md); never a
+ * product plan() would split. */
+static const double own_small_max = 131072.0;
+
+static bool run_small_own(const gemm_job *j) {
+    if (!own_small_core || (double)j->m * (double)j->n * (double)j->k > own_small_max) return false;
+    return smlp_small_gemm_avx2(j->dbl, j->trans_a, j->trans_b, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b,
+                                j->ldb, j->beta, j->c, j->ldc);
+}
 #else
 static const bool small_nn_core = false;
 static void small_nn_setup(void) {}
+static bool run_small_own(const gemm_job *j) {
+    (void)j;
+    return false;
+}
 static bool small_nn_applies(bool trans_a, bool trans_b, int m, int n, int k) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k;
     return false;
@@ -417,7 +444,7 @@ static bool parts_above_small_kernels(const gemm_job *j, int parts) {
 
 static void run(gemm_job *j) {
     pthread_once(&setup_once, setup);
-    if (run_gemv(j) || run_small_nn(j)) return;
+    if (run_gemv(j) || run_small_nn(j) || run_small_own(j)) return;
     int parts = plan(j);
     if (parts <= 1) {
         gemm_whole(j);

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSwiftMLPKernels
 import Testing
 @testable import SwiftMLP
 
@@ -211,6 +212,73 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
                 group.addTask { check(Double.self, m: 200 + t, n: 150, k: 64, tolerance: 1e-13) }
             }
         }
+    }
+}
+
+/// The library's own small-product kernels (small_gemm.c), called directly
+/// (the library takes them on OpenBLAS's AVX2 cores only, gemm.c), against
+/// the naive oracle in the three forms they serve: every tile edge (rows up
+/// to two outer tiles of 6 and dot tiles of 3 plus each remainder, columns
+/// through both types' vector tails, k through every lane tail), padded
+/// leading dimensions whose padding must stay untouched, and beta 0 over a
+/// C of NaN (its old contents must not count).
+@Suite struct SmallGemmTests {
+    static let rows = [1, 2, 3, 4, 5, 6, 7, 12, 13], cols = [1, 3, 4, 5, 8, 9, 12, 15, 16, 17, 33]
+    static let depths = [1, 3, 4, 5, 8, 9, 17]
+
+    func check<T: MLPScalar>(_: T.Type, tolerance: Double) throws {
+        try #require(Int(smlp_cpu_detected_level()) >= SMLP_CPU_AVX2, "the kernels need AVX2 and FMA")
+        var data = TestData(seed: 29)
+        let sentinel: T = 1234.5
+        for (transA, transB) in [(false, false), (true, false), (false, true)] {
+            for m in Self.rows {
+                for n in Self.cols {
+                    for k in Self.depths {
+                        for beta: T in [0, -0.5] {
+                            let lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 1, ldc = n + 3
+                            let a: [T] = data.uniform((transA ? k : m) * lda, -1, 1)
+                            let b: [T] = data.uniform((transB ? n : k) * ldb, -1, 1)
+                            var c0: [T] = beta == 0 ? Array(repeating: .nan, count: m * ldc)
+                                                    : data.uniform(m * ldc, -1, 1)
+                            for i in 0..<m { for j in n..<ldc { c0[i * ldc + j] = sentinel } }
+                            var c = c0
+                            let alpha: T = 0.75
+                            let done = smlp_small_gemm_avx2(T.self == Double.self, transA, transB, Int32(m),
+                                                            Int32(n), Int32(k), Double(alpha), a, Int32(lda), b,
+                                                            Int32(ldb), Double(beta), &c, Int32(ldc))
+                            let what = "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) beta \(beta)"
+                            #expect(done, "\(what)")
+                            let product = NaiveKernels.matmul(transA: transA, transB: transB, m: m, n: n, k: k,
+                                                              a: a, lda: lda, b: b, ldb: ldb)
+                            var got: [T] = [], want: [T] = []
+                            for i in 0..<m {
+                                for j in 0..<n {
+                                    got.append(c[i * ldc + j])
+                                    want.append(alpha * product[i * n + j] + (beta == 0 ? 0 : beta * c0[i * ldc + j]))
+                                }
+                                for j in n..<ldc { #expect(c[i * ldc + j] == sentinel, "padding: \(what)") }
+                            }
+                            #expect(got.allSatisfy { $0.isFinite }, "\(what)")
+                            #expect(relativeError(got, want) <= tolerance, "\(what)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func matchNaiveDouble() throws { try check(Double.self, tolerance: 1e-14) }
+    @Test func matchNaiveFloat() throws { try check(Float.self, tolerance: 2e-6) }
+
+    /// op(A) = A^T with op(B) = B^T is not one of a layer's forms: refused,
+    /// C untouched, as for an empty product.
+    @Test func refusesOtherFormsAndEmptyProducts() {
+        let a = [Double](repeating: 1, count: 16), b = a
+        var c = [Double](repeating: 7, count: 16)
+        #expect(!smlp_small_gemm_avx2(true, true, true, 4, 4, 4, 1, a, 4, b, 4, 0, &c, 4))
+        #expect(!smlp_small_gemm_avx2(true, false, false, 0, 4, 4, 1, a, 4, b, 4, 0, &c, 4))
+        #expect(!smlp_small_gemm_avx2(true, false, true, 4, 4, 0, 1, a, 4, b, 4, 0, &c, 4))
+        #expect(c.allSatisfy { $0 == 7 })
     }
 }
 

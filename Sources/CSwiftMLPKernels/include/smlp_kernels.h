@@ -26,6 +26,14 @@ void smlp_dgemm(bool trans_a, bool trans_b, int m, int n, int k,
                 double alpha, const double *a, int lda, const double *b, int ldb,
                 double beta, double *c, int ldc);
 
+/* Row-major C (m, n) = alpha * op(A) @ op(B) + beta * C as smlp_dgemm (dbl)
+ * or smlp_sgemm, in the library's own AVX2 kernels for small products
+ * (small_gemm.c), on one thread: false, doing nothing, for op(A) = A^T with
+ * op(B) = B^T, an empty product, or a build without them. The caller checks
+ * that the CPU has AVX2 and FMA. */
+bool smlp_small_gemm_avx2(bool dbl, bool trans_a, bool trans_b, int m, int n, int k, double alpha, const void *a,
+                          int lda, const void *b, int ldb, double beta, void *c, int ldc);
+
 /* Threads a product may use: with the private OpenBLAS copy, the count
  * smlp_blas_set_threads set, else SWIFTMLP_NUM_THREADS if set to 1..64
  * (read once), else the CPUs this process may run on (at most 8); 1 with a
