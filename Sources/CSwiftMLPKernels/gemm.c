@@ -58,7 +58,7 @@ double smlp_gemm_parallel_min(void) { return parallel_min; }
 static const double large_min = 67108864.0;
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
-static void small_nn_setup(void);  /* below, with the path it enables */
+static void small_paths_setup(void);  /* below, with the paths it enables */
 
 #ifdef SMLP_PRIVATE_OPENBLAS
 /* OpenBLAS's own (pthreads build): stops the server threads it started when
@@ -71,15 +71,15 @@ int blas_thread_shutdown_(void);
  * every product again and allocate per call) and stop the server threads
  * it started when loaded (idle from then on, they spin in sched_yield for
  * about 0.1 s before they sleep, on a core the pool's workers or the
- * application could use), then start the pool; and decide whether the
- * small-NN path below applies to the core in use. */
+ * application could use), then start the pool; and decide which of the
+ * small-product paths below the core in use takes. */
 static void setup(void) {
 #ifdef SMLP_PRIVATE_OPENBLAS
     smlp_blas_correct_core();
     openblas_set_num_threads(1);
     blas_thread_shutdown_();
 #endif
-    small_nn_setup();
+    small_paths_setup();
 }
 
 int smlp_blas_threads(void) {
@@ -214,7 +214,7 @@ static struct scratch_slot {
     size_t bytes;
 } slots[SCRATCH_SLOTS];
 
-static void small_nn_setup(void) {
+static void small_paths_setup(void) {
     const char *core = openblas_get_corename();
     small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
                     smlp_cpu_level() >= SMLP_CPU_AVX512;
@@ -372,7 +372,7 @@ static bool run_small_own(const gemm_job *j) {
 }
 #else
 static const bool small_nn_core = false;
-static void small_nn_setup(void) {}
+static void small_paths_setup(void) {}
 static bool run_small_own(const gemm_job *j) {
     (void)j;
     return false;

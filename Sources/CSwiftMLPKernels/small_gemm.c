@@ -145,8 +145,7 @@ enum { MR = 6, DR = 3 };  /* rows of C per tile (outer, dot): 12 accumulators ei
         }                                                                                                   \
     }
 
-/* The sum of each of s[0..3]'s lanes (lanes added in pairs), as one vector;
- * c[0..cols) = alpha times it + beta c. */
+/* The sum of each of s[0..3]'s lanes (lanes added in pairs), as one vector. */
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256d reduce4_f64(const __m256d *s) {
     __m256d t0 = _mm256_hadd_pd(s[0], s[1]), t1 = _mm256_hadd_pd(s[2], s[3]);
     return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31));
@@ -157,31 +156,24 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m128 reduce4_
     return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
 }
 
-__attribute__((target("avx2,fma"), always_inline)) static inline void put4_f64(double *c, __m256d v, double alpha,
-                                                                               double beta, int cols) {
-    v = _mm256_mul_pd(v, _mm256_set1_pd(alpha));
-    if (cols == 4) {
-        if (beta != 0) v = _mm256_fmadd_pd(_mm256_set1_pd(beta), _mm256_loadu_pd(c), v);
-        _mm256_storeu_pd(c, v);
-        return;
+/* put4_SUF(c, v, alpha, beta, cols): c[0..cols) = alpha v + beta c, v
+ * holding 4 elements (R: its vector type). */
+#define PUT4(SUF, T, R, MUL, SET1, FMADD, LOADU, STOREU, FMA1)                                              \
+    __attribute__((target("avx2,fma"), always_inline)) static inline void put4_##SUF(T *c, R v, T alpha,    \
+                                                                                    T beta, int cols) {     \
+        v = MUL(v, SET1(alpha));                                                                            \
+        if (cols == 4) {                                                                                    \
+            if (beta != 0) v = FMADD(SET1(beta), LOADU(c), v);                                              \
+            STOREU(c, v);                                                                                   \
+            return;                                                                                         \
+        }                                                                                                   \
+        T r[4];                                                                                             \
+        STOREU(r, v);                                                                                       \
+        for (int q = 0; q < cols; q++) c[q] = beta != 0 ? FMA1(beta, c[q], r[q]) : r[q];                    \
     }
-    double r[4];
-    _mm256_storeu_pd(r, v);
-    for (int q = 0; q < cols; q++) c[q] = beta != 0 ? __builtin_fma(beta, c[q], r[q]) : r[q];
-}
-
-__attribute__((target("avx2,fma"), always_inline)) static inline void put4_f32(float *c, __m128 v, float alpha,
-                                                                               float beta, int cols) {
-    v = _mm_mul_ps(v, _mm_set1_ps(alpha));
-    if (cols == 4) {
-        if (beta != 0) v = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_loadu_ps(c), v);
-        _mm_storeu_ps(c, v);
-        return;
-    }
-    float r[4];
-    _mm_storeu_ps(r, v);
-    for (int q = 0; q < cols; q++) c[q] = beta != 0 ? __builtin_fmaf(beta, c[q], r[q]) : r[q];
-}
+PUT4(f64, double, __m256d, _mm256_mul_pd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_storeu_pd,
+     __builtin_fma)
+PUT4(f32, float, __m128, _mm_mul_ps, _mm_set1_ps, _mm_fmadd_ps, _mm_loadu_ps, _mm_storeu_ps, __builtin_fmaf)
 
 #define MASKLOAD_PD(p, m) _mm256_maskload_pd((p), (m))
 #define MASKSTORE_PD(p, m, v) _mm256_maskstore_pd((p), (m), (v))
