@@ -243,9 +243,16 @@ func closeToOracle<T: MLPScalar>(_ got: T, _ want: T) -> Bool {
                             for i in 0..<m { for j in n..<ldc { c0[i * ldc + j] = sentinel } }
                             var c = c0
                             let alpha: T = 0.75
-                            let done = smlp_small_gemm_avx2(T.self == Double.self, transA, transB, Int32(m),
-                                                            Int32(n), Int32(k), Double(alpha), a, Int32(lda), b,
-                                                            Int32(ldb), Double(beta), &c, Int32(ldc))
+                            let done = a.withUnsafeBytes { ap in
+                                b.withUnsafeBytes { bp in
+                                    c.withUnsafeMutableBytes { cp in
+                                        smlp_small_gemm_avx2(T.self == Double.self, transA, transB, Int32(m),
+                                                             Int32(n), Int32(k), Double(alpha), ap.baseAddress,
+                                                             Int32(lda), bp.baseAddress, Int32(ldb), Double(beta),
+                                                             cp.baseAddress, Int32(ldc))
+                                    }
+                                }
+                            }
                             let what = "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) beta \(beta)"
                             #expect(done, "\(what)")
                             let product = NaiveKernels.matmul(transA: transA, transB: transB, m: m, n: n, k: k,
