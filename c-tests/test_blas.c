@@ -11,8 +11,11 @@
  *       entry sets it). Those entries run only (a).
  *   (b) large products split over swiftmlp's threads: 4 threads train their
  *       own copies of one large network at once (one gets the workers, the
- *       others find them busy and run the same parts themselves); every
- *       result equals a sequential run's bit for bit.
+ *       others find them busy and run the same parts themselves, or one
+ *       call where the core gives it the parts' bits); every result equals
+ *       a sequential run's bit for bit. With SWIFTMLP_TEST_CONCURRENT set,
+ *       only (b) runs (ctest's entry on Haswell, whose sgemm does not give
+ *       one call the parts' bits).
  *   (c) fork: a child of a process whose workers are running trains on
  *       (its own workers start) and gets the parent's result bit for bit,
  *       instead of waiting forever for workers that do not exist in it.
@@ -475,6 +478,12 @@ int main(void)
         PRODUCTS_TEST("f32", k_f32),
     };
     if (getenv("SWIFTMLP_TEST_PRODUCTS")) return cmocka_run_group_tests(products, NULL, NULL);
+    /* The concurrent entry runs only (b). */
+    const struct CMUnitTest concurrent[] = {
+        cmocka_unit_test(concurrent_large_training_f64),
+        cmocka_unit_test(concurrent_large_training_f32),
+    };
+    if (getenv("SWIFTMLP_TEST_CONCURRENT")) return cmocka_run_group_tests(concurrent, NULL, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(product_shapes_reach_the_split_path),
         PRODUCTS_TEST("f64", k_f64),

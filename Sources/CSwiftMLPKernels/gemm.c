@@ -4,12 +4,11 @@
  * thread re-packs only the smaller operand: splitting C's rows repeats
  * op(B)'s packing, splitting its columns repeats op(A)'s. Each part is an
  * ordinary BLAS call on sub-matrices (pointer offsets, same leading
- * dimensions), so no data moves and the sum order inside every element is
- * the same as in one call: OpenBLAS blocks the sum over k by k alone, and
- * both the parts and the whole product stay above its small-matrix
- * kernels' limit (SMALL_KERNEL_MAX), so all take the same path. When every
- * part is above that limit, a product the pool runs on its caller alone
- * runs as that one call (gemm_whole).
+ * dimensions), so no data moves. The parts depend on the shape and the
+ * thread count alone, so the bits do too: a product the pool runs on its
+ * caller alone runs the same parts in order, or as one call (gemm_whole)
+ * only where that call is known to give the parts' bits
+ * (whole_call_gives_parts_bits).
  *
  * Products of at least large_min multiply-adds are cut into
  * PARTS_PER_THREAD parts per thread and always split, without the pool's
@@ -17,8 +16,7 @@
  * parts as they get to them, so a worker that is slow or descheduled
  * delays the caller by at most the one part it holds, a quarter of the
  * product with two threads, while the split as a whole runs on every CPU it
- * gets. As every split, the parts depend on the shape and the thread count
- * alone, and parts above SMALL_KERNEL_MAX give the one call's bits.
+ * gets.
  *
  * Small products skip OpenBLAS's packing: on its AVX-512 cores through its
  * small-matrix kernels (run_small_nn), on its AVX2 cores through the
@@ -32,6 +30,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 
 enum {
@@ -58,7 +57,22 @@ double smlp_gemm_parallel_min(void) { return parallel_min; }
 static const double large_min = 67108864.0;
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
-static void small_paths_setup(void);  /* below, with the paths it enables */
+/* Below, with the paths it enables: the core's kind decides them. */
+static void small_paths_setup(bool avx512_core, bool avx2_core);
+
+/* Whether one call rounds every element of C as the calls on parts of C's
+ * rows or columns do, [0] sgemm and [1] dgemm, for the core in use (setup,
+ * once); where not, the pool's whole way runs the parts in order
+ * (whole_call_gives_parts_bits). True only for the kernels where that was
+ * checked. OpenBLAS 0.3.21's AVX2 cores (Haswell, Zen): their dgemm gives a
+ * product and its parts the same bits; their sgemm rounds an element by
+ * where the call's blocks put it, and one call differed from two parts in
+ * 26-30 of 30 random shapes split along OpenBLAS's M (C's columns here),
+ * whatever the alignment (bench/one_call_parts.c). The AVX-512 cores
+ * (SkylakeX, Cooperlake): test_blas (b), which trains on 4 threads at once,
+ * so that some products run whole, against one thread, passes on them;
+ * ctest runs (b) on the CPU's best core and on Haswell. */
+static bool one_call_rounds_as_parts[2];
 
 #ifdef SMLP_PRIVATE_OPENBLAS
 /* OpenBLAS's own (pthreads build): stops the server threads it started when
@@ -71,15 +85,22 @@ int blas_thread_shutdown_(void);
  * every product again and allocate per call) and stop the server threads
  * it started when loaded (idle from then on, they spin in sched_yield for
  * about 0.1 s before they sleep, on a core the pool's workers or the
- * application could use), then start the pool; and decide which of the
- * small-product paths below the core in use takes. */
+ * application could use), then start the pool; and decide, from the core's
+ * kind, which of the small-product paths below it takes and whether a
+ * product run whole may be one call. */
 static void setup(void) {
+    bool avx512_core = false, avx2_core = false;
 #ifdef SMLP_PRIVATE_OPENBLAS
     smlp_blas_correct_core();
     openblas_set_num_threads(1);
     blas_thread_shutdown_();
+    const char *core = openblas_get_corename();
+    avx512_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0);
+    avx2_core = core && (strcasecmp(core, "haswell") == 0 || strcasecmp(core, "zen") == 0);
 #endif
-    small_paths_setup();
+    one_call_rounds_as_parts[0] = avx512_core;
+    one_call_rounds_as_parts[1] = avx512_core || avx2_core;
+    small_paths_setup(avx512_core, avx2_core);
 }
 
 int smlp_blas_threads(void) {
@@ -203,7 +224,6 @@ enum { SMALL_NN_MIN_ROWS = 16, SMALL_NN_MAX = 1 << 17, SCRATCH_SLOTS = 8 };
 
 #include <immintrin.h>
 #include <stdatomic.h>
-#include <strings.h>
 
 static bool small_nn_core;  /* the core has the small-matrix kernels (setup, once) */
 static bool own_small_core; /* the core is one of small_gemm.c's (setup, once) */
@@ -214,15 +234,12 @@ static struct scratch_slot {
     size_t bytes;
 } slots[SCRATCH_SLOTS];
 
-static void small_paths_setup(void) {
-    const char *core = openblas_get_corename();
-    small_nn_core = core && (strcasecmp(core, "skylakex") == 0 || strcasecmp(core, "cooperlake") == 0) &&
-                    smlp_cpu_level() >= SMLP_CPU_AVX512;
+static void small_paths_setup(bool avx512_core, bool avx2_core) {
+    small_nn_core = avx512_core && smlp_cpu_level() >= SMLP_CPU_AVX512;
     /* OpenBLAS's AVX2 cores, whose kernels need the CPU's AVX2 and FMA as
      * small_gemm.c's do: which products take those kernels goes with the
      * core, like the rest of the products' rounding, not with the level. */
-    own_small_core = core && (strcasecmp(core, "haswell") == 0 || strcasecmp(core, "zen") == 0) &&
-                     smlp_cpu_detected_level() >= SMLP_CPU_AVX2;
+    own_small_core = avx2_core && smlp_cpu_detected_level() >= SMLP_CPU_AVX2;
 }
 
 /* A free slot with at least `bytes`, taken (give it back with
@@ -372,7 +389,7 @@ static bool run_small_own(const gemm_job *j) {
 }
 #else
 static const bool small_nn_core = false;
-static void small_paths_setup(void) {}
+static void small_paths_setup(bool avx512_core, bool avx2_core) { (void)avx512_core, (void)avx2_core; }
 static bool run_small_own(const gemm_job *j) {
     (void)j;
     return false;
@@ -433,9 +450,16 @@ static void gemm_whole(void *context) {
     gemm_part(j, 0);
 }
 
-/* Whether the smallest of the `parts` parts is above SMALL_KERNEL_MAX, so
- * that the parts and the one call take OpenBLAS's same path. */
-static bool parts_above_small_kernels(const gemm_job *j, int parts) {
+/* Whether one call gives the bits of j's `parts` parts run in order, so that
+ * the pool's "whole" way may be that call (fewer packings of the shared
+ * operand). It takes two things. The core's kernels must round an element
+ * of a part as they round it in the whole product (one_call_rounds_as_parts:
+ * OpenBLAS 0.3.21's Haswell and Zen sgemm do not, see setup). And on the
+ * AVX-512 cores the smallest part must be above SMALL_KERNEL_MAX, so that
+ * the parts and the one call take the same path, not the small-matrix
+ * kernels for some. */
+static bool whole_call_gives_parts_bits(const gemm_job *j, int parts) {
+    if (!one_call_rounds_as_parts[j->dbl]) return false;
     int last = j->total - (parts - 1) * j->chunk;
     int shortest = last < j->chunk ? last : j->chunk;
     double other = j->split_rows ? (double)j->n : (double)j->m;
@@ -452,7 +476,7 @@ static void run(gemm_job *j) {
         uint64_t kind = (uint64_t)(j->dbl | j->trans_a << 1 | j->trans_b << 2 | parts << 3);
         uint64_t key = j->large ? SMLP_POOL_ALWAYS_SPLIT
                            : smlp_pool_key(kind, (uint64_t)j->m, (uint64_t)j->n, (uint64_t)j->k);
-        smlp_pool_run(key, gemm_part, j, parts, parts_above_small_kernels(j, parts) ? gemm_whole : NULL);
+        smlp_pool_run(key, gemm_part, j, parts, whole_call_gives_parts_bits(j, parts) ? gemm_whole : NULL);
     }
 }
 
