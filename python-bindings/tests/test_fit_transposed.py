@@ -12,7 +12,9 @@ parameters and the refused batch's gradients), and a cancel between batches.
 
 The suites run with OPENBLAS_CORETYPE=Haswell (no small kernels, so the
 path is off), so the cases run in a fresh interpreter with SkylakeX forced,
-as test_small_products.py does."""
+as test_small_products.py does. On a CPU without AVX-512 the path does not
+exist and they run on the CPU's own best core: fit must be the same
+documented steps there too."""
 
 import json
 import os
@@ -20,9 +22,10 @@ import os
 import pytest
 
 from test_loader import BINDINGS_DIR, run_python
-from test_small_products import avx512
+from test_small_products import core_env, forced_cores
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+CORE = forced_cores(["SkylakeX"])[0]  # None without AVX-512: the CPU's own core
 
 SCRIPT = """
 import json, sys
@@ -121,15 +124,15 @@ CASES = ["short last batch", "shuffled, weight decay", "early stopping restores 
          "non-finite step", "cancelled between batches", "clipping"]
 
 
-@pytest.mark.skipif(not avx512(), reason="the path exists only on AVX-512 OpenBLAS cores")
 def test_fit_holding_the_first_layer_transposed_is_the_documented_steps():
     code = f"TESTS_DIR = {TESTS_DIR!r}\nCASES = {json.dumps(CASES)}\n" + SCRIPT
-    proc = run_python(code, BINDINGS_DIR, {"OPENBLAS_CORETYPE": "SkylakeX"}, remove=("OPENBLAS_L2_SIZE",))
+    env, remove = core_env(CORE)
+    proc = run_python(code, BINDINGS_DIR, env, remove=remove)
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(results) == 2 * len(CASES)
     for r in results:
-        assert "core SkylakeX" in r["blas"], r["blas"]
+        assert CORE is None or f"core {CORE}" in r["blas"], r["blas"]
         assert r["loss"] is True, r
         assert r["same"] is True, r
         if r["name"] == "early stopping restores the best epoch":
@@ -166,16 +169,16 @@ print(json.dumps({"blas": swiftmlp.blas_info(), "cases": out}))
 """
 
 
-@pytest.mark.skipif(not avx512(), reason="the path exists only on AVX-512 OpenBLAS cores")
 def test_weighted_fit_holding_the_first_layer_transposed_matches_numpy():
     """Sample weights change only the loss's dL/df, so fit keeps the first
     layer transposed with them: the result still equals the NumPy replay
     of the weighted fit (zero-weight batch skipped, shuffled or not)."""
     code = f"TESTS_DIR = {TESTS_DIR!r}\n" + WEIGHTED_SCRIPT
-    proc = run_python(code, BINDINGS_DIR, {"OPENBLAS_CORETYPE": "SkylakeX"}, remove=("OPENBLAS_L2_SIZE",))
+    env, remove = core_env(CORE)
+    proc = run_python(code, BINDINGS_DIR, env, remove=remove)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "core SkylakeX" in result["blas"], result["blas"]
+    assert CORE is None or f"core {CORE}" in result["blas"], result["blas"]
     for case in result["cases"]:
         assert case["params"] <= 1e-12 and case["loss"] <= 1e-12, case
         assert case["steps"][0] == case["steps"][1], case
