@@ -19,13 +19,11 @@ documented steps there too."""
 import json
 import os
 
-import pytest
-
 from test_loader import BINDINGS_DIR, run_python
-from test_small_products import core_env, forced_cores
+from test_small_products import avx512, core_env
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-CORE = forced_cores(["SkylakeX"])[0]  # None without AVX-512: the CPU's own core
+CORE = "SkylakeX" if avx512() else None  # None: the CPU's own core
 
 SCRIPT = """
 import json, sys
