@@ -6,7 +6,11 @@
  *       SWIFTMLP_TEST_EXPECT_CORE set: "auto" (OPENBLAS_CORETYPE unset) means
  *       an AVX2+FMA CPU must not run OpenBLAS 0.3.21's Prescott fallback;
  *       a core name (the test sets OPENBLAS_CORETYPE to it) means the user's
- *       choice is kept, even Prescott. With SWIFTMLP_TEST_EXPECT_THREADS
+ *       choice is kept, even Prescott; "refused" (OPENBLAS_CORETYPE names a
+ *       core this CPU cannot run) means another core runs, the one the
+ *       library would choose, the text names the refused core and what the
+ *       CPU lacks, the variable keeps its value, and (e) runs after (a).
+ *       With SWIFTMLP_TEST_EXPECT_THREADS
  *       the reported thread count must be that (SWIFTMLP_NUM_THREADS as the
  *       entry sets it). Those entries run only (a).
  *   (b) large products split over swiftmlp's threads: 4 threads train their
@@ -48,6 +52,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <strings.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -75,16 +80,31 @@ static void openblas_core_is_the_expected_one(void **state)
     (void)state;
     const char *expect = getenv("SWIFTMLP_TEST_EXPECT_CORE");
     assert_non_null(expect);
+    /* The user's OPENBLAS_CORETYPE, before the library's first product. */
+    char user[64] = "";
+    if (getenv("OPENBLAS_CORETYPE")) snprintf(user, sizeof user, "%s", getenv("OPENBLAS_CORETYPE"));
     char core[64];
     blas_core(core, sizeof core);
     assert_non_null(strstr(swiftmlp_blas_info(), "private copy"));
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (strcmp(expect, "auto") == 0) {
         assert_null(getenv("OPENBLAS_CORETYPE"));
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-            if (strcasecmp(core, "Prescott") == 0)
-                fail_msg("an AVX2 CPU runs OpenBLAS's Prescott kernels");
-        }
+        if (avx2 && strcasecmp(core, "Prescott") == 0) fail_msg("an AVX2 CPU runs OpenBLAS's Prescott kernels");
+    } else if (strcmp(expect, "refused") == 0) {
+        /* OPENBLAS_CORETYPE names a core this CPU cannot run: the library
+         * runs the one it would choose with the variable unset, names the
+         * refused core and what the CPU lacks, and leaves the variable as
+         * the user set it. */
+        assert_true(user[0] != '\0');
+        if (strcasecmp(core, user) == 0) fail_msg("OpenBLAS runs %s, which this CPU cannot run", core);
+        if (avx2 && strcasecmp(core, "Prescott") == 0) fail_msg("an AVX2 CPU runs OpenBLAS's Prescott kernels");
+        char note[128];
+        snprintf(note, sizeof note, "(replacing OPENBLAS_CORETYPE's %s: this CPU lacks ", user);
+        if (!strstr(swiftmlp_blas_info(), note))
+            fail_msg("swiftmlp_blas_info() = \"%s\" lacks \"%s\"", swiftmlp_blas_info(), note);
+        assert_non_null(getenv("OPENBLAS_CORETYPE"));
+        assert_string_equal(getenv("OPENBLAS_CORETYPE"), user);
     } else {
         if (strcasecmp(core, expect) != 0)
             fail_msg("OpenBLAS core %s, expected the user's choice %s", core, expect);
@@ -470,13 +490,18 @@ int main(void)
     const struct CMUnitTest core_only[] = {
         cmocka_unit_test(openblas_core_is_the_expected_one),
     };
-    if (getenv("SWIFTMLP_TEST_EXPECT_CORE")) return cmocka_run_group_tests(core_only, NULL, NULL);
     /* The product entries run only (e). */
     const struct CMUnitTest products[] = {
         cmocka_unit_test(product_shapes_reach_the_split_path),
         PRODUCTS_TEST("f64", k_f64),
         PRODUCTS_TEST("f32", k_f32),
     };
+    /* A refused core's entries run (a), then (e) on the core run instead
+     * (on the refused one, the first product would end the process). */
+    const char *expect_core = getenv("SWIFTMLP_TEST_EXPECT_CORE");
+    if (expect_core && strcmp(expect_core, "refused") == 0)
+        return cmocka_run_group_tests(core_only, NULL, NULL) | cmocka_run_group_tests(products, NULL, NULL);
+    if (expect_core) return cmocka_run_group_tests(core_only, NULL, NULL);
     if (getenv("SWIFTMLP_TEST_PRODUCTS")) return cmocka_run_group_tests(products, NULL, NULL);
     /* The concurrent entry runs only (b). */
     const struct CMUnitTest concurrent[] = {

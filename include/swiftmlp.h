@@ -453,8 +453,11 @@ const char *swiftmlp_last_error(void);
  * multiply-adds".
  *
  * docs/openblas.md describes the private OpenBLAS copy, its threads and
- * its kernel choice; docs/cpu.md the CPU level, which the environment
- * variable SWIFTMLP_CPU=avx2|baseline lowers.
+ * its kernel choice (a core OPENBLAS_CORETYPE names that this CPU cannot
+ * run is refused, and the text says so: "core Haswell (replacing
+ * OPENBLAS_CORETYPE's SkylakeX: this CPU lacks AVX-512)"); docs/cpu.md the
+ * CPU level, which the environment variable SWIFTMLP_CPU=avx2|baseline
+ * lowers.
  *
  * Never NULL; never free it: the text for each thread count is written
  * once and stays valid until the library is unloaded. Thread-safe. The

@@ -268,7 +268,9 @@ const char *smlp_cpu_level_name(int level);
 /* The text of swiftmlp_blas_info() (include/swiftmlp.h). */
 const char *smlp_blas_info(void);
 
-/* Internal: replace OpenBLAS 0.3.21's Prescott fallback (blas_core.c). */
+/* Internal, once before the first product: replace OpenBLAS 0.3.21's core
+ * when it is its Prescott fallback, not the core of a level SWIFTMLP_CPU
+ * lowered, or one this CPU cannot run (blas_core.c). */
 void smlp_blas_correct_core(void);
 
 #endif
