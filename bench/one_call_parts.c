@@ -58,7 +58,7 @@ int main(void) {
     openblas_set_num_threads(1);
     printf("OpenBLAS core %s; shapes (of %d) whose two-part product differs from one call\n",
            openblas_get_corename(), SHAPES);
-    const int aligns[] = {16, 24, 48, 192};
+    const int aligns[] = {12, 16, 24, 48, 192};
     for (int dbl = 0; dbl < 2; dbl++)
         for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
             int al = aligns[i], along_m = 0, along_n = 0;

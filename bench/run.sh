@@ -77,6 +77,7 @@ $CC $CFLAGS -Iinclude bench/alloc_check.c bench/alloc_count.c -rdynamic -L"$BIN"
     -o "$BIN/alloc_check"
 $CC $CFLAGS -Iinclude bench/ab.c -ldl -o "$BIN/ab"  # two builds in one process (bench/README.md)
 $CC $CFLAGS -pthread bench/handoff.c -o "$BIN/handoff"  # the CPUs' hand-off (bench/README.md)
+$CC $CFLAGS -Iinclude bench/thread_time.c -L"$BIN" -lswiftmlp -Wl,-rpath,'$ORIGIN' -o "$BIN/thread_time"  # per-thread run/wait (bench/README.md)
 # The step's matrix products alone, through the library's own BLAS layer
 # compiled in (bench/gemm_bound.c): with the private OpenBLAS archive when
 # there is one, as Package.swift links it, else the shared libopenblas.
