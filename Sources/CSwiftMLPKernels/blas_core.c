@@ -107,10 +107,13 @@ enum {
     HAS_AVX2 = 1 << 8, HAS_FMA4 = 1 << 9, HAS_XOP = 1 << 10, HAS_AVX512 = 1 << 11,
     HAS_BF16 = 1 << 12,
 };
+/* The extensions' names, by bit. */
 static const char *const extension_names[] = {
     "SSE3", "SSSE3", "SSE4.1", "SSE4.2", "SSE4a", "3DNow!", "AVX", "FMA",
     "AVX2", "FMA4", "XOP", "AVX-512", "AVX-512 BF16",
 };
+_Static_assert(1u << (sizeof extension_names / sizeof extension_names[0] - 1) == HAS_BF16,
+               "one name per extension bit");
 
 /* OpenBLAS 0.3.21's x86-64 cores and the extensions each needs: those of
  * the CPUs it was written for, except Zen, whose kernels are Haswell's
@@ -202,11 +205,11 @@ static const char *level_core(unsigned has) {
     return "Prescott";
 }
 
-/* The core to run instead of `now`, or NULL to keep it; `user` is
- * OPENBLAS_CORETYPE's value (NULL: unset). Sets *lacking when the user's
- * core cannot run here. */
-static const char *wanted_core(const char *now, const char *user, unsigned has, const char **lacking) {
-    if (user) {
+/* The core to run instead of `now`, or NULL to keep it; `forced`:
+ * OPENBLAS_CORETYPE is set. Sets *lacking when the user's core cannot run
+ * here. */
+static const char *wanted_core(const char *now, bool forced, unsigned has, const char **lacking) {
+    if (forced) {
         *lacking = missing_extension(now, has);
         return *lacking ? level_core(has) : NULL;
     }
@@ -223,7 +226,7 @@ void smlp_blas_correct_core(void) {
     char user[64] = "";
     if (env) snprintf(user, sizeof user, "%s", env);
     const char *lacking = NULL;
-    const char *want = wanted_core(now, env ? user : NULL, cpu_has(), &lacking);
+    const char *want = wanted_core(now, env != NULL, cpu_has(), &lacking);
     if (!want || strcasecmp(now, want) == 0) return;
     char before[sizeof replaced];
     snprintf(before, sizeof before, "%s", now);
