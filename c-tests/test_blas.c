@@ -12,7 +12,8 @@
  *       CPU lacks, the variable keeps its value, and (e) runs after (a).
  *       With SWIFTMLP_TEST_EXPECT_THREADS
  *       the reported thread count must be that (SWIFTMLP_NUM_THREADS as the
- *       entry sets it). Those entries run only (a).
+ *       entry sets it). Those entries run only (a), the "refused" ones
+ *       (a) and (e).
  *   (b) large products split over swiftmlp's threads: 4 threads train their
  *       own copies of one large network at once (one gets the workers, the
  *       others find them busy and run the same parts themselves, or one
