@@ -1,6 +1,6 @@
 /*
  * bench_util.h — small helpers shared by the C drivers of the benchmark
- * (bench/swiftmlp_driver.c, bench/fann_driver.c): options, raw files,
+ * (bench/swiftmlp_driver.c, bench/fann_driver.c, bench/thread_time.c): options, raw files,
  * the clock, the timing loop, /proc/self/status, the optional malloc counter
  * (bench/alloc_count.c, LD_PRELOADed) and JSON output.
  */

@@ -12,25 +12,14 @@
  *   SWIFTMLP_NUM_THREADS=1 ./thread_time 3 f32     # the 1-thread process
  *
  * The times cover the whole process (creation and warm-up included).
- * What it read on this project's machines is in README, "The pool that
- * loses".
+ * What it read on this project's machines is in README, "The busy case
+ * on this machine, where the time goes".
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "bench_util.h"
+
 #include <swiftmlp.h>
 
 #include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* One line per thread: its name, run and runnable-wait time, time slices. */
 static void print_threads(void) {
@@ -68,10 +57,8 @@ int main(int argc, char **argv) {
     unsigned char *x = malloc(nx * width), *y = malloc(ny * width);
     if (!x || !y || swiftmlp_create(sizes, 4, dtype, 1, &net) != SWIFTMLP_OK ||
         swiftmlp_optimizer_default(SWIFTMLP_OPT_SGD, &opt) != SWIFTMLP_OK ||
-        swiftmlp_set_optimizer(net, &opt) != SWIFTMLP_OK) {
-        fprintf(stderr, "thread_time: setup failed: %s\n", swiftmlp_last_error());
-        return 1;
-    }
+        swiftmlp_set_optimizer(net, &opt) != SWIFTMLP_OK)
+        bench_die("thread_time: setup failed", swiftmlp_last_error());
     for (size_t i = 0; i < nx + ny; i++) {
         double v = i < nx ? (double)((i * 2654435761u) % 1000) / 1000.0 : (double)((i - nx) % 10 == 0);
         unsigned char *p = i < nx ? x + i * width : y + (i - nx) * width;
@@ -82,18 +69,17 @@ int main(int argc, char **argv) {
         }
     }
     double loss;
-    for (int i = 0; i < 50; i++)
-        if (swiftmlp_train_step(net, dtype, x, nx, y, ny, batch, &loss) != SWIFTMLP_OK) {
-            fprintf(stderr, "thread_time: train_step failed: %s\n", swiftmlp_last_error());
-            return 1;
-        }
+    for (int i = 0; i < 50; i++) /* warm-up */
+        if (swiftmlp_train_step(net, dtype, x, nx, y, ny, batch, &loss) != SWIFTMLP_OK)
+            bench_die("thread_time: train_step failed", swiftmlp_last_error());
     long steps = 0;
-    const double t0 = now();
-    while (now() - t0 < seconds) {
-        swiftmlp_train_step(net, dtype, x, nx, y, ny, batch, &loss);
+    const double t0 = bench_now();
+    while (bench_now() - t0 < seconds) {
+        if (swiftmlp_train_step(net, dtype, x, nx, y, ny, batch, &loss) != SWIFTMLP_OK)
+            bench_die("thread_time: train_step failed", swiftmlp_last_error());
         steps++;
     }
-    printf("%s: %.1f steps/s (%s)\n", f64 ? "f64" : "f32", (double)steps / (now() - t0), swiftmlp_blas_info());
+    printf("%s: %.1f steps/s (%s)\n", f64 ? "f64" : "f32", (double)steps / (bench_now() - t0), swiftmlp_blas_info());
     print_threads();
     swiftmlp_free(net);
     free(x);
